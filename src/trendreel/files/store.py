@@ -1,0 +1,126 @@
+"""One FileStore class over obstore's LocalStore, S3Store and MemoryStore."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import obstore
+from obstore.exceptions import NotFoundError
+from obstore.store import LocalStore, MemoryStore, S3Store
+
+from trendreel.errors import ConfigError, FileMissing, StorageError
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    bytes: int
+    sha256: str
+
+
+class FileStore:
+    """Keys are '/'-separated relative paths; values are bytes. Writes are atomic."""
+
+    def __init__(self, url: str, store, local_root: Path | None = None):
+        self.url = url
+        self._store = store
+        self._local_root = local_root
+
+    def put(self, key: str, data: bytes) -> StoredFile:
+        try:
+            obstore.put(self._store, key, data)
+        except Exception as exc:  # obstore raises its own tree; users need the key and the store
+            raise StorageError(f"cannot write {key} to {self.url}: {exc}") from exc
+        return StoredFile(key=key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    def put_file(self, key: str, path: Path) -> StoredFile:
+        """Store a local file without reading it whole into memory (multipart on S3)."""
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        try:
+            obstore.put(self._store, key, Path(path))
+        except Exception as exc:
+            raise StorageError(f"cannot write {key} to {self.url}: {exc}") from exc
+        return StoredFile(key=key, bytes=Path(path).stat().st_size, sha256=digest.hexdigest())
+
+    def get(self, key: str) -> bytes:
+        try:
+            return bytes(obstore.get(self._store, key).bytes())
+        except NotFoundError as exc:
+            raise FileMissing(f"{key} is not in the file store {self.url}") from exc
+        except FileNotFoundError as exc:
+            raise FileMissing(f"{key} is not in the file store {self.url}") from exc
+
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes [start, end) of a stored file (for HTTP range requests)."""
+        try:
+            return bytes(obstore.get_range(self._store, key, start=start, end=end))
+        except (NotFoundError, FileNotFoundError) as exc:
+            raise FileMissing(f"{key} is not in the file store {self.url}") from exc
+
+    def size(self, key: str) -> int | None:
+        try:
+            return int(obstore.head(self._store, key)["size"])
+        except (NotFoundError, FileNotFoundError):
+            return None
+
+    def exists(self, key: str) -> bool:
+        return self.size(key) is not None
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        for batch in obstore.list(self._store, prefix=prefix or None):
+            for meta in batch:
+                yield meta["path"]
+
+    def delete(self, key: str) -> None:
+        try:
+            obstore.delete(self._store, key)
+        except (NotFoundError, FileNotFoundError):
+            pass
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every key under prefix (one article's folder); returns how many."""
+        if not prefix or not prefix.endswith("/"):
+            raise ValueError("delete_prefix needs a folder prefix ending in '/'")
+        keys = list(self.list(prefix))
+        if keys:
+            obstore.delete(self._store, keys)
+        return len(keys)
+
+    def local_path(self, key: str) -> Path | None:
+        """A real path for tools such as ffmpeg, when the store is a local folder."""
+        return self._local_root / key if self._local_root else None
+
+
+def open_file_store(url: str, s3_settings=None) -> FileStore:
+    """file:///abs/path, s3://bucket[/prefix] or memory://."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        root = Path(parsed.path)
+        root.mkdir(parents=True, exist_ok=True)
+        return FileStore(url, LocalStore(prefix=root, mkdir=True), local_root=root)
+    if parsed.scheme == "memory":
+        return FileStore(url, MemoryStore())
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ConfigError(f"files_url {url!r} needs a bucket: s3://BUCKET[/prefix]")
+        kwargs = {}
+        if s3_settings is not None:
+            if s3_settings.endpoint:
+                kwargs["endpoint"] = s3_settings.endpoint
+            kwargs["region"] = s3_settings.region
+            if s3_settings.access_key_id:
+                kwargs["access_key_id"] = s3_settings.access_key_id
+                kwargs["secret_access_key"] = s3_settings.secret_access_key
+            if s3_settings.allow_http:
+                kwargs["client_options"] = {"allow_http": True}
+        prefix = parsed.path.strip("/") or None
+        store = S3Store(parsed.netloc, prefix=prefix, virtual_hosted_style_request=False, **kwargs)
+        return FileStore(url, store)
+    raise ConfigError(f"files_url {url!r}: use file:///path, s3://bucket/prefix or memory://")

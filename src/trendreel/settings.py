@@ -1,0 +1,144 @@
+"""One settings object: defaults < settings file < TRENDREEL_* environment < explicit arguments.
+
+The settings file is TOML: `$TRENDREEL_CONFIG`, else `<home>/trendreel.toml` when it exists.
+Nested fields use `__` in the environment, e.g. TRENDREEL_CRAWL__DELAY_S=0.5.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from trendreel.errors import ConfigError
+
+DEFAULT_HOME = Path("~/.trendreel").expanduser()
+
+
+class SourceConfig(BaseModel):
+    """One place to crawl: RSS/Atom feeds, sitemaps, or start pages whose links are followed."""
+
+    name: str = Field(description="Unique name, used by `trendreel crawl --source NAME`.")
+    kind: Literal["feed", "sitemap", "site"] = Field(description="feed: RSS/Atom; sitemap: sitemap.xml; site: follow links from start URLs.")
+    urls: list[str] = Field(min_length=1, description="Feed, sitemap or start URLs.")
+    max_depth: int = Field(2, ge=0, le=20, description="Link-following depth from the start URLs (kind=site).")
+    max_pages: int = Field(500, ge=1, description="Stop after this many pages from this source in one crawl.")
+    allow_private: bool = Field(False, description="Allow private/loopback/link-local addresses for this source.")
+    category: str | None = Field(None, description="Category slug to give every article of this source.")
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_slug(cls, v: str) -> str:
+        if not v or any(c.isspace() for c in v):
+            raise ValueError("source name must be non-empty without spaces")
+        return v
+
+
+class CrawlSettings(BaseModel):
+    user_agent: str = Field("trendreel/0.1 (+https://github.com/trendreel)", description="User-Agent header and robots.txt agent.")
+    timeout_s: float = Field(15.0, gt=0, description="Connect/read timeout per request.")
+    retries: int = Field(3, ge=0, le=10, description="Retries on network errors and 5xx/429.")
+    backoff_s: float = Field(0.5, ge=0, description="First retry delay; doubles each retry.")
+    delay_s: float = Field(1.0, ge=0, description="Minimum delay between two requests to the same host.")
+    per_host_concurrency: int = Field(2, ge=1, le=64, description="Parallel requests per host.")
+    concurrency: int = Field(8, ge=1, le=512, description="Parallel requests in all.")
+    max_response_bytes: int = Field(5_000_000, gt=0, description="Largest HTML/feed/sitemap body accepted.")
+    max_media_bytes: int = Field(200_000_000, gt=0, description="Largest image/video file downloaded.")
+    max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per request.")
+    max_media_per_article: int = Field(30, ge=0, description="Images+videos downloaded per article.")
+    respect_robots: bool = Field(True, description="Obey robots.txt (turn off only for your own sites).")
+    allow_private: bool = Field(False, description="Allow private/loopback/link-local targets for every source.")
+    near_duplicate_distance: int = Field(3, ge=0, le=32, description="Max SimHash Hamming distance (of 64 bits) to call two texts near-duplicates.")
+    media_types: list[str] = Field(
+        default_factory=lambda: ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm", "video/quicktime"],
+        description="Content types of media that are downloaded.",
+    )
+
+
+class S3Settings(BaseModel):
+    endpoint: str | None = Field(None, description="S3 endpoint URL (SeaweedFS, Ceph, MinIO); empty for AWS.")
+    region: str = Field("us-east-1", description="S3 region.")
+    access_key_id: str | None = Field(None, description="Access key; empty to use the AWS environment.")
+    secret_access_key: str | None = Field(None, description="Secret key; empty to use the AWS environment.")
+    allow_http: bool = Field(False, description="Allow a plain-http endpoint (local test servers).")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid")
+
+    home: Path = Field(DEFAULT_HOME, description="Data folder of the embedded defaults (database, files).")
+    database_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<home>/trendreel.db. PostgreSQL: postgresql+psycopg://...")
+    files_url: str = Field("", description="File store: file:///path (default <home>/files), s3://bucket/prefix, memory://.")
+    s3: S3Settings = Field(default_factory=S3Settings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
+    log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    log_json: bool = Field(False, description="Write logs as JSON lines (for log shippers).")
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        self.home = Path(self.home).expanduser()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'trendreel.db'}"
+        if not self.files_url:
+            self.files_url = (self.home / "files").as_uri()
+        names = [s.name for s in self.sources]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {', '.join(sorted(dupes))}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        known = ", ".join(s.name for s in self.sources) or "none configured"
+        raise ConfigError(f"unknown source {name!r} (known: {known}); add it under [[sources]] in the settings file")
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the settings file named by TRENDREEL_CONFIG or found in the home folder."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the base class
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = config_path()
+        if path is None:
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc}") from exc
+
+
+def config_path() -> Path | None:
+    explicit = os.environ.get("TRENDREEL_CONFIG")
+    if explicit:
+        p = Path(explicit).expanduser()
+        if not p.is_file():
+            raise ConfigError(f"TRENDREEL_CONFIG points to {p}, which is not a file")
+        return p
+    home = Path(os.environ.get("TRENDREEL_HOME", DEFAULT_HOME)).expanduser()
+    p = home / "trendreel.toml"
+    return p if p.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into a ConfigError that names the field."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "settings"
+            lines.append(f"  {where}: {err['msg']}")
+        raise ConfigError("invalid settings (fix these in the settings file or TRENDREEL_* variables):\n" + "\n".join(lines)) from exc
