@@ -1,0 +1,169 @@
+"""RDB tables: the index of what is stored. Rows hold paths and metadata, never blobs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Category(Base):
+    """Category master: a small editable list of topics (life, economy, ...)."""
+
+    __tablename__ = "category"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_ko: Mapped[str | None] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Source(Base):
+    __tablename__ = "source"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # feed | sitemap | site | urls
+    config: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class CrawlRun(Base):
+    """One `trendreel crawl` invocation; lets a user see what ran and resume it."""
+
+    __tablename__ = "crawl_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | finished | failed
+    sources: Mapped[list] = mapped_column(JSON, default=list)
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CrawlUrl(Base):
+    """The crawl frontier and each URL's last outcome (the error row of a failed page lives here)."""
+
+    __tablename__ = "crawl_url"
+    __table_args__ = (
+        UniqueConstraint("source_id", "url_hash", name="uq_crawl_url_source_hash"),
+        Index("ix_crawl_url_status", "source_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    url_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20), default="page")  # page | feed | sitemap
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | done | error | skipped | not_modified
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(String(120))
+    error_kind: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    article_id: Mapped[str | None] = mapped_column(String(32))
+    discovered_from: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Article(Base):
+    __tablename__ = "article"
+    __table_args__ = (
+        Index("ix_article_published", "published_at"),
+        Index("ix_article_sim0", "simhash_b0"),
+        Index("ix_article_sim1", "simhash_b1"),
+        Index("ix_article_sim2", "simhash_b2"),
+        Index("ix_article_sim3", "simhash_b3"),
+        Index("ix_article_content_hash", "content_hash"),
+    )
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # from the canonical URL, see ids.article_id
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    sitename: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="SET NULL"))
+    summary: Mapped[str | None] = mapped_column(Text)
+    key_data: Mapped[dict] = mapped_column(JSON, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    simhash: Mapped[int] = mapped_column(BigInteger)  # signed 64-bit view of the SimHash
+    simhash_b0: Mapped[int] = mapped_column(Integer)  # 16-bit bands: equal band = near-duplicate candidate
+    simhash_b1: Mapped[int] = mapped_column(Integer)
+    simhash_b2: Mapped[int] = mapped_column(Integer)
+    simhash_b3: Mapped[int] = mapped_column(Integer)
+    text_chars: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    lead_image_url: Mapped[str | None] = mapped_column(Text)
+    html_path: Mapped[str | None] = mapped_column(Text)
+    text_path: Mapped[str | None] = mapped_column(Text)
+    meta_path: Mapped[str | None] = mapped_column(Text)
+    crawled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    files_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MediaItem(Base):
+    __tablename__ = "media_item"
+    __table_args__ = (UniqueConstraint("article_id", "kind", "source_url", name="uq_media_article_kind_url"),)
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # image | video | embed
+    source_url: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | stored | linked | error
+    path: Mapped[str | None] = mapped_column(Text)
+    mime: Mapped[str | None] = mapped_column(String(80))
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    phash: Mapped[str | None] = mapped_column(String(32))
+    alt: Mapped[str | None] = mapped_column(Text)
+    caption: Mapped[str | None] = mapped_column(Text)
+    caption_path: Mapped[str | None] = mapped_column(Text)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    files_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Event(Base):
+    """Append-only domain events (ArticleCrawled, MediaStored, ...): the log DB's spine."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_type_at", "type", "at"), Index("ix_event_subject", "subject_type", "subject_id"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    type: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    # Same key twice = same fact: makes re-running a stage append nothing new.
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
