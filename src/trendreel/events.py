@@ -1,0 +1,22 @@
+"""Domain events, named in the past tense; each is an append-only row in the `event` table."""
+
+from __future__ import annotations
+
+ARTICLE_CRAWLED = "ArticleCrawled"
+ARTICLE_UPDATED = "ArticleUpdated"
+MEDIA_STORED = "MediaStored"
+CRAWL_FAILED = "CrawlFailed"
+ARTICLE_INDEXED = "ArticleIndexed"
+TREND_DETECTED = "TrendDetected"
+STORY_WRITTEN = "StoryWritten"
+VIDEO_RENDERED = "VideoRendered"
+VIDEO_EDITED = "VideoEdited"
+VIDEO_APPROVED = "VideoApproved"
+VIDEO_PUBLISHED = "VideoPublished"
+METRICS_COLLECTED = "MetricsCollected"
+FILE_PURGED = "FilePurged"
+
+ALL = [
+    ARTICLE_CRAWLED, ARTICLE_UPDATED, MEDIA_STORED, CRAWL_FAILED, ARTICLE_INDEXED, TREND_DETECTED,
+    STORY_WRITTEN, VIDEO_RENDERED, VIDEO_EDITED, VIDEO_APPROVED, VIDEO_PUBLISHED, METRICS_COLLECTED, FILE_PURGED,
+]

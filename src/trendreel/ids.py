@@ -1,0 +1,22 @@
+"""Stable ids derived from content keys, so re-running a stage lands on the same rows and files."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def _digest(*parts: str, length: int) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:length]
+
+
+def url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def article_id(canonical_url: str) -> str:
+    """'a' + 23 hex chars of sha256(canonical URL): 92 bits, collision-free at 100M articles."""
+    return "a" + _digest(canonical_url, length=23)
+
+
+def media_id(article_id: str, kind: str, source_url: str) -> str:
+    return "m" + _digest(article_id, kind, source_url, length=23)
