@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import obstore
 from obstore.exceptions import NotFoundError
 from obstore.store import LocalStore, MemoryStore, S3Store
 
 from trendreel.errors import ConfigError, FileMissing, StorageError
+
+# An unreachable S3 endpoint must fail within seconds, not after obstore's default 10 retries
+# over up to 3 minutes. Five quick retries still ride out a server restart or a 503 SlowDown.
+S3_CLIENT_OPTIONS = {"connect_timeout": "5s", "timeout": "300s"}
+S3_RETRY_CONFIG = {
+    "max_retries": 5,
+    "retry_timeout": timedelta(seconds=30),
+    "backoff": {"init_backoff": timedelta(milliseconds=100), "max_backoff": timedelta(seconds=5), "base": 2},
+}
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of an obstore error (the rest is a Rust debug dump)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -34,7 +51,7 @@ class FileStore:
         try:
             obstore.put(self._store, key, data)
         except Exception as exc:  # obstore raises its own tree; users need the key and the store
-            raise StorageError(f"cannot write {key} to {self.url}: {exc}") from exc
+            raise StorageError(f"cannot write {key} to {self.url}: {_reason(exc)}") from exc
         return StoredFile(key=key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
 
     def put_file(self, key: str, path: Path) -> StoredFile:
@@ -46,16 +63,16 @@ class FileStore:
         try:
             obstore.put(self._store, key, Path(path))
         except Exception as exc:
-            raise StorageError(f"cannot write {key} to {self.url}: {exc}") from exc
+            raise StorageError(f"cannot write {key} to {self.url}: {_reason(exc)}") from exc
         return StoredFile(key=key, bytes=Path(path).stat().st_size, sha256=digest.hexdigest())
 
     def get(self, key: str) -> bytes:
         try:
             return bytes(obstore.get(self._store, key).bytes())
-        except NotFoundError as exc:
+        except (NotFoundError, FileNotFoundError) as exc:
             raise FileMissing(f"{key} is not in the file store {self.url}") from exc
-        except FileNotFoundError as exc:
-            raise FileMissing(f"{key} is not in the file store {self.url}") from exc
+        except Exception as exc:
+            raise StorageError(f"cannot read {key} from {self.url}: {_reason(exc)}") from exc
 
     def get_range(self, key: str, start: int, end: int) -> bytes:
         """Bytes [start, end) of a stored file (for HTTP range requests)."""
@@ -63,26 +80,37 @@ class FileStore:
             return bytes(obstore.get_range(self._store, key, start=start, end=end))
         except (NotFoundError, FileNotFoundError) as exc:
             raise FileMissing(f"{key} is not in the file store {self.url}") from exc
+        except Exception as exc:
+            raise StorageError(f"cannot read {key} from {self.url}: {_reason(exc)}") from exc
 
     def size(self, key: str) -> int | None:
         try:
             return int(obstore.head(self._store, key)["size"])
         except (NotFoundError, FileNotFoundError):
             return None
+        except Exception as exc:
+            raise StorageError(f"cannot read {key} from {self.url}: {_reason(exc)}") from exc
 
     def exists(self, key: str) -> bool:
         return self.size(key) is not None
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        for batch in obstore.list(self._store, prefix=prefix or None):
-            for meta in batch:
-                yield meta["path"]
+        try:
+            for batch in obstore.list(self._store, prefix=prefix or None):
+                for meta in batch:
+                    yield meta["path"]
+        except (NotFoundError, FileNotFoundError):
+            return
+        except Exception as exc:
+            raise StorageError(f"cannot list {prefix or '(all)'} in {self.url}: {_reason(exc)}") from exc
 
     def delete(self, key: str) -> None:
         try:
             obstore.delete(self._store, key)
         except (NotFoundError, FileNotFoundError):
             pass
+        except Exception as exc:
+            raise StorageError(f"cannot delete {key} from {self.url}: {_reason(exc)}") from exc
 
     def delete_prefix(self, prefix: str) -> int:
         """Delete every key under prefix (one article's folder); returns how many."""
@@ -90,8 +118,28 @@ class FileStore:
             raise ValueError("delete_prefix needs a folder prefix ending in '/'")
         keys = list(self.list(prefix))
         if keys:
-            obstore.delete(self._store, keys)
+            try:
+                obstore.delete(self._store, keys)
+            except Exception as exc:
+                raise StorageError(f"cannot delete {prefix} from {self.url}: {_reason(exc)}") from exc
+        if self._local_root is not None:
+            self._remove_empty_dirs(prefix)
         return len(keys)
+
+    def _remove_empty_dirs(self, prefix: str) -> None:
+        """A local folder keeps empty directories after its files go; drop the purged folder's.
+
+        Only directories under (and including) the prefix are removed, never the shared fan-out
+        levels above it, so a writer creating a sibling article is not raced.
+        """
+        top = self._local_root / prefix.strip("/")
+        if not top.is_dir() or top.is_symlink():
+            return
+        for dirpath, _dirnames, _filenames in os.walk(top, topdown=False):
+            try:
+                os.rmdir(dirpath)
+            except OSError:  # not empty: something was written meanwhile; keep it
+                pass
 
     def local_path(self, key: str) -> Path | None:
         """A real path for tools such as ffmpeg, when the store is a local folder."""
@@ -102,7 +150,9 @@ def open_file_store(url: str, s3_settings=None) -> FileStore:
     """file:///abs/path, s3://bucket[/prefix] or memory://."""
     parsed = urlparse(url)
     if parsed.scheme == "file":
-        root = Path(parsed.path)
+        if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
+            raise ConfigError(f"files_url {url!r}: a local folder is file:///absolute/path (three slashes)")
+        root = Path(unquote(parsed.path))  # Path.as_uri() writes spaces as %20
         root.mkdir(parents=True, exist_ok=True)
         return FileStore(url, LocalStore(prefix=root, mkdir=True), local_root=root)
     if parsed.scheme == "memory":
@@ -110,7 +160,7 @@ def open_file_store(url: str, s3_settings=None) -> FileStore:
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise ConfigError(f"files_url {url!r} needs a bucket: s3://BUCKET[/prefix]")
-        kwargs = {}
+        kwargs = {"client_options": dict(S3_CLIENT_OPTIONS), "retry_config": S3_RETRY_CONFIG}
         if s3_settings is not None:
             if s3_settings.endpoint:
                 kwargs["endpoint"] = s3_settings.endpoint
@@ -119,7 +169,7 @@ def open_file_store(url: str, s3_settings=None) -> FileStore:
                 kwargs["access_key_id"] = s3_settings.access_key_id
                 kwargs["secret_access_key"] = s3_settings.secret_access_key
             if s3_settings.allow_http:
-                kwargs["client_options"] = {"allow_http": True}
+                kwargs["client_options"]["allow_http"] = True
         prefix = parsed.path.strip("/") or None
         store = S3Store(parsed.netloc, prefix=prefix, virtual_hosted_style_request=False, **kwargs)
         return FileStore(url, store)
