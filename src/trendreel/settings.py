@@ -23,7 +23,8 @@ class SourceConfig(BaseModel):
     """One place to crawl: RSS/Atom feeds, sitemaps, or start pages whose links are followed."""
 
     name: str = Field(description="Unique name, used by `trendreel crawl --source NAME`.")
-    kind: Literal["feed", "sitemap", "site"] = Field(description="feed: RSS/Atom; sitemap: sitemap.xml; site: follow links from start URLs.")
+    kind: Literal["feed", "sitemap", "site", "urls"] = Field(
+        description="feed: RSS/Atom; sitemap: sitemap.xml; site: follow links from start URLs; urls: just these pages.")
     urls: list[str] = Field(min_length=1, description="Feed, sitemap or start URLs.")
     max_depth: int = Field(2, ge=0, le=20, description="Link-following depth from the start URLs (kind=site).")
     max_pages: int = Field(500, ge=1, description="Stop after this many pages from this source in one crawl.")

@@ -22,8 +22,8 @@ def append_event(session: Session, *, type: str, subject_type: str, subject_id: 
     """Append an event once; the same dedupe_key again is a no-op. Returns whether it was new."""
     stmt = _insert(session, Event).values(
         at=utcnow(), type=type, subject_type=subject_type, subject_id=subject_id, dedupe_key=dedupe_key, payload=payload or {}
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(stmt).rowcount == 1
+    ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Event.id)
+    return session.execute(stmt).scalar() is not None
 
 
 def upsert_source(session: Session, *, name: str, kind: str, config: dict) -> Source:
@@ -51,15 +51,12 @@ def enqueue_urls(session: Session, *, source_id: int, urls: Iterable[tuple[str, 
                      "created_at": utcnow(), "updated_at": utcnow()})
     if not rows:
         return []
-    stmt = _insert(session, CrawlUrl).values(rows).on_conflict_do_nothing(index_elements=["source_id", "url_hash"])
-    session.execute(stmt)
-    hashes = [r["url_hash"] for r in rows]
-    # A row counts as new only if this call created it (still queued with no attempts and no fetch).
-    created = session.scalars(
-        select(CrawlUrl).where(CrawlUrl.source_id == source_id, CrawlUrl.url_hash.in_(hashes),
-                               CrawlUrl.status == "queued", CrawlUrl.attempts == 0)
-    ).all()
-    return list(created)
+    stmt = (_insert(session, CrawlUrl).values(rows)
+            .on_conflict_do_nothing(index_elements=["source_id", "url_hash"]).returning(CrawlUrl.id))
+    new_ids = list(session.execute(stmt).scalars())
+    if not new_ids:
+        return []
+    return list(session.scalars(select(CrawlUrl).where(CrawlUrl.id.in_(new_ids)).order_by(CrawlUrl.id)).all())
 
 
 def requeue(session: Session, *, source_id: int, urls: list[str]) -> None:

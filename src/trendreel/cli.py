@@ -1,0 +1,286 @@
+"""`trendreel` command line: parse, call a service, print. Errors become a message and an exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from trendreel import services
+from trendreel.bootstrap import App, build_app
+from trendreel.errors import ConfigError, TrendreelError
+from trendreel.logs import configure_logging
+from trendreel.settings import Settings, load_settings
+
+app = typer.Typer(help="Turn what is trending on the web into short videos.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+categories_app = typer.Typer(help="The category master table.", no_args_is_help=True)
+app.add_typer(categories_app, name="categories")
+out = Console()
+err = Console(stderr=True)
+
+HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Data folder (same as TRENDREEL_HOME).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _settings(home: Path | None) -> Settings:
+    settings = load_settings(home=home)
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    return settings
+
+
+@contextmanager
+def _app(home: Path | None) -> Iterator[App]:
+    application = build_app(_settings(home))
+    try:
+        yield application
+    finally:
+        application.close()
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def main() -> None:
+    """Entry point that turns user-facing errors into one clear line."""
+    try:
+        app(standalone_mode=False)
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise SystemExit(2)
+    except TrendreelError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted: run the same command again to resume")
+        raise SystemExit(130)
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            raise SystemExit(exc.exit_code)
+        raise
+
+
+def _crawl_progress():
+    return Progress(SpinnerColumn(), TextColumn("[bold]crawl[/bold]"), BarColumn(), TextColumn("{task.completed} urls"),
+                    TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err, transient=False)
+
+
+def _run_crawl(application: App, **kwargs) -> services.CrawlStats:
+    with _crawl_progress() as progress:
+        task = progress.add_task("crawl", total=None, info="")
+
+        def on_progress(stats):
+            # The frontier grows while crawling, so the bar counts URLs done without a total.
+            progress.update(task, completed=stats.fetched + stats.errors,
+                            info=f"{stats.articles_new} new, {stats.media_stored} media, {stats.errors} errors")
+
+        return services.crawl_sources(application, on_progress=on_progress, **kwargs)
+
+
+def _print_stats(stats, counts: dict) -> None:
+    table = Table(title="crawl", show_header=False)
+    for k, v in stats.as_dict().items():
+        if k != "errors_by_kind":
+            table.add_row(k, str(v))
+    for k, v in stats.errors_by_kind.items():
+        table.add_row(f"  error: {k}", str(v))
+    table.add_row("articles stored in all", str(counts["articles"]))
+    out.print(table)
+
+
+@app.command()
+def crawl(
+    urls: Annotated[Optional[list[str]], typer.Argument(help="Pages to crawl instead of the configured sources.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Crawl only this configured source (repeatable).")] = None,
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow private/loopback/link-local addresses.")] = False,
+    max_pages: Annotated[Optional[int], typer.Option(help="Pages per source in this run (the rest stays queued).")] = None,
+    workers: Annotated[int, typer.Option(help="Extraction processes (0 = in the crawler's own process).")] = 0,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Crawl configured sources or the given URLs, storing articles, images and videos."""
+    with _app(home) as application:
+        stats = _run_crawl(application, source_names=source, urls=urls, allow_private=allow_private,
+                           max_pages=max_pages, extract_workers=workers)
+        counts = services.storage_counts(application)
+        if as_json:
+            _print_json({"stats": stats.as_dict(), "stored": counts})
+        else:
+            _print_stats(stats, counts)
+
+
+@app.command()
+def extract(
+    target: Annotated[str, typer.Argument(help="A local HTML file (may be .gz) or an http(s) URL.")],
+    allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow private/loopback addresses.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print what trendreel extracts from one page: title, text, date, author, lang, images, videos."""
+    ext = services.extract_target(_settings(home), target, allow_private=allow_private)
+    data = ext.model_dump(mode="json")
+    if as_json:
+        _print_json(data)
+        return
+    table = Table(show_header=False)
+    for k in ("url", "canonical_url", "title", "published_at", "author", "lang", "lead_image"):
+        table.add_row(k, str(data[k]))
+    table.add_row("images", "\n".join(f"{m['url']}  {m.get('alt') or ''}" for m in data["images"]) or "-")
+    table.add_row("videos", "\n".join(f"{m['kind']}: {m['url']}" for m in data["videos"]) or "-")
+    table.add_row("text", (ext.text[:600] + (" …" if len(ext.text) > 600 else "")))
+    out.print(table)
+
+
+@app.command()
+def articles(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    source: Annotated[Optional[str], typer.Option(help="Only this source.")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="Only this language (ko, en, ...).")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List stored articles with their media."""
+    with _app(home) as application:
+        rows = services.list_articles(application, limit=limit, source=source, lang=lang)
+    if as_json:
+        _print_json(rows)
+        return
+    _articles_table(rows)
+
+
+def _articles_table(rows: list[dict]) -> None:
+    table = Table("id", "date", "lang", "title", "img", "vid", "dup of")
+    for r in rows:
+        kinds = [m["kind"] for m in r["media"] if m["status"] in ("stored", "linked")]
+        table.add_row(r["id"], (r["published_at"] or "")[:10], r["lang"] or "", (r["title"] or "")[:60],
+                      str(kinds.count("image")), str(kinds.count("video") + kinds.count("embed")), r["duplicate_of"] or "")
+    out.print(table)
+
+
+@app.command()
+def errors(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 50,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List URLs that failed, with the reason."""
+    with _app(home) as application:
+        rows = services.crawl_errors(application, limit=limit)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("kind", "url", "error")
+    for r in rows:
+        table.add_row(r["kind"] or "", r["url"], (r["error"] or "")[:100])
+    out.print(table)
+
+
+@app.command()
+def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """What is stored: articles, media, URLs by outcome, events."""
+    with _app(home) as application:
+        counts = services.storage_counts(application)
+        where = {"database": application.db.engine.url.render_as_string(), "files": application.files.url}
+    if as_json:
+        _print_json({**counts, **where})
+        return
+    table = Table(show_header=False)
+    for k, v in {**where, **counts}.items():
+        table.add_row(k, str(v))
+    out.print(table)
+
+
+@app.command()
+def sources(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List configured sources."""
+    settings = _settings(home)
+    rows = [s.model_dump(mode="json") for s in settings.sources]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("name", "kind", "urls", "depth", "max pages", "private ok")
+    for r in rows:
+        table.add_row(r["name"], r["kind"], "\n".join(r["urls"]), str(r["max_depth"]), str(r["max_pages"]), str(r["allow_private"]))
+    out.print(table)
+
+
+@categories_app.command("list")
+def categories_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """List the categories."""
+    with _app(home) as application:
+        rows = services.list_categories(application)
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("slug", "name", "한국어", "description")
+    for r in rows:
+        table.add_row(r["slug"], r["name"], r["name_ko"] or "", r["description"] or "")
+    out.print(table)
+
+
+@categories_app.command("set")
+def categories_set(
+    slug: str,
+    name: Annotated[Optional[str], typer.Option(help="Display name.")] = None,
+    name_ko: Annotated[Optional[str], typer.Option(help="Korean display name.")] = None,
+    description: Annotated[Optional[str], typer.Option(help="What belongs here (used by categorisers).")] = None,
+    home: HomeOpt = None,
+) -> None:
+    """Add a category or change one."""
+    with _app(home) as application:
+        row = services.save_category(application, slug=slug, name=name, name_ko=name_ko, description=description)
+    _print_json(row)
+
+
+@app.command()
+def demo(
+    home: HomeOpt = None,
+    keep_serving: Annotated[bool, typer.Option(help="Keep serving the sample site after the run (Ctrl-C to stop).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build and serve the bundled sample site, then run the pipeline on it into the home folder."""
+    from trendreel.demo.run import run_demo
+
+    settings = _settings(home)
+    with _crawl_progress() as progress:
+        task = progress.add_task("crawl", total=None, info="")
+
+        def on_progress(stats):
+            done = stats.fetched + stats.errors
+            progress.update(task, completed=done, info=f"{stats.articles_new} new, {stats.media_stored} media, {stats.errors} errors")
+
+        result = run_demo(settings, on_progress=on_progress, keep_serving=keep_serving,
+                          on_serving=lambda url: err.print(f"sample site at {url}"))
+    if as_json:
+        _print_json(result)
+        return
+    out.print(f"[bold]home[/bold] {result['home']}")
+    _articles_table(result["articles"])
+    table = Table(title="stored", show_header=False)
+    for k, v in result["stored"].items():
+        table.add_row(k, str(v))
+    out.print(table)
+    if result["errors"]:
+        et = Table("kind", "url", title="pages that were refused or failed (on purpose: the sample site has traps)")
+        for e in result["errors"]:
+            et.add_row(e["kind"] or "", e["url"])
+        out.print(et)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

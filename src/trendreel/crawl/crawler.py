@@ -1,0 +1,459 @@
+"""The crawl stage: sources in, articles + media files + index rows + events out.
+
+The frontier lives in the `crawl_url` table, so a crawl that is killed half-way resumes from
+its queued rows. Ids come from canonical URLs and file keys from ids, so fetching a page twice
+lands on the same article row and the same files: no duplicates, whatever the crash point.
+Files are written before the row that points at them; a URL is marked done only after its
+article and media are stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import mimetypes
+import tempfile
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlparse
+
+from trendreel import events
+from trendreel.crawl import dedupe
+from trendreel.crawl.discover import parse_feed, parse_sitemap
+from trendreel.crawl.extract import Extraction, ExtractedMedia, extract
+from trendreel.crawl.fetch import Fetcher, FetchResult
+from trendreel.crawl.urls import canonicalize, same_site
+from trendreel.db import repo
+from trendreel.db.engine import Database
+from trendreel.db.tables import Article, CrawlUrl, MediaItem
+from trendreel.errors import BlockedURL, CrawlError, ExtractionFailed, UnsupportedContent
+from trendreel.files.layout import article_file, media_file
+from trendreel.files.store import FileStore
+from trendreel.ids import article_id as make_article_id
+from trendreel.ids import media_id as make_media_id
+from trendreel.settings import Settings, SourceConfig
+
+log = logging.getLogger(__name__)
+
+# Links with these endings are never pages; skipping them saves a request each.
+_NOT_PAGES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".mp4", ".webm", ".mov", ".mp3", ".pdf",
+              ".zip", ".gz", ".css", ".js", ".ico", ".woff", ".woff2", ".xml", ".rss")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+MIN_ARTICLE_CHARS = 150  # with a date or og:type=article
+MIN_UNDATED_ARTICLE_CHARS = 1000
+
+
+@dataclass
+class CrawlStats:
+    fetched: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    not_articles: int = 0
+    not_modified: int = 0
+    media_stored: int = 0
+    media_linked: int = 0
+    errors: int = 0
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    queued: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Work:
+    url_id: int
+    url: str
+    kind: str
+    depth: int
+    source: SourceConfig
+    source_id: int
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def _extract_job(body: bytes, url: str, content_type: str | None) -> Extraction:
+    """Top-level so a process pool can run it."""
+    return extract(body, url, content_type=content_type)
+
+
+class Crawler:
+    """Runs sources to completion; one instance per crawl run."""
+
+    def __init__(self, *, db: Database, files: FileStore, settings: Settings,
+                 on_progress: Callable[[CrawlStats], None] | None = None,
+                 extract_workers: int = 0, fetcher: Fetcher | None = None):
+        self.db = db
+        self.files = files
+        self.settings = settings
+        self.cfg = settings.crawl
+        self.on_progress = on_progress
+        self.stats = CrawlStats()
+        self._fetcher = fetcher
+        self._extract_workers = extract_workers
+        self._pool: Executor | None = None
+        self._pages_per_source: dict[str, int] = {}
+        self._queue: asyncio.Queue[_Work] = asyncio.Queue()
+        self._tmp = Path(tempfile.mkdtemp(prefix="trendreel-crawl-"))
+
+    # ---- entry point -------------------------------------------------------------------
+    async def crawl(self, sources: list[SourceConfig], *, allow_private: bool = False) -> CrawlStats:
+        self._allow_private_all = allow_private or self.cfg.allow_private
+        with self.db.session() as s:
+            run = repo.start_run(s, sources=[src.name for src in sources])
+            run_id = run.id
+            for src in sources:
+                self._seed(s, src)
+        fetcher = self._fetcher or Fetcher(self.cfg)
+        if self._extract_workers > 1:
+            self._pool = ProcessPoolExecutor(self._extract_workers)
+        status = "failed"
+        try:
+            workers = [asyncio.create_task(self._worker(fetcher)) for _ in range(self.cfg.concurrency)]
+            await self._queue.join()
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            status = "finished"
+        finally:
+            if self._fetcher is None:
+                await fetcher.aclose()
+            if self._pool is not None:
+                self._pool.shutdown(cancel_futures=True)
+            with self.db.session() as s:
+                self.stats.queued = repo.counts(s)["urls_queued"]
+                repo.end_run(s, run_id=run_id, status=status, stats=self.stats.as_dict())
+            for p in self._tmp.glob("*"):
+                p.unlink(missing_ok=True)
+            self._tmp.rmdir()
+        return self.stats
+
+    def _seed(self, session, src: SourceConfig) -> None:
+        """Queue the source's own URLs (again each run: feeds and start pages change) and resume the rest."""
+        config = src.model_dump(mode="json")
+        source = repo.upsert_source(session, name=src.name, kind=src.kind, config=config)
+        kind = {"feed": "feed", "sitemap": "sitemap", "site": "page", "urls": "page"}[src.kind]
+        seeds = []
+        for raw in src.urls:
+            try:
+                seeds.append(canonicalize(raw))
+            except BlockedURL as exc:
+                raise BlockedURL(f"source {src.name!r} has a bad URL {raw!r}: {exc}") from exc
+        repo.enqueue_urls(session, source_id=source.id, urls=[(u, kind, 0, None) for u in seeds])
+        repo.requeue(session, source_id=source.id, urls=seeds)
+        for row in repo.queued_urls(session, source_id=source.id):
+            self._queue.put_nowait(self._work(row, src))
+
+    def _work(self, row: CrawlUrl, src: SourceConfig) -> _Work:
+        return _Work(row.id, row.url, row.kind, row.depth, src, row.source_id, row.etag, row.last_modified)
+
+    # ---- the worker loop -----------------------------------------------------------------
+    async def _worker(self, fetcher: Fetcher) -> None:
+        while True:
+            work = await self._queue.get()
+            try:
+                await self._process(fetcher, work)
+            except CrawlError as exc:
+                self._record_error(work, exc.kind, str(exc), getattr(exc, "status", None))
+            except Exception as exc:  # a bug or hostile input must not stop the crawl
+                log.exception("unexpected error on %s", work.url)
+                self._record_error(work, "internal", f"{type(exc).__name__}: {exc}", None)
+            finally:
+                if self.on_progress:
+                    self.on_progress(self.stats)
+                self._queue.task_done()
+
+    def _record_error(self, work: _Work, kind: str, message: str, status: int | None) -> None:
+        self.stats.errors += 1
+        self.stats.errors_by_kind[kind] = self.stats.errors_by_kind.get(kind, 0) + 1
+        with self.db.session() as s:
+            s.get(CrawlUrl, work.url_id).attempts += 1
+            repo.finish_url(s, url_id=work.url_id, status="error", error_kind=kind, error=message[:2000],
+                            http_status=status, fetched_at=datetime.now(timezone.utc))
+
+    def _allow_private(self, src: SourceConfig) -> bool:
+        return self._allow_private_all or src.allow_private
+
+    async def _process(self, fetcher: Fetcher, work: _Work) -> None:
+        src = work.source
+        if work.kind == "page":
+            used = self._pages_per_source.get(src.name, 0)
+            if used >= src.max_pages:
+                return  # stays queued: the next run goes on from here
+            self._pages_per_source[src.name] = used + 1
+        result = await fetcher.fetch(work.url, allow_private=self._allow_private(src),
+                                     etag=work.etag, last_modified=work.last_modified)
+        self.stats.fetched += 1
+        if result.not_modified:
+            self.stats.not_modified += 1
+            with self.db.session() as s:
+                repo.finish_url(s, url_id=work.url_id, status="not_modified", http_status=304,
+                                fetched_at=datetime.now(timezone.utc))
+            return
+        if work.kind == "feed":
+            found = parse_feed(result.body, result.final_url)
+            self._enqueue(work, [(f.url, f.kind) for f in found])
+            self._done(work, result)
+        elif work.kind == "sitemap":
+            found = parse_sitemap(_maybe_gunzip(result.body))
+            self._enqueue(work, [(f.url, f.kind) for f in found])
+            self._done(work, result)
+        else:
+            await self._process_page(fetcher, work, result)
+
+    def _enqueue(self, work: _Work, found: list[tuple[str, str]], *, depth: int | None = None) -> None:
+        depth = work.depth + 1 if depth is None else depth
+        urls = []
+        for url, kind in found:
+            try:
+                urls.append((canonicalize(url, base=work.url), kind, depth, work.url))
+            except CrawlError:
+                continue  # mailto:, javascript:, junk: not ours to crawl
+        with self.db.session() as s:
+            for row in repo.enqueue_urls(s, source_id=work.source_id, urls=urls):
+                self._queue.put_nowait(self._work(row, work.source))
+
+    def _done(self, work: _Work, result: FetchResult, *, article_id: str | None = None, status: str = "done") -> None:
+        with self.db.session() as s:
+            row = s.get(CrawlUrl, work.url_id)
+            row.attempts += 1
+            repo.finish_url(s, url_id=work.url_id, status=status, http_status=result.status, etag=result.etag,
+                            last_modified=result.last_modified, content_type=result.content_type,
+                            article_id=article_id, error_kind=None, error=None,
+                            fetched_at=datetime.now(timezone.utc))
+
+    # ---- pages ---------------------------------------------------------------------------
+    async def _process_page(self, fetcher: Fetcher, work: _Work, result: FetchResult) -> None:
+        ctype = (result.content_type or "").split(";")[0].strip().lower()
+        if ctype and ctype not in _HTML_TYPES:
+            raise UnsupportedContent(f"{result.final_url} is {ctype}, not an HTML page")
+        if self._pool is not None:
+            loop = asyncio.get_running_loop()
+            ext = await loop.run_in_executor(self._pool, _extract_job, result.body, result.final_url, result.content_type)
+        else:
+            ext = _extract_job(result.body, result.final_url, result.content_type)
+
+        src = work.source
+        if src.kind == "site" and work.depth < src.max_depth:
+            domains = {urlparse(u).hostname for u in src.urls}
+            links = [(u, "page") for u in ext.links
+                     if any(same_site(u, d) for d in domains if d) and not urlparse(u).path.lower().endswith(_NOT_PAGES)]
+            self._enqueue(work, links)
+
+        if not _looks_like_article(ext, is_start_page=(work.depth == 0 and src.kind == "site")):
+            self.stats.not_articles += 1
+            self._done(work, result, status="skipped")
+            return
+        aid = await self._store_article(fetcher, work, result, ext)
+        self._done(work, result, article_id=aid)
+
+    def _canonical(self, ext: Extraction, final_url: str) -> str:
+        """rel=canonical wins only when it points into the same site: a page can't claim another's article."""
+        page = canonicalize(final_url)
+        if ext.canonical_url:
+            try:
+                canon = canonicalize(ext.canonical_url, base=final_url)
+            except CrawlError:
+                return page
+            host = urlparse(page).hostname or ""
+            if same_site(canon, host) or same_site(page, urlparse(canon).hostname or ""):
+                return canon
+        return page
+
+    async def _store_article(self, fetcher: Fetcher, work: _Work, result: FetchResult, ext: Extraction) -> str:
+        canonical = self._canonical(ext, result.final_url)
+        aid = make_article_id(canonical)
+        content_hash = hashlib.sha256(ext.text.encode("utf-8")).hexdigest()
+        sim = dedupe.simhash(ext.text)
+        published = _parse_date(ext.published_at)
+
+        with self.db.session() as s:
+            existing = s.get(Article, aid)
+            if existing is None:
+                same_text = repo.find_article_by_hash(s, content_hash=content_hash)
+                if same_text is not None:
+                    # Exact copy under another URL: index the URL against the original, store nothing.
+                    self.stats.duplicates += 1
+                    return same_text.id
+                near = self._near_duplicate_of(s, sim, ext.lang, published)
+            else:
+                near = existing.duplicate_of
+            unchanged = existing is not None and existing.content_hash == content_hash
+
+        if not unchanged:
+            meta = {"extraction": ext.model_dump(mode="json"), "fetched_url": result.url, "final_url": result.final_url,
+                    "http_status": result.status, "content_type": result.content_type, "etag": result.etag,
+                    "last_modified": result.last_modified, "redirects": result.redirects}
+            self.files.put(article_file(aid, "article.html"), result.body)
+            self.files.put(article_file(aid, "article.txt"), ext.text.encode("utf-8"))
+            self.files.put(article_file(aid, "meta.json"), json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+
+        with self.db.session() as s:
+            row = s.get(Article, aid)
+            is_new = row is None
+            if is_new:
+                row = Article(id=aid)
+                s.add(row)
+            if not unchanged:
+                b = dedupe.bands(sim)
+                row.source_id = work.source_id
+                row.url = result.final_url
+                row.canonical_url = canonical
+                row.title = ext.title
+                row.lang = ext.lang
+                row.author = ext.author
+                row.description = ext.description
+                row.sitename = ext.sitename
+                row.published_at = published
+                row.category_id = repo.category_id(s, work.source.category) if work.source.category else row.category_id
+                row.key_data = {"lead_image": ext.lead_image, "images": len(ext.images), "videos": len(ext.videos)}
+                row.content_hash = content_hash
+                row.simhash = dedupe.to_signed(sim)
+                row.simhash_b0, row.simhash_b1, row.simhash_b2, row.simhash_b3 = b
+                row.text_chars = len(ext.text)
+                row.duplicate_of = near
+                row.lead_image_url = ext.lead_image
+                row.html_path = article_file(aid, "article.html")
+                row.text_path = article_file(aid, "article.txt")
+                row.meta_path = article_file(aid, "meta.json")
+                s.flush()
+                etype = events.ARTICLE_CRAWLED if is_new else events.ARTICLE_UPDATED
+                repo.append_event(s, type=etype, subject_type="article", subject_id=aid,
+                                  dedupe_key=f"{etype}:{aid}:{content_hash}",
+                                  payload={"url": canonical, "title": ext.title, "lang": ext.lang,
+                                           "source": work.source.name, "duplicate_of": near})
+                if is_new:
+                    self.stats.articles_new += 1
+                    if near:
+                        self.stats.near_duplicates += 1
+                else:
+                    self.stats.articles_updated += 1
+            media_rows = self._media_rows(s, aid, ext)
+        await self._store_media(fetcher, work, aid, media_rows)
+        return aid
+
+    def _near_duplicate_of(self, session, sim: int, lang: str | None, published: datetime | None) -> str | None:
+        best, best_d = None, self.cfg.near_duplicate_distance + 1
+        for other_id, other_sim in repo.near_duplicate_candidates(session, bands=dedupe.bands(sim), lang=lang, around=published):
+            d = dedupe.distance(sim, other_sim)
+            if d < best_d:
+                best, best_d = other_id, d
+        return best
+
+    # ---- media ---------------------------------------------------------------------------
+    def _media_rows(self, session, aid: str, ext: Extraction) -> list[MediaItem]:
+        """Create one row per image/video/embed (once); return those still to download."""
+        wanted: list[tuple[str, int, ExtractedMedia]] = []
+        for kind, items in (("image", ext.images), ("video", [v for v in ext.videos if v.kind == "video"]),
+                            ("embed", [v for v in ext.videos if v.kind == "embed"])):
+            for pos, item in enumerate(items[: self.cfg.max_media_per_article], start=1):
+                wanted.append((kind, pos, item))
+        pending = []
+        for kind, pos, item in wanted:
+            mid = make_media_id(aid, kind, item.url)
+            row = session.get(MediaItem, mid)
+            if row is None:
+                row = MediaItem(id=mid, article_id=aid, position=pos, kind=kind, source_url=item.url,
+                                alt=item.alt, caption=item.caption, mime=item.mime,
+                                width=item.width, height=item.height,
+                                status="linked" if kind == "embed" else "pending")
+                session.add(row)
+                if kind == "embed":
+                    self.stats.media_linked += 1
+            if row.status == "pending" or (row.status == "error" and kind != "embed"):
+                pending.append(row)
+        session.flush()
+        return pending
+
+    async def _store_media(self, fetcher: Fetcher, work: _Work, aid: str, rows: list[MediaItem]) -> None:
+        for row in rows:
+            tmp = self._tmp / row.id
+            try:
+                res = await fetcher.fetch_to_file(row.source_url, tmp, allow_private=self._allow_private(work.source),
+                                                  max_bytes=self.cfg.max_media_bytes, allowed_types=self.cfg.media_types)
+                mime = (res.content_type or row.mime or "").split(";")[0].strip().lower() or None
+                ext = _extension(mime, row.source_url)
+                key = media_file(aid, row.kind, row.position, ext)
+                stored = self.files.put_file(key, tmp)
+                width, height = _image_size(tmp) if row.kind == "image" else (row.width, row.height)
+                with self.db.session() as s:
+                    m = s.get(MediaItem, row.id)
+                    m.status, m.path, m.mime, m.bytes, m.sha256 = "stored", key, mime, stored.bytes, stored.sha256
+                    m.width, m.height, m.error = width, height, None
+                    repo.append_event(s, type=events.MEDIA_STORED, subject_type="media", subject_id=row.id,
+                                      dedupe_key=f"{events.MEDIA_STORED}:{row.id}:{stored.sha256}",
+                                      payload={"article_id": aid, "kind": row.kind, "path": key, "bytes": stored.bytes})
+                self.stats.media_stored += 1
+            except CrawlError as exc:
+                # A bad image does not fail the article; its row says why.
+                with self.db.session() as s:
+                    m = s.get(MediaItem, row.id)
+                    m.status, m.error = "error", f"{exc.kind}: {exc}"[:2000]
+            finally:
+                tmp.unlink(missing_ok=True)
+
+
+def _looks_like_article(ext: Extraction, *, is_start_page: bool) -> bool:
+    n = len(ext.text)
+    if is_start_page and n < MIN_UNDATED_ARTICLE_CHARS:
+        return False
+    if ext.published_at and n >= MIN_ARTICLE_CHARS and ext.title:
+        return True
+    return n >= MIN_UNDATED_ARTICLE_CHARS
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _maybe_gunzip(body: bytes) -> bytes:
+    if body[:2] == b"\x1f\x8b":
+        import gzip
+        import zlib
+        try:
+            # Bounded: a sitemap is at most 50 MB uncompressed by the protocol.
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out = d.decompress(body, 50_000_000)
+            if d.unconsumed_tail:
+                raise ExtractionFailed("gzipped sitemap is larger than 50 MB uncompressed")
+            return out
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            raise ExtractionFailed(f"broken gzipped sitemap: {exc}") from exc
+    return body
+
+
+_EXT_BY_MIME = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
+                "video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov"}
+
+
+def _extension(mime: str | None, url: str) -> str:
+    if mime in _EXT_BY_MIME:
+        return _EXT_BY_MIME[mime]
+    guessed = mimetypes.guess_extension(mime or "") if mime else None
+    if guessed:
+        return guessed.lstrip(".")
+    suffix = Path(urlparse(url).path).suffix.lstrip(".").lower()
+    return suffix or "bin"
+
+
+def _image_size(path: Path) -> tuple[int | None, int | None]:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return im.size
+    except Exception:
+        return None, None

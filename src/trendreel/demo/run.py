@@ -1,0 +1,56 @@
+"""`trendreel demo`: build the sample site, serve it on 127.0.0.1, run the pipeline on it."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from trendreel import services
+from trendreel.bootstrap import build_app
+from trendreel.demo.server import serve_site
+from trendreel.demo.site import build_sample_site
+from trendreel.settings import Settings, SourceConfig
+
+
+def demo_sources(base_url: str) -> list[SourceConfig]:
+    """The sample site reached three ways: feeds, sitemap and link-following. Private is allowed
+    here by configuration, because the demo site runs on loopback."""
+    return [
+        SourceConfig(name="demo-feed", kind="feed", urls=[f"{base_url}/feed.xml", f"{base_url}/atom.xml"], allow_private=True),
+        SourceConfig(name="demo-sitemap", kind="sitemap", urls=[f"{base_url}/sitemap_index.xml"], allow_private=True),
+        SourceConfig(name="demo-site", kind="site", urls=[f"{base_url}/index.html"], max_depth=2, allow_private=True),
+    ]
+
+
+def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_serving: bool = False,
+             on_serving: Callable[[str], None] | None = None) -> dict:
+    site_root = settings.home / "demo-site"
+    build_sample_site(site_root)
+    with serve_site(site_root) as base_url:
+        if on_serving:
+            on_serving(base_url)
+        # Our own local site: no need to wait a second between requests.
+        demo_settings = settings.model_copy(update={
+            "sources": demo_sources(base_url),
+            "crawl": settings.crawl.model_copy(update={"delay_s": 0.0, "per_host_concurrency": 4}),
+        })
+        app = build_app(demo_settings)
+        try:
+            stats = services.crawl_sources(app, on_progress=on_progress)
+            result = {
+                "home": str(settings.home),
+                "site": base_url,
+                "crawl": stats.as_dict(),
+                "stored": services.storage_counts(app),
+                "articles": services.list_articles(app, limit=1000),
+                "errors": services.crawl_errors(app, limit=100),
+            }
+        finally:
+            app.close()
+        if keep_serving:
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    return result

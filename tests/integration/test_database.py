@@ -1,0 +1,69 @@
+"""The RDB spine on SQLite and PostgreSQL: migrations, seeded categories, idempotent events."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, inspect, select
+
+from trendreel.db import repo
+from trendreel.db.engine import Database, migrate
+from trendreel.db.tables import Category, Event
+
+SEEDED = {"life", "economy", "entertainment", "politics", "society", "sports", "tech", "world", "culture"}
+
+
+def test_migrations_create_tables_and_seed_categories(database):
+    names = set(inspect(database.engine).get_table_names())
+    assert {"category", "source", "article", "media_item", "event", "crawl_url", "crawl_run", "alembic_version"} <= names
+    with database.session() as s:
+        assert {c.slug for c in repo.list_categories(s)} == SEEDED
+
+
+def test_migrate_twice_is_a_no_op(database):
+    migrate(database.engine)
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Category)) == len(SEEDED)
+
+
+def test_event_with_same_key_is_appended_once(database):
+    with database.session() as s:
+        assert repo.append_event(s, type="ArticleCrawled", subject_type="article", subject_id="a1", dedupe_key="k1", payload={"x": 1})
+    with database.session() as s:
+        assert not repo.append_event(s, type="ArticleCrawled", subject_type="article", subject_id="a1", dedupe_key="k1")
+        assert repo.append_event(s, type="ArticleCrawled", subject_type="article", subject_id="a1", dedupe_key="k2")
+    with database.session() as s:
+        rows = s.scalars(select(Event).order_by(Event.id)).all()
+        assert [r.dedupe_key for r in rows] == ["k1", "k2"]
+        assert rows[0].payload == {"x": 1}
+
+
+def test_enqueue_urls_returns_only_new_rows(database):
+    with database.session() as s:
+        src = repo.upsert_source(s, name="s", kind="site", config={})
+        first = repo.enqueue_urls(s, source_id=src.id, urls=[("http://x/a", "page", 0, None), ("http://x/b", "page", 1, None)])
+        again = repo.enqueue_urls(s, source_id=src.id, urls=[("http://x/a", "page", 0, None), ("http://x/c", "page", 1, None)])
+    assert sorted(r.url for r in first) == ["http://x/a", "http://x/b"]
+    assert [r.url for r in again] == ["http://x/c"]
+
+
+def test_category_master_is_editable(database, make_settings):
+    from trendreel import services
+    from trendreel.bootstrap import App
+    from trendreel.files import open_file_store
+
+    app = App(settings=make_settings(), db=database, files=open_file_store("memory://"))
+    services.save_category(app, slug="gossip", name="Gossip", name_ko="가십")
+    services.save_category(app, slug="life", description="everyday life")
+    cats = {c["slug"]: c for c in services.list_categories(app)}
+    assert cats["gossip"]["name_ko"] == "가십"
+    assert cats["life"]["description"] == "everyday life"
+
+
+def test_bad_database_url_names_the_setting():
+    import pytest
+
+    from trendreel.errors import ConfigError, StorageError
+
+    with pytest.raises(ConfigError, match="database_url"):
+        Database("not a url")
+    with pytest.raises(StorageError, match="cannot reach the database"):
+        Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
