@@ -10,6 +10,7 @@ kept as written: `/a` and `/a/` can be different pages.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import idna
@@ -198,6 +199,14 @@ def same_site(url: str, domain: str) -> bool:
 
 def host_key(url: str) -> str:
     """'scheme://host:port' with the port always written: the unit of politeness and robots.txt."""
-    parts = urlsplit(canonicalize(url))
-    host, port = _split_host(parts, url)
-    return f"{parts.scheme}://{host}:{port or _DEFAULT_PORTS[parts.scheme]}"
+    parts = urlsplit(url.strip())
+    return _host_key(parts.scheme.lower(), parts.netloc)
+
+
+@lru_cache(maxsize=4096)
+def _host_key(scheme: str, netloc: str) -> str:
+    where = f"{scheme}://{netloc}"
+    if scheme not in _DEFAULT_PORTS:
+        raise BlockedURL(f"only http and https URLs are crawled: {where}")
+    host, port = _split_host(SplitResult(scheme, netloc, "", "", ""), where)
+    return f"{scheme}://{_idna_host(host, where)}:{port or _DEFAULT_PORTS[scheme]}"
