@@ -123,13 +123,8 @@ def load_manifest(root: Path) -> SiteManifest:
 
 def _build_once(dest: Path, key: dict, build: Callable[[Path], SiteManifest]) -> SiteManifest:
     marker = dest / MANIFEST_NAME
-    if marker.is_file():
-        try:
-            data = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        if data.get("build") == key:
-            return _manifest_from_json(dest, data)
+    if _matches(dest, key):
+        return load_manifest(dest)
     if dest.exists() and any(dest.iterdir()) and not marker.is_file():
         raise ConfigError(f"{dest.name}: folder is not empty and holds no sample-site build; refusing to replace it")
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -142,12 +137,27 @@ def _build_once(dest: Path, key: dict, build: Callable[[Path], SiteManifest]) ->
         (tmp / MANIFEST_NAME).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         if dest.exists():
             shutil.rmtree(dest)
-        os.replace(tmp, dest)
+        try:
+            os.replace(tmp, dest)
+        except OSError:
+            # Another process finished the same build first: use theirs.
+            shutil.rmtree(tmp, ignore_errors=True)
+            if _matches(dest, key):
+                return load_manifest(dest)
+            raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     manifest.root = dest
     return manifest
+
+
+def _matches(dest: Path, key: dict) -> bool:
+    try:
+        data = json.loads((dest / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("build") == key
 
 
 def _manifest_to_json(m: SiteManifest) -> dict:
@@ -383,8 +393,8 @@ class _SampleBuilder:
     def _plan(self, index: int, a: ArticleText) -> _Planned:
         rng = self._rng("plan", a.slug)
         day = self.today - dt.timedelta(days=a.days_ago)
-        published = dt.datetime(day.year, day.month, day.day, rng.randint(7, 21), rng.choice((0, 10, 15, 20, 30, 40, 45, 50)),
-                                tzinfo=KST)
+        minute = rng.choice((0, 10, 15, 20, 30, 40, 45, 50))
+        published = dt.datetime(day.year, day.month, day.day, rng.randint(7, 21), minute, tzinfo=KST)
         base = f"/{day:%Y/%m/%d}/{a.slug}"
         media = f"/media/{day:%Y/%m}/{a.slug}"
         images = [(f"{media}-{n + 1}.{'png' if (index + n) % 7 == 3 else 'jpg'}", cap)
@@ -460,7 +470,8 @@ class _SampleBuilder:
 
     def related(self, p: _Planned) -> list[_Planned]:
         same_topic = [q for q in self.planned if q is not p and p.text.topic and q.text.topic == p.text.topic]
-        same_cat = [q for q in self.planned if q is not p and q not in same_topic and q.text.category == p.text.category]
+        same_cat = [q for q in self.planned
+                    if q is not p and q not in same_topic and q.text.category == p.text.category]
         latest = [q for q in self.planned if q is not p and q not in same_topic and q not in same_cat]
         return (same_topic + same_cat)[:4] + latest[:2]
 
@@ -469,7 +480,8 @@ class _SampleBuilder:
         ko = a.lang == "ko"
         cat_label = CATEGORIES[a.category][0 if ko else 1]
         iso = p.published.isoformat()
-        shown = (f"{p.published:%Y.%m.%d %H:%M} KST" if ko else f"{p.published:%B} {p.published.day}, {p.published:%Y %H:%M} KST")
+        when = p.published
+        shown = f"{when:%Y.%m.%d %H:%M} KST" if ko else f"{when:%B} {when.day}, {when:%Y %H:%M} KST"
         paragraphs = list(a.paragraphs)
         canonical = p.path
         if syndicated_at:
@@ -549,7 +561,8 @@ class _SampleBuilder:
         body = (
             "<main>\n<section class=\"latest\">\n<h1>Latest · 최신 기사</h1>\n<ul>\n"
             f"{latest}</ul>\n</section>\n<aside>\n"
-            f'<h2>Newsletter pick</h2><p><a href="{tracked.path}{_e(TRACKING_QUERY)}">{_e(tracked.text.title)}</a></p>\n'
+            f'<h2>Newsletter pick</h2><p><a href="{tracked.path}{_e(TRACKING_QUERY)}">'
+            f"{_e(tracked.text.title)}</a></p>\n"
             f'<h2>From our partners</h2><p><a href="{PARTNER_DIR}/{SYNDICATED_ORIGINAL}.html">'
             f"{_e(self.by_slug[SYNDICATED_ORIGINAL].text.title)} (wire)</a></p>\n"
             f'<h2>Photo of the day</h2><p><a href="{MISLABELLED_PAGE}">Today\'s photo</a></p>\n'
@@ -622,7 +635,8 @@ class _SampleBuilder:
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="ko">\n'
             f"<title>{SITE_NAME} 한국어</title>\n<id>{SITE_ORIGIN}/atom.xml</id>\n"
-            f'<link rel="self" href="{SITE_ORIGIN}/atom.xml"/>\n<link rel="alternate" href="{SITE_ORIGIN}/index.html"/>\n'
+            f'<link rel="self" href="{SITE_ORIGIN}/atom.xml"/>\n'
+            f'<link rel="alternate" href="{SITE_ORIGIN}/index.html"/>\n'
             f"<updated>{ko[0].published.isoformat()}</updated>\n{''.join(entries)}</feed>\n"
         )
 
@@ -715,6 +729,10 @@ def _sentence(rng: random.Random) -> str:
             f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}.")
 
 
+def _noon(day: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=KST)
+
+
 def _build_large(root: Path, *, pages: int, seed: int, today: dt.date) -> SiteManifest:
     rng = random.Random(f"large:{seed}")
     cats = list(CATEGORIES)
@@ -767,11 +785,13 @@ def _build_large(root: Path, *, pages: int, seed: int, today: dt.date) -> SiteMa
                                       body=f"<main>\n<h1>All stories</h1>\n<ul>\n{index}</ul>\n</main>\n"))
     for cat in cats:
         items = "".join(f'<li><a href="{a.path}">{_e(a.title)}</a></li>\n' for a in articles if a.category == cat)
-        _write(root, f"/category/{cat}.html", _page(lang="en", title=f"{CATEGORIES[cat][1]} | {SITE_NAME}", head="",
-                                                    body=f"<main>\n<h1>{CATEGORIES[cat][1]}</h1>\n<ul>\n{items}</ul>\n</main>\n"))
+        label = CATEGORIES[cat][1]
+        _write(root, f"/category/{cat}.html",
+               _page(lang="en", title=f"{label} | {SITE_NAME}", head="",
+                     body=f"<main>\n<h1>{label}</h1>\n<ul>\n{items}</ul>\n</main>\n"))
     feed_items = "".join(
         f"<item><title>{xml_escape(a.title)}</title><link>{SITE_ORIGIN}{a.path}</link>"
-        f"<pubDate>{format_datetime(dt.datetime.fromisoformat(a.published_at).replace(hour=12, tzinfo=KST))}</pubDate></item>\n"
+        f"<pubDate>{format_datetime(_noon(a.published_at))}</pubDate></item>\n"
         for a in articles[:20])
     _write(root, "/feed.xml", '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>\n'
            f"<title>{SITE_NAME} archive</title><link>{SITE_ORIGIN}/index.html</link>"
