@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -273,3 +274,15 @@ def test_large_site(tmp_path):
     urlset = ET.fromstring((m.root / "sitemap.xml").read_bytes())
     assert len(urlset.findall(f"{SM}url")) == 200
     assert build_large_site(tmp_path / "large", pages=200, seed=1, today=TODAY) == m
+
+
+def test_server_command_prints_its_url(site):
+    proc = subprocess.Popen([sys.executable, "-m", "trendreel.demo.server", str(site.root), "--port", "0",
+                             "--print-url"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/index.html").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

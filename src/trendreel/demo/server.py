@@ -5,7 +5,7 @@ strong ETag and Last-Modified with 304 answers, HEAD, single byte ranges (206/41
 missing files and 403 for paths that try to leave the folder. Feeds, sitemaps and robots.txt
 mention `SITE_ORIGIN`; it is rewritten to the address being served.
 
-By hand: `python -m trendreel.demo.server DIR [--port P] [--build]`.
+By hand: `python -m trendreel.demo.server DIR [--port P] [--build] [--print-url]`.
 """
 
 from __future__ import annotations
@@ -249,15 +249,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--build", action="store_true", help="build the sample site into DIR first if needed")
+    parser.add_argument("--print-url", action="store_true",
+                        help="print only the base URL, as the first line on stdout (for scripts)")
     args = parser.parse_args(argv)
     if args.build:
         from trendreel.demo.site import build_sample_site
 
         manifest = build_sample_site(args.dir)
-        print(f"sample site: {len(manifest.articles)} articles", flush=True)
+        if not args.print_url:
+            print(f"sample site: {len(manifest.articles)} articles", flush=True)
     try:
         with serve_site(args.dir, host=args.host, port=args.port) as base:
-            print(f"serving {os.fspath(args.dir)} at {base}/index.html  (Ctrl-C to stop)", flush=True)
+            if args.print_url:
+                print(base, flush=True)
+            else:
+                print(f"serving {os.fspath(args.dir)} at {base}/index.html  (Ctrl-C to stop)", flush=True)
             threading.Event().wait()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
