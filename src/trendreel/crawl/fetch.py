@@ -26,7 +26,7 @@ import httpx
 from trendreel.crawl.netguard import TargetGuard
 from trendreel.crawl.robots import RobotsCache
 from trendreel.crawl.urls import canonicalize, host_key
-from trendreel.errors import CrawlError, FetchFailed, RobotsDisallowed, TooLarge, UnsupportedContent
+from trendreel.errors import CrawlError, FetchFailed, RobotsDisallowed, StorageError, TooLarge, UnsupportedContent
 from trendreel.settings import CrawlSettings
 
 try:
@@ -93,8 +93,6 @@ def sniff_media_type(head: bytes) -> str | None:
         return "video/webm"
     if head[4:8] == b"ftyp":
         return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
-    if head.startswith(b"<svg") or head.startswith(b"<?xml"):
-        return "image/svg+xml"
     return None
 
 
@@ -122,57 +120,77 @@ def _retry_after(value: str | None) -> float | None:
 
 
 class _Decoder:
-    """Content-Encoding gzip/deflate decoded in steps of at most `room` bytes, so a bomb never inflates."""
+    """Undoes one Content-Encoding (gzip or deflate) giving at most `room`+1 bytes per call, so a
+    bomb is never inflated in memory; one byte more than `room` tells the caller it is too large."""
 
-    def __init__(self, encoding: str | None):
-        codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        self._steps: list[zlib._Decompress] = []
-        for coding in reversed(codings):  # the last encoding applied is undone first
-            if coding in ("gzip", "x-gzip"):
-                self._steps.append(zlib.decompressobj(zlib.MAX_WBITS | 16))
-            elif coding == "deflate":
-                self._steps.append(zlib.decompressobj())
+    def __init__(self, encoding: str | None, url: str):
+        codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip() and c.strip().lower() != "identity"]
+        self._url = url
+        self._zlib = None
+        self._started = False
+        if len(codings) > 1:
+            raise UnsupportedContent(f"{url} uses stacked Content-Encodings {', '.join(codings)}, which are refused")
+        if codings:
+            if codings[0] in ("gzip", "x-gzip"):
+                self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            elif codings[0] == "deflate":
+                self._zlib = zlib.decompressobj()
             else:
-                raise UnsupportedContent(f"server used Content-Encoding {coding!r}, which trendreel does not decode")
-        self._raw_deflate_tried = False
+                raise UnsupportedContent(f"{url} uses Content-Encoding {codings[0]!r}, which trendreel does not decode")
+        self._deflate = bool(codings) and codings[0] == "deflate"
 
     def feed(self, data: bytes, room: int) -> bytes:
-        """Decode `data`; returns at most room+1 bytes (one more than room signals 'too large')."""
-        for i, step in enumerate(self._steps):
-            limit = room + 1 if i == len(self._steps) - 1 else 0
-            data = self._inflate(i, step, data, limit)
-        return data
-
-    def _inflate(self, i: int, step, data: bytes, limit: int) -> bytes:
+        if self._zlib is None:
+            return data
         try:
-            out = step.decompress(data, limit) if limit else step.decompress(data)
+            out = self._zlib.decompress(data, room + 1)
         except zlib.error:
+            if not (self._deflate and not self._started):
+                raise FetchFailed(f"{self._url} sent a body that is not valid {'deflate' if self._deflate else 'gzip'} data") from None
             # some servers send raw deflate without the zlib header
-            if self._raw_deflate_tried or step.unused_data:
-                raise FetchFailed("response body is not valid compressed data", retryable=False) from None
-            self._raw_deflate_tried = True
-            self._steps[i] = step = zlib.decompressobj(-zlib.MAX_WBITS)
-            out = step.decompress(data, limit) if limit else step.decompress(data)
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            self._started = True
+            return self.feed(data, room)
+        self._started = True
         return out
 
     @property
     def pending(self) -> bool:
-        return bool(self._steps) and bool(self._steps[-1].unconsumed_tail)
+        return self._zlib is not None and bool(self._zlib.unconsumed_tail)
 
     def drain(self, room: int) -> bytes:
-        """Output still held back by a bounded previous `feed`."""
-        step = self._steps[-1]
-        return step.decompress(step.unconsumed_tail, room + 1)
+        """More output of input that a bounded `feed` held back."""
+        return self.feed(self._zlib.unconsumed_tail, room)  # type: ignore[union-attr]
+
+    def flush(self, room: int) -> bytes:
+        if self._zlib is None:
+            return b""
+        try:
+            out = self._zlib.flush(room + 1)
+        except zlib.error:
+            out, truncated = b"", True
+        else:
+            # deflate streams without their final block are common enough to accept; gzip ones are not
+            truncated = not self._deflate and not self._zlib.eof
+        if truncated:
+            raise FetchFailed(f"{self._url} sent a truncated compressed body")
+        return out
 
 
 async def _decoded_chunks(resp: httpx.Response, max_bytes: int, url: str, truncate: bool = False) -> AsyncIterator[bytes]:
     """Body bytes after Content-Encoding; TooLarge the moment more than max_bytes come out (or, with
     `truncate`, the first max_bytes and no more)."""
-    decoder = _Decoder(resp.headers.get("content-encoding"))
+    decoder = _Decoder(resp.headers.get("content-encoding"), url)
     total = 0
-    async for raw in resp.aiter_raw(_RAW_CHUNK):
-        chunk = decoder.feed(raw, max_bytes - total)
+    raw_chunks = resp.aiter_raw(_RAW_CHUNK)
+    done = False
+    while not done:
+        try:
+            raw = await anext(raw_chunks)
+            chunk = decoder.feed(raw, max_bytes - total)
+        except StopAsyncIteration:
+            chunk = decoder.flush(max_bytes - total)
+            done = True
         while True:
             total += len(chunk)
             if total > max_bytes:
@@ -182,7 +200,7 @@ async def _decoded_chunks(resp: httpx.Response, max_bytes: int, url: str, trunca
                 raise TooLarge(f"{url} is larger than the {max_bytes:,} byte limit (decoded body)")
             if chunk:
                 yield chunk
-            if not decoder.pending:
+            if done or not decoder.pending:
                 break
             chunk = decoder.drain(max_bytes - total)
 
@@ -286,20 +304,32 @@ class Fetcher:
             dest.parent.mkdir(parents=True, exist_ok=True)
             part = dest.with_name(f".{dest.name}.{os.getpid()}.{id(resp):x}.part")
             checked = declared_type not in _GENERIC_TYPES and declared_type is not None
+            head = b""
+
+            def sniff() -> None:
+                sniffed = sniff_media_type(head)
+                if sniffed is None or not _type_allowed(sniffed, allowed_types):
+                    what = sniffed or "no known media type"
+                    raise UnsupportedContent(f"{hop_url} has no usable Content-Type and its bytes show {what}")
+                resp.headers["content-type"] = sniffed
+
             try:
                 with open(part, "wb") as fh:
                     async for chunk in _decoded_chunks(resp, max_bytes, hop_url):
                         if not checked:
-                            sniffed = sniff_media_type(chunk[:16])
-                            if sniffed is None or not _type_allowed(sniffed, allowed_types):
-                                what = sniffed or "unrecognised data"
-                                raise UnsupportedContent(f"{hop_url} has no usable Content-Type and looks like {what}")
-                            resp.headers["content-type"] = sniffed
+                            head += chunk[:16]
+                            if len(head) < 16:
+                                fh.write(chunk)
+                                continue
+                            sniff()
                             checked = True
                         fh.write(chunk)
                 if not checked:
-                    raise UnsupportedContent(f"{hop_url} returned an empty body")
+                    sniff()
                 os.replace(part, dest)
+            except OSError as exc:
+                part.unlink(missing_ok=True)
+                raise StorageError(f"cannot write the download of {hop_url} to {dest}: {exc}") from None
             except BaseException:
                 part.unlink(missing_ok=True)
                 raise
@@ -431,12 +461,10 @@ class Fetcher:
                 error = FetchFailed(f"{url} timed out after {settings.timeout_s:g} s ({type(exc).__name__})", retryable=True)
             except TimeoutError:
                 error = FetchFailed(f"{url} took longer than {deadline:g} s in all", retryable=True)
-            except CrawlError:
+            except (CrawlError, StorageError):
                 raise
             except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
                 error = FetchFailed(f"{url} failed: {exc or type(exc).__name__}", retryable=True)
-            except OSError as exc:  # file writes of fetch_to_file
-                raise FetchFailed(f"{url} could not be saved: {exc}") from None
             else:
                 if status == 429 or status >= 500:
                     retry_after = _retry_after(resp_headers.get("retry-after"))
