@@ -10,7 +10,7 @@ With --images (needs root and loop mounts) it repeats the timing on freshly made
 images and fills a small image of each with empty files until it runs out of inodes.
 
     python bench/fs_layout_probe.py                        # host temp dir, N = 10k, 100k, 300k
-    python bench/fs_layout_probe.py --images --cold --sizes 10000,100000,300000
+    python bench/fs_layout_probe.py --images --cold --image-sizes 10000,100000
 
 Prints one JSON document. Everything happens under a temporary directory that is removed at the
 end; the work is bounded by --sizes (at most 1,000,000 per run).
@@ -285,7 +285,11 @@ def probe_fs(root: Path, sizes: list[int], cold: bool) -> dict:
     result = {"file_system": inode_stats(root), "runs": {}}
     for n in sizes:
         ids = names(n)
-        result["runs"][str(n)] = {layout: probe_layout(root, ids, layout, cold) for layout in ("flat", "fanout")}
+        result["runs"][str(n)] = {}
+        for layout in ("flat", "fanout"):
+            result["runs"][str(n)][layout] = probe_layout(root, ids, layout, cold)
+            print(f"[probe] {result['file_system']['fs_type']} N={n} {layout}: "
+                  f"{json.dumps(result['runs'][str(n)][layout])}", file=sys.stderr, flush=True)
     return result
 
 
@@ -374,7 +378,7 @@ def fill_until_no_inodes(root: Path) -> dict:
     }
 
 
-def probe_images(tmp: Path, sizes: list[int], cold: bool) -> dict:
+def probe_images(tmp: Path, image_sizes: list[int], cold: bool) -> dict:
     out: dict = {}
     big = 8 << 30  # sparse; ext4 at 16 KiB/inode gives 524,288 inodes
     for fs, args in (("ext4", ["-i", "16384"]), ("xfs", [])):
@@ -383,7 +387,7 @@ def probe_images(tmp: Path, sizes: list[int], cold: bool) -> dict:
             continue
         try:
             with Image(tmp, fs, big, args) as mnt:
-                out[fs] = probe_fs(mnt, [n for n in sizes if n <= 300_000], cold)
+                out[fs] = probe_fs(mnt, image_sizes, cold)
             small = 512 << 20
             with Image(tmp, fs, small, args) as mnt:
                 out[fs]["inode_exhaustion"] = fill_until_no_inodes(mnt)
@@ -398,10 +402,13 @@ def main() -> None:
     ap.add_argument("--dir", default=None, help="where to make the temp dir (default: system temp)")
     ap.add_argument("--cold", action="store_true", help="also time stats after dropping the page cache (root)")
     ap.add_argument("--images", action="store_true", help="also probe fresh ext4/XFS loop images (root)")
+    ap.add_argument("--image-sizes", default="10000,100000", help="N values on the images (at most 300,000)")
+    ap.add_argument("--no-host", action="store_true", help="skip the timing runs on the host file system")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    if any(n < 1 or n > MAX_N for n in sizes):
-        ap.error(f"sizes must be between 1 and {MAX_N}")
+    image_sizes = [int(s) for s in args.image_sizes.split(",") if s.strip()]
+    if any(n < 1 or n > MAX_N for n in sizes) or any(n < 1 or n > 300_000 for n in image_sizes):
+        ap.error(f"sizes must be between 1 and {MAX_N} (images: 300,000)")
 
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="trendreel-fsprobe-", dir=args.dir))
@@ -412,12 +419,12 @@ def main() -> None:
             "method": "empty files via os.open(O_CREAT|O_EXCL); fan-out = sha256(name)[0:2]/[2:4]; "
                       "timings include os.sync(); warm = dentry/inode cache hot",
         }
-        report["host"] = probe_fs(tmp, sizes, args.cold)
+        report["host"] = {"file_system": inode_stats(tmp)} if args.no_host else probe_fs(tmp, sizes, args.cold)
         mountable, why = can_loop_mount(tmp)  # also decides how the XFS dry runs are done
         report["loop_mount"] = why
         report["mkfs_defaults"] = {"ext4": ext4_defaults(tmp), "xfs": xfs_defaults(tmp, mountable)}
         if args.images:
-            report["images"] = probe_images(tmp, sizes, args.cold) if mountable else {"error": why}
+            report["images"] = probe_images(tmp, image_sizes, args.cold) if mountable else {"error": why}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     report["elapsed_s"] = round(time.perf_counter() - started, 1)
