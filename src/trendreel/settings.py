@@ -95,7 +95,8 @@ class Settings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
-        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+        home = init_settings.init_kwargs.get("home") if hasattr(init_settings, "init_kwargs") else None
+        return (init_settings, env_settings, _TomlFileSource(settings_cls, home=home))
 
     def source(self, name: str) -> SourceConfig:
         for s in self.sources:
@@ -108,11 +109,15 @@ class Settings(BaseSettings):
 class _TomlFileSource(PydanticBaseSettingsSource):
     """Reads the settings file named by TRENDREEL_CONFIG or found in the home folder."""
 
+    def __init__(self, settings_cls, home: Path | str | None = None):
+        super().__init__(settings_cls)
+        self._home = home
+
     def get_field_value(self, field, field_name):  # pragma: no cover - required by the base class
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        path = config_path()
+        path = config_path(self._home)
         if path is None:
             return {}
         try:
@@ -121,14 +126,15 @@ class _TomlFileSource(PydanticBaseSettingsSource):
             raise ConfigError(f"cannot read settings file {path}: {exc}") from exc
 
 
-def config_path() -> Path | None:
+def config_path(home: Path | str | None = None) -> Path | None:
+    """TRENDREEL_CONFIG, else trendreel.toml in the home folder (argument, TRENDREEL_HOME, default)."""
     explicit = os.environ.get("TRENDREEL_CONFIG")
     if explicit:
         p = Path(explicit).expanduser()
         if not p.is_file():
             raise ConfigError(f"TRENDREEL_CONFIG points to {p}, which is not a file")
         return p
-    home = Path(os.environ.get("TRENDREEL_HOME", DEFAULT_HOME)).expanduser()
+    home = Path(home or os.environ.get("TRENDREEL_HOME") or DEFAULT_HOME).expanduser()
     p = home / "trendreel.toml"
     return p if p.is_file() else None
 
