@@ -165,11 +165,18 @@ def articles(
 
 
 def _articles_table(rows: list[dict]) -> None:
-    table = Table("id", "date", "lang", "title", "img", "vid", "dup of")
+    table = Table("id", "date", "lang", "title", "img", "vid", "dup")
+    table.columns[3].overflow = "ellipsis"
+    table.columns[3].no_wrap = True
+    table.columns[3].ratio = 1
+    for col in (0, 1, 2, 4, 5, 6):
+        table.columns[col].no_wrap = True
+    table.expand = True
     for r in rows:
         kinds = [m["kind"] for m in r["media"] if m["status"] in ("stored", "linked")]
-        table.add_row(r["id"], (r["published_at"] or "")[:10], r["lang"] or "", (r["title"] or "")[:60],
-                      str(kinds.count("image")), str(kinds.count("video") + kinds.count("embed")), r["duplicate_of"] or "")
+        table.add_row(r["id"], (r["published_at"] or "")[:10], r["lang"] or "", r["title"] or "",
+                      str(kinds.count("image")), str(kinds.count("video") + kinds.count("embed")),
+                      "yes" if r["duplicate_of"] else "")
     out.print(table)
 
 
