@@ -21,6 +21,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+import httpcore
 import httpx
 
 from trendreel.crawl.netguard import TargetGuard
@@ -205,6 +206,32 @@ async def _decoded_chunks(resp: httpx.Response, max_bytes: int, url: str, trunca
             chunk = decoder.drain(max_bytes - total)
 
 
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Connects to the addresses the guard checked for a host, never to a fresh DNS answer."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, fetcher: Fetcher):
+        self._inner = inner
+        self._fetcher = fetcher
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        addresses = await self._fetcher.guard.addresses(host, port)
+        error: Exception | None = None
+        for address in addresses[:3]:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"no address to connect to for {host}")
+
+    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return await self._inner.connect_unix_socket(path, timeout=timeout, socket_options=socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
 @dataclass
 class _Host:
     semaphore: asyncio.Semaphore
@@ -228,19 +255,44 @@ class Fetcher:
         self.guard = TargetGuard(resolve_timeout_s=settings.timeout_s)
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, _Host] = {}
-        self._client = httpx.AsyncClient(
+        self._transport = transport
+        # public targets: connections go only to the addresses the guard checked (no DNS rebinding)
+        self._client = self._new_client(transport or self._pinned_transport())
+        self._private_client: httpx.AsyncClient | None = None  # for allow_private, made on first use
+
+    def _new_client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,
-            timeout=httpx.Timeout(settings.timeout_s),
-            limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
+            timeout=httpx.Timeout(self.settings.timeout_s),
             headers={
-                "User-Agent": settings.user_agent,
+                "User-Agent": self.settings.user_agent,
                 "Accept-Encoding": "gzip, deflate",
                 "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             },
             # proxy variables are ignored: the private-network guard must see the real target
             trust_env=False,
         )
+
+    def _limits(self) -> httpx.Limits:
+        n = self.settings.concurrency
+        return httpx.Limits(max_connections=n, max_keepalive_connections=n)
+
+    def _pinned_transport(self) -> httpx.AsyncHTTPTransport:
+        transport = httpx.AsyncHTTPTransport(limits=self._limits(), trust_env=False)
+        pool = getattr(transport, "_pool", None)
+        # httpx has no public hook for the network backend; without this attribute (another httpx
+        # version) the URL-level check before each request still applies
+        if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
+            pool._network_backend = _PinnedBackend(pool._network_backend, self)
+        return transport
+
+    def _client_for(self, allow_private: bool) -> httpx.AsyncClient:
+        if not allow_private or self._transport is not None:
+            return self._client
+        if self._private_client is None:
+            self._private_client = self._new_client(httpx.AsyncHTTPTransport(limits=self._limits(), trust_env=False))
+        return self._private_client
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -249,8 +301,10 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         await self._client.aclose()
+        if self._private_client is not None:
+            await self._private_client.aclose()
 
     async def fetch(
         self,
@@ -366,7 +420,7 @@ class Fetcher:
                 if not await self.robots.allowed(current, self, allow_private=allow_private):
                     why = self.robots.reason(current) or "robots.txt disallows it"
                     raise RobotsDisallowed(f"{current}: {why} for user agent {self.robots.agent!r}")
-            reply = await self._exchange(current, headers, read, limit)
+            reply = await self._exchange(self._client_for(allow_private), current, headers, read, limit)
             if reply.status not in _REDIRECTS:
                 break
             if not reply.location:
@@ -431,7 +485,7 @@ class Fetcher:
                 self._global.release()
 
     async def _exchange(
-        self, url: str, headers: dict[str, str], read: Callable[[httpx.Response, str], Awaitable[bytes]], limit: int
+        self, client: httpx.AsyncClient, url: str, headers: dict[str, str], read: Callable[[httpx.Response, str], Awaitable[bytes]], limit: int
     ) -> _Reply:
         """One hop: the request with its retries. 2xx bodies go through `read`; others are not read."""
         settings = self.settings
@@ -442,8 +496,8 @@ class Fetcher:
             try:
                 async with self._slot(url):
                     async with asyncio.timeout(deadline):
-                        request = self._client.build_request("GET", url, headers=headers)
-                        resp = await self._client.send(request, stream=True)
+                        request = client.build_request("GET", url, headers=headers)
+                        resp = await client.send(request, stream=True)
                         try:
                             status = resp.status_code
                             resp_headers = {k.lower(): v for k, v in resp.headers.items()}

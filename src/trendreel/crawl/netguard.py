@@ -94,73 +94,80 @@ def _unresolvable(host: str, exc: Exception) -> FetchFailed:
 
 
 class TargetGuard:
-    """Checks crawl targets, caching each host's verdict for `ttl_s` seconds."""
+    """Checks crawl targets, caching each host's addresses and verdict for `ttl_s` seconds.
+
+    `addresses` gives the checked addresses themselves, so a connection can be made to exactly the
+    address that was checked (the fetcher does this), leaving no window for DNS rebinding.
+    """
 
     def __init__(self, ttl_s: float = CACHE_TTL_S, *, resolve_timeout_s: float = 10.0):
         self.ttl_s = ttl_s
         self.resolve_timeout_s = resolve_timeout_s
-        self._cache: dict[str, tuple[float, str | None]] = {}
+        self._cache: dict[str, tuple[float, str | None, list[str]]] = {}
 
-    def _cached(self, host: str) -> tuple[bool, str | None]:
+    def _lookup(self, host: str) -> tuple[str | None, list[str]] | None:
+        """(verdict, addresses) from an IP literal or the cache; None when the host must be resolved."""
+        if _parse_ip(host) is not None:
+            return _verdict(host, [host]), [host]
         hit = self._cache.get(host)
         if hit is not None and hit[0] > time.monotonic():
-            return True, hit[1]
-        return False, None
+            return hit[1], hit[2]
+        return None
 
-    def _store(self, host: str, verdict: str | None) -> None:
+    def _store(self, host: str, infos: list) -> tuple[str | None, list[str]]:
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+        verdict = _verdict(host, addresses)
         if len(self._cache) >= _CACHE_MAX:
             now = time.monotonic()
-            for key in [k for k, (exp, _) in self._cache.items() if exp <= now] or list(self._cache)[: _CACHE_MAX // 4]:
+            stale = [k for k, hit in self._cache.items() if hit[0] <= now] or list(self._cache)[: _CACHE_MAX // 4]
+            for key in stale:
                 self._cache.pop(key, None)
-        self._cache[host] = (time.monotonic() + self.ttl_s, verdict)
+        self._cache[host] = (time.monotonic() + self.ttl_s, verdict, addresses)
+        return verdict, addresses
 
     @staticmethod
-    def _literal(host: str) -> tuple[bool, str | None]:
-        addr = _parse_ip(host)
-        if addr is None:
-            return False, None
-        return True, _verdict(host, [host])
+    def _passed(found: tuple[str | None, list[str]]) -> list[str]:
+        verdict, addresses = found
+        if verdict:
+            raise BlockedURL(verdict)
+        return addresses
 
-    def check(self, url: str, *, allow_private: bool) -> None:
-        """Blocking check (resolves with getaddrinfo on a cache miss)."""
-        host, port = _host_port(url)
-        if allow_private:
-            return
-        known, verdict = self._literal(host)
-        if not known:
-            known, verdict = self._cached(host)
-        if not known:
+    def resolve(self, host: str, port: int) -> list[str]:
+        """Public addresses of `host` (blocking getaddrinfo on a cache miss); BlockedURL if any is not public."""
+        found = self._lookup(host)
+        if found is None:
             try:
                 infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             except (OSError, UnicodeError) as exc:
                 raise _unresolvable(host, exc) from None
-            verdict = _verdict(host, [info[4][0] for info in infos])
-            self._store(host, verdict)
-        if verdict:
-            raise BlockedURL(verdict)
+            found = self._store(host, infos)
+        return self._passed(found)
 
-    async def acheck(self, url: str, *, allow_private: bool) -> None:
-        """Same as `check`, resolving in the event loop's resolver thread."""
-        host, port = _host_port(url)
-        if allow_private:
-            return
-        known, verdict = self._literal(host)
-        if not known:
-            known, verdict = self._cached(host)
-        if not known:
+    async def addresses(self, host: str, port: int) -> list[str]:
+        """Same as `resolve`, resolving in the event loop's resolver thread."""
+        found = self._lookup(host)
+        if found is None:
             loop = asyncio.get_running_loop()
             try:
-                infos = await asyncio.wait_for(
-                    loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), self.resolve_timeout_s
-                )
+                infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), self.resolve_timeout_s)
             except asyncio.TimeoutError:
                 raise FetchFailed(f"resolving host {host} timed out", retryable=True) from None
             except (OSError, UnicodeError) as exc:
                 raise _unresolvable(host, exc) from None
-            verdict = _verdict(host, [info[4][0] for info in infos])
-            self._store(host, verdict)
-        if verdict:
-            raise BlockedURL(verdict)
+            found = self._store(host, infos)
+        return self._passed(found)
+
+    def check(self, url: str, *, allow_private: bool) -> None:
+        """Blocking check of a URL's host."""
+        host, port = _host_port(url)
+        if not allow_private:
+            self.resolve(host, port)
+
+    async def acheck(self, url: str, *, allow_private: bool) -> None:
+        """Check of a URL's host for async code."""
+        host, port = _host_port(url)
+        if not allow_private:
+            await self.addresses(host, port)
 
 
 _default_guard = TargetGuard()
