@@ -294,6 +294,22 @@ def test_robots_disallow(server):
     assert server.paths() == ["/robots.txt", "/yes", "/no/page"]
 
 
+def test_robots_read_once_for_concurrent_requests(server):
+    def slow_robots(h: Handler) -> None:
+        time.sleep(0.1)
+        h.reply(200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
+
+    server.routes["/robots.txt"] = slow_robots
+    server.routes["/p"] = page()
+
+    async def go():
+        async with Fetcher(settings(respect_robots=True, per_host_concurrency=4)) as f:
+            await asyncio.gather(*(f.fetch(server.url(f"/p?i={i}"), allow_private=True) for i in range(6)))
+
+    asyncio.run(go())
+    assert server.paths().count("/robots.txt") == 1 and server.paths().count("/p") == 6
+
+
 def test_robots_404_allows_everything(server):
     server.routes["/a"] = page(b"ok")
     assert fetch(server, "/a", settings(respect_robots=True)).body == b"ok"

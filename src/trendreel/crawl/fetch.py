@@ -355,7 +355,10 @@ class Fetcher:
                 declared = -1
             if declared > max_bytes:
                 raise TooLarge(f"{hop_url} is {declared:,} bytes, over the {max_bytes:,} byte limit")
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create the folder for {dest}: {exc}") from None
             part = dest.with_name(f".{dest.name}.{os.getpid()}.{id(resp):x}.part")
             checked = declared_type not in _GENERIC_TYPES and declared_type is not None
             head = b""
