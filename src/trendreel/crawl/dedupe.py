@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+import numpy as np
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -21,16 +23,18 @@ def _tokens(text: str) -> list[str]:
 
 
 def simhash(text: str) -> int:
-    """Unsigned 64-bit SimHash of a text."""
-    weights = [0] * 64
-    for tok in set(_tokens(text)):
-        h = int.from_bytes(hashlib.blake2b(tok.encode("utf-8"), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if (h >> bit) & 1 else -1
+    """Unsigned 64-bit SimHash of a text (each distinct shingle weighs 1)."""
+    tokens = set(_tokens(text))
+    if not tokens:
+        return 0
+    # Hash every shingle to 64 bits, then vote per bit position with numpy instead of a Python loop.
+    digests = b"".join(hashlib.blake2b(t.encode("utf-8"), digest_size=8).digest() for t in tokens)
+    hashes = np.frombuffer(digests, dtype=">u8")
+    bits = np.unpackbits(hashes.view(np.uint8).reshape(-1, 8), axis=1)  # big-endian: column 0 = bit 63
+    votes = bits.sum(axis=0, dtype=np.int64) * 2 - len(tokens)
     value = 0
-    for bit in range(64):
-        if weights[bit] > 0:
-            value |= 1 << bit
+    for col in np.flatnonzero(votes > 0):
+        value |= 1 << (63 - int(col))
     return value
 
 
