@@ -5,7 +5,8 @@ Both extractors get the same decoded page text and the same URL, one page at a t
 
 - main text: each `with` snippet found in the text is a true positive, missing a false
   negative; each `without` snippet found is a false positive. Snippets and text are compared
-  after collapsing whitespace and case-folding. Precision, recall and F1 over all pages.
+  after NFC normalisation, plain quotes and dashes for typographic ones,
+  collapsing whitespace and case-folding. Precision, recall and F1 over all pages.
 - title, author: correct when the normalised annotation and the extracted value contain one
   another (either way); pages without the annotation are not counted.
 - date: correct when the first ten characters of the extracted value equal the annotated
@@ -25,6 +26,7 @@ import json
 import re
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any, Callable
 
@@ -34,9 +36,13 @@ DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "extraction-dev"
 _WS = re.compile(r"\s+")
 
 
+_TYPOGRAPHY = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'", "’": "'", "‚": "'", "–": "-", "—": "-", "\u00a0": " "})
+
+
 def norm(text: str | None) -> str:
-    """Whitespace-collapsed, case-folded text."""
-    return _WS.sub(" ", text or "").strip().casefold()
+    """Whitespace-collapsed, case-folded, NFC text with typographic quotes and dashes made plain."""
+    text = unicodedata.normalize("NFC", text or "").translate(_TYPOGRAPHY).replace("…", "...")
+    return _WS.sub(" ", text).strip().casefold()
 
 
 def run_ours(html: str, url: str) -> dict[str, Any]:
@@ -80,11 +86,13 @@ class Score:
             else:
                 self.tn += 1
         for name in ("title", "author"):
-            gold = norm(row.get(name))
-            if gold:
+            annotated = row.get(name)
+            golds = [norm(g) for g in (annotated if isinstance(annotated, list) else [annotated]) if isinstance(g, str)]
+            golds = [g for g in golds if g]
+            if golds:
                 value = norm(got.get(name)) if got else ""
                 self.fields[name][1] += 1
-                self.fields[name][0] += bool(value) and (gold in value or value in gold)
+                self.fields[name][0] += bool(value) and any(g in value or value in g for g in golds)
         gold_date = (row.get("date") or "").strip()[:10]
         if gold_date:
             value = ((got or {}).get("date") or "")[:10]

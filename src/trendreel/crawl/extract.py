@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
@@ -67,7 +68,6 @@ _LOOKS_HTML = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd]")
 _NEWLINES = re.compile(r"\s*\n\s*")
-_IMAGE_MARKUP = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
 
 
@@ -86,13 +86,13 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> Extractio
     tree = _parse(text, url)
     scan = scan_page(tree, url)
     doc = _trafilatura(tree, url)
-    body_text, graphics = _body_text(doc)
+    body_text = _body_text(doc)
     if not body_text:
         body_text = _baseline_text(tree)
     if not body_text:
         raise ExtractionFailed(f"no article text found in {url}")
     meta = scan.meta
-    images = _article_images(scan, graphics)
+    images = _article_images(scan, tree, body_text)
     return Extraction(
         url=url,
         canonical_url=scan.canonical or scan.absolute(meta.get("og:url")),
@@ -174,24 +174,21 @@ def _trafilatura(tree: HtmlElement, url: str) -> Any:
             tree,
             url=url,
             with_metadata=True,
-            include_comments=False,
-            include_images=True,
+            include_comments=False,  # comments are not the article
+            include_images=False,
             output_format="txt",
         )
     except RecursionError:
         return None
 
 
-def _body_text(doc: Any) -> tuple[str, list[etree._Element]]:
+def _body_text(doc: Any) -> str:
     if doc is None or getattr(doc, "body", None) is None:
-        return "", []
+        return ""
     from trafilatura.xml import xmltotxt
 
-    body = doc.body
-    graphics = list(body.iter("graphic"))
-    text = xmltotxt(body, False) or ""
-    text = _IMAGE_MARKUP.sub("", text)
-    return _NEWLINES.sub("\n", text).strip(), graphics
+    text = unicodedata.normalize("NFC", xmltotxt(doc.body, False) or "")
+    return _NEWLINES.sub("\n", text).strip()
 
 
 def _baseline_text(tree: HtmlElement) -> str:
@@ -210,7 +207,7 @@ def _baseline_text(tree: HtmlElement) -> str:
 def _first(*values: Any) -> str | None:
     for value in values:
         if isinstance(value, str):
-            value = clean_space(value)
+            value = clean_space(unicodedata.normalize("NFC", value))
             if value:
                 return value
     return None
@@ -232,6 +229,7 @@ def _ld_name(value: Any) -> str | None:
     return None
 
 
+_DOMAIN = re.compile(r"\w\.(de|com|org|net|at|ch|info|co|io|fr|pl|es|it|uk)\b|//", re.I)
 _TITLE_SEP = re.compile(r"\s+[|\-–—:·»«]\s+")
 
 
@@ -251,13 +249,36 @@ def _strip_site(title: str | None, scan: PageScan) -> str | None:
 
 
 def _title(doc: Any, scan: PageScan) -> str | None:
-    return _first(
-        getattr(doc, "title", None),
-        scan.meta.get("og:title"),
-        *[v for v in _ld_values(scan, "headline") if isinstance(v, str)],
-        scan.h1,
-        _strip_site(scan.title_tag, scan),
-    )
+    from_meta = [scan.meta.get("og:title"), scan.meta.get("twitter:title"), *[v for v in _ld_values(scan, "headline") if isinstance(v, str)]]
+    title = _first(getattr(doc, "title", None))
+    if title and title not in {clean_space(v) for v in from_meta if v}:
+        title = _better_than_heading(title, scan) or title
+    return title or _first(*from_meta, scan.h1, _strip_site(scan.title_tag, scan))
+
+
+def _better_than_heading(title: str, scan: PageScan) -> str | None:
+    """A <title> part when the heading trafilatura chose is the site name, a category or a widget."""
+    if not scan.title_tag:
+        return None
+    parts = [p.strip() for p in _TITLE_SEP.split(scan.title_tag) if p.strip()]
+    low = title.casefold()
+    folded = [p.casefold() for p in parts]
+    if low in folded and len(parts) > 1:
+        # "Headline | Site" keeps the headline; "Headline : Site | Tagline" with the site as title does not
+        if folded[0] == low:
+            return None  # the title leads the <title>: that is the usual headline position
+        others = [p for p, f in zip(parts, folded) if f != low and not _DOMAIN.search(p)]
+        longest = max(others, key=len, default="")
+        if len(longest) >= 15 and len(title) * 2 < len(longest):
+            return longest
+        return None
+    if low not in scan.title_tag.casefold():
+        # trafilatura's heading is not in <title>; a heading that is, and is not its site suffix
+        allowed = set(folded[:-1]) if len(parts) > 1 else {scan.title_tag.casefold()}
+        for heading in scan.headings:
+            if len(heading) >= 10 and heading.casefold() in allowed:
+                return heading
+    return None
 
 
 def _author(doc: Any, scan: PageScan) -> str | None:
@@ -354,33 +375,61 @@ def _media(candidate: MediaCandidate) -> ExtractedMedia:
     )
 
 
-def _article_images(scan: PageScan, graphics: list[etree._Element]) -> list[ExtractedMedia]:
-    """Images of the article: those trafilatura kept in the main text, else those inside <article>."""
+def _article_images(scan: PageScan, tree: HtmlElement, text: str) -> list[ExtractedMedia]:
+    """Images inside the block that holds the extracted text, or inside <article>/<main>."""
+    container = _main_container(tree, text)
     chosen: dict[str, ExtractedMedia] = {}
-    kept: dict[str, etree._Element] = {}
-    for graphic in graphics:
-        src = scan.absolute(graphic.get("src"))
-        if src:
-            kept.setdefault(src, graphic)
-    matched: set[str] = set()
     for candidate in scan.images:
-        hit = next((u for u in (candidate.url, *candidate.aliases) if u in kept), None)
-        if hit is not None and not _is_junk(candidate):
-            matched.add(hit)
+        if candidate.boilerplate:
+            continue
+        if candidate.in_article or (container is not None and _inside(candidate.element, container)):
             chosen.setdefault(candidate.url, _media(candidate))
-        elif candidate.in_article and not candidate.boilerplate:
-            chosen.setdefault(candidate.url, _media(candidate))
-    for src, graphic in kept.items():
-        if src not in matched and src not in chosen and src.startswith(("http://", "https://")):
-            chosen[src] = ExtractedMedia(
-                kind="image", url=src, alt=clean_space(graphic.get("alt")), caption=clean_space(graphic.get("title"))
-            )
     return list(chosen.values())
 
 
-def _is_junk(candidate: MediaCandidate) -> bool:
-    tiny = (candidate.width is not None and candidate.width <= 2) or (candidate.height is not None and candidate.height <= 2)
-    return tiny
+def _inside(element: Any, container: Any) -> bool:
+    node = element
+    while node is not None:
+        if node is container:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _main_container(tree: HtmlElement, text: str) -> Any:
+    """Lowest element holding both the first and the last long paragraph of the text."""
+    paragraphs = [p for p in text.split("\n") if len(p) >= 40]
+    if not paragraphs:
+        return None
+    first, last = paragraphs[0][:30], paragraphs[-1][:30]
+    first_el = last_el = None
+    for el in tree.iter():
+        own = el.text
+        if not own or not isinstance(el.tag, str):
+            continue
+        own = own.strip()
+        if len(own) < 30:
+            continue
+        own = clean_space(own) or ""
+        if first_el is None and own.startswith(first):
+            first_el = el
+        if own.startswith(last):
+            last_el = el
+    if first_el is None or last_el is None:
+        return None
+    ancestors = set()
+    node = first_el
+    while node is not None:
+        ancestors.add(node)
+        node = node.getparent()
+    node = last_el
+    while node is not None and node not in ancestors:
+        node = node.getparent()
+    if node is not None and node is first_el:
+        node = node.getparent()  # one paragraph: its block
+    if node is None or node.tag in ("html", "body"):
+        return None
+    return node
 
 
 def _lead_image(doc: Any, scan: PageScan, images: list[ExtractedMedia]) -> str | None:

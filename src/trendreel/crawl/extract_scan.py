@@ -6,17 +6,17 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urldefrag, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
 _TAGS = (
     "base", "title", "meta", "link", "script", "a", "img", "video", "iframe",
-    "time", "h1", "amp-img", "amp-video",
+    "time", "h1", "h2", "h3", "amp-img", "amp-video",
 )
-_BOILER_TAGS = {"nav", "header", "footer", "aside", "menu"}
+_BOILER_TAGS = {"nav", "footer", "aside", "menu"}
 _BOILER_HINT = re.compile(
-    r"(^|[\s_-])(nav|navbar|menu|header|footer|sidebar|masthead|breadcrumb|"
+    r"(^|[\s_-])(nav|navbar|menu|footer|sidebar|masthead|breadcrumb|"
     r"advert|ads?|sponsor|promo|banner|social|share|related|logo|widget|teaser)([\s_-]|$)",
     re.I,
 )
@@ -40,6 +40,7 @@ _PLAYERS = re.compile(
     re.I,
 )
 _WS = re.compile(r"\s+")
+_UNSAFE = re.compile(r"[\s\\]|/\.\.?(/|$)")
 
 
 def clean_space(text: str | None) -> str | None:
@@ -72,6 +73,7 @@ class MediaCandidate:
     boilerplate: bool = False
     in_article: bool = False
     aliases: tuple[str, ...] = ()
+    element: Any = None
 
 
 @dataclass
@@ -82,6 +84,7 @@ class PageScan:
     lang: str | None = None
     title_tag: str | None = None
     h1: str | None = None
+    headings: list[str] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     canonical: str | None = None
     jsonld: list[dict] = field(default_factory=list)
@@ -95,7 +98,10 @@ class PageScan:
         """Resolve href against the page; None for empty, data: or script links."""
         if not href:
             return None
-        href = href.strip().replace("\n", "").replace("\t", "")
+        href = href.strip()
+        if href.startswith(("http://", "https://")) and not _UNSAFE.search(href):
+            return href
+        href = href.replace("\n", "").replace("\t", "")
         if not href or href.startswith(("data:", "javascript:", "mailto:", "#", "about:", "blob:")):
             return None
         try:
@@ -106,12 +112,15 @@ class PageScan:
 
 def _in_boilerplate(el: HtmlElement) -> tuple[bool, bool]:
     """(inside nav/header/footer/aside-like block, inside article/main)."""
-    boiler = article = False
+    boiler = article = header = False
     node = el.getparent()
     while node is not None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in ("article", "main") or node.get("itemprop") == "articleBody":
             article = True
+        elif tag == "header":
+            # an article's own <header> holds its hero image; the page's holds the logo
+            header = header or not article
         elif tag in _BOILER_TAGS:
             boiler = True
         else:
@@ -119,7 +128,7 @@ def _in_boilerplate(el: HtmlElement) -> tuple[bool, bool]:
             if len(hint) > 2 and _BOILER_HINT.search(hint):
                 boiler = True
         node = node.getparent()
-    return boiler, article
+    return boiler or (header and not article), article
 
 
 def _figure_caption(el: HtmlElement) -> str | None:
@@ -189,9 +198,13 @@ def scan_page(tree: HtmlElement, url: str) -> PageScan:
         if tag == "a":
             href = el.get("href")
             if href:
-                absolute = scan.absolute(href)
+                href = href.strip()
+                if href.startswith(("http://", "https://")) and not _UNSAFE.search(href):
+                    absolute: str | None = href  # already absolute: skip the costly urljoin
+                else:
+                    absolute = scan.absolute(href)
                 if absolute and absolute.startswith(("http://", "https://")):
-                    scan.links.setdefault(urldefrag(absolute)[0], None)
+                    scan.links.setdefault(absolute.split("#", 1)[0], None)
                 if "author" in (el.get("rel") or "") and len(scan.rel_authors) < 5:
                     name = clean_space(el.text_content())
                     if name:
@@ -224,6 +237,7 @@ def scan_page(tree: HtmlElement, url: str) -> PageScan:
                     boilerplate=boiler or junk,
                     in_article=article and not junk,
                     aliases=tuple(a for a in (scan.absolute(x) for x in aliases) if a),
+                    element=el,
                 )
             )
         elif tag in ("video", "amp-video"):
@@ -275,9 +289,13 @@ def scan_page(tree: HtmlElement, url: str) -> PageScan:
         elif tag == "title":
             if scan.title_tag is None:
                 scan.title_tag = clean_space(el.text_content())
-        elif tag == "h1":
-            if scan.h1 is None:
-                scan.h1 = clean_space(el.text_content())
+        elif tag in ("h1", "h2", "h3"):
+            if len(scan.headings) < 40:
+                heading = clean_space(el.text_content())
+                if heading:
+                    scan.headings.append(heading)
+                    if tag == "h1" and scan.h1 is None:
+                        scan.h1 = heading
         elif tag == "base":
             href = el.get("href")
             if href and scan.base_url == url:
