@@ -195,10 +195,14 @@ def _baseline_text(tree: HtmlElement) -> str:
     from trafilatura import baseline
 
     try:
-        _, text, _ = baseline(tree)
+        body, text, _ = baseline(tree)
     except (ValueError, TypeError, RecursionError, etree.LxmlError):
         return ""
-    return _NEWLINES.sub("\n", text or "").strip()
+    if body is not None and len(body):
+        # one line per block the baseline kept, not its space-joined string
+        lines = [clean_space(el.text_content() if hasattr(el, "text_content") else "".join(el.itertext())) for el in body]
+        text = "\n".join(line for line in lines if line) or text
+    return unicodedata.normalize("NFC", _NEWLINES.sub("\n", text or "").strip())
 
 
 # --- metadata fallbacks -------------------------------------------------------------------
@@ -377,7 +381,9 @@ def _media(candidate: MediaCandidate) -> ExtractedMedia:
 
 def _article_images(scan: PageScan, tree: HtmlElement, text: str) -> list[ExtractedMedia]:
     """Images inside the block that holds the extracted text, or inside <article>/<main>."""
-    container = _main_container(tree, text)
+    # locating the text block walks the whole tree: only do it when an image needs it
+    undecided = any(not c.boilerplate and not c.in_article for c in scan.images)
+    container = _main_container(tree, text) if undecided else None
     chosen: dict[str, ExtractedMedia] = {}
     for candidate in scan.images:
         if candidate.boilerplate:
