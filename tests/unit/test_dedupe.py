@@ -8,7 +8,13 @@ BASE = (
     "Equipment makers near the industrial parks are hiring technicians to keep up with the new lines. "
     "Economists warned that the boom depends on a few large customers and could cool if prices fall. "
     "The trade ministry expects the annual total to beat last year's record by a wide margin. "
-    "Smaller suppliers say they are still waiting for the orders to reach them."
+    "Smaller suppliers say they are still waiting for the orders to reach them. "
+    "In the port city, logistics firms added night shifts to move the extra cargo to the airport. "
+    "Banks raised their growth forecasts for the region after the latest figures came out on Monday. "
+    "Union leaders asked for a share of the profits in next spring's wage talks. "
+    "Analysts at two brokerages said the cycle could peak in the second half of next year. "
+    "Retail investors have poured money into chip funds, pushing some of them to record sizes. "
+    "The central bank said it would watch the effect of the strong currency on other exporters."
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import func, or_, select, update
@@ -72,23 +71,20 @@ def queued_urls(session: Session, *, source_id: int) -> list[CrawlUrl]:
 
 
 def finish_url(session: Session, *, url_id: int, status: str, **fields) -> None:
-    session.execute(update(CrawlUrl).where(CrawlUrl.id == url_id).values(status=status, updated_at=utcnow(), **fields))
+    session.execute(update(CrawlUrl).where(CrawlUrl.id == url_id).values(status=status, updated_at=utcnow(), **fields)
+                    .execution_options(synchronize_session=False))
 
 
-def find_article_by_hash(session: Session, *, content_hash: str) -> Article | None:
-    return session.scalar(select(Article).where(Article.content_hash == content_hash).order_by(Article.crawled_at).limit(1))
+def article_id_by_hash(session: Session, *, content_hash: str) -> str | None:
+    """The first stored article with exactly this text, if any."""
+    return session.scalar(select(Article.id).where(Article.content_hash == content_hash).order_by(Article.crawled_at).limit(1))
 
 
-def near_duplicate_candidates(session: Session, *, bands: tuple[int, int, int, int], lang: str | None,
-                              around: datetime | None, window_days: int = 7, limit: int = 5000) -> list[tuple[str, int]]:
-    """(id, simhash) of articles sharing a SimHash band, or of the same language published nearby."""
-    conds = [Article.simhash_b0 == bands[0], Article.simhash_b1 == bands[1],
-             Article.simhash_b2 == bands[2], Article.simhash_b3 == bands[3]]
-    if around is not None:
-        from datetime import timedelta
-        nearby = Article.published_at.between(around - timedelta(days=window_days), around + timedelta(days=window_days))
-        conds.append(nearby if lang is None else (nearby & (Article.lang == lang)))
-    rows = session.execute(select(Article.id, Article.simhash).where(or_(*conds), Article.duplicate_of.is_(None)).limit(limit))
+def near_duplicate_candidates(session: Session, *, bands: tuple[int, int, int, int], limit: int = 5000) -> list[tuple[str, int]]:
+    """(id, simhash) of original articles sharing at least one 16-bit SimHash band (four index lookups)."""
+    cond = or_(Article.simhash_b0 == bands[0], Article.simhash_b1 == bands[1],
+               Article.simhash_b2 == bands[2], Article.simhash_b3 == bands[3])
+    rows = session.execute(select(Article.id, Article.simhash).where(cond, Article.duplicate_of.is_(None)).limit(limit))
     return [(r[0], r[1]) for r in rows]
 
 

@@ -54,6 +54,14 @@ class FileStore:
             raise StorageError(f"cannot write {key} to {self.url}: {_reason(exc)}") from exc
         return StoredFile(key=key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
 
+    async def put_async(self, key: str, data: bytes) -> StoredFile:
+        """Like put, but the write runs on obstore's own threads while the event loop goes on."""
+        try:
+            await obstore.put_async(self._store, key, data)
+        except Exception as exc:
+            raise StorageError(f"cannot write {key} to {self.url}: {_reason(exc)}") from exc
+        return StoredFile(key=key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+
     def put_file(self, key: str, path: Path) -> StoredFile:
         """Store a local file without reading it whole into memory (multipart on S3)."""
         digest = hashlib.sha256()

@@ -1,0 +1,45 @@
+"""Batches the crawl's database writes into few transactions.
+
+Per page the crawler needs several small writes (article, event, media rows, URL outcome). One
+transaction each costs more than fetching and parsing the page, so writes queue here and commit
+together, in order, every `max_ops` writes or `max_age_s` seconds. Order matters for crash safety:
+a page's "URL done" is queued after its rows, so a commit never marks a URL done without them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from trendreel.db.engine import Database
+
+Op = Callable[[Session], None]
+
+
+class BatchWriter:
+    def __init__(self, db: Database, *, max_ops: int = 200, max_age_s: float = 0.3):
+        self.db = db
+        self.max_ops = max_ops
+        self.max_age_s = max_age_s
+        self._ops: list[Op] = []
+        self._since = time.monotonic()
+
+    def add(self, op: Op) -> None:
+        if not self._ops:
+            self._since = time.monotonic()
+        self._ops.append(op)
+
+    def maybe_flush(self) -> None:
+        if len(self._ops) >= self.max_ops or (self._ops and time.monotonic() - self._since >= self.max_age_s):
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit every queued write in one transaction (all or nothing)."""
+        if not self._ops:
+            return
+        ops, self._ops = self._ops, []
+        with self.db.session() as s:
+            for op in ops:
+                op(s)
