@@ -53,7 +53,8 @@ class CrawlSettings(BaseModel):
     max_media_per_article: int = Field(30, ge=0, description="Images+videos downloaded per article.")
     respect_robots: bool = Field(True, description="Obey robots.txt (turn off only for your own sites).")
     allow_private: bool = Field(False, description="Allow private/loopback/link-local targets for every source.")
-    near_duplicate_distance: int = Field(6, ge=0, le=32, description="Max SimHash Hamming distance (of 64 bits) to call two texts near-duplicates.")
+    near_duplicate_similarity: float = Field(
+        0.7, gt=0, le=1, description="Estimated Jaccard similarity of word 3-shingles (MinHash) at which a text is a near-duplicate.")
     media_types: list[str] = Field(
         default_factory=lambda: ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm", "video/quicktime"],
         description="Content types of media that are downloaded.",

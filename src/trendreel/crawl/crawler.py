@@ -16,6 +16,8 @@ import logging
 import mimetypes
 import tempfile
 import multiprocessing
+
+import numpy as np
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -87,13 +89,13 @@ class _Parsed:
 
     ext: Extraction
     content_hash: str
-    simhash: int
+    minhash: np.ndarray
 
 
 def _extract_job(body: bytes, url: str, content_type: str | None) -> _Parsed:
     """Top-level so a process pool can run it."""
     ext = extract(body, url, content_type=content_type)
-    return _Parsed(ext, hashlib.sha256(ext.text.encode("utf-8")).hexdigest(), dedupe.simhash(ext.text))
+    return _Parsed(ext, hashlib.sha256(ext.text.encode("utf-8")).hexdigest(), dedupe.minhash(ext.text))
 
 
 class Crawler:
@@ -117,7 +119,7 @@ class Crawler:
         # What this run has stored, for dedupe decisions before the batched rows are committed.
         self._run_articles: dict[str, tuple[str, str | None]] = {}  # id -> (content hash, duplicate_of)
         self._run_hashes: dict[str, str] = {}  # content hash -> id
-        self._run_bands: list[dict[int, list[tuple[str, int]]]] = [{}, {}, {}, {}]
+        self._run_bands: dict[tuple[int, int], list[tuple[str, np.ndarray]]] = {}
         self._tmp = Path(tempfile.mkdtemp(prefix="trendreel-crawl-"))
 
     # ---- entry point -------------------------------------------------------------------
@@ -301,7 +303,8 @@ class Crawler:
 
     async def _store_article(self, fetcher: Fetcher, work: _Work, result: FetchResult, parsed: _Parsed) -> None:
         """Files first, then the rows that point at them, then media; the URL is done last."""
-        ext, content_hash, sim = parsed.ext, parsed.content_hash, parsed.simhash
+        ext, content_hash, sig = parsed.ext, parsed.content_hash, parsed.minhash
+        lsh = dedupe.bands(sig)
         canonical = self._canonical(ext, result.final_url)
         aid = make_article_id(canonical)
         published = _parse_date(ext.published_at)
@@ -323,7 +326,7 @@ class Crawler:
                         self.stats.duplicates += 1
                         self._done(work, result, article_id=same, status="duplicate")
                         return
-                    near = self._near_duplicate_of(s, sim)
+                    near = self._near_duplicate_of(s, sig, lsh)
         is_new = known is None
         if not is_new:
             near = known[1]
@@ -338,10 +341,10 @@ class Crawler:
                 self.files.put_async(article_file(aid, "article.txt"), ext.text.encode("utf-8")),
                 self.files.put_async(article_file(aid, "meta.json"), json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8")),
             )
-            self._writer.add(lambda s: self._save_article_row(s, work, result, ext, aid, canonical, content_hash, sim,
-                                                              published, near, is_new=is_new))
+            self._writer.add(lambda s: self._save_article_row(s, work, result, ext, aid, canonical, content_hash, sig,
+                                                              lsh, published, near, is_new=is_new))
             self._count_article(is_new, near)
-        self._remember(aid, content_hash, near, sim)
+        self._remember(aid, content_hash, near, sig, lsh)
 
         if media_status is not None:
             new_rows, pending = self._plan_media(aid, ext, media_status)
@@ -351,14 +354,14 @@ class Crawler:
                 await self._store_media(fetcher, work, aid, pending)
         self._done(work, result, article_id=aid)
 
-    def _remember(self, aid: str, content_hash: str, near: str | None, sim: int) -> None:
+    def _remember(self, aid: str, content_hash: str, near: str | None, sig: np.ndarray, lsh: list[int]) -> None:
         if aid in self._run_articles:
             return
         self._run_articles[aid] = (content_hash, near)
         self._run_hashes.setdefault(content_hash, aid)
         if near is None:
-            for index, band in zip(self._run_bands, dedupe.bands(sim)):
-                index.setdefault(band, []).append((aid, sim))
+            for key in enumerate(lsh):
+                self._run_bands.setdefault(key, []).append((aid, sig))
 
     def _count_article(self, is_new: bool, near: str | None) -> None:
         if not is_new:
@@ -369,11 +372,11 @@ class Crawler:
             self.stats.near_duplicates += 1
 
     def _save_article_row(self, s, work: _Work, result: FetchResult, ext: Extraction, aid: str, canonical: str,
-                          content_hash: str, sim: int, published: datetime | None, near: str | None, *, is_new: bool) -> None:
+                          content_hash: str, sig: np.ndarray, lsh: list[int], published: datetime | None,
+                          near: str | None, *, is_new: bool) -> None:
         row = Article(id=aid) if is_new else s.get(Article, aid)
         if is_new:
             s.add(row)
-        b = dedupe.bands(sim)
         row.source_id = work.source_id
         row.url = result.final_url
         row.canonical_url = canonical
@@ -387,30 +390,32 @@ class Crawler:
             row.category_id = repo.category_id(s, work.source.category)
         row.key_data = {"lead_image": ext.lead_image, "images": len(ext.images), "videos": len(ext.videos)}
         row.content_hash = content_hash
-        row.simhash = dedupe.to_signed(sim)
-        row.simhash_b0, row.simhash_b1, row.simhash_b2, row.simhash_b3 = b
+        row.minhash = dedupe.to_hex(sig)
         row.text_chars = len(ext.text)
         row.duplicate_of = near
         row.lead_image_url = ext.lead_image
         row.html_path = article_file(aid, "article.html")
         row.text_path = article_file(aid, "article.txt")
         row.meta_path = article_file(aid, "meta.json")
+        if near is None:
+            s.flush()  # the LSH rows reference the article
+            repo.save_lsh_bands(s, article_id=aid, bands=lsh)
         etype = events.ARTICLE_CRAWLED if is_new else events.ARTICLE_UPDATED
         repo.append_event(s, type=etype, subject_type="article", subject_id=aid,
                           dedupe_key=f"{etype}:{aid}:{content_hash}",
                           payload={"url": canonical, "title": ext.title, "lang": ext.lang,
                                    "source": work.source.name, "duplicate_of": near})
 
-    def _near_duplicate_of(self, session, sim: int) -> str | None:
-        """The closest earlier article within the distance limit, from the database and from this run."""
-        candidates = repo.near_duplicate_candidates(session, bands=dedupe.bands(sim))
-        for index, band in zip(self._run_bands, dedupe.bands(sim)):
-            candidates.extend(index.get(band, ()))
-        best, best_d = None, self.cfg.near_duplicate_distance + 1
-        for other_id, other_sim in candidates:
-            d = dedupe.distance(sim, other_sim)
-            if d < best_d:
-                best, best_d = other_id, d
+    def _near_duplicate_of(self, session, sig: np.ndarray, lsh: list[int]) -> str | None:
+        """The most similar earlier original article at or above the similarity limit (DB and this run)."""
+        candidates = [(aid, dedupe.from_hex(h)) for aid, h in repo.near_duplicate_candidates(session, bands=lsh)]
+        for key in enumerate(lsh):
+            candidates.extend(self._run_bands.get(key, ()))
+        best, best_sim = None, self.cfg.near_duplicate_similarity
+        for other_id, other_sig in candidates:
+            sim = dedupe.similarity(sig, other_sig)
+            if sim >= best_sim:
+                best, best_sim = other_id, sim
         return best
 
     # ---- media ---------------------------------------------------------------------------
@@ -466,8 +471,11 @@ def _media_stored(s, aid: str, mid: str, kind: str, key: str, mime: str | None, 
 
 
 def _looks_like_article(ext: Extraction, *, is_start_page: bool) -> bool:
+    """Store pages that say they are articles; skip listings; judge the rest by text and date."""
     n = len(ext.text)
-    if is_start_page and n < MIN_UNDATED_ARTICLE_CHARS:
+    if ext.page_type == "article":
+        return n >= MIN_ARTICLE_CHARS
+    if ext.page_type == "listing" or (is_start_page and n < MIN_UNDATED_ARTICLE_CHARS):
         return False
     if ext.published_at and n >= MIN_ARTICLE_CHARS and ext.title:
         return True

@@ -58,6 +58,7 @@ class Extraction(BaseModel):
     images: list[ExtractedMedia]
     videos: list[ExtractedMedia]
     links: list[str]
+    page_type: Literal["article", "listing"] | None = None  # from og:type / JSON-LD / page shape; None = unknown
 
 
 _MAX_CHARS = 8_000_000
@@ -107,7 +108,34 @@ def _extract(html: str | bytes, url: str, content_type: str | None) -> Extractio
         images=images,
         videos=_videos(scan),
         links=list(scan.links),
+        page_type=_page_type(scan),
     )
+
+
+_ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenews", "analysisnewsarticle", "opinionnewsarticle",
+                  "reviewnewsarticle", "backgroundnewsarticle", "techarticle", "scholarlyarticle", "report", "liveblogposting"}
+_LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "website", "webpage-list"}
+
+
+def _page_type(scan: PageScan) -> str | None:
+    """'article' or 'listing' when the page says so (og:type, JSON-LD) or its shape shows it."""
+    og = (scan.meta.get("og:type") or "").strip().lower()
+    if og == "article" or og.startswith("article:"):
+        return "article"
+    types: set[str] = set()
+    for item in scan.jsonld:
+        t = item.get("@type") if isinstance(item, dict) else None
+        for v in (t if isinstance(t, list) else [t]):
+            if isinstance(v, str):
+                types.add(v.lower())
+    if types & _ARTICLE_TYPES:
+        return "article"
+    if types & _LISTING_TYPES:
+        return "listing"
+    # A teaser list dates every entry: three or more distinct <time> stamps and no article markup.
+    if len(set(scan.time_datetimes)) >= 3:
+        return "listing"
+    return None
 
 
 # --- input --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from trendreel.db.tables import Article, Category, CrawlRun, CrawlUrl, Event, MediaItem, Source, utcnow
+from trendreel.db.tables import Article, ArticleLsh, Category, CrawlRun, CrawlUrl, Event, MediaItem, Source, utcnow
 from trendreel.ids import url_hash
 
 
@@ -80,12 +80,18 @@ def article_id_by_hash(session: Session, *, content_hash: str) -> str | None:
     return session.scalar(select(Article.id).where(Article.content_hash == content_hash).order_by(Article.crawled_at).limit(1))
 
 
-def near_duplicate_candidates(session: Session, *, bands: tuple[int, int, int, int], limit: int = 5000) -> list[tuple[str, int]]:
-    """(id, simhash) of original articles sharing at least one 16-bit SimHash band (four index lookups)."""
-    cond = or_(Article.simhash_b0 == bands[0], Article.simhash_b1 == bands[1],
-               Article.simhash_b2 == bands[2], Article.simhash_b3 == bands[3])
-    rows = session.execute(select(Article.id, Article.simhash).where(cond, Article.duplicate_of.is_(None)).limit(limit))
+def near_duplicate_candidates(session: Session, *, bands: list[int], limit: int = 1000) -> list[tuple[str, str]]:
+    """(id, MinHash hex) of original articles sharing at least one LSH band (one index probe per band)."""
+    match = or_(*[(ArticleLsh.band == i) & (ArticleLsh.value == v) for i, v in enumerate(bands)])
+    ids = select(ArticleLsh.article_id).where(match).distinct().limit(limit).scalar_subquery()
+    rows = session.execute(select(Article.id, Article.minhash).where(Article.id.in_(ids), Article.duplicate_of.is_(None)))
     return [(r[0], r[1]) for r in rows]
+
+
+def save_lsh_bands(session: Session, *, article_id: str, bands: list[int]) -> None:
+    session.execute(_insert(session, ArticleLsh).values(
+        [{"article_id": article_id, "band": i, "value": v} for i, v in enumerate(bands)]
+    ).on_conflict_do_nothing(index_elements=["article_id", "band"]))
 
 
 def category_id(session: Session, slug: str | None) -> int | None:

@@ -93,10 +93,6 @@ class Article(Base):
     __tablename__ = "article"
     __table_args__ = (
         Index("ix_article_published", "published_at"),
-        Index("ix_article_sim0", "simhash_b0"),
-        Index("ix_article_sim1", "simhash_b1"),
-        Index("ix_article_sim2", "simhash_b2"),
-        Index("ix_article_sim3", "simhash_b3"),
         Index("ix_article_content_hash", "content_hash"),
     )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # from the canonical URL, see ids.article_id
@@ -113,11 +109,7 @@ class Article(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     key_data: Mapped[dict] = mapped_column(JSON, default=dict)
     content_hash: Mapped[str] = mapped_column(String(64))
-    simhash: Mapped[int] = mapped_column(BigInteger)  # signed 64-bit view of the SimHash
-    simhash_b0: Mapped[int] = mapped_column(Integer)  # 16-bit bands: equal band = near-duplicate candidate
-    simhash_b1: Mapped[int] = mapped_column(Integer)
-    simhash_b2: Mapped[int] = mapped_column(Integer)
-    simhash_b3: Mapped[int] = mapped_column(Integer)
+    minhash: Mapped[str] = mapped_column(String(512))  # 64 x uint32 MinHash signature, hex (256 bytes)
     text_chars: Mapped[int] = mapped_column(Integer, default=0)
     duplicate_of: Mapped[str | None] = mapped_column(String(32))
     lead_image_url: Mapped[str | None] = mapped_column(Text)
@@ -127,6 +119,16 @@ class Article(Base):
     crawled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     files_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ArticleLsh(Base):
+    """MinHash LSH bands of each original article: an equal band makes a near-duplicate candidate."""
+
+    __tablename__ = "article_lsh"
+    __table_args__ = (Index("ix_article_lsh_band", "band", "value"),)
+    article_id: Mapped[str] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class MediaItem(Base):

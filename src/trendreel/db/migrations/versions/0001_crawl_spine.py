@@ -89,11 +89,7 @@ def upgrade() -> None:
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('key_data', sa.JSON(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('simhash', sa.BigInteger(), nullable=False),
-    sa.Column('simhash_b0', sa.Integer(), nullable=False),
-    sa.Column('simhash_b1', sa.Integer(), nullable=False),
-    sa.Column('simhash_b2', sa.Integer(), nullable=False),
-    sa.Column('simhash_b3', sa.Integer(), nullable=False),
+    sa.Column('minhash', sa.String(length=512), nullable=False),
     sa.Column('text_chars', sa.Integer(), nullable=False),
     sa.Column('duplicate_of', sa.String(length=32), nullable=True),
     sa.Column('lead_image_url', sa.Text(), nullable=True),
@@ -110,10 +106,6 @@ def upgrade() -> None:
     with op.batch_alter_table('article', schema=None) as batch_op:
         batch_op.create_index('ix_article_content_hash', ['content_hash'], unique=False)
         batch_op.create_index('ix_article_published', ['published_at'], unique=False)
-        batch_op.create_index('ix_article_sim0', ['simhash_b0'], unique=False)
-        batch_op.create_index('ix_article_sim1', ['simhash_b1'], unique=False)
-        batch_op.create_index('ix_article_sim2', ['simhash_b2'], unique=False)
-        batch_op.create_index('ix_article_sim3', ['simhash_b3'], unique=False)
 
     op.create_table('crawl_url',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -141,6 +133,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('crawl_url', schema=None) as batch_op:
         batch_op.create_index('ix_crawl_url_status', ['source_id', 'status'], unique=False)
+
+    op.create_table('article_lsh',
+    sa.Column('article_id', sa.String(length=32), nullable=False),
+    sa.Column('band', sa.Integer(), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('article_id', 'band')
+    )
+    with op.batch_alter_table('article_lsh', schema=None) as batch_op:
+        batch_op.create_index('ix_article_lsh_band', ['band', 'value'], unique=False)
 
     op.create_table('media_item',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -171,8 +173,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_media_item_article_id'), ['article_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_media_item_sha256'), ['sha256'], unique=False)
 
-
-
     category = sa.table(
         "category",
         sa.column("slug", sa.String), sa.column("name", sa.String), sa.column("name_ko", sa.String),
@@ -191,15 +191,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_media_item_article_id'))
 
     op.drop_table('media_item')
+    with op.batch_alter_table('article_lsh', schema=None) as batch_op:
+        batch_op.drop_index('ix_article_lsh_band')
+
+    op.drop_table('article_lsh')
     with op.batch_alter_table('crawl_url', schema=None) as batch_op:
         batch_op.drop_index('ix_crawl_url_status')
 
     op.drop_table('crawl_url')
     with op.batch_alter_table('article', schema=None) as batch_op:
-        batch_op.drop_index('ix_article_sim3')
-        batch_op.drop_index('ix_article_sim2')
-        batch_op.drop_index('ix_article_sim1')
-        batch_op.drop_index('ix_article_sim0')
         batch_op.drop_index('ix_article_published')
         batch_op.drop_index('ix_article_content_hash')
 
