@@ -46,7 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         self.hits.append(self.path)
         if self.path == "/slow.html":
-            time.sleep(2.0)
+            time.sleep(4.0)
         status, ctype, body = PAGES.get(self.path, (200, "text/html", GOOD.encode()) if self.path == "/slow.html" else (404, "text/plain", b"no"))
         try:
             self.send_response(status)
@@ -76,7 +76,7 @@ def _server():
 
 @pytest.fixture
 def app(database, make_settings):
-    settings = make_settings(crawl={"timeout_s": 0.5, "retries": 0, "max_response_bytes": 500_000})
+    settings = make_settings(crawl={"timeout_s": 1.5, "retries": 0, "max_response_bytes": 500_000})
     return App(settings=settings, db=database, files=open_file_store("memory://"))
 
 

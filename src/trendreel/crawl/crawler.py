@@ -332,6 +332,8 @@ class Crawler:
             near = known[1]
         unchanged = not is_new and known[0] == content_hash
 
+        # Claim the id before the first await: another worker may hold a page with the same canonical URL.
+        self._remember(aid, content_hash, near, sig, lsh)
         if not unchanged:
             meta = {"extraction": ext.model_dump(mode="json"), "fetched_url": result.url, "final_url": result.final_url,
                     "http_status": result.status, "content_type": result.content_type, "etag": result.etag,
@@ -342,9 +344,8 @@ class Crawler:
                 self.files.put_async(article_file(aid, "meta.json"), json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8")),
             )
             self._writer.add(lambda s: self._save_article_row(s, work, result, ext, aid, canonical, content_hash, sig,
-                                                              lsh, published, near, is_new=is_new))
+                                                              lsh, published, near))
             self._count_article(is_new, near)
-        self._remember(aid, content_hash, near, sig, lsh)
 
         if media_status is not None:
             new_rows, pending = self._plan_media(aid, ext, media_status)
@@ -373,9 +374,11 @@ class Crawler:
 
     def _save_article_row(self, s, work: _Work, result: FetchResult, ext: Extraction, aid: str, canonical: str,
                           content_hash: str, sig: np.ndarray, lsh: list[int], published: datetime | None,
-                          near: str | None, *, is_new: bool) -> None:
-        row = Article(id=aid) if is_new else s.get(Article, aid)
+                          near: str | None) -> None:
+        row = s.get(Article, aid)
+        is_new = row is None
         if is_new:
+            row = Article(id=aid)
             s.add(row)
         row.source_id = work.source_id
         row.url = result.final_url

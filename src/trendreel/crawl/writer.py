@@ -8,6 +8,7 @@ a page's "URL done" is queued after its rows, so a commit never marks a URL done
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Callable
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from trendreel.db.engine import Database
 
 Op = Callable[[Session], None]
+log = logging.getLogger(__name__)
 
 
 class BatchWriter:
@@ -40,6 +42,16 @@ class BatchWriter:
         if not self._ops:
             return
         ops, self._ops = self._ops, []
-        with self.db.session() as s:
+        try:
+            with self.db.session() as s:
+                for op in ops:
+                    op(s)
+        except Exception:
+            # One bad write must not take the others with it: replay them one transaction each.
+            log.warning("batched crawl write failed; retrying %d writes one by one", len(ops), exc_info=True)
             for op in ops:
-                op(s)
+                try:
+                    with self.db.session() as s:
+                        op(s)
+                except Exception:
+                    log.exception("crawl write failed; its page stays queued for the next run")
