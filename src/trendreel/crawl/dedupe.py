@@ -65,10 +65,11 @@ def minhash(text: str) -> np.ndarray:
 
 
 def bands(signature: np.ndarray) -> list[int]:
-    """One signed 63-bit key per band of 4 values (stored in an indexed BIGINT column)."""
+    """One 63-bit key per band of 4 values, the band's number mixed in (one indexed BIGINT column)."""
+    raw = signature.astype("<u4").tobytes()
     out = []
     for i in range(BANDS):
-        chunk = signature[i * ROWS : (i + 1) * ROWS].astype("<u4").tobytes()
+        chunk = bytes([i]) + raw[i * ROWS * 4 : (i + 1) * ROWS * 4]
         out.append(int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "little") >> 1)
     return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -80,18 +80,22 @@ def article_id_by_hash(session: Session, *, content_hash: str) -> str | None:
     return session.scalar(select(Article.id).where(Article.content_hash == content_hash).order_by(Article.crawled_at).limit(1))
 
 
+_LSH_MATCH = (
+    select(Article.id, Article.minhash)
+    .where(Article.id.in_(select(ArticleLsh.article_id).where(ArticleLsh.key.in_(bindparam("keys", expanding=True)))),
+           Article.duplicate_of.is_(None))
+    .limit(bindparam("limit"))
+)
+
+
 def near_duplicate_candidates(session: Session, *, bands: list[int], limit: int = 1000) -> list[tuple[str, str]]:
-    """(id, MinHash hex) of original articles sharing at least one LSH band (one index probe per band)."""
-    match = or_(*[(ArticleLsh.band == i) & (ArticleLsh.value == v) for i, v in enumerate(bands)])
-    ids = select(ArticleLsh.article_id).where(match).distinct().limit(limit).scalar_subquery()
-    rows = session.execute(select(Article.id, Article.minhash).where(Article.id.in_(ids), Article.duplicate_of.is_(None)))
-    return [(r[0], r[1]) for r in rows]
+    """(id, MinHash hex) of original articles sharing at least one LSH band key (one index probe per band)."""
+    return [(r[0], r[1]) for r in session.execute(_LSH_MATCH, {"keys": bands, "limit": limit})]
 
 
 def save_lsh_bands(session: Session, *, article_id: str, bands: list[int]) -> None:
-    session.execute(_insert(session, ArticleLsh).values(
-        [{"article_id": article_id, "band": i, "value": v} for i, v in enumerate(bands)]
-    ).on_conflict_do_nothing(index_elements=["article_id", "band"]))
+    session.execute(delete(ArticleLsh).where(ArticleLsh.article_id == article_id))
+    session.execute(insert(ArticleLsh), [{"article_id": article_id, "band": i, "key": k} for i, k in enumerate(bands)])
 
 
 def category_id(session: Session, slug: str | None) -> int | None:

@@ -125,10 +125,10 @@ class ArticleLsh(Base):
     """MinHash LSH bands of each original article: an equal band makes a near-duplicate candidate."""
 
     __tablename__ = "article_lsh"
-    __table_args__ = (Index("ix_article_lsh_band", "band", "value"),)
+    __table_args__ = (Index("ix_article_lsh_key", "key"),)
     article_id: Mapped[str] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), primary_key=True)
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger)
+    key: Mapped[int] = mapped_column(BigInteger)  # hash of (band number, band values)
 
 
 class MediaItem(Base):

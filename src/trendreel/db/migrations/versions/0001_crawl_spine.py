@@ -137,12 +137,12 @@ def upgrade() -> None:
     op.create_table('article_lsh',
     sa.Column('article_id', sa.String(length=32), nullable=False),
     sa.Column('band', sa.Integer(), nullable=False),
-    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('key', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('article_id', 'band')
     )
     with op.batch_alter_table('article_lsh', schema=None) as batch_op:
-        batch_op.create_index('ix_article_lsh_band', ['band', 'value'], unique=False)
+        batch_op.create_index('ix_article_lsh_key', ['key'], unique=False)
 
     op.create_table('media_item',
     sa.Column('id', sa.String(length=40), nullable=False),
@@ -192,7 +192,7 @@ def downgrade() -> None:
 
     op.drop_table('media_item')
     with op.batch_alter_table('article_lsh', schema=None) as batch_op:
-        batch_op.drop_index('ix_article_lsh_band')
+        batch_op.drop_index('ix_article_lsh_key')
 
     op.drop_table('article_lsh')
     with op.batch_alter_table('crawl_url', schema=None) as batch_op:
