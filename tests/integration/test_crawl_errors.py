@@ -145,3 +145,19 @@ def test_bad_source_url_is_a_clear_error(app):
     app.settings.sources = [SourceConfig(name="bad", kind="feed", urls=["ftp://example.com/feed"])]
     with pytest.raises(BlockedURL, match="source 'bad'"):
         services.crawl_sources(app)
+
+
+def test_passing_failures_are_retried_on_the_next_run_and_refusals_are_not(app):
+    with _server() as base:
+        PAGES["/flaky.html"] = (503, "text/html", b"busy")
+        try:
+            services.crawl_sources(app, urls=[f"{base}/flaky.html", f"{base}/gone.html"], allow_private=True)
+            assert _rows(app)["flaky.html"].status == "error"
+            PAGES["/flaky.html"] = (200, "text/html; charset=utf-8", GOOD.replace("Harbour", "Flaky").encode())
+            _Handler.hits = []
+            # The next run of the same source gives the 503 page another try; the 404 stays failed.
+            services.crawl_sources(app, urls=[f"{base}/other.html"], allow_private=True)
+            assert "/flaky.html" in _Handler.hits and "/gone.html" not in _Handler.hits
+        finally:
+            PAGES.pop("/flaky.html", None)
+    assert _rows(app)["flaky.html"].status == "done"

@@ -171,6 +171,7 @@ class Crawler:
                 raise BlockedURL(f"source {src.name!r} has a bad URL {raw!r}: {exc}") from exc
         repo.enqueue_urls(session, source_id=source.id, urls=[(u, kind, 0, None) for u in seeds])
         repo.requeue(session, source_id=source.id, urls=seeds)
+        repo.requeue_failed(session, source_id=source.id)
         for row in repo.queued_urls(session, source_id=source.id):
             self._queue.put_nowait(self._work(row, src))
 

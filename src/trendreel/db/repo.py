@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -63,6 +63,17 @@ def requeue(session: Session, *, source_id: int, urls: list[str]) -> None:
     hashes = [url_hash(u) for u in urls]
     session.execute(update(CrawlUrl).where(CrawlUrl.source_id == source_id, CrawlUrl.url_hash.in_(hashes),
                                            CrawlUrl.status != "queued").values(status="queued", updated_at=utcnow()))
+
+
+RETRYABLE_ERRORS = ("fetch_failed", "internal")
+
+
+def requeue_failed(session: Session, *, source_id: int, max_attempts: int = 3) -> None:
+    """Give URLs that failed for a passing reason (network, server error) another run, up to max_attempts."""
+    session.execute(update(CrawlUrl).where(
+        CrawlUrl.source_id == source_id, CrawlUrl.status == "error", CrawlUrl.error_kind.in_(RETRYABLE_ERRORS),
+        CrawlUrl.attempts < max_attempts, or_(CrawlUrl.http_status.is_(None), CrawlUrl.http_status >= 500),
+    ).values(status="queued", updated_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def queued_urls(session: Session, *, source_id: int) -> list[CrawlUrl]:
