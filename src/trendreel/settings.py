@@ -83,7 +83,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":
-        self.home = Path(self.home).expanduser()
+        self.home = Path(self.home).expanduser().absolute()
         if not self.database_url:
             self.database_url = f"sqlite:///{self.home / 'trendreel.db'}"
         if not self.files_url:
