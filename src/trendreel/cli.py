@@ -288,6 +288,10 @@ def demo(
         for e in result["errors"]:
             et.add_row(e["kind"] or "", e["url"])
         out.print(et)
+    home_opt = f"--home {result['home']}"
+    out.print(f"Stored {result['stored']['articles']} articles, {result['stored']['images']} images and "
+              f"{result['stored']['videos']} videos under {result['home']}.\n"
+              f"Next: trendreel articles {home_opt} --json · trendreel errors {home_opt} · trendreel status {home_opt}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,8 @@
-"""Structured logs: key=value lines for people, JSON lines for log shippers."""
+"""Structured logs on stderr: key=value lines for people, JSON lines (log_json = true) for log shippers.
+
+Code logs events with fields: `log = get_logger(__name__); log.info("crawl.finished", run_id=3, articles=12)`.
+Third-party libraries' stdlib logging goes through the same formatter.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,22 @@ import sys
 
 import structlog
 
+get_logger = structlog.stdlib.get_logger
+
 
 def configure_logging(level: str = "WARNING", *, json_lines: bool = False) -> None:
+    shared = [structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name,
+              structlog.processors.TimeStamper(fmt="iso", utc=True)]
     renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
-    formatter = structlog.stdlib.ProcessorFormatter(
-        processor=renderer,
-        foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name,
-                           structlog.processors.TimeStamper(fmt="iso", utc=True)],
+    structlog.configure(
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.processors.format_exc_info,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 import mimetypes
 import tempfile
 import multiprocessing
@@ -39,10 +38,11 @@ from trendreel.errors import BlockedURL, CrawlError, ExtractionFailed, Unsupport
 from trendreel.files.layout import article_file, media_file
 from trendreel.files.store import FileStore
 from trendreel.ids import article_id as make_article_id
+from trendreel.logs import get_logger
 from trendreel.ids import media_id as make_media_id
 from trendreel.settings import Settings, SourceConfig
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 # Links with these endings are never pages; skipping them saves a request each.
 _NOT_PAGES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".mp4", ".webm", ".mov", ".mp3", ".pdf",
@@ -135,6 +135,7 @@ class Crawler:
             # multiprocessing.Pool rather than ProcessPoolExecutor: its submit never blocks the event
             # loop (the executor's wake-up pipe write did, ~3 ms per page under load).
             self._pool = multiprocessing.get_context("spawn").Pool(self._extract_workers)
+        log.info("crawl.started", run_id=run_id, sources=[src.name for src in sources], queued=self._queue.qsize())
         status = "failed"
         try:
             workers = [asyncio.create_task(self._worker(fetcher)) for _ in range(self.cfg.concurrency)]
@@ -153,6 +154,7 @@ class Crawler:
             with self.db.session() as s:
                 self.stats.queued = repo.counts(s)["urls_queued"]
                 repo.end_run(s, run_id=run_id, status=status, stats=self.stats.as_dict())
+            log.info("crawl.finished", run_id=run_id, status=status, **self.stats.as_dict())
             for p in self._tmp.glob("*"):
                 p.unlink(missing_ok=True)
             self._tmp.rmdir()
@@ -187,7 +189,7 @@ class Crawler:
             except CrawlError as exc:
                 self._record_error(work, exc.kind, str(exc), getattr(exc, "status", None))
             except Exception as exc:  # a bug or hostile input must not stop the crawl
-                log.exception("unexpected error on %s", work.url)
+                log.exception("crawl.internal_error", url=work.url)
                 self._record_error(work, "internal", f"{type(exc).__name__}: {exc}", None)
             finally:
                 self._writer.maybe_flush()
@@ -196,6 +198,7 @@ class Crawler:
                 self._queue.task_done()
 
     def _record_error(self, work: _Work, kind: str, message: str, status: int | None) -> None:
+        log.info("crawl.url_failed", url=work.url, kind=kind, http_status=status, error=message[:300])
         self.stats.errors += 1
         self.stats.errors_by_kind[kind] = self.stats.errors_by_kind.get(kind, 0) + 1
         fields = dict(status="error", error_kind=kind, error=message[:2000], http_status=status,
@@ -344,6 +347,7 @@ class Crawler:
                 self.files.put_async(article_file(aid, "article.txt"), ext.text.encode("utf-8")),
                 self.files.put_async(article_file(aid, "meta.json"), json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8")),
             )
+            log.debug("crawl.article_stored", article_id=aid, url=canonical, new=is_new, duplicate_of=near)
             self._writer.add(lambda s: self._save_article_row(s, work, result, ext, aid, canonical, content_hash, sig,
                                                               lsh, published, near))
             self._count_article(is_new, near)

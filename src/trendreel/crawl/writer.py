@@ -8,16 +8,16 @@ a page's "URL done" is queued after its rows, so a commit never marks a URL done
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Callable
 
 from sqlalchemy.orm import Session
 
 from trendreel.db.engine import Database
+from trendreel.logs import get_logger
 
 Op = Callable[[Session], None]
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class BatchWriter:
@@ -48,10 +48,10 @@ class BatchWriter:
                     op(s)
         except Exception:
             # One bad write must not take the others with it: replay them one transaction each.
-            log.warning("batched crawl write failed; retrying %d writes one by one", len(ops), exc_info=True)
+            log.warning("crawl.batch_failed", writes=len(ops), exc_info=True)
             for op in ops:
                 try:
                     with self.db.session() as s:
                         op(s)
                 except Exception:
-                    log.exception("crawl write failed; its page stays queued for the next run")
+                    log.exception("crawl.write_failed", note="its page stays queued for the next run")
