@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from trendreel import services
 from trendreel.bootstrap import App, build_app
@@ -50,30 +52,61 @@ def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def _cell(value) -> Text:
+    """Table cell text shown as is: page titles and error messages may contain [brackets]."""
+    return Text("" if value is None else str(value))
+
+
+def _say(message: str) -> None:
+    """One message on stderr, never hard-wrapped (paths and URLs stay whole when piped)."""
+    err.print(message, soft_wrap=True)
+
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """Usage errors of the click that typer runs on: its own copy (typer >= 0.20) or click itself."""
+    types: list[type[BaseException]] = []
+    if hasattr(typer, "TyperException"):
+        types.append(typer.TyperException)
+    try:
+        import click
+
+        types.append(click.exceptions.ClickException)
+    except ImportError:  # pragma: no cover - newer typer does not need click
+        pass
+    return tuple(types)
+
+
+def _interrupted() -> SystemExit:
+    _say("interrupted: run the same command again to resume")
+    return SystemExit(130)
+
+
 def main() -> None:
     """Entry point that turns user-facing errors into one clear line."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {escape(str(exc))}")
+        _say(f"[red]configuration error:[/red] {escape(str(exc))}")
         raise SystemExit(2)
     except TrendreelError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        _say(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(1)
     except KeyboardInterrupt:
-        err.print("interrupted: run the same command again to resume")
-        raise SystemExit(130)
+        raise _interrupted()
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code)
+    except typer.Abort:  # older click turns Ctrl-C into Abort
+        raise _interrupted()
     except SystemExit:
         raise
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code)
-        raise
+    except _usage_error_types() as exc:  # unknown option, missing argument, no arguments (shows the help)
+        exc.show()
+        raise SystemExit(getattr(exc, "exit_code", 2))
+    # Without standalone mode an Exit (--help, Ctrl-C as Exit(130)) comes back as the return value.
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        if code == 130:
+            raise _interrupted()
+        raise SystemExit(code)
 
 
 def _crawl_progress():
@@ -97,9 +130,9 @@ def _print_stats(stats, counts: dict) -> None:
     table = Table(title="crawl", show_header=False)
     for k, v in stats.as_dict().items():
         if k != "errors_by_kind":
-            table.add_row(k, str(v))
+            table.add_row(_cell(k), _cell(v))
     for k, v in stats.errors_by_kind.items():
-        table.add_row(f"  error: {k}", str(v))
+        table.add_row(_cell(f"  error: {k}"), _cell(v))
     table.add_row("articles stored in all", str(counts["articles"]))
     out.print(table)
 
@@ -116,6 +149,8 @@ def crawl(
 ) -> None:
     """Crawl configured sources or the given URLs, storing articles, images and videos."""
     with _app(home) as application:
+        for name in source or []:
+            application.settings.source(name)  # an unknown name fails before the crawl starts
         stats = _run_crawl(application, source_names=source, urls=urls, allow_private=allow_private,
                            max_pages=max_pages, extract_workers=workers)
         counts = services.storage_counts(application)
@@ -140,10 +175,10 @@ def extract(
         return
     table = Table(show_header=False)
     for k in ("url", "canonical_url", "title", "published_at", "author", "lang", "lead_image"):
-        table.add_row(k, str(data[k]))
-    table.add_row("images", "\n".join(f"{m['url']}  {m.get('alt') or ''}" for m in data["images"]) or "-")
-    table.add_row("videos", "\n".join(f"{m['kind']}: {m['url']}" for m in data["videos"]) or "-")
-    table.add_row("text", (ext.text[:600] + (" …" if len(ext.text) > 600 else "")))
+        table.add_row(k, _cell(data[k]))
+    table.add_row("images", _cell("\n".join(f"{m['url']}  {m.get('alt') or ''}" for m in data["images"]) or "-"))
+    table.add_row("videos", _cell("\n".join(f"{m['kind']}: {m['url']}" for m in data["videos"]) or "-"))
+    table.add_row("text", _cell(ext.text[:600] + (" …" if len(ext.text) > 600 else "")))
     out.print(table)
 
 
@@ -174,8 +209,8 @@ def _articles_table(rows: list[dict]) -> None:
     table.expand = True
     for r in rows:
         kinds = [m["kind"] for m in r["media"] if m["status"] in ("stored", "linked")]
-        table.add_row(r["id"], (r["published_at"] or "")[:10], r["lang"] or "", r["title"] or "",
-                      str(kinds.count("image")), str(kinds.count("video") + kinds.count("embed")),
+        table.add_row(_cell(r["id"]), _cell((r["published_at"] or "")[:10]), _cell(r["lang"]), _cell(r["title"]),
+                      _cell(kinds.count("image")), _cell(kinds.count("video") + kinds.count("embed")),
                       "yes" if r["duplicate_of"] else "")
     out.print(table)
 
@@ -194,7 +229,7 @@ def errors(
         return
     table = Table("kind", "url", "error")
     for r in rows:
-        table.add_row(r["kind"] or "", r["url"], (r["error"] or "")[:100])
+        table.add_row(_cell(r["kind"]), _cell(r["url"]), _cell((r["error"] or "")[:100]))
     out.print(table)
 
 
@@ -209,7 +244,7 @@ def status(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
         return
     table = Table(show_header=False)
     for k, v in {**where, **counts}.items():
-        table.add_row(k, str(v))
+        table.add_row(_cell(k), _cell(v))
     out.print(table)
 
 
@@ -223,7 +258,8 @@ def sources(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
         return
     table = Table("name", "kind", "urls", "depth", "max pages", "private ok")
     for r in rows:
-        table.add_row(r["name"], r["kind"], "\n".join(r["urls"]), str(r["max_depth"]), str(r["max_pages"]), str(r["allow_private"]))
+        table.add_row(_cell(r["name"]), _cell(r["kind"]), _cell("\n".join(r["urls"])), _cell(r["max_depth"]),
+                      _cell(r["max_pages"]), _cell(r["allow_private"]))
     out.print(table)
 
 
@@ -237,7 +273,7 @@ def categories_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
         return
     table = Table("slug", "name", "한국어", "description")
     for r in rows:
-        table.add_row(r["slug"], r["name"], r["name_ko"] or "", r["description"] or "")
+        table.add_row(_cell(r["slug"]), _cell(r["name"]), _cell(r["name_ko"]), _cell(r["description"]))
     out.print(table)
 
 
@@ -273,25 +309,26 @@ def demo(
             progress.update(task, completed=done, info=f"{stats.articles_new} new, {stats.media_stored} media, {stats.errors} errors")
 
         result = run_demo(settings, on_progress=on_progress, keep_serving=keep_serving,
-                          on_serving=lambda url: err.print(f"sample site at {url}"))
+                          on_serving=lambda url: _say(f"sample site at {escape(url)}"))
     if as_json:
         _print_json(result)
         return
-    out.print(f"[bold]home[/bold] {result['home']}")
+    out.print(f"[bold]home[/bold] {escape(result['home'])}", soft_wrap=True)
     _articles_table(result["articles"])
     table = Table(title="stored", show_header=False)
     for k, v in result["stored"].items():
-        table.add_row(k, str(v))
+        table.add_row(_cell(k), _cell(v))
     out.print(table)
     if result["errors"]:
         et = Table("kind", "url", title="pages that were refused or failed (on purpose: the sample site has traps)")
         for e in result["errors"]:
-            et.add_row(e["kind"] or "", e["url"])
+            et.add_row(_cell(e["kind"]), _cell(e["url"]))
         out.print(et)
-    home_opt = f"--home {result['home']}"
-    out.print(f"Stored {result['stored']['articles']} articles, {result['stored']['images']} images and "
+    home_opt = f"--home {shlex.quote(result['home'])}"
+    out.print(Text(f"Stored {result['stored']['articles']} articles, {result['stored']['images']} images and "
               f"{result['stored']['videos']} videos under {result['home']}.\n"
-              f"Next: trendreel articles {home_opt} --json · trendreel errors {home_opt} · trendreel status {home_opt}")
+              f"Next: trendreel articles {home_opt} --json · trendreel errors {home_opt} · trendreel status {home_opt}"),
+              soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,16 +11,21 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from trendreel.errors import ConfigError
 
 DEFAULT_HOME = Path("~/.trendreel").expanduser()
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# A misspelt key in the settings file is an error, not a silently ignored line.
+_STRICT = ConfigDict(extra="forbid")
 
 
 class SourceConfig(BaseModel):
     """One place to crawl: RSS/Atom feeds, sitemaps, or start pages whose links are followed."""
+
+    model_config = _STRICT
 
     name: str = Field(description="Unique name, used by `trendreel crawl --source NAME`.")
     kind: Literal["feed", "sitemap", "site", "urls"] = Field(
@@ -40,6 +45,8 @@ class SourceConfig(BaseModel):
 
 
 class CrawlSettings(BaseModel):
+    model_config = _STRICT
+
     user_agent: str = Field("trendreel/0.1 (+https://github.com/trendreel)", description="User-Agent header and robots.txt agent.")
     timeout_s: float = Field(15.0, gt=0, description="Connect/read timeout per request.")
     retries: int = Field(3, ge=0, le=10, description="Retries on network errors and 5xx/429.")
@@ -62,6 +69,8 @@ class CrawlSettings(BaseModel):
 
 
 class S3Settings(BaseModel):
+    model_config = _STRICT
+
     endpoint: str | None = Field(None, description="S3 endpoint URL (SeaweedFS, Ceph, MinIO); empty for AWS.")
     region: str = Field("us-east-1", description="S3 region.")
     access_key_id: str | None = Field(None, description="Access key; empty to use the AWS environment.")
@@ -70,7 +79,9 @@ class S3Settings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid")
+    # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
+    model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
+                                      env_ignore_empty=True)
 
     home: Path = Field(DEFAULT_HOME, description="Data folder of the embedded defaults (database, files).")
     database_url: str = Field("", description="SQLAlchemy URL; default sqlite:///<home>/trendreel.db. PostgreSQL: postgresql+psycopg://...")
@@ -81,6 +92,23 @@ class Settings(BaseSettings):
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_json: bool = Field(False, description="Write logs as JSON lines (for log shippers).")
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, v: str) -> str:
+        level = str(v).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {v!r}")
+        return level
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[SourceConfig]) -> list[SourceConfig]:
+        names = [s.name for s in sources]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {', '.join(sorted(dupes))}")
+        return sources
+
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":
         self.home = Path(self.home).expanduser().absolute()
@@ -88,10 +116,6 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.home / 'trendreel.db'}"
         if not self.files_url:
             self.files_url = (self.home / "files").as_uri()
-        names = [s.name for s in self.sources]
-        dupes = {n for n in names if names.count(n) > 1}
-        if dupes:
-            raise ValueError(f"source names must be unique, repeated: {', '.join(sorted(dupes))}")
         return self
 
     @classmethod
@@ -131,12 +155,12 @@ def config_path(home: Path | str | None = None) -> Path | None:
     """TRENDREEL_CONFIG, else trendreel.toml in the home folder (argument, TRENDREEL_HOME, default)."""
     explicit = os.environ.get("TRENDREEL_CONFIG")
     if explicit:
-        p = Path(explicit).expanduser()
+        p = Path(explicit).expanduser().absolute()
         if not p.is_file():
             raise ConfigError(f"TRENDREEL_CONFIG points to {p}, which is not a file")
         return p
     home = Path(home or os.environ.get("TRENDREEL_HOME") or DEFAULT_HOME).expanduser()
-    p = home / "trendreel.toml"
+    p = (home / "trendreel.toml").absolute()
     return p if p.is_file() else None
 
 
@@ -148,5 +172,31 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "settings"
-            lines.append(f"  {where}: {err['msg']}")
+            lines.append(f"  {where}: {_message(err)}")
         raise ConfigError("invalid settings (fix these in the settings file or TRENDREEL_* variables):\n" + "\n".join(lines)) from exc
+
+
+def _message(err: dict) -> str:
+    """A pydantic error as a sentence a user can act on."""
+    if err["type"] == "extra_forbidden":
+        known = _known_keys(err["loc"][:-1])
+        hint = f" (known here: {', '.join(known)})" if known else ""
+        return f"unknown setting; check the spelling{hint}"
+    msg = err["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def _known_keys(loc: tuple) -> list[str]:
+    """Field names of the model found at `loc` inside Settings (list indexes are skipped)."""
+    model: type[BaseModel] | None = Settings
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return sorted(model.model_fields) if model is not None else []
