@@ -146,8 +146,14 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         if path is None:
             return {}
         try:
-            return tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"cannot read settings file {path}: it is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read settings file {path}: {exc}") from exc
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"cannot read settings file {path}: {exc}") from exc
 
 
