@@ -55,11 +55,14 @@ def _split_words(sentence: str, max_chars: int, soft_chars: int) -> list[str]:
         if not word:
             continue
         while len(word) > max_chars:
-            if current:
+            # The word must be cut anyway: fill the rest of the current piece with its start.
+            room = max_chars - len(current) - 1 if current else max_chars
+            if room > 0:
+                pieces.append(f"{current} {word[:room]}" if current else word[:room])
+                word = word[room:]
+            else:
                 pieces.append(current)
-                current = ""
-            pieces.append(word[:max_chars])
-            word = word[max_chars:]
+            current = ""
         if not current:
             current = word
         elif len(current) + 1 + len(word) <= soft_chars:
