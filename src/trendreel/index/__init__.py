@@ -1,0 +1,1 @@
+"""The index stage: text, image, video and speech understanding of crawled articles."""
