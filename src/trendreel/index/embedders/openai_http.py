@@ -55,6 +55,7 @@ class OpenAIEmbedder(TextEmbedder):
         self.model = model
         self.name = f"openai:{model}" if model else "openai"
         self.retries = int(retries)
+        self.timeout_s = float(timeout_s)
         self.backoff_s = float(backoff_s)
         self.prefix = prefix
         self._dim = int(dim) if dim is not None else None
@@ -114,6 +115,11 @@ class OpenAIEmbedder(TextEmbedder):
                     time.sleep(delay)
                     attempt += 1
                     continue
+                if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
+                    raise EmbeddingServerError(
+                        f"the embeddings server at {self.url} did not answer within {self.timeout_s:g} s "
+                        f"(after {attempt + 1} tries); raise timeout_s or send smaller batches"
+                    ) from exc
                 raise EmbeddingServerError(
                     f"cannot reach the embeddings server at {self.url}: {self._scrub(str(exc)) or type(exc).__name__} "
                     f"(after {attempt + 1} tries); start the server or fix base_url"
