@@ -327,3 +327,26 @@ def test_speech_model_errors(tmp_path):
         load_speech_to_text(model_path=tmp_path)
     with pytest.raises(ConfigError, match="unknown speech model"):
         load_speech_to_text("large-v3")
+
+
+def test_probe_without_ffprobe_uses_pyav(videos, monkeypatch, tmp_path):
+    pytest.importorskip("av")
+    from trendreel.index.media import video as video_mod
+
+    monkeypatch.setattr(video_mod.shutil, "which", lambda name: None)
+    info = probe_video(videos["tone"])
+    assert (info.width, info.height, info.has_audio, info.codec) == (320, 240, True, "h264")
+    assert info.duration_s == pytest.approx(3.0, abs=0.1)
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(videos["cut"].read_bytes()[:4000])
+    with pytest.raises(ExtractionFailed):
+        probe_video(corrupt)
+
+
+def test_has_speech_without_the_vad_model(speech_videos, videos, monkeypatch, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "faster_whisper.vad", None)  # import fails: loudness rule decides
+    speech = extract_audio(speech_videos["en"], tmp_path / "en.wav")
+    tone = extract_audio(videos["tone"], tmp_path / "tone.wav")
+    assert has_speech(speech) and not has_speech(tone)

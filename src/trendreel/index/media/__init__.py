@@ -15,8 +15,20 @@ from trendreel.index.media.images import (
     inspect_image,
     phash_distance,
 )
-from trendreel.index.media.speech import SpeechToText, Transcript, has_speech, load_speech_to_text
-from trendreel.index.media.video import Keyframe, VideoInfo, extract_audio, keyframes, probe_video, video_vector
+from trendreel.index.media.speech import (
+    SpeechToText,
+    Transcript,
+    has_speech,
+    load_speech_to_text,
+)
+from trendreel.index.media.video import (
+    Keyframe,
+    VideoInfo,
+    extract_audio,
+    keyframes,
+    probe_video,
+    video_vector,
+)
 
 __all__ = [
     "CaptionTextImageEmbedder",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -56,7 +56,9 @@ class ClipImageEmbedder:
             )
         checkpoint = Path(checkpoint).expanduser()
         if not checkpoint.is_file():
-            raise ConfigError(f"CLIP checkpoint {checkpoint} does not exist: give the path of a downloaded weights file")
+            raise ConfigError(
+                f"CLIP checkpoint {checkpoint} does not exist: give the path of a downloaded weights file"
+            )
         if not (device == "cpu" or device == "cuda" or device.startswith("cuda:")):
             raise ConfigError(f"CLIP device must be cpu, cuda or cuda:N, not {device!r}")
         try:
@@ -65,9 +67,12 @@ class ClipImageEmbedder:
         except ImportError as exc:
             raise ConfigError(f"the CLIP image embedder needs torch and open_clip: {_INSTALL}") from exc
         if device.startswith("cuda") and not torch.cuda.is_available():
-            raise ConfigError(f"CLIP device {device} asked for, but torch sees no CUDA GPU (is the CUDA build installed?)")
+            raise ConfigError(
+                f"CLIP device {device} asked for, but torch sees no CUDA GPU (is the CUDA build installed?)"
+            )
         if model_name not in open_clip.list_models():
-            raise ConfigError(f"unknown CLIP architecture {model_name!r}; open_clip knows: {', '.join(open_clip.list_models()[:20])} ...")
+            known = ", ".join(open_clip.list_models()[:20])
+            raise ConfigError(f"unknown CLIP architecture {model_name!r}; open_clip knows: {known} ...")
 
         self._torch = torch
         self._open_clip = open_clip

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -79,9 +80,8 @@ class ImageEmbedder(Protocol):
 
 def inspect_image(path: Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> ImageInfo:
     """Size, format and perceptual hash of an image; ExtractionFailed if it is corrupt, unsupported or too big."""
-    from PIL import Image, UnidentifiedImageError
-
     import imagehash
+    from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
     try:
@@ -115,7 +115,7 @@ def inspect_image(path: Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> ImageInf
 
 def phash_distance(a: str, b: str) -> int:
     """Number of differing bits between two phash hex strings (0 = same picture)."""
-    return bin(int(a, 16) ^ int(b, 16)).count("1")
+    return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
 _SPACE = re.compile(r"\s+")
@@ -174,7 +174,8 @@ class CaptionTextImageEmbedder:
     def embed_images(self, items: Sequence[ImageInput]) -> np.ndarray:
         """One unit row per item (zero row for an item without caption text)."""
         out = np.zeros((len(items), self.dim), dtype=np.float32)
-        texts = [(i, it.caption_text.strip()) for i, it in enumerate(items) if it.caption_text and it.caption_text.strip()]
+        texts = [(i, (it.caption_text or "").strip()) for i, it in enumerate(items)]
+        texts = [(i, t) for i, t in texts if t]
         if texts:
             vecs = np.asarray(self.text_embedder.embed([t for _, t in texts]), dtype=np.float32)
             if vecs.shape != (len(texts), self.dim):

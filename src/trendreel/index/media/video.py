@@ -58,7 +58,7 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class Keyframe:
-    """One still taken from a video: its time, its JPEG file, and the scene score that picked it (0 = first or spread)."""
+    """One still from a video: its time, its JPEG file, and the scene score that picked it (0: first or spread)."""
 
     time_s: float
     path: Path
@@ -73,7 +73,9 @@ def _ffmpeg() -> str:
 
 def _run(cmd: list[str], what: str, path: Path) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            cmd, check=False, capture_output=True, text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired as exc:
         raise ExtractionFailed(f"{what} of {path.name} took more than {TIMEOUT_S} s") from exc
 
@@ -235,7 +237,8 @@ def keyframes(
         )
         if proc.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
             if i == 0:
-                raise ExtractionFailed(f"no frame could be decoded from {path.name}: {_last_line(proc.stderr, Path(path))}")
+                why = _last_line(proc.stderr, path)
+                raise ExtractionFailed(f"no frame could be decoded from {path.name}: {why}")
             continue  # a cut near the broken end of a file: keep the frames we have
         frames.append(Keyframe(time_s=t, path=target, score=round(s, 4)))
     return frames
@@ -268,5 +271,6 @@ def extract_audio(path: Path, out_wav: Path, *, max_seconds: float | None = None
         cmd += ["-t", f"{max_seconds:.3f}"]
     proc = _run([*cmd, str(out_wav)], "audio extraction", Path(path))
     if proc.returncode != 0 or not out_wav.is_file():
-        raise ExtractionFailed(f"audio of {Path(path).name} could not be decoded: {_last_line(proc.stderr, Path(path))}")
+        why = _last_line(proc.stderr, Path(path))
+        raise ExtractionFailed(f"audio of {Path(path).name} could not be decoded: {why}")
     return out_wav
