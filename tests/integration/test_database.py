@@ -67,3 +67,14 @@ def test_bad_database_url_names_the_setting():
         Database("not a url")
     with pytest.raises(StorageError, match="cannot reach the database"):
         Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_migrations_match_the_table_models(database):
+    """A model changed without a migration shows up here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from trendreel.db.tables import Base
+
+    with database.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

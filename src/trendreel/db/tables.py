@@ -119,6 +119,9 @@ class Article(Base):
     crawled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     files_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What the index stage last indexed: models and content hash; a different key means re-index.
+    index_key: Mapped[str | None] = mapped_column(String(200))
+    indexed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ArticleLsh(Base):
@@ -154,6 +157,19 @@ class MediaItem(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     files_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    transcript_path: Mapped[str | None] = mapped_column(Text)  # videos: speech-to-text, a text file
+
+
+class VectorRef(Base):
+    """Which vectors the vector DB holds for an article: the RDB side of the link, by id."""
+
+    __tablename__ = "vector_ref"
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # the vector's id in the vector store
+    article_id: Mapped[str] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    media_id: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))  # article | chunk | image | video | video_text | article_repr
+    model: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Event(Base):
