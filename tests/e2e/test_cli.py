@@ -351,13 +351,14 @@ def test_categories_set_refuses_a_bad_slug(tmp_path):
 # --------------------------------------------------------------------------- mistakes a user makes
 
 
-@pytest.mark.parametrize(("toml", "field"), [
-    ('[crawl]\ndelay_s = "soon"\n', "crawl.delay_s"),
-    ('[crawl]\ndelay = 2\n', "crawl.delay"),
-    ('log_level = "LOUD"\n', "log_level"),
-    ('[[sources]]\nname = "x"\nkind = "rss"\nurls = ["https://example.com/"]\n', "sources.0.kind"),
+@pytest.mark.parametrize(("toml", "field", "command"), [
+    ('[crawl]\ndelay_s = "soon"\n', "crawl.delay_s", ["status", "--json"]),
+    ('[crawl]\ndelay = 2\n', "crawl.delay", ["crawl", "https://example.com/a"]),
+    ('log_level = "LOUD"\n', "log_level", ["sources"]),
+    ('[[sources]]\nname = "x"\nkind = "rss"\nurls = ["https://example.com/"]\n', "sources.0.kind",
+     ["crawl", "--source", "x", "--json"]),
+    ('[crawl]\nretries = 99\n', "crawl.retries", ["categories", "list", "--json"]),
 ])
-@pytest.mark.parametrize("command", [["status", "--json"], ["sources"], ["crawl", "https://example.com/a"]])
 def test_broken_settings_file(tmp_path, toml, field, command):
     home = tmp_path / "home"
     write_settings(home, toml)
@@ -423,15 +424,16 @@ def test_help_leaves_no_home_behind(tmp_path):
 
 def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
     home = tmp_path / "home"
-    # A long per-host delay keeps the crawl waiting between pages, so there is time to interrupt it.
-    write_settings(home, "[crawl]\ndelay_s = 60\nretries = 0\n")
+    # A long per-host delay keeps the crawl waiting between requests, so there is time to interrupt it.
+    write_settings(home, "[crawl]\ndelay_s = 120\nretries = 0\n")
     urls = [f"{sample_url}{a.path}" for a in sample_site.articles[:3]]
     proc = subprocess.Popen([sys.executable, "-m", "trendreel.cli", "crawl", *urls, "--allow-private", "--json",
                              "--home", str(home)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     try:
         deadline = time.monotonic() + 60
-        while not (home / "files" / "articles").exists() and time.monotonic() < deadline and proc.poll() is None:
+        while not (home / "trendreel.db").exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
+        time.sleep(1.0)  # into the crawl: robots.txt fetched, waiting out the delay before the first page
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
