@@ -1,0 +1,309 @@
+"""Every VectorStore backend passes the same contract: the embedded store, memory://, and Qdrant
+through the real qdrant-client in its local mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from trendreel.errors import ConfigError, StorageError
+from trendreel.index.vectors import SearchFilter, VectorRecord, VectorStore, open_vector_store
+
+DIM = 16
+T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def unit(seed: int, dim: int = DIM) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def rec(i: int, *, kind="article", article=None, category="tech", day=0, lang="ko", payload=None, vector=None):
+    return VectorRecord(id=f"r{i}", vector=unit(i) if vector is None else vector, kind=kind,
+                        article_id=article or f"a{i}", category=category,
+                        published_at=None if day is None else T0 + timedelta(days=day), lang=lang,
+                        payload=payload if payload is not None else {"n": i})
+
+
+BACKENDS = ["local", "memory", pytest.param("qdrant+local", marks=pytest.mark.filterwarnings("ignore"))]
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path):
+    if request.param == "memory":
+        return "memory://"
+    pytest.importorskip("qdrant_client") if request.param == "qdrant+local" else None
+    return f"{request.param}://{tmp_path / 'vectors'}"
+
+
+@pytest.fixture
+def store(url):
+    s = open_vector_store(url, dim=DIM)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def filled(store):
+    """40 records: kinds and categories cycle, one per day, four per article, a few undated."""
+    kinds = ["article", "chunk", "image", "video", "video_text"]
+    cats = ["tech", "sports", None, "economy"]
+    store.upsert([rec(i, kind=kinds[i % 5], category=cats[i % 4], article=f"a{i // 4}",
+                      day=None if i % 13 == 12 else i) for i in range(40)])
+    return store
+
+
+def exact_ids(store: VectorStore, query: np.ndarray, ids: list[str]) -> list[str]:
+    vecs = {i: store.get(i).vector for i in ids}
+    return sorted(ids, key=lambda i: -float(vecs[i] @ query))
+
+
+def test_protocol_and_roundtrip(store):
+    assert isinstance(store, VectorStore) and store.dim == DIM
+    r = rec(1, payload={"title": "한국어 제목", "chunk": 3})
+    store.upsert([r])
+    got = store.get("r1")
+    assert got.id == "r1" and got.kind == "article" and got.article_id == "a1" and got.category == "tech"
+    assert got.published_at == r.published_at and got.published_at.tzinfo is not None
+    assert got.lang == "ko" and got.payload == {"title": "한국어 제목", "chunk": 3}
+    np.testing.assert_allclose(got.vector, r.vector, atol=1e-6)
+    assert got.vector.dtype == np.float32 and got.vector.shape == (DIM,)
+    assert store.get("nope") is None
+    assert store.count() == 1
+
+
+def test_search_ordering_and_scores(filled):
+    q = unit(7)
+    hits = filled.search(q, limit=5)
+    assert [h.id for h in hits][0] == "r7"
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    all_ids = [f"r{i}" for i in range(40)]
+    assert [h.id for h in hits] == exact_ids(filled, q, all_ids)[:5]
+    h = hits[0]
+    assert h.kind == "image" and h.article_id == "a1" and h.category == "economy" and h.payload == {"n": 7}
+
+
+def test_idempotent_upsert_updates(store):
+    store.upsert([rec(1)])
+    store.upsert([rec(1, category="sports", payload={"title": "new"}, vector=unit(99))])
+    assert store.count() == 1
+    got = store.get("r1")
+    assert got.category == "sports" and got.payload == {"title": "new"}
+    np.testing.assert_allclose(got.vector, unit(99), atol=1e-6)
+    assert store.search(unit(99), limit=1)[0].id == "r1"
+    assert store.count(SearchFilter(category="tech")) == 0
+    # The same id twice in one batch: the last one wins.
+    store.upsert([rec(2, payload={"v": 1}), rec(2, payload={"v": 2})])
+    assert store.count() == 2 and store.get("r2").payload == {"v": 2}
+
+
+@pytest.mark.parametrize("flt, expect", [
+    (SearchFilter(kinds=["image"]), lambda i, k, c, a, d: k == "image"),
+    (SearchFilter(kinds=["article", "video"]), lambda i, k, c, a, d: k in ("article", "video")),
+    (SearchFilter(category="sports"), lambda i, k, c, a, d: c == "sports"),
+    (SearchFilter(category="nothing"), lambda i, k, c, a, d: False),
+    (SearchFilter(article_id="a3"), lambda i, k, c, a, d: a == "a3"),
+    (SearchFilter(since=T0 + timedelta(days=10)), lambda i, k, c, a, d: d is not None and d >= 10),
+    (SearchFilter(until=T0 + timedelta(days=10)), lambda i, k, c, a, d: d is not None and d < 10),
+    (SearchFilter(since=T0 + timedelta(days=5), until=T0 + timedelta(days=30)),
+     lambda i, k, c, a, d: d is not None and 5 <= d < 30),
+    (SearchFilter(kinds=["article", "chunk", "image"], category="tech", since=T0 + timedelta(days=2),
+                  until=T0 + timedelta(days=35)),
+     lambda i, k, c, a, d: k in ("article", "chunk", "image") and c == "tech" and d is not None and 2 <= d < 35),
+    (SearchFilter(kinds=["chunk"], article_id="a1"), lambda i, k, c, a, d: k == "chunk" and a == "a1"),
+])
+def test_filters(filled, flt, expect):
+    kinds = ["article", "chunk", "image", "video", "video_text"]
+    cats = ["tech", "sports", None, "economy"]
+    want = [f"r{i}" for i in range(40)
+            if expect(i, kinds[i % 5], cats[i % 4], f"a{i // 4}", None if i % 13 == 12 else i)]
+    assert filled.count(flt) == len(want)
+    q = unit(1234)
+    hits = filled.search(q, limit=100, filter=flt)
+    assert sorted(h.id for h in hits) == sorted(want)
+    assert [h.id for h in hits] == exact_ids(filled, q, want)
+    assert filled.search(q, limit=3, filter=flt) == hits[:3] or [h.id for h in filled.search(q, limit=3, filter=flt)] == [h.id for h in hits[:3]]
+
+
+def test_date_edges(store):
+    t = T0 + timedelta(hours=5)
+    store.upsert([rec(1, day=None), VectorRecord(id="edge", vector=unit(2), kind="article", article_id="x",
+                                                 published_at=t)])
+    just = timedelta(microseconds=1)
+    assert store.count(SearchFilter(since=t)) == 1  # since is inclusive
+    assert store.count(SearchFilter(since=t + just)) == 0
+    assert store.count(SearchFilter(until=t)) == 0  # until is exclusive
+    assert store.count(SearchFilter(until=t + just)) == 1
+    assert store.count(SearchFilter(since=t, until=t)) == 0
+    # Another time zone names the same instant.
+    kst = timezone(timedelta(hours=9))
+    assert store.count(SearchFilter(since=t.astimezone(kst), until=(t + just).astimezone(kst))) == 1
+    assert store.get("edge").published_at == t
+    assert store.get("r1").published_at is None
+    with pytest.raises(ValueError, match="timezone"):
+        store.count(SearchFilter(since=datetime(2026, 1, 1)))
+
+
+def test_delete_and_delete_article(filled):
+    assert filled.delete(["r0", "r1", "missing", "r1"]) == 2
+    assert filled.get("r0") is None and filled.count() == 38
+    assert all(h.id not in ("r0", "r1") for h in filled.search(unit(0), limit=40))
+    assert filled.delete([]) == 0
+    assert filled.delete_article("a2") == 4
+    assert filled.delete_article("a2") == 0
+    assert filled.count() == 34 and filled.count(SearchFilter(article_id="a2")) == 0
+    assert filled.search(unit(9), limit=5, filter=SearchFilter(article_id="a2")) == []
+    # A deleted id can come back.
+    filled.upsert([rec(0)])
+    assert filled.count() == 35 and filled.search(unit(0), limit=1)[0].id == "r0"
+
+
+def test_empty_store_and_limits(store):
+    assert store.search(unit(1)) == []
+    assert store.count() == 0 and store.count(SearchFilter(kinds=["image"])) == 0
+    assert store.delete(["x"]) == 0 and store.delete_article("x") == 0
+    store.upsert([rec(i) for i in range(3)])
+    assert len(store.search(unit(1), limit=50)) == 3
+    with pytest.raises(ValueError):
+        store.search(unit(1), limit=0)
+    with pytest.raises(ValueError, match="unknown kind"):
+        store.search(unit(1), filter=SearchFilter(kinds=["photo"]))
+    with pytest.raises(ValueError, match="unknown kind"):
+        store.upsert([rec(9, kind="photo")])
+
+
+def test_wrong_vector_length_is_config_error(store):
+    with pytest.raises(ConfigError, match="16-d"):
+        store.upsert([rec(1, vector=unit(1, dim=8))])
+    with pytest.raises(ConfigError):
+        store.search(unit(1, dim=32))
+    assert store.count() == 0
+
+
+@pytest.mark.parametrize("scheme", ["local", pytest.param("qdrant+local", marks=pytest.mark.filterwarnings("ignore"))])
+def test_reopen_keeps_data_and_dim_mismatch(tmp_path, scheme):
+    url = f"{scheme}://{tmp_path / 'v'}"
+    s = open_vector_store(url, dim=DIM)
+    s.upsert([rec(i, article=f"a{i % 3}") for i in range(20)])
+    s.delete(["r5"])
+    s.close()
+    s = open_vector_store(url, dim=DIM)
+    assert s.count() == 19 and s.get("r5") is None and s.get("r6").payload == {"n": 6}
+    assert s.search(unit(6), limit=1)[0].id == "r6"
+    s.upsert([rec(100)])
+    assert s.count() == 20
+    s.close()
+    with pytest.raises(ConfigError, match="16-d"):
+        open_vector_store(url, dim=32)
+
+
+@pytest.mark.parametrize("bad", ["", "sqlite-vec:///x", "local://relative/folder", "local:relative",
+                                 "qdrant://", "qdrant://host:6333/", "qdrant://host:6333/bad name",
+                                 "qdrant://host:notaport/c", "memory://?ann_threshold=x", "memory://?color=red"])
+def test_bad_url_is_config_error(bad):
+    with pytest.raises(ConfigError):
+        open_vector_store(bad, dim=DIM)
+
+
+@pytest.mark.filterwarnings("ignore:Failed to obtain server version")
+def test_unreachable_qdrant_server_is_storage_error():
+    pytest.importorskip("qdrant_client")
+    with pytest.raises(StorageError, match="127.0.0.1:1"):
+        open_vector_store("qdrant://127.0.0.1:1/trendreel", dim=DIM)
+
+
+def test_local_store_is_one_process_at_a_time(tmp_path):
+    url = f"local://{tmp_path / 'v'}"
+    s = open_vector_store(url, dim=DIM)
+    try:
+        with pytest.raises(StorageError, match="another process"):
+            open_vector_store(url, dim=DIM)
+    finally:
+        s.close()
+    open_vector_store(url, dim=DIM).close()
+
+
+def _clustered(n: int, seed: int, dim: int = DIM) -> np.ndarray:
+    centres = np.random.default_rng(0).standard_normal((20, dim)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    x = centres[rng.integers(0, 20, n)] + 0.4 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_local_hnsw_path_matches_exact_search(tmp_path):
+    """Past the threshold the store searches HNSW; hits must still honour filters and order."""
+    url = f"local://{tmp_path / 'v'}?ann_threshold=500&exact_max=50"
+    x = _clustered(2000, 1)
+    cats = ["tech", "sports", "economy", "life"]
+    s = open_vector_store(url, dim=DIM)
+    s.upsert([VectorRecord(id=f"r{i}", vector=x[i], kind="article" if i % 2 else "chunk", article_id=f"a{i}",
+                           category=cats[i % 4], published_at=T0 + timedelta(hours=i)) for i in range(2000)])
+    assert s._ann is not None  # noqa: SLF001 - the test is about this path
+    queries = _clustered(30, 2)
+    flt = SearchFilter(kinds=["article"], category="sports", since=T0 + timedelta(hours=200))
+    want_ids = [i for i in range(2000) if i % 2 == 1 and i % 4 == 1 and i >= 200]
+    recall = []
+    for q in queries:
+        hits = s.search(q, limit=10, filter=flt)
+        assert len(hits) == 10 and all(h.kind == "article" and h.category == "sports" for h in hits)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        exact = np.array(want_ids)[np.argsort(-(x[want_ids] @ q))[:10]]
+        recall.append(len({f"r{i}" for i in exact} & {h.id for h in hits}) / 10)
+        full = s.search(q, limit=10)
+        exact_all = np.argsort(-(x @ q))[:10]
+        recall.append(len({f"r{i}" for i in exact_all} & {h.id for h in full}) / 10)
+    assert np.mean(recall) >= 0.95
+    # Deletes and updates reach the graph; a reopen restores it from its file.
+    s.delete(["r1"])
+    assert all(h.id != "r1" for h in s.search(x[1], limit=5))
+    s.upsert([VectorRecord(id="r3", vector=-x[3], kind="article", article_id="a3", category="sports")])
+    s.close()
+    s = open_vector_store(url, dim=DIM)
+    assert s._ann is not None and s.count() == 1999  # noqa: SLF001
+    assert s.search(-x[3], limit=1)[0].id == "r3"
+    assert all(h.id != "r1" for h in s.search(x[1], limit=5))
+    s.close()
+    # A truncated graph file is rebuilt from the matrix.
+    graph = tmp_path / "v" / "hnsw.usearch"
+    graph.write_bytes(graph.read_bytes()[:100])
+    s = open_vector_store(url, dim=DIM)
+    assert s.search(x[7], limit=1)[0].id == "r7"
+    s.close()
+
+
+def test_local_survives_a_kill_mid_write(tmp_path):
+    """A process killed while writing leaves a store that opens with every committed record."""
+    folder = tmp_path / "v"
+    script = textwrap.dedent(f"""
+        import os, numpy as np
+        from trendreel.index.vectors import open_vector_store, VectorRecord
+        s = open_vector_store("local://{folder}", dim={DIM})
+        rng = np.random.default_rng(0)
+        for batch in range(1000):
+            v = rng.standard_normal((50, {DIM})).astype(np.float32)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            s.upsert([VectorRecord(id=f"b{{batch}}-{{i}}", vector=v[i], kind="chunk", article_id=f"a{{batch}}")
+                      for i in range(50)])
+            if batch == 5:
+                print("ready", flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=os.environ.copy())
+    assert proc.stdout.readline().strip() == b"ready"
+    proc.kill()
+    proc.wait()
+    s = open_vector_store(f"local://{folder}", dim=DIM)
+    n = s.count()
+    assert n >= 300 and n % 50 == 0  # whole batches only
+    last = (n // 50) - 1
+    assert s.get(f"b{last}-49") is not None and s.get(f"b{last + 1}-0") is None
+    s.upsert([VectorRecord(id="after", vector=unit(1), kind="article", article_id="z")])
+    assert s.search(unit(1), limit=1)[0].id == "after"
+    s.close()
