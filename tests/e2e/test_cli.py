@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -451,7 +452,7 @@ def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
 
 @pytest.mark.slow
 def test_demo_end_to_end(tmp_path):
-    home = tmp_path / "demo-home"
+    home = tmp_path / "demo home [1]"  # a space and brackets: printed and quoted as they are
     data = ok_json("demo", "--home", home, "--json", timeout=280)
     assert data["home"] == str(home)
     assert data["site"].startswith("http://127.0.0.1:")
@@ -472,3 +473,15 @@ def test_demo_end_to_end(tmp_path):
     assert status["articles"] == data["stored"]["articles"]
     listed = ok_json("articles", "--json", "--limit", "1000", "--home", home)
     assert {a["id"] for a in listed} == {a["id"] for a in data["articles"]}
+
+    # Again, as tables: nothing new is stored, and the next steps it prints can be pasted as they are.
+    r = run_cli("demo", "--home", home, timeout=280)
+    assert r.returncode == 0, r.stderr
+    assert f"Stored {data['stored']['articles']} articles" in r.stdout
+    assert str(home) in r.stdout
+    next_line = next(line for line in r.stdout.splitlines() if line.startswith("Next: "))
+    first = next_line.removeprefix("Next: ").split(" · ")[0]
+    argv = shlex.split(first)
+    assert argv[0] == "trendreel"
+    again = ok_json(*argv[1:])
+    assert len(again) == min(50, len(listed))
