@@ -29,7 +29,7 @@ DEFAULT_PAIRS = Path(__file__).resolve().parent / "data" / "crosslingual_pairs.j
 
 
 def load(path: Path):
-    rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     pairs = [r for r in rows if r["kind"] == "pair"]
     ids = [r["id"] for r in pairs]
     ko = [r["ko"] for r in pairs] + [r["text"] for r in rows if r["kind"] == "distractor" and r["lang"] == "ko"]

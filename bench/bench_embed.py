@@ -59,7 +59,7 @@ def load_texts(data: Path, limit: int, korean: int) -> tuple[list[str], dict]:
     ko: list[str] = []
     ynat = data / "ynat-sample" / "ynat_train_sample.jsonl"
     if korean and ynat.exists():
-        titles = [json.loads(line)["title"] for line in open(ynat, encoding="utf-8")]
+        titles = [json.loads(line)["title"] for line in ynat.read_text(encoding="utf-8").splitlines() if line]
         for i in range(0, len(titles) - 9, 10):
             ko.append(". ".join(titles[i:i + 10]) + ".")
             if len(ko) >= korean:

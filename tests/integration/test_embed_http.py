@@ -22,7 +22,11 @@ import httpx
 import numpy as np
 import pytest
 
-from trendreel.index.embedders import EmbeddingDimMismatch, EmbeddingServerError, load_text_embedder
+from trendreel.index.embedders import (
+    EmbeddingDimMismatch,
+    EmbeddingServerError,
+    load_text_embedder,
+)
 
 KEY = "sk-test-do-not-log-0123456789"
 

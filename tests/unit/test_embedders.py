@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 
 import httpx
@@ -251,7 +252,7 @@ def test_overlap_repeats_whole_words_from_the_previous_chunk():
     text = " ".join(words)
     chunks = chunk_text(text, max_chars=100, overlap_chars=30)
     assert len(chunks) > 5
-    for prev, cur in zip(chunks, chunks[1:]):
+    for prev, cur in itertools.pairwise(chunks):
         assert len(cur) <= 100
         first = cur.split()[0]
         assert first in prev.split(), (prev, cur)  # starts with words carried over

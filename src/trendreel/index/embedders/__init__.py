@@ -23,12 +23,12 @@ from .base import (
 
 __all__ = [
     "EMPTY_TEXT_PLACEHOLDER",
+    "TEXT_EMBEDDERS",
     "EmbeddingDimMismatch",
     "EmbeddingError",
     "EmbeddingServerError",
     "HashEmbedder",
     "TextEmbedder",
-    "TEXT_EMBEDDERS",
     "l2_normalize",
     "load_text_embedder",
 ]

@@ -12,6 +12,7 @@ import base64
 import logging
 import os
 import time
+from typing import Self
 
 import httpx
 import numpy as np
@@ -91,7 +92,7 @@ class OpenAIEmbedder(TextEmbedder):
         """Close the HTTP connection pool."""
         self._client.close()
 
-    def __enter__(self) -> OpenAIEmbedder:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
