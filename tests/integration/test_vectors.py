@@ -15,6 +15,9 @@ import pytest
 from trendreel.errors import ConfigError, StorageError
 from trendreel.index.vectors import SearchFilter, VectorRecord, VectorStore, open_vector_store
 
+# qdrant-client warns when it cannot ask an (unreachable) server for its version.
+pytestmark = pytest.mark.filterwarnings("ignore:Failed to obtain server version")
+
 DIM = 16
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
