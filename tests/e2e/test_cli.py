@@ -35,7 +35,7 @@ def _env() -> dict[str, str]:
 def run_cli(*args: str | Path, cwd: Path | None = None, timeout: float = 240,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "trendreel.cli", *map(str, args)], capture_output=True, text=True,
-                          encoding="utf-8", cwd=cwd, env=env or _env(), timeout=timeout)
+                          encoding="utf-8", cwd=cwd, env=env or _env(), timeout=timeout, check=False)
 
 
 def ok_json(*args: str | Path, **kw):
@@ -404,7 +404,7 @@ def test_no_arguments_shows_help(args):
 
 @pytest.mark.parametrize("command", [
     [], ["crawl"], ["extract"], ["articles"], ["errors"], ["status"], ["sources"], ["demo"],
-    ["categories"], ["categories", "list"], ["categories", "set"],
+    ["categories"], ["categories", "list"], ["categories", "set"], ["index"], ["search"], ["categorize"],
 ])
 def test_help(command):
     r = run_cli(*command, "--help")
@@ -437,7 +437,7 @@ def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
         time.sleep(1.0)  # into the crawl: robots.txt fetched, waiting out the delay before the first page
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        _stdout, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

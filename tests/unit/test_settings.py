@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from trendreel.errors import ConfigError
 from trendreel.settings import DEFAULT_HOME, Settings, config_path, load_settings
@@ -272,7 +273,7 @@ def test_unknown_source_without_any_configured(tmp_path):
 
 def test_settings_object_directly_still_validates(tmp_path):
     """Code that builds Settings itself (tests, the demo) gets the same checks."""
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         Settings(home=tmp_path, crawl={"delay_s": -1})
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         Settings(home=tmp_path, crawl={"dealy_s": 1})
