@@ -15,7 +15,7 @@ The HNSW file is a cache: written to a temporary file and renamed, it records th
 covers; on open, rows written after that epoch are re-added, and an unreadable file is rebuilt.
 
 Search is exact (numpy over the matrix, or over the filtered rows) below `ann_threshold` live
-vectors. Above it, HNSW finds `max(100, 10*limit)` candidates (more when a filter keeps only a
+vectors. Above it, HNSW finds `max(300, 25*limit)` candidates (more when a filter keeps only a
 fraction of the rows), the filter drops the rest and exact float32 scores re-rank them; a filter that
 keeps few rows (<= `exact_max`) is always searched exactly.
 """
@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 FORMAT = "1"
 ANN_THRESHOLD = 100_000  # exact search costs ~7 ms at 100k x 512 on 2 cores; HNSW pays off past that
 EXACT_MAX = 50_000  # a filter that keeps at most this many rows is searched exactly (gather + matmul)
+# HNSW candidates re-ranked exactly: 100 gave recall@10 0.90 at 100k clustered vectors, 300 gives >= 0.95.
+CANDIDATES = 300
 _NO_DATE = np.iinfo(np.int64).min  # never inside a since/until range
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 # HNSW parameters measured in bench/bench_vectors.py: int8 copies (the float32 matrix re-ranks),
@@ -475,7 +477,7 @@ class LocalVectorStore:
     def _search_ann(self, query, limit, mask, n_match):
         """HNSW candidates, filtered and re-ranked exactly; None when too few pass the filter."""
         fraction = n_match / max(self._n_alive, 1)
-        count = max(100, 10 * limit)
+        count = max(CANDIDATES, 25 * limit)
         if fraction < 1:
             count = math.ceil(count / fraction)
         count = min(count, 4096, self._n_alive)
