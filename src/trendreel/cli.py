@@ -111,7 +111,7 @@ def main() -> None:
 
 
 def _crawl_progress():
-    return Progress(SpinnerColumn(), TextColumn("[bold]crawl[/bold]"), BarColumn(), TextColumn("{task.completed} urls"),
+    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}[/bold]"), BarColumn(), TextColumn("{task.completed}"),
                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err, transient=False)
 
 
@@ -309,8 +309,17 @@ def demo(
             done = stats.fetched + stats.errors
             progress.update(task, completed=done, info=f"{stats.articles_new} new, {stats.media_stored} media, {stats.errors} errors")
 
+        index_task = None
+
+        def on_index_progress(done, total, _stats):
+            nonlocal index_task
+            if index_task is None:
+                index_task = progress.add_task("index", total=total, info="articles indexed")
+            progress.update(index_task, completed=done, total=total)
+
         result = run_demo(settings, on_progress=on_progress, keep_serving=keep_serving,
-                          on_serving=lambda url: _say(f"sample site at {escape(url)}"))
+                          on_serving=lambda url: _say(f"sample site at {escape(url)}"),
+                          on_index_progress=on_index_progress)
     if as_json:
         _print_json(result)
         return
@@ -325,10 +334,21 @@ def demo(
         for e in result["errors"]:
             et.add_row(_cell(e["kind"]), _cell(e["url"]))
         out.print(et)
+    ix = result["index"]
+    out.print(Text(f"Indexed {ix['articles']} articles: {ix['vectors']} vectors ({ix['images']} images, {ix['videos']} videos, "
+                   f"{ix['transcripts']} transcripts), {ix['categorized']} categorised, {ix['summarized']} summarised."),
+              soft_wrap=True)
+    search = result["search"]
+    st = Table("score", "lang", "title", title=f"search: {search['query']}")
+    st.columns[2].overflow = "ellipsis"
+    for h in search["hits"]:
+        st.add_row(f"{h['score']:.3f}", _cell(h["lang"] or ""), _cell(h["title"] or ""))
+    out.print(st)
     home_opt = f"--home {shlex.quote(result['home'])}"
     out.print(Text(f"Stored {result['stored']['articles']} articles, {result['stored']['images']} images and "
               f"{result['stored']['videos']} videos under {result['home']}.\n"
-              f"Next: trendreel articles {home_opt} --json · trendreel errors {home_opt} · trendreel status {home_opt}"),
+              f"Next: trendreel search {home_opt} \"your words\" · trendreel articles {home_opt} --json · "
+              f"trendreel errors {home_opt}"),
               soft_wrap=True)
 
 

@@ -22,8 +22,12 @@ def demo_sources(base_url: str) -> list[SourceConfig]:
     ]
 
 
+# Shown at the end of the demo: a Korean query that also finds the English coverage of the story.
+DEMO_QUERY = "2030 세대의 겨울 캠핑과 차박"
+
+
 def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_serving: bool = False,
-             on_serving: Callable[[str], None] | None = None) -> dict:
+             on_serving: Callable[[str], None] | None = None, on_index_progress: Callable | None = None) -> dict:
     site_root = settings.home / "demo-site"
     build_sample_site(site_root)
     with serve_site(site_root) as base_url:
@@ -37,6 +41,7 @@ def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_se
         app = build_app(demo_settings)
         try:
             stats = services.crawl_sources(app, on_progress=on_progress)
+            indexed = services.index_articles(app, on_progress=on_index_progress)
             result = {
                 "home": str(settings.home),
                 "site": base_url,
@@ -44,6 +49,9 @@ def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_se
                 "stored": services.storage_counts(app),
                 "articles": services.list_articles(app, limit=1000),
                 "errors": services.crawl_errors(app, limit=100),
+                "index": indexed.as_dict(),
+                "search": {"query": DEMO_QUERY, "kind": "article",
+                           "hits": services.search(app, query=DEMO_QUERY, kind="article", limit=5)},
             }
         finally:
             app.close()

