@@ -347,7 +347,7 @@ def demo(
     home_opt = f"--home {shlex.quote(result['home'])}"
     out.print(Text(f"Stored {result['stored']['articles']} articles, {result['stored']['images']} images and "
               f"{result['stored']['videos']} videos under {result['home']}.\n"
-              f"Next: trendreel search {home_opt} \"your words\" · trendreel articles {home_opt} --json · "
+              f"Next: trendreel articles {home_opt} --json · trendreel search {home_opt} \"your words\" · "
               f"trendreel errors {home_opt}"),
               soft_wrap=True)
 
