@@ -13,6 +13,16 @@ import structlog
 
 get_logger = structlog.stdlib.get_logger
 
+# Until configure_logging runs (library use, benchmarks), events go through stdlib logging, so its
+# level (WARNING by default) applies and nothing is printed on stdout.
+structlog.configure(
+    processors=[structlog.stdlib.filter_by_level, structlog.stdlib.add_log_level,
+                structlog.processors.format_exc_info, structlog.processors.KeyValueRenderer(key_order=["event"])],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=False,
+)
+
 
 def configure_logging(level: str = "WARNING", *, json_lines: bool = False) -> None:
     shared = [structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name,
