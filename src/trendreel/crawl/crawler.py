@@ -13,15 +13,16 @@ import asyncio
 import hashlib
 import json
 import mimetypes
-import tempfile
 import multiprocessing
-
-import numpy as np
+import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
+
+import numpy as np
+from sqlalchemy import select, update
 
 from trendreel import events
 from trendreel.crawl import dedupe
@@ -30,16 +31,20 @@ from trendreel.crawl.extract import Extraction, extract
 from trendreel.crawl.fetch import Fetcher, FetchResult
 from trendreel.crawl.urls import canonicalize, same_site
 from trendreel.crawl.writer import BatchWriter
-from sqlalchemy import select, update
 from trendreel.db import repo
 from trendreel.db.engine import Database
 from trendreel.db.tables import Article, CrawlUrl, MediaItem
-from trendreel.errors import BlockedURL, CrawlError, ExtractionFailed, UnsupportedContent
+from trendreel.errors import (
+    BlockedURL,
+    CrawlError,
+    ExtractionFailed,
+    UnsupportedContent,
+)
 from trendreel.files.layout import article_file, media_file
 from trendreel.files.store import FileStore
 from trendreel.ids import article_id as make_article_id
-from trendreel.logs import get_logger
 from trendreel.ids import media_id as make_media_id
+from trendreel.logs import get_logger
 from trendreel.settings import Settings, SourceConfig
 
 log = get_logger(__name__)

@@ -31,9 +31,19 @@ from trendreel.db import repo
 from trendreel.db.tables import Article, Category, MediaItem, VectorRef
 from trendreel.errors import CrawlError, TrendreelError
 from trendreel.index.chunking import chunk_text
-from trendreel.index.media.images import CaptionTextImageEmbedder, ImageInput, image_caption_text, inspect_image
+from trendreel.index.media.images import (
+    CaptionTextImageEmbedder,
+    ImageInput,
+    image_caption_text,
+    inspect_image,
+)
 from trendreel.index.media.speech import has_speech
-from trendreel.index.media.video import extract_audio, keyframes, probe_video, video_vector
+from trendreel.index.media.video import (
+    extract_audio,
+    keyframes,
+    probe_video,
+    video_vector,
+)
 from trendreel.index.vectors import VectorRecord
 from trendreel.logs import get_logger
 
