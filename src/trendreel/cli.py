@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import shlex
 import sys
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -443,19 +449,13 @@ def categorize(
 
 
 def _read_jsonl_texts(path: Path) -> list[dict]:
-    if not path.is_file():
-        raise ConfigError(f"--file {path}: no such file")
+    from trendreel.jsonl import iter_jsonl
+
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path} line {n} is not JSON: {exc}") from exc
-        text = obj.get("title") or obj.get("text") if isinstance(obj, dict) else None
+    for n, obj in iter_jsonl(path):
+        text = obj.get("title") or obj.get("text")
         if not isinstance(text, str) or not text.strip():
-            raise ConfigError(f"{path} line {n}: needs a non-empty \"title\" or \"text\"")
+            raise ConfigError(f"{path}:{n}: needs a non-empty \"title\" or \"text\"")
         items.append({"id": obj["id"], "text": text} if "id" in obj else {"text": text})
     return items
 

@@ -34,7 +34,12 @@ from typing import Iterable, Protocol, Sequence
 import numpy as np
 
 from trendreel.errors import TrendreelError
-from trendreel.index.categorize_features import SentenceEncoder, fit_vocabulary, tfidf_rows
+from trendreel.index.categorize_features import (
+    SentenceEncoder,
+    fit_vocabulary,
+    tfidf_rows,
+)
+from trendreel.jsonl import iter_jsonl
 
 __all__ = [
     "CategorizeError",
@@ -323,19 +328,12 @@ def read_examples(path: Path) -> list[tuple[str, str]]:
     """(text, category) pairs from a JSONL file: text in "text" or "title", category in "category",
     "slug" or YNAT's "label_en" (mapped through YNAT_TO_CATEGORY)."""
     pairs: list[tuple[str, str]] = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CategorizeError(f"{path}:{n}: not JSON ({exc.msg})") from None
-            text = row.get("text", row.get("title"))
-            slug = row.get("category", row.get("slug"))
-            if slug is None and "label_en" in row:
-                slug = YNAT_TO_CATEGORY.get(row["label_en"], row["label_en"])
-            if not isinstance(text, str) or not isinstance(slug, str):
-                raise CategorizeError(f"{path}:{n}: needs a text (\"text\" or \"title\") and a \"category\"")
-            pairs.append((text, slug))
+    for n, row in iter_jsonl(path, error=CategorizeError):
+        text = row.get("text", row.get("title"))
+        slug = row.get("category", row.get("slug"))
+        if slug is None and "label_en" in row:
+            slug = YNAT_TO_CATEGORY.get(row["label_en"], row["label_en"])
+        if not isinstance(text, str) or not isinstance(slug, str):
+            raise CategorizeError(f"{path}:{n}: needs a text (\"text\" or \"title\") and a \"category\"")
+        pairs.append((text, slug))
     return pairs
