@@ -12,7 +12,9 @@ import re
 from collections import Counter
 from typing import Protocol
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])[\"'”’)\]]*\s+|(?<=다\.)\s*|\n+")
+from trendreel.index.chunking import split_paragraphs
+from trendreel.index.chunking import split_sentences as chunk_sentences
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Very common function words; content words carry the topic.
 _STOP = set("""the a an and or but of to in on at for with by from as is are was were be been being it its this that these those
@@ -28,7 +30,8 @@ class Summarizer(Protocol):
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and len(s.strip()) > 1]
+    """Sentences of a whole text, with the same rules the chunker uses."""
+    return [s for p in split_paragraphs(text) for s in chunk_sentences(p) if len(s) > 1]
 
 
 class ExtractiveSummarizer:
