@@ -140,6 +140,8 @@ class Article(Base):
     # What the index stage last indexed: models and content hash; a different key means re-index.
     index_key: Mapped[str | None] = mapped_column(String(200))
     indexed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Imported items (`trendreel import`) keep the id they came with, so evidence can name it.
+    external_id: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class ArticleLsh(Base):
@@ -187,6 +189,64 @@ class VectorRef(Base):
     media_id: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20))  # article | chunk | image | video | video_text | article_repr
     model: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Trend(Base):
+    """One trend: a group of items about one thing that grows, with its one-line text and history.
+
+    The id comes from the trend's first window and its earliest item, so re-running detection over
+    the same data lands on the same rows; `history` holds one entry per window the trend was seen in.
+    """
+
+    __tablename__ = "trend"
+    __table_args__ = (Index("ix_trend_last_seen", "last_seen_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(16))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="SET NULL"))
+    score: Mapped[float] = mapped_column(default=0.0)
+    burst: Mapped[float] = mapped_column(default=0.0)
+    spread: Mapped[int] = mapped_column(Integer, default=0)  # distinct sources among its items
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    window_s: Mapped[int] = mapped_column(Integer)
+    key_phrases: Mapped[list] = mapped_column(JSON, default=list)
+    history: Mapped[list] = mapped_column(JSON, default=list)
+    detector: Mapped[str] = mapped_column(String(200))  # models and parameters that produced it
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TrendItem(Base):
+    """Evidence: which stored item belongs to which trend, and how close it is to the trend's centre."""
+
+    __tablename__ = "trend_item"
+    trend_id: Mapped[str] = mapped_column(ForeignKey("trend.id", ondelete="CASCADE"), primary_key=True)
+    article_id: Mapped[str] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True)
+    similarity: Mapped[float] = mapped_column(default=0.0)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Story(Base):
+    """A validated story for one short video: trend + one stored item in, scenes with provenance out.
+
+    The whole story (scenes, media references, citations) is kept as JSON so that evaluation can read
+    what was said after every file is purged.
+    """
+
+    __tablename__ = "story"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    trend_id: Mapped[str | None] = mapped_column(ForeignKey("trend.id", ondelete="SET NULL"), index=True)
+    article_id: Mapped[str | None] = mapped_column(ForeignKey("article.id", ondelete="SET NULL"), index=True)
+    backend: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str | None] = mapped_column(String(200))
+    lang: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    duration_s: Mapped[float] = mapped_column(default=0.0)
+    grounding: Mapped[float | None] = mapped_column()  # share of scenes supported by their cited source
+    body: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
