@@ -94,6 +94,48 @@ class IndexSettings(BaseModel):
     max_keyframes: int = Field(8, ge=1, le=64, description="Keyframes embedded per video.")
 
 
+class TrendSettings(BaseModel):
+    """Trend detection: how items are grouped by meaning per time window and scored."""
+
+    model_config = _STRICT
+
+    window: str = Field("24h", description="Time window items are grouped in: 30m, 6h, 24h, 7d.")
+    lookback_windows: int = Field(7, ge=1, le=365, description="Earlier windows a trend's growth (burst) is measured against.")
+    cluster_similarity: float = Field(0.5, gt=0, lt=1, description="Cosine similarity at which two items are about the same thing.")
+    link_similarity: float = Field(0.55, gt=0, lt=1, description="Cosine similarity at which a group continues a trend of an earlier window.")
+    min_items: int = Field(2, ge=1, description="Smallest group that can be a trend.")
+    half_life_h: float = Field(48.0, gt=0, description="Recency: a trend's score halves every this many hours since its last item.")
+    text_backend: Literal["extractive", "llm"] = Field("extractive", description="Trend text: extractive (offline) or llm (the [llm] server).")
+
+
+class LlmSettings(BaseModel):
+    """The language model behind story writing (and, when asked, trend texts)."""
+
+    model_config = _STRICT
+
+    base_url: str | None = Field(None, description="OpenAI-compatible server (vLLM, llama.cpp server, Ollama), e.g. http://gpu-1:8000/v1.")
+    model: str = Field("default", description="Model name sent to the server.")
+    api_key: str | None = Field(None, description="Bearer token for the server; never logged.")
+    model_path: Path | None = Field(None, description="GGUF file for the local llama.cpp backend; default: the packaged Gemma 3 270M if installed.")
+    n_ctx: int = Field(4096, ge=512, le=262144, description="Context length of the local llama.cpp backend.")
+    threads: int = Field(0, ge=0, le=512, description="CPU threads of the local llama.cpp backend (0: all cores).")
+    timeout_s: float = Field(120.0, gt=0, description="Time limit of one generation request.")
+    max_retries: int = Field(2, ge=0, le=10, description="New attempts after an invalid or failed answer.")
+    temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(1500, ge=64, le=32768, description="Longest answer.")
+
+
+class StorySettings(BaseModel):
+    """Story writing from a trend plus one stored item."""
+
+    model_config = _STRICT
+
+    backend: Literal["template", "llamacpp", "openai"] = Field("template", description="template (offline), llamacpp (local GGUF), openai (an OpenAI-compatible server).")
+    max_seconds: float = Field(60.0, gt=5, le=600, description="Longest story, in seconds of narration.")
+    min_scenes: int = Field(3, ge=1, le=20, description="Fewest scenes in a story.")
+    max_scenes: int = Field(8, ge=1, le=30, description="Most scenes in a story.")
+
+
 class Settings(BaseSettings):
     # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
     model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
@@ -105,6 +147,9 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
+    trends: TrendSettings = Field(default_factory=TrendSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
+    story: StorySettings = Field(default_factory=StorySettings)
     vectors_url: str = Field("", description="Vector DB: local:///path (default <home>/vectors), qdrant://host:port/collection.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")
