@@ -358,6 +358,52 @@ def demo(
               soft_wrap=True)
 
 
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="JSON Lines: id, title, published_at, optional url, text, category, lang, source, images, videos.")],
+    source: Annotated[str, typer.Option("--source", help="Name these items are filed under.")] = "import",
+    index_too: Annotated[bool, typer.Option("--index", help="Index the imported items right away.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import dated items (any corpus) so that trends and stories can use them; bad lines are reported and skipped."""
+    with _app(home) as application, Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description}[/bold]"), BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("import", total=None)
+        index_task = None
+
+        def on_index_progress(done, total, _stats):
+            nonlocal index_task
+            if index_task is None:
+                index_task = progress.add_task("index", total=total)
+            progress.update(index_task, completed=done, total=total)
+
+        result = services.import_items(application, path=file, source=source, index=index_too,
+                                       on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                                       on_index_progress=on_index_progress)
+    stats = result["import"]
+    if as_json:
+        _print_json(result)
+    else:
+        table = Table(title=f"import {file.name}", show_header=False)
+        for k, v in stats.items():
+            if k != "errors":
+                table.add_row(k, str(v))
+        for k, v in result.get("index", {}).items():
+            if k != "error_messages":
+                table.add_row(f"index: {k}", str(v))
+        out.print(table)
+        for e in stats["errors"][:20]:
+            err.print(_cell(f"{file}:{e['line']}: {e['error']}"), soft_wrap=True)
+        if len(stats["errors"]) > 20:
+            _say(f"... and {len(stats['errors']) - 20} more (see --json)")
+        if not index_too and (stats["new"] or stats["updated"]):
+            _say("Next: trendreel index, then trendreel trends")
+    if stats["skipped"] or stats["media_errors"]:
+        raise typer.Exit(1)
+
+
 @app.command()
 def index(
     force: Annotated[bool, typer.Option("--force", help="Index every article again, not only new or changed ones.")] = False,

@@ -122,6 +122,19 @@ def crawl_errors(app: App, *, limit: int = 50) -> list[dict]:
                  "attempts": r.attempts} for r in rows]
 
 
+def import_items(app: App, *, path: Path, source: str = "import", index: bool = False,
+                 on_progress: Callable[[int, int], None] | None = None, on_index_progress=None) -> dict:
+    """Store dated items from a JSON Lines file (and index them when asked)."""
+    from trendreel.importer import import_jsonl
+
+    stats = import_jsonl(db=app.db, files=app.files, settings=app.settings, path=path, source=source,
+                         on_progress=on_progress)
+    result = {"import": stats.as_dict()}
+    if index and stats.article_ids:
+        result["index"] = index_articles(app, article_ids=stats.article_ids, on_progress=on_index_progress).as_dict()
+    return result
+
+
 # ---- index and search --------------------------------------------------------------------
 
 SEARCH_KINDS = {

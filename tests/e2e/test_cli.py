@@ -485,3 +485,20 @@ def test_demo_end_to_end(tmp_path):
     assert argv[0] == "trendreel"
     again = ok_json(*argv[1:])
     assert len(again) == min(50, len(listed))
+
+
+def test_import_reports_bad_lines_with_file_and_line_and_exits_1(tmp_path):
+    items = tmp_path / "items.jsonl"
+    items.write_text(
+        json.dumps({"id": "n1", "title": "Night markets are back", "published_at": "2026-11-02"}) + "\n"
+        + json.dumps({"id": "n2", "title": "no date"}) + "\n", encoding="utf-8")
+    home = tmp_path / "home"
+    r = run_cli("import", items, "--home", home)
+    assert r.returncode == 1, r.stderr
+    assert f"{items}:2: published_at: missing" in r.stderr
+    r = run_cli("import", items, "--home", home, "--json")
+    assert r.returncode == 1
+    result = json.loads(r.stdout)["import"]
+    assert (result["new"], result["unchanged"], result["skipped"]) == (0, 1, 1)
+    r = run_cli("articles", "--home", home, "--json")
+    assert [a["title"] for a in json.loads(r.stdout)] == ["Night markets are back"]

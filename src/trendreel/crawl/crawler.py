@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import mimetypes
 import multiprocessing
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -41,6 +40,7 @@ from trendreel.errors import (
     UnsupportedContent,
 )
 from trendreel.files.layout import article_file, media_file
+from trendreel.files.media import extension_for, image_size
 from trendreel.files.store import FileStore
 from trendreel.ids import article_id as make_article_id
 from trendreel.ids import media_id as make_media_id
@@ -458,9 +458,9 @@ class Crawler:
                 res = await fetcher.fetch_to_file(row["source_url"], tmp, allow_private=self._allow_private(work.source),
                                                   max_bytes=self.cfg.max_media_bytes, allowed_types=self.cfg.media_types)
                 mime = (res.content_type or row["mime"] or "").split(";")[0].strip().lower() or None
-                key = media_file(aid, kind, row["position"], _extension(mime, row["source_url"]))
+                key = media_file(aid, kind, row["position"], extension_for(mime, row["source_url"]))
                 stored = self.files.put_file(key, tmp)
-                width, height = _image_size(tmp) if kind == "image" else (row["width"], row["height"])
+                width, height = image_size(tmp) if kind == "image" else (row["width"], row["height"])
                 self._writer.add(lambda s, mid=mid, kind=kind, key=key, mime=mime, stored=stored, width=width, height=height:
                                  _media_stored(s, aid, mid, kind, key, mime, stored, width, height))
                 self.stats.media_stored += 1
@@ -519,27 +519,3 @@ def _maybe_gunzip(body: bytes) -> bytes:
         except (zlib.error, gzip.BadGzipFile) as exc:
             raise ExtractionFailed(f"broken gzipped sitemap: {exc}") from exc
     return body
-
-
-_EXT_BY_MIME = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp",
-                "video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov"}
-
-
-def _extension(mime: str | None, url: str) -> str:
-    if mime in _EXT_BY_MIME:
-        return _EXT_BY_MIME[mime]
-    guessed = mimetypes.guess_extension(mime or "") if mime else None
-    if guessed:
-        return guessed.lstrip(".")
-    suffix = Path(urlparse(url).path).suffix.lstrip(".").lower()
-    return suffix or "bin"
-
-
-def _image_size(path: Path) -> tuple[int | None, int | None]:
-    try:
-        from PIL import Image
-
-        with Image.open(path) as im:
-            return im.size
-    except Exception:
-        return None, None

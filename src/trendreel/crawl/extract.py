@@ -374,6 +374,11 @@ def _lang(scan: PageScan, text: str) -> str | None:
             match = _LANG_CODE.match(declared.strip().split(",")[0])
             if match and len(match.group(1)) == 2:
                 return match.group(1).lower()
+    return detect_language(text)
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of a text: Hangul share first (fast, sure), then py3langid."""
     sample = text[:3000]
     if not sample:
         return None
