@@ -250,6 +250,34 @@ class Story(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+class Video(Base):
+    """A video file made from a story: rendered (stage=rendered) or an edit of another (stage=edited).
+
+    Files live under videos/<yyyy>/<mm>/<dd>/<video_id>/ in the file store; the row keeps the paths
+    and facts an evaluation needs after the files are purged.
+    """
+
+    __tablename__ = "video"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    story_id: Mapped[str | None] = mapped_column(ForeignKey("story.id", ondelete="SET NULL"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("video.id", ondelete="SET NULL"), index=True)
+    stage: Mapped[str] = mapped_column(String(10))  # rendered | edited
+    backend: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="done")  # running | done | error
+    path: Mapped[str | None] = mapped_column(Text)
+    thumbnail_path: Mapped[str | None] = mapped_column(Text)
+    subtitles_path: Mapped[str | None] = mapped_column(Text)
+    duration_s: Mapped[float | None] = mapped_column()
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # backend parameters, timings, warnings
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    files_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class Event(Base):
     """Append-only domain events (ArticleCrawled, MediaStored, ...): the log DB's spine."""
 
