@@ -20,3 +20,8 @@ def article_id(canonical_url: str) -> str:
 
 def media_id(article_id: str, kind: str, source_url: str) -> str:
     return "m" + _digest(article_id, kind, source_url, length=23)
+
+
+def story_id(trend_id: str, article_id: str, backend: str, model: str) -> str:
+    """'s' + 23 hex chars of sha256(trend, item, backend, model): the same inputs land on the same story row."""
+    return "s" + _digest(trend_id, article_id, backend, model, length=23)

@@ -119,9 +119,11 @@ class LlmSettings(BaseModel):
     model_path: Path | None = Field(None, description="GGUF file for the local llama.cpp backend; default: the packaged Gemma 3 270M if installed.")
     n_ctx: int = Field(4096, ge=512, le=262144, description="Context length of the local llama.cpp backend.")
     threads: int = Field(0, ge=0, le=512, description="CPU threads of the local llama.cpp backend (0: all cores).")
+    gpu_layers: int = Field(0, ge=0, le=1000, description="Layers the local llama.cpp backend puts on the GPU (needs a GPU build of xllamacpp; 0: CPU only).")
     timeout_s: float = Field(120.0, gt=0, description="Time limit of one generation request.")
     max_retries: int = Field(2, ge=0, le=10, description="New attempts after an invalid or failed answer.")
     temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    seed: int = Field(42, ge=0, description="Sampling seed, so the same prompt gives the same story on the same server.")
     max_tokens: int = Field(1500, ge=64, le=32768, description="Longest answer.")
 
 
@@ -131,9 +133,19 @@ class StorySettings(BaseModel):
     model_config = _STRICT
 
     backend: Literal["template", "llamacpp", "openai"] = Field("template", description="template (offline), llamacpp (local GGUF), openai (an OpenAI-compatible server).")
-    max_seconds: float = Field(60.0, gt=5, le=600, description="Longest story, in seconds of narration.")
+    max_seconds: float = Field(60.0, gt=5, le=600, description="Longest story, in seconds of narration (hook included).")
     min_scenes: int = Field(3, ge=1, le=20, description="Fewest scenes in a story.")
     max_scenes: int = Field(8, ge=1, le=30, description="Most scenes in a story.")
+    max_scene_chars: int = Field(200, ge=40, le=2000, description="Longest narration of one scene, in characters.")
+    grounding_threshold: float = Field(
+        0.6, gt=0, le=1, description="Share of a scene's narration and of its on-screen text (character n-grams) that must be found in the sources it cites.")
+    prompt_sentences: int = Field(40, ge=3, le=500, description="Most sentences of the item a language model is shown (the most informative ones).")
+
+    @model_validator(mode="after")
+    def _scene_bounds(self) -> "StorySettings":
+        if self.min_scenes > self.max_scenes:
+            raise ValueError(f"min_scenes ({self.min_scenes}) is larger than max_scenes ({self.max_scenes})")
+        return self
 
 
 class Settings(BaseSettings):
