@@ -25,3 +25,8 @@ def media_id(article_id: str, kind: str, source_url: str) -> str:
 def story_id(trend_id: str, article_id: str, backend: str, model: str) -> str:
     """'s' + 23 hex chars of sha256(trend, item, backend, model): the same inputs land on the same story row."""
     return "s" + _digest(trend_id, article_id, backend, model, length=23)
+
+
+def video_id(story_id: str, backend: str, settings_key: str) -> str:
+    """'v' + 23 hex chars of sha256(story, backend, render settings key): a re-render lands on the same row."""
+    return "v" + _digest(story_id, backend, settings_key, length=23)

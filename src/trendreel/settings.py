@@ -148,6 +148,57 @@ class StorySettings(BaseModel):
         return self
 
 
+class RenderSettings(BaseModel):
+    """Video rendering: the compositor's picture, sound, voices and text (see docs/render.md)."""
+
+    model_config = _STRICT
+
+    backend: str = Field("compositor", description="Video generator: compositor (offline, CPU, ffmpeg) or a registered GPU backend.")
+    width: int = Field(1080, ge=64, le=4096, description="Frame width in pixels (even).")
+    height: int = Field(1920, ge=64, le=4096, description="Frame height in pixels (even).")
+    fps: int = Field(30, ge=10, le=60, description="Frames per second.")
+    crf: int = Field(23, ge=0, le=51, description="x264 quality: lower is better and bigger (18-28 is sensible).")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
+        "veryfast", description="x264 speed preset: faster presets give bigger files at the same quality.")
+    audio_bitrate_k: int = Field(160, ge=32, le=512, description="AAC bitrate in kbit/s.")
+    max_seconds: float = Field(60.0, gt=1, le=600, description="Longest video; narration is sped up (at most 1.25x), then trailing scenes are dropped to fit.")
+    crossfade_s: float = Field(0.3, ge=0, le=2, description="Crossfade between scenes (0: hard cuts).")
+    scene_pad_s: float = Field(0.4, ge=0, le=5, description="Silence after each scene's narration before the next scene.")
+    fit: Literal["blur", "cover"] = Field(
+        "blur", description="Media much wider or taller than the frame: blur (shown whole over a blurred copy of itself) or cover (cropped to fill).")
+    motion: Literal["kenburns", "none"] = Field("kenburns", description="Still images: kenburns (slow zoom and pan) or none (still).")
+    subtitles: bool = Field(True, description="Burn narration subtitles into the picture (the .srt is written either way).")
+    music_path: Path | None = Field(None, description="Background music file (any format ffmpeg reads), looped and ducked under speech; empty for none.")
+    music_volume_db: float = Field(-16.0, ge=-60, le=0, description="Music level before ducking, relative to its own level.")
+    loudness_lufs: float = Field(-14.0, ge=-40, le=-5, description="Integrated loudness of the finished audio (EBU R128); -14 is what YouTube plays at.")
+    true_peak_db: float = Field(-1.5, ge=-9, le=0, description="Highest true peak of the finished audio.")
+    loudness_passes: Literal[1, 2] = Field(2, description="Loudness normalisation: 2 measures first then applies a linear gain, 1 normalises on the fly.")
+    voices: dict[str, str] = Field(
+        default_factory=lambda: {"ko": "espeak-ng:ko", "en": "piper:en_US-joe-medium"},
+        description="Voice per language, ENGINE:VOICE: espeak-ng:<espeak voice> or piper:<packaged voice name or .onnx path>; other languages try espeak-ng with the language code.")
+    speech_rate: float = Field(1.0, ge=0.5, le=2.0, description="Speaking speed relative to the voice's normal speed.")
+    font_file: Path | None = Field(None, description="TrueType/OpenType font for on-screen text and subtitles; default: NanumGothic (Debian fonts-nanum), which has Hangul and Latin.")
+    ffmpeg: Path | None = Field(None, description="ffmpeg executable; default: the static build of imageio-ffmpeg, else ffmpeg on PATH.")
+    threads: int = Field(0, ge=0, le=256, description="Encoder threads (0: all cores).")
+    timeout_s: float = Field(900.0, gt=0, description="Time limit of one ffmpeg run.")
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        if v % 2:
+            raise ValueError(f"must be even for H.264 (4:2:0), not {v}")
+        return v
+
+    @field_validator("voices")
+    @classmethod
+    def _voice_specs(cls, voices: dict[str, str]) -> dict[str, str]:
+        for lang, spec in voices.items():
+            engine, _, voice = spec.partition(":")
+            if engine not in ("espeak-ng", "piper") or not voice:
+                raise ValueError(f"voice for {lang!r} is {spec!r}; write espeak-ng:VOICE or piper:VOICE")
+        return voices
+
+
 class Settings(BaseSettings):
     # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
     model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
@@ -162,6 +213,7 @@ class Settings(BaseSettings):
     trends: TrendSettings = Field(default_factory=TrendSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
     story: StorySettings = Field(default_factory=StorySettings)
+    render: RenderSettings = Field(default_factory=RenderSettings)
     vectors_url: str = Field("", description="Vector DB: local:///path (default <home>/vectors), qdrant://host:port/collection.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")

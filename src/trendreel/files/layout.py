@@ -1,6 +1,7 @@
 """Key layout of the file store; see docs/storage.md for why it looks like this.
 
 articles/<h0h1>/<h2h3>/<article_id>/{article.html, article.txt, meta.json, images/NN.ext, videos/NN.ext}
+videos/<yyyy>/<mm>/<dd>/<video_id>/{video.mp4, thumb.jpg, subtitles.srt}
 Keys are built from ids only, never from page content.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import datetime, timezone
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SAFE_EXT = re.compile(r"^[a-z0-9]{1,5}$")
@@ -44,3 +46,9 @@ def media_file(article_id: str, kind: str, position: int, ext: str) -> str:
     if not _SAFE_EXT.match(ext):
         ext = "bin"
     return f"{article_prefix(article_id)}{kind}s/{position:02d}.{ext}"
+
+
+def video_prefix(video_id: str, created_at: datetime) -> str:
+    """Folder of one rendered video, by its UTC creation day: videos/2026/11/24/<video_id>/."""
+    day = created_at.astimezone(timezone.utc) if created_at.tzinfo else created_at
+    return f"videos/{day:%Y/%m/%d}/{_check_id(video_id)}/"

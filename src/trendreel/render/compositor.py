@@ -1,0 +1,343 @@
+"""The default video generator: cited stills and clips, narration, text and music composed by ffmpeg on CPU.
+
+Three ffmpeg runs per video, none of them a per-frame Python loop:
+1. sound: every narration WAV delayed to its scene (adelay), summed (amix), optional music looped,
+   faded and ducked under the voice (sidechaincompress), and EBU R128 loudness measured (loudnorm, pass 1);
+2. the measured loudness applied as one linear gain with a true-peak limit (loudnorm, pass 2), to a WAV;
+3. picture: one filtergraph — each still scaled to cover the frame and moved (zoompan), each clip cut
+   to its range (input seek + trim), padded by holding its last frame, scaled and cropped; colour cards
+   for unusable media; shots joined inside a scene (concat) and scenes crossfaded (xfade); subtitles
+   and on-screen text burned in by libass (ass) with the Hangul-capable font; H.264 + AAC, faststart.
+Then a thumbnail is cut from the finished file and the file is checked with ffprobe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+from trendreel.render.base import RenderJob, RenderOutput
+from trendreel.render.errors import RenderFailed
+from trendreel.render.ffmpeg import ffmpeg_exe, loudness, probe, run_ffmpeg, volume
+from trendreel.render.plan import HOOK_GAP_S, RenderPlan, Shot, build_plan
+from trendreel.render.subtitles import write_subtitles
+from trendreel.settings import RenderSettings
+
+log = logging.getLogger(__name__)
+
+VERSION = "1"  # bump when the same settings would render a different picture or sound
+SAMPLE_RATE = 48000
+ZOOM = 0.12  # Ken Burns: zoom from 1.0 to 1.12, or pan across an image zoomed 1.12x
+# zoompan moves its crop window in whole input pixels; scaling the still to 1.5x the frame first
+# makes each step a fraction of an output pixel, so slow motion does not judder.
+OVERSAMPLE = 1.5
+SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg"}
+SILENT_DB = -60.0
+BACKDROP_RATIO = 1.3  # aspect ratio this much off the frame's: show whole over a blurred copy (fit = blur)
+
+
+def settings_key(settings: RenderSettings) -> str:
+    data = settings.model_dump(mode="json", exclude=SETTINGS_NOT_IN_KEY)
+    blob = json.dumps({"compositor": VERSION, **data}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _link(src: Path, dest: Path) -> Path:
+    """A plain name in the work folder for an input (no ':', '%' or quotes reach the filtergraph)."""
+    try:
+        os.symlink(Path(src).absolute(), dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+    return dest
+
+
+# ---- sound ---------------------------------------------------------------------------------------
+
+def audio_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, music: Path | None,
+                           music_db: float = -16.0) -> tuple[list[str], str, str]:
+    """ffmpeg input arguments, the filtergraph and its output label for the mixed (not yet normalised) sound."""
+    args: list[str] = []
+    parts: list[str] = []
+    total = plan.total_frames * SAMPLE_RATE // plan.fps
+    labels = []
+    k = 0
+    for scene in plan.scenes:
+        t = scene.narration_start_s
+        for j, clip in enumerate(scene.narration):
+            if j > 0:  # the scene's own narration after the hook
+                t += HOOK_GAP_S / plan.tempo
+            name = _link(clip.path, inputs_dir / f"voice{k:02d}.wav")
+            args += ["-i", str(name.relative_to(inputs_dir.parent))]
+            tempo = f",atempo={plan.tempo:.4f}" if plan.tempo != 1.0 else ""
+            delay = round(t * SAMPLE_RATE)
+            parts.append(f"[{k}:a]aformat=sample_fmts=fltp:channel_layouts=mono,aresample={SAMPLE_RATE}{tempo},"
+                         f"adelay=delays={delay}S:all=1[n{k}]")
+            labels.append(f"[n{k}]")
+            t += clip.duration_s / plan.tempo
+            k += 1
+    if len(labels) > 1:
+        parts.append(f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest:dropout_transition=0[narr]")
+    else:
+        parts.append(f"{labels[0]}anull[narr]")
+    parts.append(f"[narr]apad=whole_len={total},atrim=end_sample={total},aformat=channel_layouts=stereo[voice]")
+    out = "voice"
+    if music is not None:
+        name = _link(music, inputs_dir / f"music{music.suffix.lower()[:6] or '.bin'}")
+        args += ["-stream_loop", "-1", "-i", str(name.relative_to(inputs_dir.parent))]
+        dur = total / SAMPLE_RATE
+        fade = min(1.5, dur / 4)
+        parts += [
+            f"[{k}:a]aformat=sample_fmts=fltp:channel_layouts=stereo,aresample={SAMPLE_RATE},atrim=end_sample={total},"
+            f"volume={music_db:.1f}dB,afade=t=in:d=0.5,afade=t=out:st={dur - fade:.3f}:d={fade:.3f}[mus]",
+            "[voice]asplit=2[v1][v2]",
+            # duck the music by up to ~18 dB while the voice speaks, back up 0.4 s after it stops
+            "[mus][v1]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400:level_sc=1[duck]",
+            "[v2][duck]amix=inputs=2:normalize=0:duration=first:dropout_transition=0[mix]",
+        ]
+        out = "mix"
+    return args, ";".join(parts), out
+
+
+_JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
+
+
+def _loudnorm_json(stderr: str) -> dict:
+    found = _JSON_BLOCK.findall(stderr)
+    if not found:
+        raise RenderFailed("loudness measurement gave no result")
+    return json.loads(found[-1])
+
+
+def mix_audio(plan: RenderPlan, workdir: Path, settings: RenderSettings, *, exe: str) -> tuple[Path, dict]:
+    """The finished soundtrack (WAV, 48 kHz stereo) at the target loudness, and what was measured."""
+    inputs_dir = workdir / "inputs"
+    inputs_dir.mkdir(exist_ok=True)
+    args, graph, label = audio_inputs_and_graph(plan, inputs_dir, plan.music, settings.music_volume_db)
+    target = f"I={settings.loudness_lufs}:TP={settings.true_peak_db}:LRA=11"
+    out = workdir / "audio.wav"
+    if settings.loudness_passes == 1:
+        run_ffmpeg([*args, "-filter_complex", f"{graph};[{label}]loudnorm={target}:print_format=json,"
+                    f"aresample={SAMPLE_RATE}[a]", "-map", "[a]", "-c:a", "pcm_s16le", str(out.name)],
+                   what="mixing the sound", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
+        return out, {"loudness_passes": 1}
+    mix = workdir / "mix.wav"
+    proc = run_ffmpeg([*args, "-filter_complex", f"{graph};[{label}]asplit=2[w][m];[m]loudnorm={target}:print_format=json[ln]",
+                       "-map", "[w]", "-c:a", "pcm_f32le", mix.name, "-map", "[ln]", "-f", "null", "-"],
+                      what="mixing the sound", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
+    m = _loudnorm_json(proc.stderr)
+    if m["input_i"] in ("-inf", "inf") or float(m["input_i"]) < -70:
+        raise RenderFailed("the mixed narration is silent; check the speech engine")
+    measured = (f"measured_I={m['input_i']}:measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
+                f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}")
+    proc = run_ffmpeg(["-i", mix.name, "-af", f"loudnorm={target}:{measured}:linear=true:print_format=json,"
+                       f"aresample={SAMPLE_RATE}", "-c:a", "pcm_s16le", out.name],
+                      what="normalising the loudness", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
+    applied = _loudnorm_json(proc.stderr)
+    mix.unlink(missing_ok=True)
+    return out, {"loudness_passes": 2, "input_lufs": float(m["input_i"]),
+                 "normalization": applied.get("normalization_type")}
+
+
+# ---- picture -------------------------------------------------------------------------------------
+
+def _needs_backdrop(shot: Shot, w: int, h: int, fit: str) -> bool:
+    """Whether the shot is shown whole over a blurred copy (its shape is far from the frame's)."""
+    v = shot.visual
+    if fit != "blur" or not v.width or not v.height:
+        return False
+    ratio = (v.width / v.height) / (w / h)
+    return ratio > BACKDROP_RATIO or ratio < 1 / BACKDROP_RATIO
+
+
+def _fill(w: int, h: int, backdrop: bool, tag: str = "") -> str:
+    """Filters that make any picture exactly w x h: cropped to cover, or fitted over its own blurred copy."""
+    if not backdrop:
+        return f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},setsar=1"
+    # the blur runs on a small copy (1/8 of the frame) and is scaled up: cheap enough for every video frame
+    bw, bh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
+    blur = max(1, bw // 24)
+    bg, fg = f"[{tag}bg]", f"[{tag}fg]"
+    return (f"split=2{bg}{fg};{bg}scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},"
+            f"boxblur={blur}:2,eq=brightness=-0.12:saturation=0.8,scale={w}:{h}[{tag}bgs];"
+            f"{fg}scale={w}:{h}:force_original_aspect_ratio=decrease:flags=bicubic[{tag}fgs];"
+            f"[{tag}bgs][{tag}fgs]overlay=(W-w)/2:(H-h)/2,setsar=1")
+
+
+def _motion(shot: Shot, w: int, h: int, fps: int, backdrop: bool, tag: str) -> str:
+    n = shot.frames
+    last = max(1, n - 1)
+    if shot.motion == "none":
+        return f"{_fill(w, h, backdrop, tag)},loop=loop={n - 1}:size=1:start=0"
+    W, H = round(w * OVERSAMPLE / 2) * 2, round(h * OVERSAMPLE / 2) * 2
+    p = f"(on/{last})"
+    centre_x, centre_y = "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"
+    z, x, y = {
+        "zoom_in": (f"1+{ZOOM}*{p}", centre_x, centre_y),
+        "zoom_out": (f"1+{ZOOM}*(1-{p})", centre_x, centre_y),
+        "pan_right": (f"{1 + ZOOM}", f"(iw-iw/zoom)*{p}", centre_y),
+        "pan_left": (f"{1 + ZOOM}", f"(iw-iw/zoom)*(1-{p})", centre_y),
+    }[shot.motion]
+    return f"{_fill(W, H, backdrop, tag)},zoompan=z='{z}':x='{x}':y='{y}':d={n}:s={w}x{h}:fps={fps}"
+
+
+def video_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, ass_name: str | None, fonts_dir: str,
+                           fit: str = "blur") -> tuple[list[str], str]:
+    """ffmpeg input arguments and the one filtergraph that draws the whole picture, ending in [vout]."""
+    w, h, fps = plan.width, plan.height, plan.fps
+    args: list[str] = []
+    parts: list[str] = []
+    scene_labels = []
+    k = 0
+    for scene in plan.scenes:
+        shot_labels = []
+        for j, shot in enumerate(scene.shots):
+            label = f"s{scene.index}_{j}"
+            v = shot.visual
+            tail = f"format=yuv420p,settb=1/{fps},setpts=N[{label}]"
+            if shot.kind == "card":
+                parts.append(f"color=c={scene.card_colour}:s={w}x{h}:r={fps},trim=end_frame={shot.frames},{tail}")
+            elif shot.kind == "image":
+                name = _link(v.path, inputs_dir / f"in{k:02d}{v.path.suffix.lower()[:6]}")
+                args += ["-i", str(name.relative_to(inputs_dir.parent))]
+                parts.append(f"[{k}:v]{_motion(shot, w, h, fps, _needs_backdrop(shot, w, h, fit), label)},{tail}")
+                k += 1
+            else:
+                name = _link(v.path, inputs_dir / f"in{k:02d}{v.path.suffix.lower()[:6]}")
+                args += ["-ss", f"{v.clip_in:.3f}", "-t", f"{v.clip_s:.3f}", "-i", str(name.relative_to(inputs_dir.parent))]
+                hold = shot.frames / fps + 1.0
+                parts.append(f"[{k}:v]setpts=PTS-STARTPTS,fps={fps},{_fill(w, h, _needs_backdrop(shot, w, h, fit), label)},"
+                             f"tpad=stop_mode=clone:stop_duration={hold:.3f},trim=end_frame={shot.frames},{tail}")
+                k += 1
+            shot_labels.append(f"[{label}]")
+        if len(shot_labels) > 1:
+            parts.append(f"{''.join(shot_labels)}concat=n={len(shot_labels)}:v=1:a=0,setpts=N[c{scene.index}]")
+            scene_labels.append(f"[c{scene.index}]")
+        else:
+            scene_labels.append(shot_labels[0])
+    xf = plan.crossfade_frames
+    if len(scene_labels) == 1:
+        joined = scene_labels[0]
+    elif xf == 0:
+        parts.append(f"{''.join(scene_labels)}concat=n={len(scene_labels)}:v=1:a=0[joined]")
+        joined = "[joined]"
+    else:
+        acc, elapsed = scene_labels[0], plan.scenes[0].frames
+        for i, label in enumerate(scene_labels[1:], 1):
+            out = f"[x{i}]"
+            offset = (elapsed - xf) / fps
+            parts.append(f"{acc}{label}xfade=transition=fade:duration={xf / fps:.4f}:offset={offset:.4f}{out}")
+            acc = out
+            elapsed += plan.scenes[i].frames - xf
+        joined = acc
+    if ass_name:
+        parts.append(f"{joined}ass=filename={ass_name}:fontsdir={fonts_dir},format=yuv420p[vout]")
+    else:
+        parts.append(f"{joined}format=yuv420p[vout]")
+    return args, ";".join(parts)
+
+
+def encode_args(plan: RenderPlan, settings: RenderSettings) -> list[str]:
+    return ["-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-pix_fmt", "yuv420p",
+            "-profile:v", "high", "-r", str(plan.fps), "-g", str(plan.fps * 2), "-threads", str(settings.threads),
+            "-c:a", "aac", "-b:a", f"{settings.audio_bitrate_k}k", "-ar", str(SAMPLE_RATE), "-ac", "2",
+            "-movflags", "+faststart", "-t", f"{plan.duration_s:.3f}"]
+
+
+def _fonts_dir(plan: RenderPlan, workdir: Path) -> str:
+    fonts = workdir / "fonts"
+    fonts.mkdir(exist_ok=True)
+    for f in (plan.font.path, plan.font.bold_path):
+        if f is not None and not (fonts / f.name).exists():
+            _link(f, fonts / f.name)
+    return "fonts"
+
+
+def video_command(plan: RenderPlan, workdir: Path, settings: RenderSettings, audio: Path, out_name: str = "video.mp4") -> list[str]:
+    """The ffmpeg arguments of the picture pass (run with cwd=workdir)."""
+    inputs_dir = workdir / "inputs"
+    inputs_dir.mkdir(exist_ok=True)
+    ass = "subs.ass" if (workdir / "subs.ass").is_file() else None
+    args, graph = video_inputs_and_graph(plan, inputs_dir, ass, _fonts_dir(plan, workdir), settings.fit)
+    n_inputs = sum(1 for a in args if a == "-i")
+    return [*args, "-i", str(audio.relative_to(workdir)), "-filter_complex", graph, "-map", "[vout]",
+            "-map", f"{n_inputs}:a", *encode_args(plan, settings), out_name]
+
+
+def verify_video(path: Path, *, width: int, height: int, duration_s: float, exe: str) -> dict:
+    """ffprobe the finished file: H.264 at the frame size, AAC, the planned length, sound that is not silence."""
+    info = probe(path)
+    v, a = info.video, info.audio
+    problems = []
+    if v is None or v.codec != "h264":
+        problems.append(f"video stream is {v.codec if v else 'missing'}, not h264")
+    elif (v.width, v.height) != (width, height):
+        problems.append(f"picture is {v.width}x{v.height}, not {width}x{height}")
+    if a is None or a.codec != "aac":
+        problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
+    length = info.duration_s or 0.0
+    if abs(length - duration_s) > max(0.5, duration_s * 0.02):
+        problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
+    mean_db = max_db = None
+    if a is not None:
+        mean_db, max_db = volume(path, exe=exe)
+        if max_db < SILENT_DB:
+            problems.append(f"its sound is silent (peak {max_db} dBFS)")
+    if problems:
+        raise RenderFailed(f"the rendered file failed its checks: {'; '.join(problems)}")
+    return {"duration_s": round(length, 3), "mean_volume_db": mean_db, "max_volume_db": max_db}
+
+
+class Compositor:
+    """ffmpeg compositor: offline, CPU only, the default `render.backend`."""
+
+    name = "compositor"
+
+    def __init__(self, settings: RenderSettings):
+        self.settings = settings
+        self.exe = ffmpeg_exe(settings.ffmpeg)
+
+    def settings_key(self) -> str:
+        return settings_key(self.settings)
+
+    def generate(self, job: RenderJob) -> RenderOutput:
+        s, workdir = self.settings, Path(job.workdir)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        plan = build_plan(job.story, dict(job.media), s, workdir, exe=self.exe)
+        timings.update(plan.timings)
+        timings["plan_s"] = round(time.perf_counter() - t0, 3)
+        ass, srt = write_subtitles(plan, workdir, burn_in=s.subtitles)
+
+        t = time.perf_counter()
+        audio, sound = mix_audio(plan, workdir, s, exe=self.exe)
+        timings["audio_s"] = round(time.perf_counter() - t, 3)
+
+        t = time.perf_counter()
+        video = workdir / "video.mp4"
+        run_ffmpeg(video_command(plan, workdir, s, audio), what="composing the video", timeout_s=s.timeout_s,
+                   cwd=workdir, exe=self.exe)
+        timings["video_s"] = round(time.perf_counter() - t, 3)
+
+        t = time.perf_counter()
+        thumb = workdir / "thumb.jpg"
+        at = min(1.0, plan.duration_s / 2)
+        run_ffmpeg(["-ss", f"{at:.3f}", "-i", video.name, "-frames:v", "1", "-q:v", "3", "-update", "1", thumb.name],
+                   what="cutting the thumbnail", timeout_s=s.timeout_s, cwd=workdir, exe=self.exe)
+        checked = verify_video(video, width=plan.width, height=plan.height, duration_s=plan.duration_s, exe=self.exe)
+        sound["output_lufs"] = loudness(video, exe=self.exe)
+        timings["check_s"] = round(time.perf_counter() - t, 3)
+        timings["total_s"] = round(time.perf_counter() - t0, 3)
+        details = {
+            "generator": {"name": self.name, "version": VERSION, "ffmpeg": Path(self.exe).name,
+                          "settings_key": self.settings_key()},
+            "plan": plan.summary(), "sound": sound, "checks": checked, "timings": timings,
+            "warnings": list(plan.warnings), "cues": len(plan.cues),
+        }
+        return RenderOutput(video=video, thumbnail=thumb, subtitles=srt, duration_s=checked["duration_s"],
+                            width=plan.width, height=plan.height, details=details)

