@@ -49,6 +49,7 @@ __all__ = [
     "MODEL_NAMES",
     "YNAT_TO_CATEGORY",
     "load_categorizer",
+    "mix_proba",
     "read_examples",
     "train_categorizer",
 ]
@@ -104,6 +105,16 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
         if not isinstance(text, str):
             raise CategorizeError(f"text #{i} is a {type(text).__name__}, not a string")
     return items
+
+
+def mix_proba(
+    p_char: np.ndarray, p_enc: np.ndarray, coverage: np.ndarray, *, alpha: float, coverage_none: float, coverage_full: float
+) -> np.ndarray:
+    """The per-text mix of the two halves (module docstring). The n-gram weight falls to 0 as the text's
+    n-gram coverage drops, so text of another language is left to the sentence vectors."""
+    ramp = (coverage - coverage_none) / (coverage_full - coverage_none)
+    w = alpha * np.clip(ramp, 0.0, 1.0)[:, None]
+    return (w * p_char + (1.0 - alpha) * p_enc) / (w + 1.0 - alpha)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -162,9 +173,7 @@ class LinearCategorizer:
         if not self.encoder:
             return p_char
         p_enc = self.encoder_proba(texts)
-        ramp = (coverage - self.coverage_none) / (self.coverage_full - self.coverage_none)
-        w = self.alpha * np.clip(ramp, 0.0, 1.0)[:, None]
-        return (w * p_char + (1.0 - self.alpha) * p_enc) / (w + 1.0 - self.alpha)
+        return mix_proba(p_char, p_enc, coverage, alpha=self.alpha, coverage_none=self.coverage_none, coverage_full=self.coverage_full)
 
     def categorize(self, texts: Sequence[str]) -> list[CategoryGuess]:
         """One guess per text, in order. A blank text gets CategoryGuess(None, 0.0, {})."""
