@@ -109,6 +109,7 @@ def check_video(app: App, video: dict, *, width: int, height: int) -> Path:
     assert info.video.fps == pytest.approx(30, abs=0.01)
     assert info.audio.codec == "aac" and info.audio.sample_rate == 48000 and info.audio.channels == 2
     assert info.duration_s == pytest.approx(video["duration_s"], abs=0.1)
+    assert info.audio.duration_s == pytest.approx(info.video.duration_s, abs=0.1)  # sound to the last frame
     assert 4 < video["duration_s"] <= 60
     mean_db, max_db = volume(path)
     assert max_db > -6 and mean_db > -35, "the sound is (nearly) silent"

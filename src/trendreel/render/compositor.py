@@ -1,13 +1,15 @@
 """The default video generator: cited stills and clips, narration, text and music composed by ffmpeg on CPU.
 
-Three ffmpeg runs per video, none of them a per-frame Python loop:
+Four ffmpeg runs per video, none of them a per-frame Python loop; 1-2 run while 3 encodes:
 1. sound: every narration WAV delayed to its scene (adelay), summed (amix), optional music looped,
    faded and ducked under the voice (sidechaincompress), and EBU R128 loudness measured (loudnorm, pass 1);
-2. the measured loudness applied as one linear gain with a true-peak limit (loudnorm, pass 2), to a WAV;
+2. the measured loudness applied (loudnorm pass 2: one linear gain when the true-peak limit allows,
+   else loudnorm's dynamic mode), encoded to AAC;
 3. picture: one filtergraph — each still scaled to cover the frame and moved (zoompan), each clip cut
    to its range (input seek + trim), padded by holding its last frame, scaled and cropped; colour cards
    for unusable media; shots joined inside a scene (concat) and scenes crossfaded (xfade); subtitles
-   and on-screen text burned in by libass (ass) with the Hangul-capable font; H.264 + AAC, faststart.
+   and on-screen text burned in by libass (ass) with the Hangul-capable font; H.264;
+4. mux: picture and sound copied into one MP4 with the index at the front (faststart).
 Then a thumbnail is cut from the finished file and the file is checked with ffprobe.
 """
 
@@ -20,6 +22,7 @@ import os
 import re
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from trendreel.render.base import RenderJob, RenderOutput
@@ -85,7 +88,10 @@ def audio_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, music: Path | Non
         parts.append(f"{''.join(labels)}amix=inputs={len(labels)}:normalize=0:duration=longest:dropout_transition=0[narr]")
     else:
         parts.append(f"{labels[0]}anull[narr]")
-    parts.append(f"[narr]apad=whole_len={total},atrim=end_sample={total},aformat=channel_layouts=stereo[voice]")
+    # A peak limiter at -12 dBFS: synthetic voices peak near full scale, which would keep loudnorm's
+    # second pass from reaching -14 LUFS with one linear gain under the -1.5 dBTP ceiling.
+    parts.append(f"[narr]alimiter=limit=0.25:attack=5:release=60:level=0,apad=whole_dur={total / SAMPLE_RATE:.6f},"
+                 f"atrim=end={total / SAMPLE_RATE:.6f},aformat=channel_layouts=stereo[voice]")
     out = "voice"
     if music is not None:
         name = _link(music, inputs_dir / f"music{music.suffix.lower()[:6] or '.bin'}")
@@ -93,7 +99,7 @@ def audio_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, music: Path | Non
         dur = total / SAMPLE_RATE
         fade = min(1.5, dur / 4)
         parts += [
-            f"[{k}:a]aformat=sample_fmts=fltp:channel_layouts=stereo,aresample={SAMPLE_RATE},atrim=end_sample={total},"
+            f"[{k}:a]aformat=sample_fmts=fltp:channel_layouts=stereo,aresample={SAMPLE_RATE},atrim=end={dur:.6f},"
             f"volume={music_db:.1f}dB,afade=t=in:d=0.5,afade=t=out:st={dur - fade:.3f}:d={fade:.3f}[mus]",
             "[voice]asplit=2[v1][v2]",
             # duck the music by up to ~18 dB while the voice speaks, back up 0.4 s after it stops
@@ -101,7 +107,10 @@ def audio_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, music: Path | Non
             "[v2][duck]amix=inputs=2:normalize=0:duration=first:dropout_transition=0[mix]",
         ]
         out = "mix"
-    return args, ";".join(parts), out
+    # Pin the rate here: loudnorm asks for 192 kHz, and format negotiation would otherwise carry that
+    # rate back up the graph, past every filter that accepts any rate.
+    parts.append(f"[{out}]aresample={SAMPLE_RATE},aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo[mixed]")
+    return args, ";".join(parts), "mixed"
 
 
 _JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
@@ -115,15 +124,16 @@ def _loudnorm_json(stderr: str) -> dict:
 
 
 def mix_audio(plan: RenderPlan, workdir: Path, settings: RenderSettings, *, exe: str) -> tuple[Path, dict]:
-    """The finished soundtrack (WAV, 48 kHz stereo) at the target loudness, and what was measured."""
+    """The finished soundtrack (AAC, 48 kHz stereo) at the target loudness, and what was measured."""
     inputs_dir = workdir / "inputs"
     inputs_dir.mkdir(exist_ok=True)
     args, graph, label = audio_inputs_and_graph(plan, inputs_dir, plan.music, settings.music_volume_db)
     target = f"I={settings.loudness_lufs}:TP={settings.true_peak_db}:LRA=11"
-    out = workdir / "audio.wav"
+    out = workdir / "audio.m4a"
+    aac = ["-c:a", "aac", "-b:a", f"{settings.audio_bitrate_k}k", "-ar", str(SAMPLE_RATE), "-ac", "2"]
     if settings.loudness_passes == 1:
         run_ffmpeg([*args, "-filter_complex", f"{graph};[{label}]loudnorm={target}:print_format=json,"
-                    f"aresample={SAMPLE_RATE}[a]", "-map", "[a]", "-c:a", "pcm_s16le", str(out.name)],
+                    f"aresample={SAMPLE_RATE}[a]", "-map", "[a]", *aac, str(out.name)],
                    what="mixing the sound", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
         return out, {"loudness_passes": 1}
     mix = workdir / "mix.wav"
@@ -136,7 +146,7 @@ def mix_audio(plan: RenderPlan, workdir: Path, settings: RenderSettings, *, exe:
     measured = (f"measured_I={m['input_i']}:measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
                 f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}")
     proc = run_ffmpeg(["-i", mix.name, "-af", f"loudnorm={target}:{measured}:linear=true:print_format=json,"
-                       f"aresample={SAMPLE_RATE}", "-c:a", "pcm_s16le", out.name],
+                       f"aresample={SAMPLE_RATE}", *aac, out.name],
                       what="normalising the loudness", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
     applied = _loudnorm_json(proc.stderr)
     mix.unlink(missing_ok=True)
@@ -245,8 +255,7 @@ def video_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, ass_name: str | N
 def encode_args(plan: RenderPlan, settings: RenderSettings) -> list[str]:
     return ["-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-pix_fmt", "yuv420p",
             "-profile:v", "high", "-r", str(plan.fps), "-g", str(plan.fps * 2), "-threads", str(settings.threads),
-            "-c:a", "aac", "-b:a", f"{settings.audio_bitrate_k}k", "-ar", str(SAMPLE_RATE), "-ac", "2",
-            "-movflags", "+faststart", "-t", f"{plan.duration_s:.3f}"]
+            "-an", "-t", f"{plan.duration_s:.3f}"]
 
 
 def _fonts_dir(plan: RenderPlan, workdir: Path) -> str:
@@ -258,15 +267,19 @@ def _fonts_dir(plan: RenderPlan, workdir: Path) -> str:
     return "fonts"
 
 
-def video_command(plan: RenderPlan, workdir: Path, settings: RenderSettings, audio: Path, out_name: str = "video.mp4") -> list[str]:
-    """The ffmpeg arguments of the picture pass (run with cwd=workdir)."""
+def video_command(plan: RenderPlan, workdir: Path, settings: RenderSettings, out_name: str = "picture.mp4") -> list[str]:
+    """The ffmpeg arguments of the picture pass (run with cwd=workdir); the sound is muxed in afterwards."""
     inputs_dir = workdir / "inputs"
     inputs_dir.mkdir(exist_ok=True)
     ass = "subs.ass" if (workdir / "subs.ass").is_file() else None
     args, graph = video_inputs_and_graph(plan, inputs_dir, ass, _fonts_dir(plan, workdir), settings.fit)
-    n_inputs = sum(1 for a in args if a == "-i")
-    return [*args, "-i", str(audio.relative_to(workdir)), "-filter_complex", graph, "-map", "[vout]",
-            "-map", f"{n_inputs}:a", *encode_args(plan, settings), out_name]
+    return [*args, "-filter_complex", graph, "-map", "[vout]", *encode_args(plan, settings), out_name]
+
+
+def mux_command(picture: str, audio: str, out_name: str, duration_s: float) -> list[str]:
+    """Picture and sound into one MP4 without re-encoding, index at the front for streaming."""
+    return ["-i", picture, "-i", audio, "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-movflags", "+faststart",
+            "-t", f"{duration_s:.3f}", out_name]
 
 
 def verify_video(path: Path, *, width: int, height: int, duration_s: float, exe: str) -> dict:
@@ -281,8 +294,12 @@ def verify_video(path: Path, *, width: int, height: int, duration_s: float, exe:
     if a is None or a.codec != "aac":
         problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
     length = info.duration_s or 0.0
-    if abs(length - duration_s) > max(0.5, duration_s * 0.02):
+    tolerance = max(0.5, duration_s * 0.02)
+    if abs(length - duration_s) > tolerance:
         problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
+    for stream in (v, a):
+        if stream is not None and stream.duration_s is not None and abs(stream.duration_s - duration_s) > tolerance:
+            problems.append(f"its {stream.kind} lasts {stream.duration_s:.2f} s instead of {duration_s:.2f} s")
     mean_db = max_db = None
     if a is not None:
         mean_db, max_db = volume(path, exe=exe)
@@ -314,15 +331,18 @@ class Compositor:
         timings["plan_s"] = round(time.perf_counter() - t0, 3)
         ass, srt = write_subtitles(plan, workdir, burn_in=s.subtitles)
 
+        # The sound passes (one core, ~2 s) run while x264 encodes the picture; then both are muxed.
         t = time.perf_counter()
-        audio, sound = mix_audio(plan, workdir, s, exe=self.exe)
-        timings["audio_s"] = round(time.perf_counter() - t, 3)
-
-        t = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            sound_job = pool.submit(mix_audio, plan, workdir, s, exe=self.exe)
+            run_ffmpeg(video_command(plan, workdir, s), what="composing the picture", timeout_s=s.timeout_s,
+                       cwd=workdir, exe=self.exe)
+            audio, sound = sound_job.result()
+        timings["picture_and_sound_s"] = round(time.perf_counter() - t, 3)
         video = workdir / "video.mp4"
-        run_ffmpeg(video_command(plan, workdir, s, audio), what="composing the video", timeout_s=s.timeout_s,
-                   cwd=workdir, exe=self.exe)
-        timings["video_s"] = round(time.perf_counter() - t, 3)
+        run_ffmpeg(mux_command("picture.mp4", audio.name, video.name, plan.duration_s), what="muxing picture and sound",
+                   timeout_s=s.timeout_s, cwd=workdir, exe=self.exe)
+        (workdir / "picture.mp4").unlink(missing_ok=True)
 
         t = time.perf_counter()
         thumb = workdir / "thumb.jpg"
