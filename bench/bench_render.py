@@ -12,7 +12,8 @@ loudness normalised to -14 LUFS, H.264 (x264 veryfast, CRF 23) + AAC.
   the narration WAVs and the ASS file that trendreel's plan wrote: the same inputs, zoompan on the
   still scaled once to the frame (no oversampling), the same blurred backdrops, trims, xfade, libass,
   adelay+amix and a one-pass loudnorm in the same graph, the same encoder settings.
-- moviepy (2.x, when importable; it is not a trendreel dependency): the same scenes, motion,
+- moviepy (2.x, when importable; not a trendreel dependency: `pip install --no-deps moviepy decorator
+  proglog imageio`, as moviepy 2.2 pins Pillow < 12): the same scenes, motion,
   crossfades, subtitles and narration, written with the same x264 settings; it renders the first
   `--moviepy-seconds` of the video (its speed per second does not depend on the length).
 Speeds are video seconds per wall second; runs alternate trendreel / plain so that load from other
@@ -29,6 +30,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -318,6 +320,7 @@ def main() -> None:
     ap.add_argument("--lang", choices=["ko", "en"], default="ko")
     ap.add_argument("--moviepy-seconds", type=float, default=8.0, help="0 skips moviepy")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder with every video")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--width", type=int, default=1080, help=argparse.SUPPRESS)
     ap.add_argument("--height", type=int, default=1920, help=argparse.SUPPRESS)
@@ -373,6 +376,8 @@ def main() -> None:
             result["moviepy"] = m
             result["speed_ratio_trendreel_vs_moviepy"] = round(result["trendreel"]["speed_median"] / m["speed"], 2)
     result["machine"]["load_avg_1m_at_end"] = round(os.getloadavg()[0], 2)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
     if args.out:

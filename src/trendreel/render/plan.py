@@ -21,9 +21,11 @@ from __future__ import annotations
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from trendreel.errors import ConfigError
 from trendreel.render.base import MediaFile
 from trendreel.render.errors import RenderError
 from trendreel.render.fonts import FontInfo, drawable, resolve_font
@@ -226,17 +228,28 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
     fps = settings.fps
     layout = Layout(settings.width, settings.height)
 
+    music = None
+    if settings.music_path is not None:
+        music = Path(settings.music_path).expanduser()
+        if not music.is_file():
+            raise ConfigError(f"render.music_path {music} does not exist")
     font = resolve_font(settings.font_file, need_hangul=needs_hangul(story))
     measure = TextMeasure(font)
-    t0 = time.perf_counter()
     speech = speech or speech_for(story.lang, settings.voices, rate=settings.speech_rate)
-    hook = speech.synthesize(story.hook, workdir / "speech" / "hook.wav")
-    clips = [speech.synthesize(s.narration, workdir / "speech" / f"scene{i:02d}.wav") for i, s in enumerate(story.scenes)]
-    timings["speech_s"] = round(time.perf_counter() - t0, 3)
 
-    t0 = time.perf_counter()
-    visuals = [_visuals(scene, media, workdir / "media", exe) for scene in story.scenes]
-    timings["media_check_s"] = round(time.perf_counter() - t0, 3)
+    def check_media() -> tuple[list[list[Visual]], float]:
+        t = time.perf_counter()
+        return [_visuals(scene, media, workdir / "media", exe) for scene in story.scenes], time.perf_counter() - t
+
+    # Media checks (ffmpeg/ffprobe child processes) run while the voice speaks.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = pool.submit(check_media)
+        t0 = time.perf_counter()
+        hook = speech.synthesize(story.hook, workdir / "speech" / "hook.wav")
+        clips = [speech.synthesize(s.narration, workdir / "speech" / f"scene{i:02d}.wav") for i, s in enumerate(story.scenes)]
+        timings["speech_s"] = round(time.perf_counter() - t0, 3)
+        visuals, took = checking.result()
+    timings["media_check_s"] = round(took, 3)
     for i, vs in enumerate(visuals):
         warnings += [f"scene {i + 1}: {v.warning}" for v in vs if v.warning]
 
@@ -317,13 +330,6 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
                                    card_colour=CARD_COLOURS[i % len(CARD_COLOURS)]))
         start += frames[i] - xf
 
-    music = None
-    if settings.music_path is not None:
-        music = Path(settings.music_path).expanduser()
-        if not music.is_file():
-            from trendreel.errors import ConfigError
-
-            raise ConfigError(f"render.music_path {music} does not exist")
     return RenderPlan(width=settings.width, height=settings.height, fps=fps, crossfade_frames=xf, scenes=scenes,
                       font=font, lang=story.lang, voice=voice_spec(story.lang, settings.voices), tempo=round(tempo, 4),
                       music=music, warnings=warnings, timings=timings)

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from trendreel import events
 from trendreel.db import repo
@@ -119,18 +120,24 @@ def render_story(app, *, story_id: str, backend: str | None = None, force: bool 
     vid = make_video_id(story_id, name, generator.settings_key())
     story_hash = _story_hash(story)
 
-    with app.db.session() as s:
-        row = s.get(Video, vid)
-        if (row is not None and row.status == "done" and not force and row.files_purged_at is None
-                and (row.details or {}).get("story_hash") == story_hash):
-            return {**video_dict(row), "reused": True}
-        if row is None:
-            row = Video(id=vid, story_id=story_id, stage="rendered", backend=name, status="running",
-                        created_at=utcnow(), details={})
-            s.add(row)
-        else:
-            row.status, row.error = "running", None
-        created_at = row.created_at
+    for attempt in (1, 2):  # a second worker inserting the same row at the same moment: read it back
+        try:
+            with app.db.session() as s:
+                row = s.get(Video, vid)
+                if (row is not None and row.status == "done" and not force and row.files_purged_at is None
+                        and (row.details or {}).get("story_hash") == story_hash):
+                    return {**video_dict(row), "reused": True}
+                if row is None:
+                    row = Video(id=vid, story_id=story_id, stage="rendered", backend=name, status="running",
+                                created_at=utcnow(), details={})
+                    s.add(row)
+                else:
+                    row.status, row.error = "running", None
+                created_at = row.created_at
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
     work = Path(tempfile.mkdtemp(prefix="trendreel-render-"))
     try:
