@@ -170,6 +170,14 @@ def test_korean_story_renders_with_subtitles_and_is_idempotent(app, media_dir):
     listed = list_videos(app, story_id=sid)
     assert {v["id"] for v in listed} == {video["id"], plain["id"]}
 
+    # an edited story renders again, into the same row and folder
+    edited = make_story(ids["aid"], "ko", three_scenes(ids))
+    edited.scenes[0].on_screen_text = "러닝 크루 두 배"
+    store_story(app, edited, sid)
+    redone = render_story(app, story_id=sid)
+    assert redone["reused"] is False and redone["id"] == video["id"] and redone["path"] == video["path"]
+    assert redone["sha256"] != video["sha256"]
+
 
 def test_english_story_is_narrated_by_piper(app, media_dir):
     ids = stock(app, media_dir, "en", "en-run")
@@ -290,7 +298,8 @@ def test_errors_are_clear_and_recorded(app, media_dir, tmp_path):
     with app.db.session() as s:
         failed = list(s.scalars(select(Video).where(Video.story_id == sid)))
     assert failed and all(v.status == "error" and v.error and v.path is None for v in failed)
-    assert not list(app.files.list("videos/")) or all(sid not in k for k in app.files.list("videos/"))
+    stored = list(app.files.list("videos/"))
+    assert not any(v.id in key for v in failed for key in stored)  # nothing of a failed render is stored
 
 
 def test_music_is_ducked_under_the_voice_from_an_object_store(tmp_path, media_dir):
@@ -346,3 +355,43 @@ def test_render_rows_on_postgresql(tmp_path, media_dir, pg_available):
     finally:
         app.close()
         _drop_pg_schema(schema)
+
+
+class StillGenerator:
+    """A stand-in backend: one ffmpeg test picture with a tone, made without looking at the story."""
+
+    name = "still"
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def settings_key(self) -> str:
+        return "still-1"
+
+    def generate(self, job):
+        from trendreel.render.base import RenderOutput
+
+        out = job.workdir / "v.mp4"
+        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=180x320:d=2", "-f", "lavfi",
+                        "-i", "sine=d=2", "-c:v", "libx264", "-c:a", "aac", "-shortest", str(out)], check=True)
+        thumb, srt = job.workdir / "t.jpg", job.workdir / "s.srt"
+        thumb.write_bytes(b"jpeg")
+        srt.write_text("1\n00:00:00,000 --> 00:00:01,000\nhi\n")
+        return RenderOutput(video=out, thumbnail=thumb, subtitles=srt, duration_s=2.0, width=180, height=320,
+                            details={"warnings": []})
+
+
+def test_another_backend_plugs_in_through_the_registry(app, media_dir):
+    from trendreel.render import generator_names, register_generator
+
+    register_generator("still", StillGenerator)
+    assert {"compositor", "still"} <= set(generator_names())
+    ids = stock(app, media_dir, "en", "en-still")
+    sid = store_story(app, make_story(ids["aid"], "en", three_scenes(ids)), "s-en-still")
+    video = render_story(app, story_id=sid, backend="still")
+    assert video["backend"] == "still" and video["status"] == "done" and video["width"] == 180
+    assert stored_path(app, video["path"]).stat().st_size == video["bytes"]
+    assert render_story(app, story_id=sid, backend="still")["reused"] is True
+    with app.db.session() as s:
+        event = s.scalar(select(Event).where(Event.subject_id == video["id"]))
+    assert event.type == events.VIDEO_RENDERED and event.payload["backend"] == "still"
