@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -154,3 +155,24 @@ def test_the_default_item_is_the_most_similar_one_that_has_media(app, corpus):
         for m in s.scalars(select(MediaItem)):
             m.status = "error"
     assert write_story(app, trend_id="t-camping")["article_id"] == corpus["camping_no_media"]
+
+
+def test_stories_work_on_an_imported_corpus(app, tmp_path):
+    (tmp_path / "tent.png").write_bytes(png())
+    (tmp_path / "port.png").write_bytes(png())
+    lines = [
+        {"id": "n-1", "title": CAMPING[0], "text": CAMPING[1], "lang": "ko", "published_at": "2026-11-19",
+         "images": [{"path": "tent.png", "caption": "캠핑장에 텐트가 빼곡히 들어서 있다"}]},
+        {"id": "n-2", "title": CHIPS[0], "text": CHIPS[1], "lang": "en", "published_at": "2026-11-19",
+         "images": ["port.png"]},
+    ]
+    corpus = tmp_path / "items.jsonl"
+    corpus.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    services.import_items(app, path=corpus, index=True)
+    with app.db.session() as s:
+        s.add(Trend(id="t-imported", text="20~30대 캠핑 인기", lang="ko", first_seen_at=NOW, last_seen_at=NOW,
+                    window_s=86400, key_phrases=[], detector="test"))
+        camping = s.scalar(select(Article.id).where(Article.external_id == "n-1"))
+    story = write_story(app, trend_id="t-imported")
+    assert story["article_id"] == camping and story["grounding"] == 1.0 and 3 <= len(story["scenes"]) <= 8
+    assert any(sc["on_screen_text"] == "캠핑장에 텐트가 빼곡히 들어서 있다" for sc in story["scenes"])
