@@ -32,9 +32,9 @@ ITEM = StoryItem(
     media=(SourceMedia(id="m-img", kind="image", caption="Runners along the river at dawn"),
            SourceMedia(id="m-vid", kind="video", caption="The start line", duration_s=4.0)))
 TREND = TrendBrief(id="t-run", text="Marathon running booms among young adults", lang="en")
-# Three short scenes keep the answer near 250 tokens; one thread runs best on a busy 2-core machine.
+# Three short scenes keep the answer under 500 tokens; one thread runs best on a busy 2-core machine.
 STORY = StorySettings(min_scenes=3, max_scenes=3, max_scene_chars=100)
-LLM = LlmSettings(threads=1, n_ctx=2048, max_tokens=400, temperature=0, max_retries=0)
+LLM = LlmSettings(threads=1, n_ctx=2048, max_tokens=800, temperature=0, max_retries=0)
 
 
 class Recording:

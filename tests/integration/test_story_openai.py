@@ -40,7 +40,7 @@ def answer(*, media=("m-img", "m-vid", "m-img"), narrations=None, sentences=(1, 
     scenes = [{"sentences": [s], "narration": n, "on_screen_text": "", "media": [m]}
               for s, n, m in zip(sentences, narrations, media)]
     return json.dumps({"title": "A record marathon", "hook": "40,000 runners signed up.", "scenes": scenes,
-                       "hashtags": ["marathon", "Seoul"]})
+                       "hashtags": ["marathon", "Seoul", "100000", "m-img"]})
 
 
 def writer(server: ChatServer, **llm) -> LlmStoryWriter:

@@ -54,10 +54,10 @@ def test_story_cleans_hashtags_and_needs_a_language():
 
 def test_speaking_time_follows_the_documented_rates():
     assert speech_seconds("a" * 140) == pytest.approx(10.0)  # 14 characters a second
-    assert speech_seconds("가" * 50) == pytest.approx(10.0)  # 5 syllables a second
+    assert speech_seconds("가" * 45) == pytest.approx(10.0)  # 4.5 syllables a second
     # Spaces between Korean words are not syllables; Latin letters inside Korean text still count.
-    assert speech_seconds("가가 가가") == pytest.approx(0.8)
-    assert speech_seconds("AI 칩") == pytest.approx(0.2 + 2 / 14)
+    assert speech_seconds("가가 가가") == pytest.approx(4 / 4.5)
+    assert speech_seconds("AI 칩") == pytest.approx(1 / 4.5 + 2 / 14)
     assert scene_seconds("Hi.") == MIN_SCENE_S
     assert scene_seconds(EN) > speech_seconds(EN)
 

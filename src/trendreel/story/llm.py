@@ -116,7 +116,7 @@ def answer_schema(item: StoryItem, shown: list[int], story: StorySettings) -> di
 def user_prompt(trend: TrendBrief, item: StoryItem, shown: list[int], story: StorySettings) -> str:
     lang = LANGUAGE_NAMES.get(item.lang, item.lang)
     rate = SYLLABLES_PER_S if item.lang in ("ko", "ja", "zh") else CHARS_PER_S
-    total = int(story.max_seconds * rate * 0.8)
+    total = min(int(story.max_seconds * rate * 0.8), story.max_scenes * story.max_scene_chars)
     scenes = f"{story.min_scenes}" if story.min_scenes == story.max_scenes else f"{story.min_scenes} to {story.max_scenes}"
     lines = [f"Trend: {trend.text}", "", "Sentences of the item (0 is its title):"]
     lines += [f"[{i}] {item.sentences[i]}" for i in shown]
@@ -143,7 +143,7 @@ def parse_answer(content: str) -> _Answer:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"the answer is not valid JSON ({exc.msg} at character {exc.pos})") from exc
+        raise ValueError(f"the answer is not valid JSON ({exc.msg}, character {exc.pos})") from exc
     try:
         return _Answer.model_validate(data)
     except ValidationError as exc:
@@ -200,9 +200,11 @@ def to_story(answer: _Answer, trend: TrendBrief, item: StoryItem, *, backend: st
         scenes.append(fix_citations(scene, item, media_cites, threshold))
     if problems:
         return None, problems
+    # A hashtag is a word: small models fill the list with digits or ids.
+    tags = [h for h in answer.hashtags if any(c.isalpha() for c in h) and h not in media]
     try:
         story = Story(title=answer.title[:TITLE_CHARS], hook=answer.hook[:HOOK_CHARS], scenes=scenes,
-                      hashtags=answer.hashtags or template_hashtags(trend, item), lang=item.lang,
+                      hashtags=tags or template_hashtags(trend, item), lang=item.lang,
                       duration_s=story_seconds(answer.hook, scenes), trend_id=trend.id, article_id=item.article_id,
                       backend=backend, model=model)
     except ValidationError as exc:

@@ -1,10 +1,11 @@
 """How long a narration takes to say, estimated from its text alone (no speech model needed).
 
-Rates per script, measured on the speech voices the render stage uses (see docs/stories.md):
-- Hangul and other CJK characters: 5 syllables per second (espeak-ng `-v ko` says 4.6/s, a
-  newsreader about 5.5-6/s; the slower voice decides, so a story never overruns its length);
+Rates per script, set from the voices the render stage uses (measured in docs/stories.md):
+- Hangul and other CJK characters: 4.5 syllables per second (espeak-ng `-v ko` read the sample
+  site's Korean sentences at 4.4/s, pauses included; a newsreader says about 5.5-6/s: the slower
+  voice decides, so a story does not overrun its length);
 - every other character, spaces and punctuation included: 14 per second (about 150 English words
-  a minute; espeak-ng `-v en` says 17/s).
+  a minute; espeak-ng `-v en` read the English sentences at 17.6/s).
 Mixed text ("AI 칩 NX-7") adds both parts. Each scene also gets a short pause after its narration.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-SYLLABLES_PER_S = 5.0
+SYLLABLES_PER_S = 4.5
 CHARS_PER_S = 14.0
 SCENE_PAUSE_S = 0.4
 MIN_SCENE_S = 2.0
