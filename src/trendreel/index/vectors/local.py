@@ -512,6 +512,22 @@ class LocalVectorStore:
             return VectorRecord(id=r[1], vector=vector, kind=r[2], article_id=r[3], category=r[4],
                                 published_at=from_us(r[5]), lang=r[6], payload=json.loads(r[7]))
 
+    def get_many(self, ids: Sequence[str]) -> dict[str, VectorRecord]:
+        """The records of the ids that exist, by id: one query per 500 ids, one gather from the matrix."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        with self._lock, self._errors("read from"):
+            self._check_open()
+            rows = sorted(self._select_in(f"SELECT {_COLS} FROM vec WHERE id IN ({{}})", ids))
+            if not rows:
+                return {}
+            slots = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            vectors = np.array(self._matrix.view(self._n_slots)[slots], dtype=np.float32)
+            return {r[1]: VectorRecord(id=r[1], vector=vectors[i], kind=r[2], article_id=r[3], category=r[4],
+                                       published_at=from_us(r[5]), lang=r[6], payload=json.loads(r[7]))
+                    for i, r in enumerate(rows)}
+
     def count(self, filter: SearchFilter | None = None) -> int:
         check_filter(filter)
         with self._lock, self._errors("count in"):

@@ -147,15 +147,18 @@ class QdrantVectorStore:
     def get(self, id: str) -> VectorRecord | None:
         with self._errors("read from"):
             found = self._client.retrieve(self._collection, [point_id(id)], with_payload=True, with_vectors=True)
-        if not found:
-            return None
-        p = found[0]
-        name = MODALITY[p.payload["kind"]]
-        vectors = p.vector if isinstance(p.vector, dict) else {name: p.vector}
-        hit = _hit(p.payload, 0.0)
-        return VectorRecord(id=hit.id, vector=np.asarray(vectors[name], dtype=np.float32), kind=hit.kind,
-                            article_id=hit.article_id, category=hit.category, published_at=hit.published_at,
-                            lang=hit.lang, payload=hit.payload)
+        return _record(found[0]) if found else None
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, VectorRecord]:
+        """The records of the ids that exist, by id (retrieved in batches)."""
+        pids = list(dict.fromkeys(point_id(i) for i in ids))
+        out: dict[str, VectorRecord] = {}
+        with self._errors("read from"):
+            for start in range(0, len(pids), _BATCH):
+                found = self._client.retrieve(self._collection, pids[start : start + _BATCH], with_payload=True,
+                                              with_vectors=True)
+                out.update((r.id, r) for r in map(_record, found))
+        return out
 
     def count(self, filter: SearchFilter | None = None) -> int:
         check_filter(filter)
@@ -219,6 +222,16 @@ def _payload(rec: VectorRecord) -> dict:
         "published_at": None if rec.published_at is None else rec.published_at.isoformat(),
         "extra": rec.payload,
     }
+
+
+def _record(point) -> VectorRecord:
+    """A retrieved point (payload and vectors) as our record."""
+    name = MODALITY[point.payload["kind"]]
+    vectors = point.vector if isinstance(point.vector, dict) else {name: point.vector}
+    hit = _hit(point.payload, 0.0)
+    return VectorRecord(id=hit.id, vector=np.asarray(vectors[name], dtype=np.float32), kind=hit.kind,
+                        article_id=hit.article_id, category=hit.category, published_at=hit.published_at,
+                        lang=hit.lang, payload=hit.payload)
 
 
 def _hit(payload: dict, score: float) -> SearchHit:
