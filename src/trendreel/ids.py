@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 
 
 def _digest(*parts: str, length: int) -> str:
@@ -30,3 +31,8 @@ def story_id(trend_id: str, article_id: str, backend: str, model: str) -> str:
 def video_id(story_id: str, backend: str, settings_key: str) -> str:
     """'v' + 23 hex chars of sha256(story, backend, render settings key): a re-render lands on the same row."""
     return "v" + _digest(story_id, backend, settings_key, length=23)
+
+
+def trend_id(window_start: datetime, earliest_item_id: str) -> str:
+    """'t' + 23 hex chars of sha256(start of the trend's first window, its earliest item): re-detection keeps it."""
+    return "t" + _digest(window_start.astimezone(timezone.utc).isoformat(), earliest_item_id, length=23)

@@ -95,17 +95,43 @@ class IndexSettings(BaseModel):
 
 
 class TrendSettings(BaseModel):
-    """Trend detection: how items are grouped by meaning per time window and scored."""
+    """Trend detection: how items are grouped by meaning per time window and scored (docs/trends.md)."""
 
     model_config = _STRICT
 
-    window: str = Field("24h", description="Time window items are grouped in: 30m, 6h, 24h, 7d.")
-    lookback_windows: int = Field(7, ge=1, le=365, description="Earlier windows a trend's growth (burst) is measured against.")
-    cluster_similarity: float = Field(0.5, gt=0, lt=1, description="Cosine similarity at which two items are about the same thing.")
-    link_similarity: float = Field(0.55, gt=0, lt=1, description="Cosine similarity at which a group continues a trend of an earlier window.")
-    min_items: int = Field(2, ge=1, description="Smallest group that can be a trend.")
-    half_life_h: float = Field(48.0, gt=0, description="Recency: a trend's score halves every this many hours since its last item.")
-    text_backend: Literal["extractive", "llm"] = Field("extractive", description="Trend text: extractive (offline) or llm (the [llm] server).")
+    window: str = Field("24h", description="Time window items are grouped in: 30m, 6h, 24h, 7d (aligned to UTC).")
+    lookback_windows: int = Field(
+        7, ge=1, le=365, description="Earlier windows a trend's growth (burst) is measured against; a trend not seen for this many windows ends.")
+    cluster_similarity: float = Field(
+        0.5, gt=0, lt=1, description="Average cosine similarity at which items of one window form a group (average linkage).")
+    link_similarity: float = Field(
+        0.45, gt=0, lt=1, description="Average cosine similarity to a trend's recent items at which a group or an item continues it (also: background items for burst, side-by-side trends merging).")
+    min_items: int = Field(2, ge=1, le=1000, description="Smallest group in one window that starts a trend.")
+    half_life_h: float = Field(48.0, gt=0, description="Recency: a window counts half as much toward its trend's score for every this many hours between its newest item and --until.")
+    history_days: float = Field(
+        30.0, gt=0, le=3650, description="Detection looks at this many days before --until (default: the newest item) when --since is not given.")
+    max_trends: int = Field(100, ge=1, le=10000, description="Most trends kept per detection run, best scores first.")
+    max_window_items: int = Field(
+        6000, ge=100, le=50000, description="Largest window clustered in one piece; bigger windows are clustered in parts of this size, then joined.")
+    text_backend: Literal["extractive", "llm"] = Field(
+        "extractive", description="Trend text: extractive (offline, from the items' key phrases). llm is not available yet.")
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: str) -> str:
+        from trendreel.trends.windows import window_problem
+
+        problem = window_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v.strip().lower()
+
+    @field_validator("text_backend")
+    @classmethod
+    def _text_backend(cls, v: str) -> str:
+        if v == "llm":
+            raise ValueError("trend texts from a language model are not available yet; use extractive")
+        return v
 
 
 class LlmSettings(BaseModel):
