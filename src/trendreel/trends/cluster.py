@@ -1,0 +1,82 @@
+"""Grouping one window's items by meaning: average-linkage clustering over cosine similarity.
+
+Two items end up in one group when the mean similarity between the groups being joined stays at or
+above the threshold (average linkage cut at distance 1 - similarity). Average linkage needs no
+number of groups and does not chain unrelated items together the way single linkage does.
+
+Its cost grows with the square of the window's size (a similarity matrix), so a window with more
+than `max_items` items is clustered in consecutive parts (by time) of at most `max_items`, and the
+parts' groups are then joined when their centres are as similar as the threshold asks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+
+
+def cluster_window(vectors: np.ndarray, *, similarity: float, max_items: int = 6000) -> np.ndarray:
+    """A group number per row of `vectors` (unit length), numbered in order of first appearance."""
+    n = len(vectors)
+    if n <= max_items:
+        return _first_seen_order(_average_linkage(vectors, similarity))
+    labels = np.empty(n, dtype=np.int64)
+    sums: list[np.ndarray] = []  # vector sum of each group so far
+    for start in range(0, n, max_items):
+        part = vectors[start : start + max_items]
+        local = _average_linkage(part, similarity)
+        labels[start : start + len(part)] = _join_parts(part, local, sums, similarity)
+    return _first_seen_order(labels)
+
+
+def _average_linkage(vectors: np.ndarray, similarity: float) -> np.ndarray:
+    n = len(vectors)
+    if n < 2:
+        return np.zeros(n, dtype=np.int64)
+    sims = vectors @ vectors.T
+    distances = np.empty(n * (n - 1) // 2, dtype=np.float64)
+    pos = 0
+    for i in range(n - 1):  # the condensed upper triangle, row by row (cheaper than fancy indexing)
+        row = sims[i, i + 1 :]
+        distances[pos : pos + len(row)] = row
+        pos += len(row)
+    np.subtract(1.0, distances, out=distances)
+    np.clip(distances, 0.0, 2.0, out=distances)
+    tree = linkage(distances, method="average")
+    return fcluster(tree, t=1.0 - similarity, criterion="distance").astype(np.int64) - 1
+
+
+def _join_parts(part: np.ndarray, local: np.ndarray, sums: list[np.ndarray], similarity: float) -> np.ndarray:
+    """Global group numbers for one part: each local group joins the most similar earlier group."""
+    out = np.empty(len(part), dtype=np.int64)
+    known = np.stack([_unit(s) for s in sums]) if sums else np.zeros((0, part.shape[1]), dtype=np.float32)
+    for label in np.unique(local):
+        rows = np.flatnonzero(local == label)
+        total = part[rows].sum(axis=0)
+        target = -1
+        if len(known):
+            scores = known @ _unit(total)
+            best = int(np.argmax(scores))
+            target = best if scores[best] >= similarity else -1
+        if target < 0:
+            sums.append(total)
+            target = len(sums) - 1
+        else:
+            sums[target] = sums[target] + total
+        out[rows] = target
+    return out
+
+
+def _first_seen_order(labels: np.ndarray) -> np.ndarray:
+    """Renumber groups 0, 1, 2... in the order their first item appears (a stable, readable numbering)."""
+    _, first = np.unique(labels, return_index=True)
+    order = np.argsort(first, kind="stable")
+    remap = np.empty(len(order), dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    _, inverse = np.unique(labels, return_inverse=True)
+    return remap[inverse]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return (v / n).astype(np.float32) if n > 0 else v.astype(np.float32)
