@@ -6,9 +6,10 @@ syllables, so 캠핑, 캠핑장 and 캠핑족 all count for 캠핑. English word
 dropped and plural -s folded for matching (the most frequent spelling is shown). Other languages
 are split on spaces and punctuation. Phrases are single words and pairs of adjacent words.
 
-A phrase's score in a group is its document frequency in the group times its inverse document
-frequency in the background (all items the detection looked at): what the group says often and
-the rest rarely. A phrase must occur in at least two of the group's items.
+A phrase's score in a group is its document frequency in the group (titles count 1, summaries
+TEXT_WEIGHT) times its inverse document frequency in the background (the items the detection looked
+at): what the group says often and the rest rarely. A phrase must occur in at least two of the
+group's items and in one title at least.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _KO_STOP = {
     "크게", "다시", "이미", "함께", "통해", "따라", "대해", "사이", "이상", "이하", "가운데", "정도", "계획", "예정",
     "전망", "가능", "우리", "한편", "관계자", "말했", "밝혔", "설명", "가까", "가까이", "많이", "특히", "아직", "여전히",
     "바로", "계속", "새로", "모든", "여러", "이런", "그런", "어떤", "무엇", "누구", "이후", "이전", "당시", "때문",
-    "이틀", "사흘", "나흘", "닷새", "하루", "이틀째", "사흘째", "만에",
+    "이틀", "사흘", "나흘", "닷새", "하루", "이틀째", "사흘째",
 }
 _EN_STOP = set("""
 a about above after again against all also am an and any are as at be because been before being below
