@@ -209,3 +209,23 @@ def categorize_texts(app: App, texts: list[str]) -> list[dict]:
         raise ConfigError("give at least one text (or --file JSONL)")
     cat = load_categorizer(model_path=app.settings.index.categorizer_model_path)
     return [{"category": g.slug, "score": round(float(g.score), 4)} for g in cat.categorize(texts)]
+
+
+# ---- trends, stories, videos -------------------------------------------------------------
+# Each stage keeps its use cases in its own service module; they are listed here so that the CLI
+# and the HTTP API find every use case in one place.
+
+from trendreel.render.service import get_video, list_videos, render_story  # noqa: E402
+from trendreel.story.service import get_story, list_stories, write_story  # noqa: E402
+from trendreel.trends.service import detect_trends, get_trend, list_trends  # noqa: E402
+
+
+def video_file(app: App, video: dict) -> str | None:
+    """Where a person opens the video: a local path for a local file store, else the store key."""
+    if not video.get("path"):
+        return None
+    local = app.files.local_path(video["path"])
+    return str(local) if local is not None else video["path"]
+
+
+__all__ = [name for name in dir() if not name.startswith("_") and callable(globals()[name])]
