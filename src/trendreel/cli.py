@@ -302,9 +302,11 @@ def categories_set(
 def demo(
     home: HomeOpt = None,
     keep_serving: Annotated[bool, typer.Option(help="Keep serving the sample site after the run (Ctrl-C to stop).")] = False,
+    videos: Annotated[bool, typer.Option("--videos/--no-videos", help="Render the stories into videos (the slow part).")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build and serve the bundled sample site, then run the pipeline on it into the home folder."""
+    """Build and serve the bundled sample site, then run the pipeline on it into the home folder:
+    crawl, index, search, trends, one Korean and one English story, and their videos."""
     from trendreel.demo.run import run_demo
 
     settings = _settings(home)
@@ -323,9 +325,19 @@ def demo(
                 index_task = progress.add_task("index", total=total, info="articles indexed")
             progress.update(index_task, completed=done, total=total)
 
+        step_task = None
+
+        def on_step(text: str) -> None:
+            nonlocal step_task
+            if step_task is None:
+                step_task = progress.add_task("pipeline", total=None, info="")
+            progress.update(step_task, info=text)
+
         result = run_demo(settings, on_progress=on_progress, keep_serving=keep_serving,
                           on_serving=lambda url: _say(f"sample site at {escape(url)}"),
-                          on_index_progress=on_index_progress)
+                          on_index_progress=on_index_progress, videos=videos, on_step=on_step)
+        if step_task is not None:
+            progress.update(step_task, info="done")
     if as_json:
         _print_json(result)
         return
@@ -350,11 +362,19 @@ def demo(
     for h in search["hits"]:
         st.add_row(f"{h['score']:.3f}", _cell(h["lang"] or ""), _cell(h["title"] or ""))
     out.print(st)
+    _trends_table(result["trends"][:10], "trends")
+    for st in result["stories"]:
+        out.print(Text(f"\nstory for: {next(t['text'] for t in result['trends'] if t['id'] == st['trend_id'])}",
+                       style="bold"), soft_wrap=True)
+        _print_story(st)
     home_opt = f"--home {shlex.quote(result['home'])}"
+    with _app(Path(result["home"])) as application:
+        for v in result["videos"]:
+            out.print(Text("video: ", style="bold") + _video_summary(application, v), soft_wrap=True)
     out.print(Text(f"Stored {result['stored']['articles']} articles, {result['stored']['images']} images and "
               f"{result['stored']['videos']} videos under {result['home']}.\n"
               f"Next: trendreel articles {home_opt} --json · trendreel search {home_opt} \"your words\" · "
-              f"trendreel errors {home_opt}"),
+              f"trendreel trends {home_opt} · trendreel videos {home_opt} · trendreel errors {home_opt}"),
               soft_wrap=True)
 
 
@@ -505,6 +525,209 @@ def _read_jsonl_texts(path: Path) -> list[dict]:
         items.append({"id": obj["id"], "text": text} if "id" in obj else {"text": text})
     return items
 
+
+
+# ---- trends, stories, videos -----------------------------------------------------------------
+
+def _trends_table(rows: list[dict], title: str) -> None:
+    # The trend text gets the room; when it was seen is in `trendreel trend ID` and --json.
+    table = Table("#", "id", "score", "items", "category", "trend", title=title, expand=True)
+    table.columns[5].overflow = "fold"
+    table.columns[5].ratio = 1
+    table.columns[5].min_width = 24
+    for col in (0, 1, 2, 3, 4):
+        table.columns[col].no_wrap = True
+    for n, t in enumerate(rows, 1):
+        table.add_row(str(n), t["id"], f"{t['score']:.2f}", str(t["item_count"]), _cell(t["category"] or ""),
+                      _cell(t["text"]))
+    out.print(table)
+
+
+@app.command()
+def trends(
+    window: Annotated[Optional[str], typer.Option("--window", help="Window length: 30m, 6h, 24h, 7d (default: trends.window).")] = None,
+    since: Annotated[Optional[datetime], typer.Option("--since", help="Items published on or after (YYYY-MM-DD; default: trends.history_days before the newest item).")] = None,
+    until: Annotated[Optional[datetime], typer.Option("--until", help="Items published before (YYYY-MM-DD).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many trends to show, best first.")] = 20,
+    stored: Annotated[bool, typer.Option("--stored", help="List trends stored by earlier runs without detecting again.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Detect what is trending among stored, indexed items, and show each trend in one line with its evidence."""
+    with _app(home) as application:
+        if stored:
+            rows = services.list_trends(application, since=_utc(since), until=_utc(until), limit=limit)
+        else:
+            with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}[/bold]"), BarColumn(),
+                          TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err) as progress:
+                tasks: dict[str, int] = {}
+
+                def on_progress(step: str, done: int, total: int) -> None:
+                    if step not in tasks:
+                        tasks[step] = progress.add_task(f"trends: {step}", total=total)
+                    progress.update(tasks[step], completed=done, total=total)
+
+                rows = services.detect_trends(application, window=window, since=_utc(since), until=_utc(until),
+                                              on_progress=on_progress)[:limit]
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        _say("no trends: import or crawl more dated items, run `trendreel index`, or widen --since/--until")
+        return
+    _trends_table(rows, "trends" if not stored else "stored trends")
+    _say(f"Evidence: trendreel trend ID · story: trendreel story --trend {rows[0]['id']}")
+
+
+@app.command()
+def trend(
+    trend_id: Annotated[str, typer.Argument(help="A trend id from `trendreel trends`.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one trend: its text, scores, history and evidence."""
+    with _app(home) as application:
+        t = services.get_trend(application, trend_id)
+    if as_json:
+        _print_json(t)
+        return
+    out.print(Text(f"{t['text']}\n"), soft_wrap=True)
+    info = Table(show_header=False)
+    for k in ("id", "lang", "category", "score", "burst", "spread", "item_count", "window", "first_seen_at",
+              "last_seen_at", "detected_at"):
+        info.add_row(k, _cell(t[k]))
+    info.add_row("key phrases", _cell(", ".join(t["key_phrases"])))
+    out.print(info)
+    hist = Table("window start", "items", "burst", "score", title="history")
+    for h in t["history"]:
+        hist.add_row(_cell(h["window_start"]), _cell(h["items"]), f"{h['burst']:.2f}", f"{h['score']:.2f}")
+    out.print(hist)
+    ev = Table("similarity", "id", "date", "source", "title", title="evidence")
+    ev.columns[4].overflow = "ellipsis"
+    for e in t["evidence"]:
+        ev.add_row(f"{e['similarity']:.2f}" if e["similarity"] is not None else "", _cell(e["external_id"] or e["id"]),
+                   _cell((e["published_at"] or "")[:10]), _cell(e["source"]), _cell(e["title"]))
+    out.print(ev)
+
+
+def _print_story(st: dict) -> None:
+    # One block per scene rather than a table: narration and quotes are long, in two scripts.
+    out.print(Text(f"{st['title']}\n{st['hook']}", style="bold"), soft_wrap=True)
+    for n, sc in enumerate(st["scenes"], 1):
+        media = ", ".join(m["media_id"] + (f" {m['start_s']:.0f}-{m['end_s']:.0f}s" if m.get("end_s") else "")
+                          for m in sc.get("media", [])) or "-"
+        ok = {None: "", True: " · supported", False: " · NOT supported"}[sc.get("supported")]
+        lines = [f"{n}. ({sc['duration_s']:.1f} s) {sc['narration']}"]
+        if sc.get("on_screen_text"):
+            lines.append(f"   on screen: {sc['on_screen_text']}")
+        lines.append(f"   media: {media}{ok}")
+        lines += [f"   source: {c['article_id']} \"{c['quote'][:80]}{'…' if len(c['quote']) > 80 else ''}\""
+                  for c in sc.get("citations", [])]
+        out.print(Text("\n".join(lines)), soft_wrap=True)
+    grounding = st.get("grounding")
+    out.print(Text(f"{st['id']} · {st['lang']} · {st['duration_s']:.1f} s · {st['backend']} ({st['model']}) · "
+                   f"grounding {grounding if grounding is None else f'{grounding:.2f}'} · {' '.join(st.get('hashtags', []))}"),
+              soft_wrap=True)
+
+
+@app.command()
+def story(
+    trend_id: Annotated[str, typer.Option("--trend", help="The trend to tell (an id from `trendreel trends`).")],
+    item: Annotated[Optional[str], typer.Option("--item", help="The stored article to tell it from (default: the most similar one with usable media).")] = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="template (offline), llamacpp or openai (default: story.backend).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write again even if this story is stored.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a grounded story for a short video from a trend and one stored item."""
+    with _app(home) as application, err.status("writing the story"):
+        st = services.write_story(application, trend_id=trend_id, item_id=item, backend=backend, force=force)
+    if as_json:
+        _print_json(st)
+        return
+    _print_story(st)
+    _say(f"{'Stored earlier (use --force to write again)' if st['reused'] else 'Stored'}. Next: trendreel render --story {st['id']}")
+
+
+@app.command()
+def stories(
+    story_id: Annotated[Optional[str], typer.Argument(help="Show this story whole instead of listing.")] = None,
+    trend_id: Annotated[Optional[str], typer.Option("--trend", help="Only stories of this trend.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 50,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List stored stories, or show one."""
+    with _app(home) as application:
+        data = services.get_story(application, story_id) if story_id else \
+            services.list_stories(application, trend_id=trend_id, limit=limit)
+    if as_json:
+        _print_json(data)
+        return
+    if story_id:
+        _print_story(data)
+        return
+    table = Table("id", "lang", "s", "scenes", "grounding", "backend", "title")
+    table.columns[6].overflow = "ellipsis"
+    for r in data:
+        table.add_row(r["id"], _cell(r["lang"]), f"{r['duration_s']:.0f}", str(r["scenes"]),
+                      "" if r["grounding"] is None else f"{r['grounding']:.2f}", _cell(r["backend"]), _cell(r["title"]))
+    out.print(table)
+
+
+def _video_summary(application: App, v: dict) -> Text:
+    where = services.video_file(application, v) or "-"
+    size = f"{v['bytes'] / 1e6:.1f} MB" if v.get("bytes") else "-"
+    dur = f"{v['duration_s']:.1f} s" if v.get("duration_s") else "-"
+    return Text(f"{v['id']} · {v['stage']} · {v['status']} · {dur} · {v.get('width')}x{v.get('height')} · {size}\n{where}")
+
+
+@app.command()
+def render(
+    story_id: Annotated[str, typer.Option("--story", help="The story to render (an id from `trendreel stories`).")],
+    backend: Annotated[Optional[str], typer.Option("--backend", help="Video generator (default: render.backend, the ffmpeg compositor).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Render again even if this video is stored.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render a story into a vertical video with narration, subtitles and normalised sound."""
+    with _app(home) as application:
+        with err.status("rendering (ffmpeg)"):
+            v = services.render_story(application, story_id=story_id, backend=backend, force=force)
+        if as_json:
+            _print_json({**v, "file": services.video_file(application, v)})
+            return
+        out.print(_video_summary(application, v), soft_wrap=True)
+    for w in v["warnings"]:
+        _say(f"[yellow]warning:[/yellow] {escape(w)}")
+    _say(f"{'Rendered earlier (use --force to render again)' if v['reused'] else 'Rendered'}. Next: trendreel edit --video {v['id']}")
+
+
+@app.command()
+def videos(
+    video_id: Annotated[Optional[str], typer.Argument(help="Show this video instead of listing.")] = None,
+    story_id: Annotated[Optional[str], typer.Option("--story", help="Only videos of this story.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 50,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List rendered and edited videos with their files, or show one."""
+    with _app(home) as application:
+        rows = [services.get_video(application, video_id)] if video_id else \
+            services.list_videos(application, story_id=story_id, limit=limit)
+        rows = [{**r, "file": services.video_file(application, r)} for r in rows]
+    if as_json:
+        _print_json(rows[0] if video_id else rows)
+        return
+    table = Table("id", "stage", "from", "status", "s", "file (or error)", expand=True)
+    for col in (0, 1, 2, 3, 4):
+        table.columns[col].no_wrap = True
+    table.columns[5].overflow = "fold"
+    table.columns[5].ratio = 1
+    for r in rows:
+        table.add_row(r["id"], r["stage"], _cell(r["parent_id"] or ""), r["status"],
+                      f"{r['duration_s']:.1f}" if r["duration_s"] else "", _cell(r["file"] or r["error"] or ""))
+    out.print(table)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

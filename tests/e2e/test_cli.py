@@ -405,6 +405,7 @@ def test_no_arguments_shows_help(args):
 @pytest.mark.parametrize("command", [
     [], ["crawl"], ["extract"], ["articles"], ["errors"], ["status"], ["sources"], ["demo"],
     ["categories"], ["categories", "list"], ["categories", "set"], ["index"], ["search"], ["categorize"],
+    ["import"], ["trends"], ["trend"], ["story"], ["stories"], ["render"], ["videos"],
 ])
 def test_help(command):
     r = run_cli(*command, "--help")
@@ -450,10 +451,16 @@ def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
 # --------------------------------------------------------------------------- demo
 
 
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One demo run shared by the tests that read what it stored (it renders two videos)."""
+    home = tmp_path_factory.mktemp("demo") / "demo home [1]"  # a space and brackets: printed and quoted as they are
+    return home, ok_json("demo", "--home", home, "--json", timeout=400)
+
+
 @pytest.mark.slow
-def test_demo_end_to_end(tmp_path):
-    home = tmp_path / "demo home [1]"  # a space and brackets: printed and quoted as they are
-    data = ok_json("demo", "--home", home, "--json", timeout=280)
+def test_demo_end_to_end(demo_run):
+    home, data = demo_run
     assert data["home"] == str(home)
     assert data["site"].startswith("http://127.0.0.1:")
     assert data["stored"]["articles"] >= 25
@@ -467,6 +474,15 @@ def test_demo_end_to_end(tmp_path):
     assert (home / "trendreel.db").is_file()
     some = data["articles"][0]
     assert (home / "files" / some["text_path"]).is_file()
+
+    # Trends, one Korean and one English story, and a video of each, stored where the output says.
+    assert data["trends"] and all(t["text"] and t["evidence"] for t in data["trends"])
+    assert {st["lang"] for st in data["stories"]} == {"ko", "en"}
+    assert all(st["grounding"] == 1.0 and 3 <= len(st["scenes"]) <= 8 for st in data["stories"])
+    assert len(data["videos"]) == 2
+    for v in data["videos"]:
+        assert v["status"] == "done" and v["stage"] == "rendered" and 5 < v["duration_s"] <= 60
+        assert Path(v["file"]).is_file() and Path(v["file"]).stat().st_size == v["bytes"]
 
     # What the demo stored is what the other commands show.
     status = ok_json("status", "--json", "--home", home)
@@ -485,6 +501,42 @@ def test_demo_end_to_end(tmp_path):
     assert argv[0] == "trendreel"
     again = ok_json(*argv[1:])
     assert len(again) == min(50, len(listed))
+    assert "trend" in r.stdout and "video: " in r.stdout
+
+
+@pytest.mark.slow
+def test_trend_story_and_video_commands_on_the_demo(demo_run):
+    home, data = demo_run
+    stored = ok_json("trends", "--stored", "--json", "--home", home)
+    assert [t["id"] for t in stored] == [t["id"] for t in data["trends"]][:20]
+    detected = ok_json("trends", "--json", "--home", home, "--window", "24h")
+    assert {t["id"] for t in detected} == {t["id"] for t in data["trends"]}  # detecting again keeps the ids
+    top = ok_json("trend", data["trends"][0]["id"], "--json", "--home", home)
+    assert top["evidence"][0].keys() >= {"id", "url", "external_id", "title"}
+
+    story = data["stories"][0]
+    again = ok_json("story", "--trend", story["trend_id"], "--json", "--home", home)
+    assert again["id"] == story["id"] and again["reused"] is True
+    listed = ok_json("stories", "--json", "--home", home)
+    assert {s["id"] for s in listed} == {s["id"] for s in data["stories"]}
+    assert ok_json("stories", story["id"], "--json", "--home", home)["scenes"] == story["scenes"]
+    r = run_cli("stories", story["id"], "--home", home)
+    assert r.returncode == 0 and story["scenes"][0]["narration"][:20] in r.stdout
+
+    video = ok_json("render", "--story", story["id"], "--json", "--home", home)
+    assert video["reused"] is True and video["id"] in {v["id"] for v in data["videos"]}
+    assert Path(video["file"]).is_file()
+    videos = ok_json("videos", "--json", "--home", home)
+    assert {v["id"] for v in videos} == {v["id"] for v in data["videos"]}
+    assert ok_json("videos", video["id"], "--json", "--home", home)["file"] == video["file"]
+
+    for args, message in ((["trend", "t000"], "unknown trend"), (["story", "--trend", "t000"], "unknown trend"),
+                          (["stories", "s000"], "unknown story"), (["render", "--story", "s000"], "unknown story"),
+                          (["videos", "v000"], "unknown video")):
+        r = run_cli(*args, "--home", home)
+        assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("trends", "--window", "5x", "--home", home)
+    assert r.returncode == 2 and "--window" in r.stderr
 
 
 def test_import_reports_bad_lines_with_file_and_line_and_exits_1(tmp_path):

@@ -26,8 +26,25 @@ def demo_sources(base_url: str) -> list[SourceConfig]:
 DEMO_QUERY = "2030 세대의 겨울 캠핑과 차박"
 
 
+def pick_demo_trends(trends: list[dict]) -> list[dict]:
+    """The best trend, and the best one in another language: the demo tells one Korean and one English story."""
+    picked: list[dict] = []
+    for t in trends:
+        if all(t["lang"] != p["lang"] for p in picked):
+            picked.append(t)
+        if len(picked) == 2:
+            break
+    return picked
+
+
 def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_serving: bool = False,
-             on_serving: Callable[[str], None] | None = None, on_index_progress: Callable | None = None) -> dict:
+             on_serving: Callable[[str], None] | None = None, on_index_progress: Callable | None = None,
+             videos: bool = True, on_step: Callable[[str], None] | None = None) -> dict:
+    """Crawl the sample site, index it, detect trends, write stories and (with `videos`) render them.
+
+    `on_step(text)` is told what is being done after the crawl and index (trends, each story, each video).
+    """
+    step = on_step or (lambda _text: None)
     site_root = settings.home / "demo-site"
     build_sample_site(site_root)
     with serve_site(site_root) as base_url:
@@ -53,6 +70,17 @@ def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_se
                 "search": {"query": DEMO_QUERY, "kind": "article",
                            "hits": services.search(app, query=DEMO_QUERY, kind="article", limit=5)},
             }
+            step("detecting trends")
+            result["trends"] = services.detect_trends(app)
+            result["stories"], result["videos"] = [], []
+            for trend in pick_demo_trends(result["trends"]):
+                step(f"writing a story: {trend['text']}")
+                story = services.write_story(app, trend_id=trend["id"])
+                result["stories"].append(story)
+                if videos:
+                    step(f"rendering: {story['title']}")
+                    video = services.render_story(app, story_id=story["id"])
+                    result["videos"].append({**video, "file": services.video_file(app, video)})
         finally:
             app.close()
         if keep_serving:

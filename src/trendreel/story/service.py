@@ -52,7 +52,7 @@ def get_story(app, story_id: str) -> dict:
     with app.db.session() as s:
         row = s.get(StoryRow, story_id)
         if row is None:
-            raise StoryError(f"unknown story {story_id!r}")
+            raise StoryError(f"unknown story {story_id!r}: list stories with `trendreel stories`")
         return _story_dict(row)
 
 
