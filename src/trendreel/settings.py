@@ -88,7 +88,7 @@ class IndexSettings(BaseModel):
     clip_checkpoint: Path | None = Field(None, description="Local open_clip checkpoint file (image_embedder = clip).")
     speech_model: str = Field("default", description="Speech-to-text model name (a packaged faster-whisper model) or 'none'.")
     speech_model_path: Path | None = Field(None, description="A local faster-whisper (CTranslate2) model folder.")
-    categorizer_model_path: Path | None = Field(None, description="A categorizer trained with `trendreel categorize --train`; default: the bundled one.")
+    categorizer_model_path: Path | None = Field(None, description="A categorizer model file (.npz) trained on your own labelled headlines (see docs/models/categorizer.md); default: the bundled one.")
     chunk_chars: int = Field(1000, ge=200, le=20000, description="Article text is embedded in chunks of at most this many characters.")
     summary_chars: int = Field(320, ge=80, le=4000, description="Length budget of extractive summaries.")
     max_keyframes: int = Field(8, ge=1, le=64, description="Keyframes embedded per video.")
