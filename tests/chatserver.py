@@ -2,7 +2,8 @@
 
 Each request takes the next step of the script: `Reply(content)` answers a chat.completion whose
 message is `content`; `Fail(status)` answers an error body with that HTTP status; `Stall(seconds)`
-waits before answering the following step. When the script runs out, the last step repeats.
+waits before answering the following step; `Respond(fn)` answers `fn(request body)` as the content.
+When the script runs out, the last step repeats.
 Every request body and Authorization header is recorded for the test to inspect.
 """
 
@@ -25,6 +26,11 @@ class Reply:
 class Fail:
     status: int
     message: str = "scripted failure"
+
+
+@dataclass
+class Respond:
+    answer: object  # callable: request body (dict) -> message content (str)
 
 
 @dataclass
@@ -70,6 +76,8 @@ class ChatServer:
                     step = step.then
                 if isinstance(step, Fail):
                     return self._send(step.status, {"error": {"message": step.message}})
+                if isinstance(step, Respond):
+                    step = Reply(step.answer(body))
                 return self._send(200, server.completion(step))
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -113,8 +113,8 @@ class TrendSettings(BaseModel):
     max_trends: int = Field(100, ge=1, le=10000, description="Most trends kept per detection run, best scores first.")
     max_window_items: int = Field(
         6000, ge=100, le=50000, description="Largest window clustered in one piece; bigger windows are clustered in parts of this size, then joined.")
-    text_backend: Literal["extractive", "llm"] = Field(
-        "extractive", description="Trend text: extractive (offline, from the items' key phrases). llm is not available yet.")
+    text_backend: Literal["extractive", "llamacpp", "openai"] = Field(
+        "extractive", description="Trend text: extractive (offline, from the items' key phrases), or reworded by the language model in [llm] (llamacpp in process, openai for any OpenAI-compatible server); a reworded line must pass the grounding check, else the extractive one stays.")
 
     @field_validator("window")
     @classmethod
@@ -125,13 +125,6 @@ class TrendSettings(BaseModel):
         if problem:
             raise ValueError(problem)
         return v.strip().lower()
-
-    @field_validator("text_backend")
-    @classmethod
-    def _text_backend(cls, v: str) -> str:
-        if v == "llm":
-            raise ValueError("trend texts from a language model are not available yet; use extractive")
-        return v
 
 
 class LlmSettings(BaseModel):

@@ -3,6 +3,7 @@ PostgreSQL, re-runs that change nothing, and bulk vector reads on every vector s
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
@@ -225,6 +226,59 @@ def test_nothing_stored_or_nothing_indexed_says_what_to_run(app, demo_vectors):
     with pytest.raises(TrendError, match="has a vector yet: run `trendreel index`"):
         detect_trends(app)
     assert list_trends(app) == []
+
+
+# ---- trend lines worded by a language model ----------------------------------------------------------------
+
+
+def headline_line(request: dict) -> str:
+    """A scripted model that answers with the first headline it was shown, up to its first "…"."""
+    prompt = request["messages"][1]["content"]
+    first = prompt.split("Headlines:\n- ", 1)[1].split("\n", 1)[0]
+    return json.dumps({"text": first.split("…")[0][:80]}, ensure_ascii=False)
+
+
+def sharing_stores(app: App, settings) -> App:
+    """Another app on the same database and vector store (the local store is one per process), other settings."""
+    return App(settings=settings, db=app.db, files=app.files,
+               _cache={k: v for k, v in app._cache.items() if k in ("vectors", "text")})
+
+
+def test_a_language_model_words_the_trend_lines_and_is_asked_once_per_trend(app, demo_vectors):
+    from tests.chatserver import ChatServer, Fail, Reply, Respond
+    from trendreel.errors import LlmError
+
+    store_sample_articles(app, demo_vectors)
+    offline = {t["id"]: t["text"] for t in detect_trends(app)}
+    invented = json.dumps({"text": "Aliens land in Seoul in 1999"})
+    with ChatServer([Reply(invented), Respond(headline_line)]) as server:
+        settings = app.settings.model_copy(update={
+            "trends": app.settings.trends.model_copy(update={"text_backend": "openai"}),
+            "llm": app.settings.llm.model_copy(update={"base_url": server.base_url, "model": "trend-model",
+                                                       "max_retries": 1, "timeout_s": 5})})
+        worded = sharing_stores(app, settings)
+        trends = detect_trends(worded)
+        # The invented line was refused and asked again; every other trend took one request.
+        assert len(server.requests) == len(trends) + 1
+        assert "not in the headlines: 1999" in server.requests[1]["messages"][-1]["content"]
+        assert server.requests[0]["response_format"]["json_schema"]["schema"]["required"] == ["text"]
+        camping = trend_about(trends, "camping-boom")
+        assert camping["text"] != offline[camping["id"]] and camping["lang"] == "ko"
+        assert camping["text"] in {e["title"].split("…")[0][:80] for e in camping["evidence"]}
+        with app.db.session() as s:
+            assert s.get(Trend, camping["id"]).detector.endswith("|text=openai:trend-model")
+        # Again: the stored lines are kept, the model is not asked.
+        asked = len(server.requests)
+        assert [t["text"] for t in detect_trends(worded)] == [t["text"] for t in trends]
+        assert len(server.requests) == asked
+
+    # A model server that is down is a clear error, and the stored trends stay as they were.
+    with ChatServer([Fail(503)]) as down:
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={
+            "base_url": down.base_url, "model": "other-model", "max_retries": 0})})
+        with pytest.raises(LlmError, match="503"):
+            detect_trends(sharing_stores(app, settings))
+    assert {t["id"]: t["text"] for t in list_trends(app)} == {t["id"]: t["text"] for t in trends}
 
 
 # ---- bulk reads on every vector store ---------------------------------------------------------------------

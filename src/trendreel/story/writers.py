@@ -26,18 +26,30 @@ def _template(settings: Settings) -> StoryWriter:
     return TemplateWriter(settings.story)
 
 
+def load_chat(name: str, settings: Settings):
+    """The chat backend called `name` (llamacpp: in process; openai: any OpenAI-compatible server),
+    built from `settings.llm`. Trend texts use the same backends."""
+    if name == "llamacpp":
+        from trendreel.story.llamacpp import LlamaCppChat
+
+        return LlamaCppChat(settings.llm, home=settings.home)
+    if name == "openai":
+        from trendreel.story.openai_http import OpenAIChat
+
+        return OpenAIChat(settings.llm)
+    raise ConfigError(f"unknown language model backend {name!r} (known: llamacpp, openai)")
+
+
 def _llamacpp(settings: Settings) -> StoryWriter:
-    from trendreel.story.llamacpp import LlamaCppChat
     from trendreel.story.llm import LlmStoryWriter
 
-    return LlmStoryWriter(LlamaCppChat(settings.llm, home=settings.home), story=settings.story, llm=settings.llm)
+    return LlmStoryWriter(load_chat("llamacpp", settings), story=settings.story, llm=settings.llm)
 
 
 def _openai(settings: Settings) -> StoryWriter:
     from trendreel.story.llm import LlmStoryWriter
-    from trendreel.story.openai_http import OpenAIChat
 
-    return LlmStoryWriter(OpenAIChat(settings.llm), story=settings.story, llm=settings.llm)
+    return LlmStoryWriter(load_chat("openai", settings), story=settings.story, llm=settings.llm)
 
 
 # name -> factory(settings). Imports happen on use: only the chosen backend needs its packages.

@@ -36,7 +36,7 @@ def detect_trends(app, *, window: str | None = None, since=None, until=None,
     settings = app.settings.trends
     run = run_detection(db=app.db, vectors=app.vectors(), settings=settings, embedder=app.settings.index.text_embedder,
                         window=window, since=as_utc(since, "--since"), until=as_utc(until, "--until"),
-                        categorize=_lazy_categorizer(app), on_progress=on_progress)
+                        categorize=_lazy_categorizer(app), on_progress=on_progress, texts=_trend_texts(app))
     return _trend_dicts(app, [t.id for t in run.trends])
 
 
@@ -78,6 +78,19 @@ def as_utc(value, option: str) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
+
+
+def _trend_texts(app):
+    """The language model that rewords trend lines, when `trends.text_backend` asks for one (kept per app)."""
+    name = app.settings.trends.text_backend
+    if name == "extractive":
+        return None
+    key = f"trend_texts:{name}"
+    if key not in app._cache:
+        from trendreel.trends.llm_text import load_trend_texts
+
+        app._cache[key] = load_trend_texts(name, app.settings)
+    return app._cache[key]
 
 
 def _lazy_categorizer(app):

@@ -59,18 +59,24 @@ def params_from_settings(settings: TrendSettings, window: str | None = None) -> 
                        max_window_items=settings.max_window_items, max_trends=settings.max_trends)
 
 
-def detector_key(params: TrendParams, embedder: str) -> str:
-    """What produced a trend: the stage version, the text embedder and the parameters."""
-    return (f"v{STAGE_VERSION}|{embedder}|{format_window(params.window_s)}|lookback={params.lookback_windows}"
-            f"|cluster={params.cluster_similarity}|link={params.link_similarity}|min={params.min_items}"
-            f"|half_life_h={params.half_life_h}")
+def detector_key(params: TrendParams, embedder: str, texts=None) -> str:
+    """What produced a trend: the stage version, the text embedder, the parameters and (when not the
+    offline lines) the language model that worded the texts."""
+    key = (f"v{STAGE_VERSION}|{embedder}|{format_window(params.window_s)}|lookback={params.lookback_windows}"
+           f"|cluster={params.cluster_similarity}|link={params.link_similarity}|min={params.min_items}"
+           f"|half_life_h={params.half_life_h}")
+    return key + (f"|text={texts.name}:{texts.model}" if texts is not None else "")
 
 
 def run_detection(*, db, vectors, settings: TrendSettings, embedder: str, window: str | None = None,
                   since: datetime | None = None, until: datetime | None = None,
                   categorize: Callable[[str], str | None] | None = None,
-                  on_progress: Progress | None = None) -> DetectionRun:
-    """Detect trends among the stored items in [since, until) and store them."""
+                  on_progress: Progress | None = None, texts=None) -> DetectionRun:
+    """Detect trends among the stored items in [since, until) and store them.
+
+    `texts` (an LlmTrendTexts) rewords each trend's offline line; a trend stored earlier with the same
+    key phrases by the same model keeps its stored line, so re-runs do not ask the model again.
+    """
     params = params_from_settings(settings, window)
     since, until = _time_range(db, settings, since, until)
     rows = _load_items(db, since, until)
@@ -93,9 +99,33 @@ def run_detection(*, db, vectors, settings: TrendSettings, embedder: str, window
 
     trends = detect(data, params, since=to_seconds(since), until=to_seconds(until), categorize=categorize,
                     on_window=on_window)
-    _save(db, trends, data, params, detector_key(params, embedder), on_progress)
+    detector = detector_key(params, embedder, texts)
+    if texts is not None:
+        _reword(db, trends, data, texts, detector, on_progress)
+    _save(db, trends, data, params, detector, on_progress)
     return DetectionRun(trends=trends, since=since, until=until, window_s=params.window_s,
                         items=len(with_vectors), without_vector=len(rows) - len(with_vectors))
+
+
+def _reword(db, trends: list[DetectedTrend], data: TrendInput, texts, detector: str,
+            on_progress: Progress | None) -> None:
+    from trendreel.trends.llm_text import TrendBriefing
+    from trendreel.trends.text import RISING_BURST
+
+    with db.session() as s:
+        stored = {r.id: r for r in s.scalars(select(Trend).where(Trend.id.in_([t.id for t in trends])))}
+        earlier = {i: (r.detector, list(r.key_phrases or []), r.text) for i, r in stored.items()}
+    for n, trend in enumerate(trends, 1):
+        detector_then, phrases_then, text_then = earlier.get(trend.id, (None, None, None))
+        if detector_then == detector and phrases_then == list(trend.key_phrases):
+            trend.text = text_then
+        else:
+            central = sorted(trend.evidence, key=lambda e: -e.similarity)
+            trend.text, _problems = texts.line(TrendBriefing(
+                lang=trend.lang, key_phrases=list(trend.key_phrases), titles=[data.titles[e.index] for e in central],
+                rising=trend.burst >= RISING_BURST, offline_text=trend.text))
+        if on_progress:
+            on_progress("texts", n, len(trends))
 
 
 # ---- reading -----------------------------------------------------------------------------------
