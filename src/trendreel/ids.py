@@ -36,3 +36,13 @@ def video_id(story_id: str, backend: str, settings_key: str) -> str:
 def trend_id(window_start: datetime, earliest_item_id: str) -> str:
     """'t' + 23 hex chars of sha256(start of the trend's first window, its earliest item): re-detection keeps it."""
     return "t" + _digest(window_start.astimezone(timezone.utc).isoformat(), earliest_item_id, length=23)
+
+
+def account_id(platform: str, name: str) -> str:
+    """'c' + 23 hex chars of sha256(platform, account name): one row per named account of a platform."""
+    return "c" + _digest(platform, name, length=23)
+
+
+def publication_id(video_id: str, account_id: str) -> str:
+    """'p' + 23 hex chars of sha256(video, account): a video has at most one publication per account."""
+    return "p" + _digest(video_id, account_id, length=23)

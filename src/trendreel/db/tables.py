@@ -276,6 +276,92 @@ class Video(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     files_purged_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The approval gate: a person (or auto-approve) says yes before anything is published.
+    review: Mapped[str | None] = mapped_column(String(10))  # None = waiting | approved | rejected
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Account(Base):
+    """A platform account videos are published to: several per platform, told apart by name.
+
+    `credentials` holds the OAuth token JSON encrypted at rest (never plain, never logged); removing an
+    account keeps the row (marked `removed_at`) so its publications keep their history.
+    """
+
+    __tablename__ = "account"
+    __table_args__ = (UniqueConstraint("platform", "name", name="uq_account_platform_name"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))  # youtube | folder | ...
+    name: Mapped[str] = mapped_column(String(100))
+    credentials: Mapped[str | None] = mapped_column(Text)  # encrypted
+    options: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. folder path, quota project, default privacy
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Publication(Base):
+    """One video on one account. Unique per (video, account): the same video is never posted twice there.
+
+    `upload_state` keeps what a crash must not lose (the resumable session, bytes the platform
+    confirmed), so an interrupted upload resumes instead of starting a second one.
+    """
+
+    __tablename__ = "publication"
+    __table_args__ = (UniqueConstraint("video_id", "account_id", name="uq_publication_video_account"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("video.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | uploading | done | error
+    external_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    privacy: Mapped[str] = mapped_column(String(20), default="private")
+    title: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str | None] = mapped_column(String(256))  # perceptual signature: near-duplicate guard
+    upload_state: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # metadata sent, quota units, ...
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+
+
+class PublicationTrend(Base):
+    """The trends live when a video was published (a snapshot: later detection does not change it)."""
+
+    __tablename__ = "publication_trend"
+    publication_id: Mapped[str] = mapped_column(ForeignKey("publication.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trend_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(default=0.0)
+    category: Mapped[str | None] = mapped_column(String(40))
+    captured_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MetricSample(Base):
+    """Views, likes and comments of one publication at one time: the series that evaluation reads."""
+
+    __tablename__ = "metric_sample"
+    __table_args__ = (Index("ix_metric_sample_publication_at", "publication_id", "collected_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    publication_id: Mapped[str] = mapped_column(ForeignKey("publication.id", ondelete="CASCADE"))
+    collected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    views: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    raw: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class QuotaUsage(Base):
+    """API quota spent per project and day (the platform's day), counted before each call that costs."""
+
+    __tablename__ = "quota_usage"
+    project: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD in the platform's time zone
+    units: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Event(Base):
