@@ -729,5 +729,10 @@ def videos(
                       f"{r['duration_s']:.1f}" if r["duration_s"] else "", _cell(r["file"] or r["error"] or ""))
     out.print(table)
 
+
+# Commands of the later stages live in their own modules (same app, same helpers); importing them
+# registers them. They import this module, so they come last.
+from trendreel import cli_metrics, cli_publish, cli_retention  # noqa: E402,F401
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,3 @@
+"""`trendreel` commands of the metrics stage, registered on the one Typer app of cli.py."""
+
+from __future__ import annotations
