@@ -364,6 +364,49 @@ class QuotaUsage(Base):
     units: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class User(Base):
+    """A person who works in the web workspace or owns API tokens; the role says what they may do."""
+
+    __tablename__ = "app_user"  # "user" is a reserved word in PostgreSQL
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(Text)  # a standard KDF's encoded hash, never the password
+    role: Mapped[str] = mapped_column(String(10), default="viewer")  # viewer | editor | admin
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """A bearer token for programs; only its hash is stored (the token is shown once, when made)."""
+
+    __tablename__ = "api_token"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class PipelineRun(Base):
+    """One run of the pipeline (or of some of its stages) started from the API or a schedule."""
+
+    __tablename__ = "pipeline_run"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. full, crawl, index, trends, video
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued | running | done | error
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    progress: Mapped[dict] = mapped_column(JSON, default=dict)  # per stage: state, done, total
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class Event(Base):
     """Append-only domain events (ArticleCrawled, MediaStored, ...): the log DB's spine."""
 
