@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from trendreel.errors import ConfigError
@@ -218,6 +218,40 @@ class RenderSettings(BaseModel):
         return voices
 
 
+class PublishSettings(BaseModel):
+    """Publishing: the approval gate, the near-duplicate guard, credentials at rest, YouTube uploads (docs/publish.md)."""
+
+    model_config = _STRICT
+
+    auto_approve: bool = Field(False, description="Publish without `trendreel approve ID` first (unattended runs).")
+    privacy: Literal["private", "unlisted", "public"] = Field("private", description="Privacy of a publication when --privacy is not given.")
+    duplicate_threshold: float = Field(
+        0.9, gt=0, le=1, description="Perceptual similarity (average hash of frames, same length) at which a video counts as a near-duplicate of one already on the account.")
+    secret_key_file: Path | None = Field(None, description="Fernet key that encrypts account credentials; default <home>/secret.key (created with mode 0600).")
+    secret_key: SecretStr | None = Field(None, description="The Fernet key itself (e.g. TRENDREEL_PUBLISH__SECRET_KEY from a secret store); wins over secret_key_file; never logged.")
+    trends_snapshot: int = Field(10, ge=0, le=100, description="Top trends recorded with each publication (the trends live at publish time).")
+    chunk_mib: float = Field(8.0, gt=0, le=1024, description="Resumable upload chunk size in MiB (a multiple of 0.25 MiB, as the protocol asks).")
+    retries: int = Field(8, ge=0, le=50, description="New attempts of one upload step after a 5xx answer or a dropped connection.")
+    backoff_s: float = Field(1.0, ge=0, le=60, description="First retry delay; doubles each retry (with jitter), at most backoff_max_s.")
+    backoff_max_s: float = Field(60.0, ge=0, le=3600, description="Longest delay between two retries.")
+    timeout_s: float = Field(120.0, gt=0, description="Socket timeout of one request to the platform.")
+    made_for_kids: bool = Field(False, description="status.selfDeclaredMadeForKids of YouTube uploads.")
+    youtube_category_id: str = Field("25", description="YouTube categoryId of uploads (25 = News & Politics; see videoCategories.list).")
+    youtube_units_per_day: int = Field(10_000, ge=0, description="YouTube Data API units per project per day (Pacific time) for all methods but videos.insert.")
+    youtube_inserts_per_day: int = Field(
+        100, ge=0, description="videos.insert calls per project per day, their own bucket; 0: videos.insert is charged youtube_cost_insert units in the shared pool (the older rule).")
+    youtube_cost_insert: int = Field(1, ge=0, description="Cost of one videos.insert (1 call in its own bucket; 1600 units under the older rule).")
+    youtube_cost_thumbnail: int = Field(50, ge=0, description="Units of one thumbnails.set.")
+    youtube_cost_list: int = Field(1, ge=0, description="Units of one videos.list.")
+
+    @field_validator("chunk_mib")
+    @classmethod
+    def _chunk_multiple(cls, v: float) -> float:
+        if round(v * 4) != v * 4:
+            raise ValueError(f"must be a multiple of 0.25 MiB (256 KiB), not {v}")
+        return v
+
+
 class Settings(BaseSettings):
     # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
     model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
@@ -234,6 +268,8 @@ class Settings(BaseSettings):
     story: StorySettings = Field(default_factory=StorySettings)
     render: RenderSettings = Field(default_factory=RenderSettings)
     vectors_url: str = Field("", description="Vector DB: local:///path (default <home>/vectors), qdrant://host:port/collection.")
+    publish: PublishSettings = Field(default_factory=PublishSettings)
+    youtube_api_root: str = Field("https://youtube.googleapis.com/", description="Root of the YouTube Data API (TRENDREEL_YOUTUBE_API_ROOT); point it at a local server for tests.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_json: bool = Field(False, description="Write logs as JSON lines (for log shippers).")
