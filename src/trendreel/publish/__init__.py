@@ -1,0 +1,1 @@
+"""The publish stage: accounts, platforms (folder, YouTube), the approval gate and the duplicate guard."""

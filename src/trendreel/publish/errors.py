@@ -1,0 +1,43 @@
+"""Errors of the publish stage; each message says what to do.
+
+TrendreelError
+└── PublishError               the video cannot be published (unknown video or account, files purged, ...)
+    ├── NotApproved            the approval gate: `trendreel approve ID` first (or publish.auto_approve)
+    ├── NearDuplicate          too similar to a video already on the account (names it; --allow-similar)
+    ├── CredentialsError       missing, unreadable or refused credentials (says how to add them again)
+    ├── QuotaExceeded          the platform's daily quota would be (or was) exceeded (numbers, reset time)
+    └── UploadFailed           the platform kept failing after the retries (the upload resumes next run)
+"""
+
+from __future__ import annotations
+
+from trendreel.errors import TrendreelError
+
+
+class PublishError(TrendreelError):
+    """A video cannot be published to this account."""
+
+
+class NotApproved(PublishError):
+    """The video waits for approval (or was rejected)."""
+
+
+class NearDuplicate(PublishError):
+    """The account already has a video too similar to this one."""
+
+    def __init__(self, message: str, *, publication_id: str, similarity: float):
+        super().__init__(message)
+        self.publication_id = publication_id
+        self.similarity = similarity
+
+
+class CredentialsError(PublishError):
+    """Credentials are missing, malformed, cannot be decrypted, or the platform refused them."""
+
+
+class QuotaExceeded(PublishError):
+    """The day's API quota of the project would be exceeded; nothing was sent."""
+
+
+class UploadFailed(PublishError):
+    """The platform kept failing; the upload state is kept so the next run resumes."""

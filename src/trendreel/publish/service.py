@@ -1,0 +1,336 @@
+"""The publish stage: the approval gate, accounts, and putting a video on an account exactly once.
+
+`publish_video` is idempotent per (video, account): the publication id is "p" + hash of both, a done
+publication is returned as it is (`reused`), and an interrupted one resumes from its saved
+`upload_state` (see publish/youtube.py). Order of writes: the publication row (status uploading, with
+its fingerprint) before anything is sent; the platform's upload state while sending; then, in one
+transaction, the external id and URL, the VideoPublished event and the snapshot of the trends live at
+that moment.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import logging
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from trendreel import events
+from trendreel.db import repo
+from trendreel.db.tables import Account, Publication, PublicationTrend, Video, utcnow
+from trendreel.errors import FileMissing, TrendreelError
+from trendreel.ids import publication_id as make_publication_id
+from trendreel.publish import accounts as accounts_mod
+from trendreel.publish.base import PublishJob, get_publisher, publisher_names
+from trendreel.publish.errors import NearDuplicate, NotApproved, PublishError
+from trendreel.publish.fingerprint import similarity, video_fingerprint
+from trendreel.publish.metadata import build_metadata
+
+log = logging.getLogger(__name__)
+
+__all__ = ["add_account", "approve_video", "get_publication", "list_accounts", "list_publications", "publish_video",
+           "reject_video", "remove_account", "resolve_target"]
+
+PRIVACY = ("private", "unlisted", "public")
+
+
+# ---- accounts --------------------------------------------------------------------------------
+
+def add_account(app, *, platform: str, name: str, credentials_file: Path | None = None, path: Path | None = None) -> dict:
+    """Add (or update) an account: youtube with an authorized-user JSON, folder with a directory."""
+    credentials = None
+    options: dict = {}
+    if platform == "youtube":
+        if credentials_file is None:
+            raise PublishError(f"a youtube account needs --credentials FILE (an authorized-user JSON), or run "
+                               f"`trendreel accounts login youtube {name}`")
+        credentials = accounts_mod.read_authorized_user(credentials_file)
+    elif platform == "folder":
+        if path is None:
+            raise PublishError(f"a folder account needs --path DIR: `trendreel accounts add folder {name} --path DIR`")
+        options["path"] = str(Path(path).expanduser().absolute())
+    return accounts_mod.add_account(app, platform=platform, name=name, credentials=credentials, options=options)
+
+
+def list_accounts(app, *, platform: str | None = None, include_removed: bool = False) -> list[dict]:
+    """Accounts (never their credentials), by platform and name."""
+    return accounts_mod.list_accounts(app, platform=platform, include_removed=include_removed)
+
+
+def remove_account(app, *, platform: str, name: str) -> dict:
+    """Remove an account: its credentials are dropped, its publications stay listed."""
+    return accounts_mod.remove_account(app, platform=platform, name=name)
+
+
+def _folder_account_for_path(app, raw: str) -> dict:
+    path = Path(raw).expanduser().absolute()
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.name or "root").strip("-")[:60] or "folder"
+    name = f"{stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
+    found = accounts_mod.find_account(app, "folder", name)
+    if found is not None:
+        return found
+    return accounts_mod.add_account(app, platform="folder", name=name, options={"path": str(path)})
+
+
+def resolve_target(app, to: str) -> dict:
+    """`youtube:NAME` or `folder:NAME|PATH` as an active account (a folder path gets an account of its own)."""
+    platform, sep, name = (to or "").partition(":")
+    if not sep or not name:
+        raise PublishError(f"--to {to!r} must be PLATFORM:NAME, e.g. youtube:mychannel or folder:/srv/outbox "
+                           f"(platforms: {', '.join(publisher_names())})")
+    if platform not in publisher_names():
+        raise PublishError(f"unknown platform {platform!r} in --to {to!r}; known: {', '.join(publisher_names())}")
+    if platform == "folder":
+        found = accounts_mod.find_account(app, "folder", name)
+        if found is not None:
+            return found
+        if "/" in name or name.startswith((".", "~")):
+            return _folder_account_for_path(app, name)
+    return accounts_mod.get_account(app, platform, name)
+
+
+# ---- the approval gate -----------------------------------------------------------------------
+
+def _reviewer(by: str | None) -> str:
+    if by:
+        return by[:100]
+    try:
+        return getpass.getuser()[:100]
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _review(app, video_id: str, *, verdict: str, by: str | None, reason: str | None = None) -> dict:
+    with app.db.session() as s:
+        row = s.get(Video, video_id)
+        if row is None:
+            raise PublishError(f"unknown video {video_id!r}: list videos with `trendreel videos`")
+        if row.review == verdict and (verdict == "approved" or (row.details or {}).get("review_reason") == reason):
+            return {"video_id": video_id, "review": row.review, "reviewed_by": row.reviewed_by,
+                    "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None, "changed": False}
+        now = utcnow()
+        row.review, row.reviewed_at, row.reviewed_by = verdict, now, _reviewer(by)
+        details = dict(row.details or {})
+        if reason is not None or verdict == "approved":
+            details["review_reason"] = reason
+        row.details = details
+        kind = events.VIDEO_APPROVED if verdict == "approved" else events.VIDEO_REJECTED
+        repo.append_event(s, type=kind, subject_type="video", subject_id=video_id,
+                          dedupe_key=f"{kind}:{video_id}:{now.isoformat()}",
+                          payload={"by": row.reviewed_by, **({"reason": reason} if reason else {})})
+        return {"video_id": video_id, "review": verdict, "reviewed_by": row.reviewed_by, "reviewed_at": now.isoformat(),
+                "changed": True, **({"reason": reason} if reason else {})}
+
+
+def approve_video(app, video_id: str, *, by: str | None = None) -> dict:
+    """Say yes to publishing a video (VideoApproved); approving again changes nothing."""
+    return _review(app, video_id, verdict="approved", by=by)
+
+
+def reject_video(app, video_id: str, *, by: str | None = None, reason: str | None = None) -> dict:
+    """Say no to publishing a video (VideoRejected); `trendreel approve` overrides it later."""
+    return _review(app, video_id, verdict="rejected", by=by, reason=reason)
+
+
+# ---- publications ----------------------------------------------------------------------------
+
+def publication_dict(row: Publication, account: Account | None = None) -> dict:
+    state = dict(row.upload_state or {})
+    return {
+        "id": row.id, "video_id": row.video_id, "account_id": row.account_id, "platform": row.platform,
+        "account": account.name if account is not None else None, "status": row.status,
+        "external_id": row.external_id, "url": row.url, "privacy": row.privacy, "title": row.title,
+        "published_at": row.published_at.isoformat() if row.published_at else None,
+        "created_at": row.created_at.isoformat() if row.created_at else None, "error": row.error,
+        "upload": {k: state[k] for k in ("progress", "size") if k in state}, "details": dict(row.details or {}),
+    }
+
+
+def get_publication(app, publication_id: str) -> dict:
+    with app.db.session() as s:
+        row = s.get(Publication, publication_id)
+        if row is None:
+            raise PublishError(f"unknown publication {publication_id!r}: list them with `trendreel publications`")
+        out = publication_dict(row, s.get(Account, row.account_id))
+        out["trends"] = [{"rank": t.rank, "trend_id": t.trend_id, "text": t.text, "score": t.score, "category": t.category}
+                         for t in s.scalars(select(PublicationTrend).where(PublicationTrend.publication_id == row.id)
+                                            .order_by(PublicationTrend.rank))]
+        return out
+
+
+def list_publications(app, *, video_id: str | None = None, account: str | None = None, limit: int = 50) -> list[dict]:
+    """Publications, newest first; `account` is PLATFORM:NAME or an account id."""
+    with app.db.session() as s:
+        q = (select(Publication, Account).join(Account, Account.id == Publication.account_id)
+             .order_by(Publication.created_at.desc(), Publication.id).limit(limit))
+        if video_id:
+            q = q.where(Publication.video_id == video_id)
+        if account:
+            platform, sep, name = account.partition(":")
+            q = q.where((Account.platform == platform) & (Account.name == name)) if sep else q.where(Account.id == account)
+        return [publication_dict(p, a) for p, a in s.execute(q).all()]
+
+
+def _video_facts(app, video_id: str) -> dict:
+    with app.db.session() as s:
+        row = s.get(Video, video_id)
+        if row is None:
+            raise PublishError(f"unknown video {video_id!r}: list videos with `trendreel videos`")
+        if row.status != "done":
+            raise PublishError(f"video {video_id} is not finished (status {row.status}"
+                               f"{': ' + row.error if row.error else ''}); render it again first")
+        if row.files_purged_at is not None or not row.path:
+            raise PublishError(f"the files of video {video_id} were purged; render its story again "
+                               f"(`trendreel render --story {row.story_id} --force`) to publish it")
+        return {"id": row.id, "story_id": row.story_id, "path": row.path, "thumbnail_path": row.thumbnail_path,
+                "subtitles_path": row.subtitles_path, "duration_s": row.duration_s, "review": row.review}
+
+
+def _gate(app, video: dict) -> None:
+    if video["review"] == "approved":
+        return
+    if video["review"] == "rejected":
+        raise NotApproved(f"video {video['id']} was rejected; approve it first with `trendreel approve {video['id']}` "
+                          "if it should be published after all")
+    if not app.settings.publish.auto_approve:
+        raise NotApproved(f"video {video['id']} waits for approval: watch it, then `trendreel approve {video['id']}` "
+                          "(or set publish.auto_approve = true for unattended runs)")
+    approve_video(app, video["id"], by="auto-approve")
+
+
+def _local(app, key: str | None, work: Path, name: str) -> Path | None:
+    """A stored file as a local path (the store's own file when it is a folder, else a copy in `work`)."""
+    if not key:
+        return None
+    local = app.files.local_path(key)
+    if local is not None:
+        if not local.is_file():
+            raise FileMissing(f"{key} is missing from the file store {app.files.url}")
+        return local
+    target = work / name
+    target.write_bytes(app.files.get(key))
+    return target
+
+
+def _check_duplicates(app, account: dict, video_id: str, fingerprint: str, allow_similar: bool) -> None:
+    threshold = app.settings.publish.duplicate_threshold
+    with app.db.session() as s:
+        rows = s.execute(select(Publication.id, Publication.video_id, Publication.url, Publication.fingerprint)
+                         .where(Publication.account_id == account["id"], Publication.video_id != video_id,
+                                Publication.status == "done")).all()
+    best = max(((similarity(fingerprint, fp), pid, vid, url) for pid, vid, url, fp in rows), default=None)
+    if best is None or best[0] < threshold:
+        return
+    sim, pid, vid, url = best
+    if allow_similar:
+        log.warning("video %s is %.0f%% similar to publication %s; published anyway (--allow-similar)", video_id, sim * 100, pid)
+        return
+    raise NearDuplicate(f"video {video_id} looks like video {vid}, already published on {account['platform']}:{account['name']} "
+                        f"as publication {pid} ({url}): similarity {sim:.2f} >= publish.duplicate_threshold {threshold}; "
+                        "publish it anyway with --allow-similar", publication_id=pid, similarity=sim)
+
+
+def _snapshot_trends(app, s, publication_id: str) -> int:
+    n = app.settings.publish.trends_snapshot
+    if n <= 0:
+        return 0
+    from trendreel.trends.service import list_trends
+
+    trends = list_trends(app, limit=n)
+    s.execute(delete(PublicationTrend).where(PublicationTrend.publication_id == publication_id))
+    now = utcnow()
+    for rank, t in enumerate(trends, 1):
+        s.add(PublicationTrend(publication_id=publication_id, rank=rank, trend_id=t["id"], text=t["text"],
+                               score=float(t["score"] or 0.0), category=t.get("category"), captured_at=now))
+    return len(trends)
+
+
+def publish_video(app, *, video_id: str, to: str, privacy: str | None = None, allow_similar: bool = False,
+                  restart_upload: bool = False, on_progress=None) -> dict:
+    """Publish an approved, finished video to `to` (PLATFORM:NAME) once; the publication as a dict.
+
+    The dict is `publication_dict`'s shape plus `reused`: True when the video was already published there.
+    """
+    privacy = privacy or app.settings.publish.privacy
+    if privacy not in PRIVACY:
+        raise PublishError(f"privacy must be one of {', '.join(PRIVACY)}, not {privacy!r}")
+    account = resolve_target(app, to)
+    pid = make_publication_id(video_id, account["id"])
+    with app.db.session() as s:
+        row = s.get(Publication, pid)
+        if row is not None and row.status == "done":
+            return {**publication_dict(row, s.get(Account, account["id"])), "reused": True}
+        prior_state = dict(row.upload_state or {}) if row is not None else {}
+        prior_fp = row.fingerprint if row is not None else None
+    video = _video_facts(app, video_id)
+    _gate(app, video)
+    publisher = get_publisher(account["platform"], app)
+
+    work = Path(tempfile.mkdtemp(prefix="trendreel-publish-"))
+    try:
+        files = {"video": _local(app, video["path"], work, "video.mp4"),
+                 "thumbnail": _local(app, video["thumbnail_path"], work, "thumb.jpg"),
+                 "subtitles": _local(app, video["subtitles_path"], work, "subtitles.srt")}
+        from trendreel.render.ffmpeg import ffmpeg_exe
+
+        fingerprint = prior_fp or video_fingerprint(files["video"], video["duration_s"] or 0.0,
+                                                    ffmpeg=ffmpeg_exe(app.settings.render.ffmpeg))
+        _check_duplicates(app, account, video_id, fingerprint, allow_similar)
+        metadata = build_metadata(app, video, marker=pid)
+        if restart_upload:
+            prior_state = {}
+        with app.db.session() as s:
+            row = s.get(Publication, pid)
+            if row is None:
+                row = Publication(id=pid, video_id=video_id, account_id=account["id"], platform=account["platform"],
+                                  created_at=utcnow(), upload_state={}, details={})
+                s.add(row)
+            row.status, row.error, row.privacy = "uploading", None, privacy
+            row.title, row.fingerprint, row.upload_state = metadata["title"], fingerprint, prior_state
+            row.details = {**dict(row.details or {}), "metadata": metadata}
+
+        def save_state(state: dict) -> None:
+            with app.db.session() as s2:
+                r = s2.get(Publication, pid)
+                r.upload_state = dict(state)
+
+        job = PublishJob(publication_id=pid, video_id=video_id, account=account, video=files["video"],
+                         thumbnail=files["thumbnail"], subtitles=files["subtitles"], metadata=metadata, privacy=privacy,
+                         state=prior_state, save_state=save_state, on_progress=on_progress)
+        try:
+            result = publisher.publish(job)
+        except TrendreelError as exc:
+            _fail(app, pid, str(exc))
+            raise
+        except Exception as exc:  # a bug or an unexpected library error: record it, then let it surface
+            _fail(app, pid, f"{type(exc).__name__}: {exc}")
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    with app.db.session() as s:
+        row = s.get(Publication, pid)
+        row.status, row.error = "done", None
+        row.external_id, row.url, row.published_at = result.external_id, result.url, utcnow()
+        row.details = {**dict(row.details or {}), **result.details}
+        trends = _snapshot_trends(app, s, pid)
+        repo.append_event(s, type=events.VIDEO_PUBLISHED, subject_type="video", subject_id=video_id,
+                          dedupe_key=f"{events.VIDEO_PUBLISHED}:{pid}",
+                          payload={"publication_id": pid, "platform": account["platform"], "account": account["name"],
+                                   "external_id": result.external_id, "url": result.url, "privacy": privacy,
+                                   "trends": trends})
+        s.flush()
+        out = publication_dict(row, s.get(Account, account["id"]))
+    return {**out, "reused": False}
+
+
+def _fail(app, pid: str, message: str) -> None:
+    with app.db.session() as s:
+        row = s.get(Publication, pid)
+        if row is not None:
+            row.status, row.error = "error", message[:4000]

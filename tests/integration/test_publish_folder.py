@@ -1,0 +1,135 @@
+"""Publishing to the folder platform end to end: the approval gate, files and metadata, the row, the event,
+the trends snapshot, reuse, and the near-duplicate guard (real ffmpeg videos, SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.publish_support import add_video
+from trendreel.bootstrap import App
+from trendreel.db.tables import Event, Publication, PublicationTrend, Trend, Video, utcnow
+from trendreel.files.store import open_file_store
+from trendreel.publish import service
+from trendreel.publish.errors import NearDuplicate, NotApproved, PublishError
+
+
+@pytest.fixture
+def app(database, make_settings):
+    settings = make_settings(publish={"trends_snapshot": 3})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    application = App(settings=settings, db=database, files=open_file_store(settings.files_url))
+    yield application
+    application.close()
+
+
+def add_trends(app, n: int) -> list[str]:
+    now = utcnow()
+    ids = []
+    with app.db.session() as s:
+        for i in range(n):
+            tid = f"t{i:023d}"
+            s.add(Trend(id=tid, text=f"trend number {i}", lang="en", score=10.0 - i, first_seen_at=now - timedelta(hours=3),
+                        last_seen_at=now, window_s=86400, detector="test"))
+            ids.append(tid)
+    return ids
+
+
+def test_folder_publish_end_to_end(app, tmp_path):
+    trends = add_trends(app, 5)
+    vid = add_video(app, "bridge")
+    outbox = tmp_path / "outbox"
+
+    with pytest.raises(NotApproved, match=rf"trendreel approve {vid}.*publish.auto_approve = true"):
+        service.publish_video(app, video_id=vid, to=f"folder:{outbox}")
+    assert not outbox.exists() or not any(outbox.iterdir())
+
+    assert service.approve_video(app, vid, by="editor")["changed"] is True
+    assert service.approve_video(app, vid, by="editor")["changed"] is False
+    seen = []
+    pub = service.publish_video(app, video_id=vid, to=f"folder:{outbox}", privacy="unlisted",
+                                on_progress=lambda done, total: seen.append((done, total)))
+    assert pub["reused"] is False and pub["status"] == "done" and pub["platform"] == "folder"
+    assert seen and seen[-1][0] == seen[-1][1]
+
+    folder = outbox / pub["id"]
+    assert pub["url"] == folder.as_uri() and pub["external_id"] == pub["id"]
+    with app.db.session() as s:
+        key = s.get(Video, vid).path
+    assert (folder / "video.mp4").read_bytes() == app.files.get(key)
+    assert (folder / "thumb.jpg").stat().st_size > 0 and (folder / "subtitles.srt").is_file()
+    meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["privacy"] == "unlisted" and meta["video_id"] == vid and meta["language"] == "en"
+    assert len(meta["title"]) <= 100 and meta["title"].startswith("Harbour bridge reopens")
+    assert meta["tags"] == ["bridge", "city news", "ferries"]
+    assert meta["story_id"] and "Cars crossed the harbour bridge" in meta["description"]
+    assert not [p for p in outbox.iterdir() if p.name.startswith(".")]  # no temp folder left
+
+    with app.db.session() as s:
+        row = s.get(Publication, pub["id"])
+        assert row.fingerprint.startswith("ahash1:") and row.published_at is not None
+        snap = s.scalars(select(PublicationTrend).where(PublicationTrend.publication_id == pub["id"])
+                         .order_by(PublicationTrend.rank)).all()
+        assert [(t.rank, t.trend_id) for t in snap] == [(1, trends[0]), (2, trends[1]), (3, trends[2])]
+        kinds = [(e.type, e.payload) for e in s.scalars(select(Event).where(Event.subject_id == vid).order_by(Event.id))]
+    assert [k for k, _ in kinds] == ["VideoApproved", "VideoPublished"]
+    assert kinds[1][1]["platform"] == "folder" and kinds[1][1]["url"] == pub["url"]
+
+    again = service.publish_video(app, video_id=vid, to=f"folder:{outbox}")
+    assert again["reused"] is True and again["id"] == pub["id"]
+    assert len(list(outbox.iterdir())) == 1
+    assert service.get_publication(app, pub["id"])["trends"][0]["text"] == "trend number 0"
+
+    # A registered folder account by name is the same kind of target.
+    service.add_account(app, platform="folder", name="review", path=tmp_path / "review")
+    named = service.publish_video(app, video_id=vid, to="folder:review")
+    assert (tmp_path / "review" / named["id"] / "video.mp4").is_file()
+    listed = service.list_publications(app, video_id=vid)
+    assert {p["account"] for p in listed} == {"review", pub["account"]}
+    assert service.list_publications(app, account="folder:review")[0]["id"] == named["id"]
+
+
+def test_gate_rejected_unfinished_and_purged_videos_are_refused(app, tmp_path):
+    vid = add_video(app, "rejected")
+    service.reject_video(app, vid, by="editor", reason="wrong facts")
+    with pytest.raises(NotApproved, match="rejected"):
+        service.publish_video(app, video_id=vid, to=f"folder:{tmp_path / 'o'}")
+    with pytest.raises(PublishError, match="unknown video"):
+        service.publish_video(app, video_id="vnope", to=f"folder:{tmp_path / 'o'}")
+    with app.db.session() as s:
+        s.get(Video, vid).files_purged_at = utcnow()
+    service.approve_video(app, vid)
+    with pytest.raises(PublishError, match="purged"):
+        service.publish_video(app, video_id=vid, to=f"folder:{tmp_path / 'o'}")
+    with pytest.raises(PublishError, match="must be PLATFORM:NAME"):
+        service.publish_video(app, video_id=vid, to="nowhere")
+    with pytest.raises(PublishError, match="unknown youtube account"):
+        service.publish_video(app, video_id=vid, to="youtube:nobody")
+
+
+def test_auto_approve_and_the_near_duplicate_guard(database, make_settings, tmp_path):
+    settings = make_settings(publish={"auto_approve": True, "trends_snapshot": 0})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    app = App(settings=settings, db=database, files=open_file_store(settings.files_url))
+    first = add_video(app, "orig", pattern="testsrc2", crf=23, width=160, height=284)
+    # The same picture at another size and quality: a near-duplicate. A different picture: not.
+    same = add_video(app, "reencoded", pattern="testsrc2", crf=35, width=120, height=214)
+    other = add_video(app, "other", pattern="mandelbrot")
+    outbox = tmp_path / "out"
+
+    p1 = service.publish_video(app, video_id=first, to=f"folder:{outbox}")
+    with app.db.session() as s:
+        assert s.get(Video, first).review == "approved" and s.get(Video, first).reviewed_by == "auto-approve"
+
+    with pytest.raises(NearDuplicate, match=rf"looks like video {first}.*publication {p1['id']}.*--allow-similar"):
+        service.publish_video(app, video_id=same, to=f"folder:{outbox}")
+    p3 = service.publish_video(app, video_id=other, to=f"folder:{outbox}")
+    assert p3["status"] == "done"
+    # Another account may carry it; on the same account --allow-similar overrides.
+    assert service.publish_video(app, video_id=same, to=f"folder:{tmp_path / 'elsewhere'}")["status"] == "done"
+    assert service.publish_video(app, video_id=same, to=f"folder:{outbox}", allow_similar=True)["status"] == "done"
+    app.close()
