@@ -252,6 +252,22 @@ class PublishSettings(BaseModel):
         return v
 
 
+class ServeSettings(BaseModel):
+    """The HTTP service started by `trendreel serve` (docs/serve.md)."""
+
+    model_config = _STRICT
+
+    host: str = Field("127.0.0.1", description="Address to listen on; keep 127.0.0.1 behind nginx, 0.0.0.0 in a container.")
+    port: int = Field(8600, ge=1, le=65535, description="TCP port to listen on.")
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes; more than 1 needs a vector store that several processes may open (qdrant://).")
+    secret_key_file: Path | None = Field(
+        None, description="File holding the key that signs session cookies (default <home>/secret_key); created with mode 0600 on first use.")
+    max_body_mb: float = Field(20.0, gt=0, le=10_000, description="Largest request body accepted, in MB (bigger ones get 413).")
+    cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set it when the service is reached over https).")
+    metrics_public: bool = Field(False, description="Serve /metrics without authentication (else it needs an admin); keep it off unless only the scraper reaches it.")
+    session_max_age_h: float = Field(12.0, gt=0, le=24 * 90, description="Hours a browser session stays valid after logging in.")
+
+
 class Settings(BaseSettings):
     # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
     model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
@@ -269,6 +285,7 @@ class Settings(BaseSettings):
     render: RenderSettings = Field(default_factory=RenderSettings)
     vectors_url: str = Field("", description="Vector DB: local:///path (default <home>/vectors), qdrant://host:port/collection.")
     publish: PublishSettings = Field(default_factory=PublishSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
     youtube_api_root: str = Field("https://youtube.googleapis.com/", description="Root of the YouTube Data API (TRENDREEL_YOUTUBE_API_ROOT); point it at a local server for tests.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")
