@@ -268,6 +268,55 @@ class ServeSettings(BaseModel):
     session_max_age_h: float = Field(12.0, gt=0, le=24 * 90, description="Hours a browser session stays valid after logging in.")
 
 
+class MetricsSettings(BaseModel):
+    """Metrics over time: when publications are polled, and what the report shows (docs/metrics.md)."""
+
+    model_config = _STRICT
+
+    schedule: list[str] = Field(
+        default_factory=lambda: ["1h", "6h", "24h", "3d", "7d"],
+        description="Times after publishing at which views, likes and comments are sampled (30m, 6h, 3d, 2w), then every `then_every`.")
+    then_every: str = Field("7d", description="After the last point of `schedule`, sample again this often until max_age_days.")
+    max_age_days: float = Field(90.0, gt=0, le=3650, description="Stop sampling a publication this many days after it was published.")
+    batch_size: int = Field(50, ge=1, le=50, description="Publications per platform call (YouTube videos.list takes at most 50 ids and costs publish.youtube_cost_list units).")
+    youtube_reserve_units: int = Field(
+        1000, ge=0, description="Units of the day's YouTube pool (publish.youtube_units_per_day) metrics collection leaves unspent for publishing.")
+    report_top_trends: int = Field(15, ge=1, le=200, description="Trends (and categories, accounts) shown in the report's bar charts, most views first.")
+    report_top_videos: int = Field(20, ge=1, le=200, description="Videos drawn in the report's views-over-time plot, most views first (the CSV has all).")
+    report_timezone: str = Field("UTC", description="Time zone of the report's weekday/hour of publishing (an IANA name, e.g. Asia/Seoul).")
+
+    @field_validator("schedule")
+    @classmethod
+    def _points(cls, v: list[str]) -> list[str]:
+        from trendreel.metrics.schedule import parse_duration
+
+        if not v:
+            raise ValueError("needs at least one time, e.g. [\"1h\", \"24h\"]")
+        seconds = [parse_duration(x).total_seconds() for x in v]
+        if seconds != sorted(seconds) or len(set(seconds)) != len(seconds):
+            raise ValueError(f"times must grow from one to the next: {v}")
+        return [x.strip().lower() for x in v]
+
+    @field_validator("then_every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        from trendreel.metrics.schedule import parse_duration
+
+        parse_duration(v)
+        return v.strip().lower()
+
+    @field_validator("report_timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; write an IANA name such as UTC or Asia/Seoul") from None
+        return v
+
+
 class Settings(BaseSettings):
     # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
     model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
@@ -285,6 +334,7 @@ class Settings(BaseSettings):
     render: RenderSettings = Field(default_factory=RenderSettings)
     vectors_url: str = Field("", description="Vector DB: local:///path (default <home>/vectors), qdrant://host:port/collection.")
     publish: PublishSettings = Field(default_factory=PublishSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     youtube_api_root: str = Field("https://youtube.googleapis.com/", description="Root of the YouTube Data API (TRENDREEL_YOUTUBE_API_ROOT); point it at a local server for tests.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
