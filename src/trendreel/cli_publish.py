@@ -139,14 +139,16 @@ def reject(
 
 
 def _publications_table(rows: list[dict]) -> None:
-    table = Table("id", "video", "to", "status", "privacy", "published", "url (or error)", expand=True)
-    for col in range(6):
+    # The URL gets the room; video id, privacy and times are in --json.
+    table = Table("publication", "to", "status", "url (or error)", expand=True)
+    for col in (0, 2):
         table.columns[col].no_wrap = True
-    table.columns[6].overflow = "fold"
-    table.columns[6].ratio = 1
+    table.columns[1].overflow = "fold"
+    table.columns[3].overflow = "fold"
+    table.columns[3].ratio = 1
     for r in rows:
-        table.add_row(r["id"], r["video_id"], _cell(f"{r['platform']}:{r['account']}"), r["status"], r["privacy"],
-                      _cell((r["published_at"] or "")[:16]), _cell(r["url"] or r["error"] or ""))
+        table.add_row(r["id"], _cell(f"{r['platform']}:{r['account']}"), f"{r['status']} ({r['privacy']})",
+                      _cell(r["url"] or r["error"] or ""))
     out.print(table)
 
 

@@ -116,7 +116,8 @@ def _review(app, video_id: str, *, verdict: str, by: str | None, reason: str | N
         now = utcnow()
         row.review, row.reviewed_at, row.reviewed_by = verdict, now, _reviewer(by)
         details = dict(row.details or {})
-        if reason is not None or verdict == "approved":
+        details.pop("review_reason", None)
+        if reason:
             details["review_reason"] = reason
         row.details = details
         kind = events.VIDEO_APPROVED if verdict == "approved" else events.VIDEO_REJECTED
