@@ -167,6 +167,51 @@ class StorySettings(BaseModel):
         return self
 
 
+class RemoteRenderSettings(BaseModel):
+    """A model server that renders for the `remote` video backend (docs/modelserver.md)."""
+
+    model_config = _STRICT
+
+    url: str = Field("http://127.0.0.1:8601", description="Base URL of the model server (an internal address).")
+    kind: str = Field("render:ltx2", description="Job kind the server runs: render:ltx2 (GPU video+audio model) or render:compositor (the CPU compositor).")
+    token: SecretStr | None = Field(None, description="The internal credential sent as a Bearer token; prefer token_file.")
+    token_file: Path | None = Field(None, description="File holding the internal credential (first line).")
+    poll_s: float = Field(0.5, gt=0, le=60, description="First wait between status polls; it grows 1.5x up to poll_max_s.")
+    poll_max_s: float = Field(5.0, gt=0, le=600, description="Longest wait between status polls.")
+    retry_for_s: float = Field(60.0, ge=0, le=3600, description="How long connection errors and 5xx answers are retried (with backoff) before the render fails as retryable.")
+    request_timeout_s: float = Field(60.0, gt=0, le=3600, description="Time limit of one HTTP request (uploads and downloads included).")
+    timeout_s: float = Field(7200.0, gt=0, description="Longest a job may take on the server, queueing included.")
+
+
+class Ltx2Settings(BaseModel):
+    """LTX-2 through diffusers: one generated clip with sound per scene (docs/models/ltx2.md)."""
+
+    model_config = _STRICT
+
+    model_path: Path | None = Field(None, description="Local folder of the Lightricks/LTX-2 diffusers weights (never downloaded at run time).")
+    device: str = Field("cuda", description="torch device the model runs on.")
+    offload: Literal["none", "model", "sequential"] = Field(
+        "model", description="CPU offload: none (all on the GPU), model (one component at a time), sequential (layer by layer: least memory, slowest).")
+    width: int = Field(544, ge=64, le=2048, description="Generated width in pixels (a multiple of 32); the clip is then scaled to render.width.")
+    height: int = Field(960, ge=64, le=2048, description="Generated height in pixels (a multiple of 32).")
+    frame_rate: float = Field(24.0, gt=0, le=60, description="Frame rate the model generates at (converted to render.fps).")
+    max_clip_s: float = Field(10.0, gt=0, le=20, description="Longest generated clip; a longer scene holds the clip's last frame.")
+    steps: int = Field(40, ge=1, le=200, description="Denoising steps.")
+    guidance_scale: float = Field(4.0, ge=1, le=20, description="Classifier-free guidance scale.")
+    seed: int = Field(0, ge=0, description="Random seed of each scene's generation (plus the scene's index).")
+    negative_prompt: str = Field(
+        "worst quality, inconsistent motion, blurry, jittery, distorted, text, watermark, subtitles",
+        description="What the model should avoid.")
+    model_audio_db: float = Field(-18.0, ge=-60, le=0, description="Level of the model's own sound under the narration (ducked while the voice speaks).")
+
+    @field_validator("width", "height")
+    @classmethod
+    def _multiple_of_32(cls, v: int) -> int:
+        if v % 32:
+            raise ValueError(f"must be a multiple of 32 for LTX-2, not {v}")
+        return v
+
+
 class RenderSettings(BaseModel):
     """Video rendering: the compositor's picture, sound, voices and text (see docs/render.md)."""
 
@@ -200,6 +245,8 @@ class RenderSettings(BaseModel):
     ffmpeg: Path | None = Field(None, description="ffmpeg executable; default: the static build of imageio-ffmpeg, else ffmpeg on PATH.")
     threads: int = Field(0, ge=0, le=256, description="Encoder threads (0: all cores).")
     timeout_s: float = Field(900.0, gt=0, description="Time limit of one ffmpeg run.")
+    remote: RemoteRenderSettings = Field(default_factory=RemoteRenderSettings)
+    ltx2: Ltx2Settings = Field(default_factory=Ltx2Settings)
 
     @field_validator("width", "height")
     @classmethod

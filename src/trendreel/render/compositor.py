@@ -40,7 +40,8 @@ ZOOM = 0.12  # Ken Burns: zoom from 1.0 to 1.12, or pan across an image zoomed 1
 # zoompan moves its crop window in whole input pixels; scaling the still to 1.5x the frame first
 # makes each step a fraction of an output pixel, so slow motion does not judder.
 OVERSAMPLE = 1.5
-SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg"}
+# remote and ltx2 belong to other backends; changing them does not change what the compositor draws
+SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg", "remote", "ltx2"}
 SILENT_DB = -60.0
 BACKDROP_RATIO = 1.3  # aspect ratio this much off the frame's: show whole over a blurred copy (fit = blur)
 
