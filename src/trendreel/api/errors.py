@@ -1,0 +1,101 @@
+"""JSON errors: `{"error": {"code": ..., "message": ...}}`, with nothing internal in them.
+
+Errors a user can act on (TrendreelError) keep their message and become a 4xx; anything else is a 500
+with a generic message and an id that is also in the server log.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from trendreel import errors as E
+
+log = logging.getLogger("trendreel.api")
+
+
+class ApiError(Exception):
+    """An error the gateway itself answers with: status, a stable code and a message for the user."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None, **extra) -> JSONResponse:
+    return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
+
+
+def _status_of(exc: E.TrendreelError) -> tuple[int, str]:
+    from trendreel.api.users import AuthError, NotFound
+
+    name = type(exc).__name__
+    if isinstance(exc, AuthError):
+        return 401, "unauthenticated"
+    if isinstance(exc, (NotFound, E.FileMissing)) or name in ("NotFound", "UnknownVideo", "UnknownStory", "UnknownTrend"):
+        return 404, "not_found"
+    if isinstance(exc, E.StorageError):
+        return 503, "storage_unavailable"
+    if isinstance(exc, E.LlmError) or getattr(exc, "retryable", False):
+        return 503, "backend_unavailable"
+    if isinstance(exc, E.ConfigError):  # a wrong parameter (unknown backend, bad limit): the caller fixes it
+        return 400, "invalid_request"
+    message = str(exc).lower()
+    if message.startswith(("unknown ", "no ")) or "not found" in message:  # "unknown video 'v…'": the id names nothing
+        return 404, "not_found"
+    return 400, "invalid_request"
+
+
+def _validation_message(errors: list[dict]) -> tuple[str, list[dict]]:
+    details = []
+    for e in errors[:20]:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body",)]
+        details.append({"field": ".".join(loc) or "body", "problem": str(e.get("msg", "invalid"))[:300]})
+    first = details[0] if details else {"field": "body", "problem": "invalid"}
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{first['field']}: {first['problem']}{more}", details
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that give every error the same JSON shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError):
+        return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        message, details = _validation_message(list(exc.errors()))
+        return error_response(422, "invalid_request", message, details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden", 413: "too_large"}
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such endpoint: {request.method} {request.url.path[:200]}"
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(E.TrendreelError)
+    async def _trendreel(request: Request, exc: E.TrendreelError):
+        status, code = _status_of(exc)
+        if status >= 500:
+            log.warning("request failed: %s %s: %s", request.method, request.url.path, exc)
+        return error_response(status, code, str(exc)[:2000])
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        ref = secrets.token_hex(6)
+        log.error("unexpected error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
+        return error_response(500, "internal_error", f"internal error; the server log has the details under id {ref}",
+                              error_id=ref)

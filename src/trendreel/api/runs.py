@@ -1,0 +1,234 @@
+"""Pipeline runs: a row in `pipeline_run`, its stages run by a worker thread, progress written to the row.
+
+A run is started by the API (POST /api/v1/runs) and followed by reading its row; each stage's
+progress is `{"state": queued|running|done|error, "done": n, "total": m, "started_at", "finished_at"}`.
+Stages call the same service functions as the CLI. A run left `running` by a stopped server is
+marked as interrupted the next time `trendreel serve` starts; starting it again is safe, since every
+stage is idempotent (same ids, same rows).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import select, update
+
+from trendreel.db.tables import Event, PipelineRun
+from trendreel.errors import TrendreelError
+
+log = logging.getLogger("trendreel.api.runs")
+
+# Which stages a run of each kind goes through, in order.
+KIND_STAGES: dict[str, list[str]] = {
+    "full": ["crawl", "index", "trends"],
+    "crawl": ["crawl"],
+    "index": ["index"],
+    "trends": ["trends"],
+    "story": ["story"],
+    "render": ["render"],
+    "edit": ["edit"],
+    "publish": ["publish"],
+    "metrics": ["metrics"],
+    "gc": ["gc"],
+}
+# Events each stage appends: a stage's events are these types inside the stage's time span.
+STAGE_EVENTS = {
+    "crawl": ["ArticleCrawled", "ArticleUpdated", "MediaStored"],
+    "index": ["ArticleIndexed"],
+    "trends": ["TrendDetected"],
+    "story": ["StoryWritten"],
+    "render": ["VideoRendered"],
+    "edit": ["VideoEdited"],
+    "publish": ["VideoPublished"],
+    "metrics": ["MetricsCollected"],
+    "gc": ["FilePurged"],
+}
+
+
+def run_id() -> str:
+    """'r' + 23 random hex chars: a run is an occurrence, not a content key."""
+    return "r" + secrets.token_hex(12)[:23]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def run_dict(r: PipelineRun) -> dict:
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    return {"id": r.id, "kind": r.kind, "status": r.status, "params": dict(r.params or {}),
+            "progress": dict(r.progress or {}), "result": dict(r.result or {}), "error": r.error,
+            "created_by": r.created_by, "created_at": iso(r.created_at), "started_at": iso(r.started_at),
+            "finished_at": iso(r.finished_at)}
+
+
+class Runner:
+    """Runs pipeline runs of this process on one background thread (one run at a time, in order)."""
+
+    def __init__(self, app, *, stage_functions: dict[str, Callable] | None = None):
+        self.app = app
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._stages = stage_functions or STAGE_FUNCTIONS
+
+    def start(self, *, kind: str, params: dict, created_by: str | None) -> dict:
+        """Store a queued run and hand it to the worker thread; the row as a dict."""
+        if kind not in KIND_STAGES:
+            raise TrendreelError(f"unknown run kind {kind!r}: use one of {', '.join(KIND_STAGES)}")
+        stages = KIND_STAGES[kind]
+        row = PipelineRun(id=run_id(), kind=kind, status="queued", params=params, created_by=created_by,
+                          progress={s: {"state": "queued", "done": 0, "total": None} for s in stages},
+                          result={}, created_at=_now())
+        with self.app.db.session() as s:
+            s.add(row)
+            s.flush()
+            out = run_dict(row)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trendreel-run")
+            self._pool.submit(self._execute, row.id)
+        return out
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+    def _write(self, rid: str, **fields) -> None:
+        with self.app.db.session() as s:
+            s.execute(update(PipelineRun).where(PipelineRun.id == rid).values(**fields))
+
+    def _execute(self, rid: str) -> None:
+        with self.app.db.session() as s:
+            row = s.get(PipelineRun, rid)
+            kind, params, progress = row.kind, dict(row.params or {}), dict(row.progress or {})
+        self._write(rid, status="running", started_at=_now())
+        results: dict = {}
+        for stage in KIND_STAGES[kind]:
+            progress[stage] = {**progress.get(stage, {}), "state": "running", "started_at": _now().isoformat()}
+            self._write(rid, progress=dict(progress))
+            last = [0.0]
+
+            def report(done: int, total: int | None, _stage=stage) -> None:
+                progress[_stage] = {**progress[_stage], "done": int(done), "total": None if total is None else int(total)}
+                if time.monotonic() - last[0] > 0.5:  # at most two row updates a second
+                    last[0] = time.monotonic()
+                    self._write(rid, progress=dict(progress))
+
+            try:
+                results[stage] = self._stages[stage](self.app, params, report)
+            except Exception as exc:  # noqa: BLE001 - the run records every failure
+                message = str(exc) if isinstance(exc, TrendreelError) else f"internal error in stage {stage} ({type(exc).__name__})"
+                if not isinstance(exc, TrendreelError):
+                    log.error("run %s: stage %s failed", rid, stage, exc_info=exc)
+                progress[stage] = {**progress[stage], "state": "error", "finished_at": _now().isoformat()}
+                self._write(rid, status="error", error=f"{stage}: {message}"[:4000], progress=dict(progress),
+                            result=results, finished_at=_now())
+                return
+            progress[stage] = {**progress[stage], "state": "done", "finished_at": _now().isoformat()}
+            self._write(rid, progress=dict(progress), result=dict(results))
+        self._write(rid, status="done", finished_at=_now(), result=results, progress=dict(progress))
+
+
+def mark_interrupted(app) -> int:
+    """Runs left queued or running by a server that stopped: marked as errors that say to start them again."""
+    with app.db.session() as s:
+        return s.execute(update(PipelineRun).where(PipelineRun.status.in_(("queued", "running")))
+                         .values(status="error", finished_at=_now(),
+                                 error="interrupted: the server stopped during this run; start it again "
+                                       "(finished stages are reused)")).rowcount
+
+
+def get_run(app, rid: str) -> dict:
+    with app.db.session() as s:
+        row = s.get(PipelineRun, rid)
+        if row is None:
+            raise TrendreelError(f"unknown run {rid!r}: list runs with GET /api/v1/runs")
+        return run_dict(row)
+
+
+def list_runs(app, *, status: str | None = None, limit: int = 50) -> list[dict]:
+    with app.db.session() as s:
+        q = select(PipelineRun).order_by(PipelineRun.created_at.desc(), PipelineRun.id).limit(limit)
+        if status:
+            q = q.where(PipelineRun.status == status)
+        return [run_dict(r) for r in s.scalars(q)]
+
+
+def run_events(app, rid: str, *, stage: str | None = None, limit: int = 200, after_id: int = 0) -> list[dict]:
+    """Events the run's stages appended: each stage's event types within the time it ran."""
+    run = get_run(app, rid)
+    stages = [stage] if stage else list(run["progress"])
+    if stage and stage not in run["progress"]:
+        raise TrendreelError(f"run {rid} has no stage {stage!r} (its stages: {', '.join(run['progress'])})")
+    out: list[dict] = []
+    with app.db.session() as s:
+        for st in stages:
+            p = run["progress"][st]
+            if not p.get("started_at"):
+                continue
+            q = (select(Event).where(Event.type.in_(STAGE_EVENTS.get(st, [])), Event.id > after_id,
+                                     Event.at >= datetime.fromisoformat(p["started_at"]))
+                 .order_by(Event.id).limit(limit))
+            if p.get("finished_at"):
+                q = q.where(Event.at <= datetime.fromisoformat(p["finished_at"]))
+            for e in s.scalars(q):
+                out.append({"id": e.id, "stage": st, "at": e.at.isoformat(), "type": e.type,
+                            "subject_type": e.subject_type, "subject_id": e.subject_id, "payload": dict(e.payload or {})})
+    out.sort(key=lambda e: e["id"])
+    return out[:limit]
+
+
+# ---- stages: each calls the service functions the CLI calls ------------------------------
+
+def _crawl(app, params, report):
+    from trendreel import services
+
+    stats = services.crawl_sources(app, source_names=params.get("sources") or None, urls=params.get("urls") or None,
+                                   max_pages=params.get("max_pages"),
+                                   on_progress=lambda st: report(st.fetched + st.errors, None))
+    return stats.as_dict()
+
+
+def _index(app, params, report):
+    from trendreel import services
+
+    stats = services.index_articles(app, article_ids=params.get("article_ids") or None, force=bool(params.get("force")),
+                                    on_progress=lambda done, total, _s: report(done, total))
+    return stats.as_dict()
+
+
+def _trends(app, params, report):
+    from trendreel import services
+
+    trends = services.detect_trends(app, window=params.get("window"), since=params.get("since"), until=params.get("until"),
+                                    on_progress=lambda step, done, total: report(done, total))
+    return {"trends": len(trends), "trend_ids": [t["id"] for t in trends[:50]]}
+
+
+def _story(app, params, report):
+    from trendreel import services
+
+    st = services.write_story(app, trend_id=params["trend_id"], item_id=params.get("item_id"),
+                              backend=params.get("backend"), force=bool(params.get("force")))
+    report(1, 1)
+    return {"story_id": st["id"], "reused": st.get("reused", False)}
+
+
+def _render(app, params, report):
+    from trendreel import services
+
+    v = services.render_story(app, story_id=params["story_id"], backend=params.get("backend"), force=bool(params.get("force")))
+    report(1, 1)
+    return {"video_id": v["id"], "status": v["status"], "reused": v.get("reused", False)}
+
+
+STAGE_FUNCTIONS: dict[str, Callable] = {"crawl": _crawl, "index": _index, "trends": _trends, "story": _story,
+                                        "render": _render}

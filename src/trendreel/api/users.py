@@ -1,0 +1,231 @@
+"""Users and API tokens: Argon2id password hashes, bearer tokens stored as sha256, roles.
+
+Roles grow by inclusion: viewer (read everything) < editor (write stories, render, edit, approve,
+publish, start pipeline runs) < admin (users and tokens of others, accounts, storage gc).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+
+from trendreel.db.tables import ApiToken, User
+from trendreel.errors import TrendreelError
+
+ROLES = ("viewer", "editor", "admin")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+TOKEN_PREFIX = "trt_"
+MIN_PASSWORD_CHARS = 10
+
+
+class AuthError(TrendreelError):
+    """Wrong user name or password, or an unknown, revoked or expired token."""
+
+
+class NotFound(TrendreelError):
+    """A user, token or other named thing does not exist."""
+
+
+_hasher = None
+
+
+def password_hasher():
+    """pwdlib with Argon2id (argon2-cffi's RFC 9106 low-memory defaults); built once per process."""
+    global _hasher
+    if _hasher is None:
+        from pwdlib import PasswordHash
+        from pwdlib.hashers.argon2 import Argon2Hasher
+
+        _hasher = PasswordHash((Argon2Hasher(),))
+    return _hasher
+
+
+def user_id(username: str) -> str:
+    """'u' + 23 hex chars of sha256(user name, lower-cased): one row per name."""
+    return "u" + hashlib.sha256(username.lower().encode("utf-8")).hexdigest()[:23]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_id(token: str) -> str:
+    """'k' + 23 hex chars of sha256('id' + token): names a token without revealing its hash."""
+    return "k" + hashlib.sha256(b"id\x1f" + token.encode("utf-8")).hexdigest()[:23]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise TrendreelError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    return role
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise TrendreelError(f"the password must have at least {MIN_PASSWORD_CHARS} characters")
+    if len(password) > 1024:
+        raise TrendreelError("the password must have at most 1024 characters")
+
+
+def user_dict(u: User) -> dict:
+    return {"id": u.id, "username": u.username, "role": u.role,
+            "created_at": u.created_at.isoformat() if u.created_at else None,
+            "disabled": u.disabled_at is not None}
+
+
+def _user_by_name(s, username: str) -> User:
+    u = s.get(User, user_id(username))
+    if u is None:
+        raise NotFound(f"no user named {username!r} (list them with `trendreel users list`)")
+    return u
+
+
+def add_user(app, *, username: str, password: str, role: str = "viewer") -> dict:
+    """Add a user, or set the password and role of an existing one."""
+    if not USERNAME_RE.match(username or ""):
+        raise TrendreelError("a user name is 1-100 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
+    _check_role(role)
+    _check_password(password)
+    encoded = password_hasher().hash(password)
+    with app.db.session() as s:
+        u = s.get(User, user_id(username))
+        created = u is None
+        if created:
+            u = User(id=user_id(username), username=username)
+            s.add(u)
+        u.password_hash = encoded
+        u.role = role
+        u.disabled_at = None
+        s.flush()
+        return {**user_dict(u), "created": created}
+
+
+def list_users(app) -> list[dict]:
+    with app.db.session() as s:
+        return [user_dict(u) for u in s.scalars(select(User).order_by(User.username))]
+
+
+def get_user(app, uid: str) -> dict:
+    with app.db.session() as s:
+        u = s.get(User, uid)
+        if u is None:
+            raise NotFound(f"no user with id {uid}")
+        return user_dict(u)
+
+
+def set_role(app, *, username: str, role: str) -> dict:
+    _check_role(role)
+    with app.db.session() as s:
+        u = _user_by_name(s, username)
+        u.role = role
+        return user_dict(u)
+
+
+def remove_user(app, *, username: str) -> dict:
+    """Delete a user and every token of theirs (their sessions stop working on the next request)."""
+    with app.db.session() as s:
+        u = _user_by_name(s, username)
+        out = user_dict(u)
+        n = s.execute(delete(ApiToken).where(ApiToken.user_id == u.id)).rowcount
+        s.delete(u)
+        return {**out, "tokens_removed": n}
+
+
+def verify_password(app, *, username: str, password: str) -> dict:
+    """The user whose name and password these are, else AuthError (same message and cost either way)."""
+    hasher = password_hasher()
+    with app.db.session() as s:
+        u = s.get(User, user_id(username)) if USERNAME_RE.match(username or "") else None
+        if u is None or not u.password_hash or u.disabled_at is not None:
+            hasher.hash(password)  # spend the same time, so timing does not tell which names exist
+            raise AuthError("wrong user name or password")
+        ok, new_hash = hasher.verify_and_update(password, u.password_hash)
+        if not ok:
+            raise AuthError("wrong user name or password")
+        if new_hash:  # the hasher's parameters grew since this hash was made
+            u.password_hash = new_hash
+        return user_dict(u)
+
+
+def create_token(app, *, username: str, name: str, expires_days: float | None = None) -> dict:
+    """A new bearer token for the user; the token itself is in the answer once and never stored."""
+    if not name or len(name) > 100:
+        raise TrendreelError("a token name is 1-100 characters, e.g. the program that uses it")
+    if expires_days is not None and not 0 < expires_days <= 3650:
+        raise TrendreelError("expires_days must be between 0 and 3650")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with app.db.session() as s:
+        u = _user_by_name(s, username)
+        row = ApiToken(id=token_id(token), user_id=u.id, name=name, token_hash=token_hash(token),
+                       expires_at=_now() + timedelta(days=expires_days) if expires_days else None)
+        s.add(row)
+        s.flush()
+        return {**token_dict(row, u.username), "token": token}
+
+
+def token_dict(t: ApiToken, username: str | None = None) -> dict:
+    iso = lambda d: d.isoformat() if d else None  # noqa: E731
+    return {"id": t.id, "user": username, "user_id": t.user_id, "name": t.name, "created_at": iso(t.created_at),
+            "expires_at": iso(t.expires_at), "last_used_at": iso(t.last_used_at), "revoked_at": iso(t.revoked_at)}
+
+
+def list_tokens(app, *, username: str | None = None, include_revoked: bool = False) -> list[dict]:
+    with app.db.session() as s:
+        q = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.created_at)
+        if username:
+            q = q.where(ApiToken.user_id == _user_by_name(s, username).id)
+        if not include_revoked:
+            q = q.where(ApiToken.revoked_at.is_(None))
+        return [token_dict(t, name) for t, name in s.execute(q)]
+
+
+def revoke_token(app, *, token_id: str, username: str | None = None) -> dict:
+    """Revoke a token by id (only among the user's own tokens when `username` is given)."""
+    with app.db.session() as s:
+        t = s.get(ApiToken, token_id)
+        owner = s.get(User, t.user_id) if t is not None else None
+        if t is None or (username is not None and (owner is None or owner.username != username)):
+            raise NotFound(f"no token with id {token_id} (list them with `trendreel tokens list`)")
+        if t.revoked_at is None:
+            t.revoked_at = _now()
+        return token_dict(t, owner.username if owner else None)
+
+
+def user_for_token(app, token: str, *, touch_after_s: float = 60.0) -> dict:
+    """The user a bearer token belongs to, else AuthError; notes when it was last used (once a minute)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        raise AuthError("unknown or revoked API token")
+    now = _now()
+    with app.db.session() as s:
+        t = s.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).one_or_none()
+        if t is None or t.revoked_at is not None:
+            raise AuthError("unknown or revoked API token")
+        if t.expires_at is not None and t.expires_at <= now:
+            raise AuthError("the API token has expired; create a new one")
+        u = s.get(User, t.user_id)
+        if u is None or u.disabled_at is not None:
+            raise AuthError("the API token's user no longer exists")
+        if t.last_used_at is None or (now - t.last_used_at).total_seconds() > touch_after_s:
+            t.last_used_at = now
+        return {**user_dict(u), "token_id": t.id, "password_fingerprint": None}
+
+
+def session_user(app, uid: str) -> dict | None:
+    """The user of a browser session, with a fingerprint of the password hash (a new password ends old sessions)."""
+    with app.db.session() as s:
+        u = s.get(User, uid)
+        if u is None or u.disabled_at is not None:
+            return None
+        return {**user_dict(u), "token_id": None, "password_fingerprint": password_fingerprint(u.password_hash)}
+
+
+def password_fingerprint(encoded: str | None) -> str:
+    return hashlib.sha256((encoded or "").encode("utf-8")).hexdigest()[:16]
