@@ -364,6 +364,32 @@ class MetricsSettings(BaseModel):
         return v
 
 
+class RetentionSettings(BaseModel):
+    """The storage budget and what `trendreel gc` may delete to stay under it (docs/retention.md)."""
+
+    model_config = _STRICT
+
+    budget_bytes: int = Field(
+        50 * 10**12, gt=0, description="Storage budget of the file store: bytes, or a size such as 50TB, 500GB, 1.5TiB (TB = 10^12, TiB = 2^40).")
+    low_water: float = Field(
+        0.9, gt=0, le=1, description="When over budget, gc frees space until usage is at most budget x low_water, so it does not run again on every call.")
+    raw_media_min_age_days: float = Field(
+        7.0, ge=0, description="Raw media (downloaded images and videos) younger than this many days is never purged.")
+    purgeable: list[Literal["published_video", "image", "video"]] = Field(
+        default_factory=lambda: ["published_video", "image", "video"],
+        description="What gc may purge: published_video (local files of published videos, first), image and video (raw media, oldest first).")
+    batch_size: int = Field(500, ge=1, le=10000, description="Files purged per step (one journal entry and one database transaction).")
+
+    @field_validator("budget_bytes", mode="before")
+    @classmethod
+    def _size(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            from trendreel.retention.sizes import parse_size
+
+            return parse_size(v)
+        return v
+
+
 class Settings(BaseSettings):
     # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
     model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
@@ -381,6 +407,7 @@ class Settings(BaseSettings):
     render: RenderSettings = Field(default_factory=RenderSettings)
     vectors_url: str = Field("", description="Vector DB: local:///path (default <home>/vectors), qdrant://host:port/collection.")
     publish: PublishSettings = Field(default_factory=PublishSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     youtube_api_root: str = Field("https://youtube.googleapis.com/", description="Root of the YouTube Data API (TRENDREEL_YOUTUBE_API_ROOT); point it at a local server for tests.")
