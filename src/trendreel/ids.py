@@ -33,6 +33,12 @@ def video_id(story_id: str, backend: str, settings_key: str) -> str:
     return "v" + _digest(story_id, backend, settings_key, length=23)
 
 
+def edited_video_id(parent_id: str, backend: str, settings_key: str, target_seconds: float | None) -> str:
+    """'v' + 23 hex chars of sha256(source video, editor, its settings key, target length): a re-edit lands on the same row."""
+    target = "none" if target_seconds is None else f"{float(target_seconds):g}"
+    return "v" + _digest("edit", parent_id, backend, settings_key, target, length=23)
+
+
 def trend_id(window_start: datetime, earliest_item_id: str) -> str:
     """'t' + 23 hex chars of sha256(start of the trend's first window, its earliest item): re-detection keeps it."""
     return "t" + _digest(window_start.astimezone(timezone.utc).isoformat(), earliest_item_id, length=23)

@@ -265,6 +265,35 @@ class RenderSettings(BaseModel):
         return voices
 
 
+class EditSettings(BaseModel):
+    """Editing a rendered video: dead air and frozen picture removed, trimmed, key line emphasised (docs/edit.md)."""
+
+    model_config = _STRICT
+
+    backend: str = Field("cutter", description="Video editor: cutter (offline, CPU, ffmpeg) or a registered backend such as a model server.")
+    silence_db: float = Field(-45.0, ge=-90, le=-10, description="Sound quieter than this (dBFS) counts as silence.")
+    min_silence_s: float = Field(0.8, gt=0, le=60, description="Silence at least this long is dead air and is cut (shorter pauses stay).")
+    freeze_noise_db: float = Field(-60.0, ge=-90, le=-10, description="Frames differing less than this (mean absolute difference, dB) count as a frozen picture.")
+    min_freeze_s: float = Field(2.0, gt=0, le=60, description="A picture frozen at least this long is cut (frozen: cut), with its sound.")
+    frozen: Literal["cut", "keep"] = Field("cut", description="Frozen picture: cut (even with sound under it) or keep (only dead air is cut).")
+    pad_s: float = Field(0.25, ge=0, le=5, description="Pause kept at each side of a cut, so speech does not start or stop abruptly.")
+    scene_threshold: float = Field(0.1, gt=0, le=1, description="Shot change score (ffmpeg scdet, 0-1) that starts a new shot; shots are the scenes a trim drops when the video has no scene timing.")
+    target_seconds: float | None = Field(None, gt=0, le=600, description="Longest edited video (trailing scenes dropped, else cut at a pause); none: only dead air is cut.")
+    emphasis: bool = Field(True, description="Emphasise the key line (the story's hook): a slow zoom in and a highlight bar under its caption.")
+    zoom: float = Field(0.08, ge=0, le=0.5, description="Zoom of the key line: from 1 to 1 + zoom over its time.")
+    highlight_colour: str = Field("0xFFD400", pattern=r"^0x[0-9A-Fa-f]{6}$", description="Colour of the key line's highlight bar (0xRRGGBB).")
+    loudness_lufs: float = Field(-14.0, ge=-40, le=-5, description="Integrated loudness of the edited audio (EBU R128, two passes).")
+    true_peak_db: float = Field(-1.5, ge=-9, le=0, description="Highest true peak of the edited audio.")
+    crf: int = Field(23, ge=0, le=51, description="x264 quality of the edited video.")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
+        "veryfast", description="x264 speed preset of the edited video.")
+    audio_bitrate_k: int = Field(160, ge=32, le=512, description="AAC bitrate in kbit/s.")
+    ffmpeg: Path | None = Field(None, description="ffmpeg executable; default: the static build of imageio-ffmpeg, else ffmpeg on PATH.")
+    threads: int = Field(0, ge=0, le=256, description="Encoder threads (0: all cores).")
+    timeout_s: float = Field(900.0, gt=0, description="Time limit of one ffmpeg run.")
+    options: dict[str, str] = Field(default_factory=dict, description="Options of a plugged-in editor backend (e.g. a model server's URL and model name).")
+
+
 class PublishSettings(BaseModel):
     """Publishing: the approval gate, the near-duplicate guard, credentials at rest, YouTube uploads (docs/publish.md)."""
 
@@ -405,6 +434,7 @@ class Settings(BaseSettings):
     llm: LlmSettings = Field(default_factory=LlmSettings)
     story: StorySettings = Field(default_factory=StorySettings)
     render: RenderSettings = Field(default_factory=RenderSettings)
+    edit: EditSettings = Field(default_factory=EditSettings)
     vectors_url: str = Field("", description="Vector DB: local:///path (default <home>/vectors), qdrant://host:port/collection.")
     publish: PublishSettings = Field(default_factory=PublishSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)

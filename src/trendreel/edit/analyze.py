@@ -1,0 +1,105 @@
+"""What is in a video, from one ffmpeg pass: silences, frozen pictures and shot changes.
+
+One decode feeds three detectors:
+
+    [0:v]scale=-2:320,freezedetect=n=-60dB:d=0.5,scdet=threshold=10[v];
+    [0:a]silencedetect=n=-45dB:d=0.2[a]
+
+The picture is scaled down first (detection needs no detail; at 1080x1920 it would cost more than the
+decode). Silences are detected from 0.2 s so the plan also knows the short pauses between sentences
+(where a trim may cut); the plan keeps only those of at least `min_silence_s` as dead air. A freeze or
+silence still open when the file ends closes at the end. Shot changes are the frames whose scene
+change score (ffmpeg's `scdet`, 0..100) exceeds 100 x `scene_threshold`; scdet logs their times and
+passes every frame on (a `select` would leave the output empty when nothing changes, which ffmpeg
+treats as a failure).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from trendreel.render.ffmpeg import run_ffmpeg
+from trendreel.settings import EditSettings
+
+__all__ = ["Analysis", "PAUSE_S", "analysis_graph", "analyze", "parse_analysis"]
+
+PAUSE_S = 0.2  # shortest pause reported (a possible trim point)
+ANALYSIS_HEIGHT = 320
+
+_SILENCE_START = re.compile(r"silence_start:\s*(-?[\d.]+)")
+_SILENCE_END = re.compile(r"silence_end:\s*(-?[\d.]+)")
+_FREEZE_START = re.compile(r"freeze_start:\s*(-?[\d.]+)")
+_FREEZE_END = re.compile(r"freeze_end:\s*(-?[\d.]+)")
+_SCENE_TIME = re.compile(r"lavfi\.scd\.time:\s*(-?[\d.]+)")
+
+
+@dataclass
+class Analysis:
+    duration_s: float
+    silences: list[tuple[float, float]] = field(default_factory=list)  # every silence of at least PAUSE_S
+    freezes: list[tuple[float, float]] = field(default_factory=list)
+    shot_cuts: list[float] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the pass
+
+    def summary(self) -> dict:
+        r = lambda spans: [[round(a, 3), round(b, 3)] for a, b in spans]  # noqa: E731
+        return {"silences": r(self.silences), "freezes": r(self.freezes),
+                "shot_cuts": [round(t, 3) for t in self.shot_cuts], "seconds": round(self.seconds, 3)}
+
+
+def analysis_graph(settings: EditSettings, *, height: int, has_audio: bool = True) -> str:
+    freeze_d = max(0.1, min(settings.min_freeze_s, 0.5))
+    scale = f"scale=-2:{ANALYSIS_HEIGHT}," if height > ANALYSIS_HEIGHT else ""
+    graph = (f"[0:v]{scale}freezedetect=n={settings.freeze_noise_db:g}dB:d={freeze_d:g},"
+             f"scdet=threshold={settings.scene_threshold * 100:g}[v]")
+    if has_audio:
+        graph += f";[0:a]silencedetect=n={settings.silence_db:g}dB:d={PAUSE_S:g}[a]"
+    return graph
+
+
+def _spans(starts: list[float], ends: list[float], duration: float) -> list[tuple[float, float]]:
+    out = []
+    for i, a in enumerate(starts):
+        b = ends[i] if i < len(ends) else duration
+        out.append((max(0.0, a), min(duration, b)))
+    return [(a, b) for a, b in out if b > a]
+
+
+def parse_analysis(stderr: str, duration: float) -> Analysis:
+    """The detectors' findings in ffmpeg's log."""
+    silences, freezes, cuts = [], [], []
+    s_start: list[float] = []
+    s_end: list[float] = []
+    f_start: list[float] = []
+    f_end: list[float] = []
+    for line in stderr.splitlines():
+        if "silencedetect" in line:
+            if m := _SILENCE_START.search(line):
+                s_start.append(float(m.group(1)))
+            if m := _SILENCE_END.search(line):
+                s_end.append(float(m.group(1)))
+        elif "freezedetect" in line:
+            if m := _FREEZE_START.search(line):
+                f_start.append(float(m.group(1)))
+            elif m := _FREEZE_END.search(line):
+                f_end.append(float(m.group(1)))
+        elif m := _SCENE_TIME.search(line):
+            cuts.append(float(m.group(1)))
+    silences = _spans(s_start, s_end, duration)
+    freezes = _spans(f_start, f_end, duration)
+    return Analysis(duration_s=duration, silences=silences, freezes=freezes, shot_cuts=sorted(set(cuts)))
+
+
+def analyze(path: Path, settings: EditSettings, *, duration: float, height: int, exe: str,
+            has_audio: bool = True) -> Analysis:
+    """Silences, freezes and shot changes of a video, in one ffmpeg pass."""
+    t = time.perf_counter()
+    maps = ["-map", "[v]"] + (["-map", "[a]"] if has_audio else [])
+    proc = run_ffmpeg(["-i", str(path), "-filter_complex", analysis_graph(settings, height=height, has_audio=has_audio),
+                       *maps, "-f", "null", "-"], what="analysing the video", timeout_s=settings.timeout_s, exe=exe)
+    found = parse_analysis(proc.stderr, duration)
+    found.seconds = time.perf_counter() - t
+    return found

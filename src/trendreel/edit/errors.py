@@ -1,0 +1,19 @@
+"""Errors of the edit stage; each message says what to do.
+
+TrendreelError
+└── EditError                  the video cannot be edited (unknown video, not rendered yet, files purged,
+    │                          no sound, a target too short for the key line)
+    └── EditFailed             ffmpeg failed or the edited file did not pass its checks (nothing is stored)
+"""
+
+from __future__ import annotations
+
+from trendreel.errors import TrendreelError
+
+
+class EditError(TrendreelError):
+    """A video cannot be edited."""
+
+
+class EditFailed(EditError):
+    """ffmpeg failed, or the file it wrote is not a valid video; nothing was stored."""
