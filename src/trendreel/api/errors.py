@@ -88,6 +88,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(E.TrendreelError)
     async def _trendreel(request: Request, exc: E.TrendreelError):
+        if isinstance(exc, E.StoryInvalid):
+            return error_response(422, "invalid_story", str(exc)[:2000], problems=[p[:500] for p in exc.problems[:50]])
         status, code = _status_of(exc)
         if status >= 500:
             log.warning("request failed: %s %s: %s", request.method, request.url.path, exc)

@@ -232,3 +232,28 @@ def _render(app, params, report):
 
 STAGE_FUNCTIONS: dict[str, Callable] = {"crawl": _crawl, "index": _index, "trends": _trends, "story": _story,
                                         "render": _render}
+
+
+def _publish(app, params, report):
+    from trendreel.publish import service as publish
+
+    p = publish.publish_video(app, video_id=params["video_id"], to=params["to"], privacy=params.get("privacy"),
+                              allow_similar=bool(params.get("allow_similar")), on_progress=report)
+    return {"publication_id": p["id"], "status": p.get("status"), "url": p.get("url"), "reused": p.get("reused", False)}
+
+
+def _metrics(app, params, report):
+    from trendreel.metrics import service as metrics
+
+    out = metrics.collect_metrics(app, all=bool(params.get("all")), on_progress=report)
+    return {k: v for k, v in out.items() if k != "publications"} if isinstance(out, dict) else {}
+
+
+def _gc(app, params, report):
+    from trendreel.retention import service as retention
+
+    return retention.collect_garbage(app, dry_run=bool(params.get("dry_run")),
+                                     on_progress=lambda done, total, freed: report(done, total))
+
+
+STAGE_FUNCTIONS.update({"publish": _publish, "metrics": _metrics, "gc": _gc})

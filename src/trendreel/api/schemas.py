@@ -99,3 +99,160 @@ class Message(BaseModel):
 
 
 JsonDict = dict[str, Any]
+
+
+class Open(BaseModel):
+    """A resource shape with its main fields named; the service may add more."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SourceOut(Open):
+    name: str
+    kind: str
+    urls: list[str]
+
+
+class CategoryOut(Open):
+    slug: str
+    name: str
+
+
+class MediaOut(Open):
+    id: str
+    kind: str
+    status: str
+    url: str | None = None
+    bytes: int | None = None
+    caption: str | None = None
+    file_url: str | None = Field(None, description="Where the stored file is served (range requests work).")
+
+
+class ArticleOut(Open):
+    id: str
+    url: str | None
+    title: str | None
+    lang: str | None
+    published_at: str | None
+    category: str | None
+    media: list[MediaOut]
+
+
+class SearchHit(Open):
+    id: str
+    kind: str
+    score: float
+    article_id: str
+    title: str | None = None
+    url: str | None = None
+
+
+class TrendOut(Open):
+    id: str
+    text: str | None
+    lang: str | None
+    category: str | None
+    score: float
+    item_count: int
+    first_seen_at: str | None
+    last_seen_at: str | None
+
+
+class StorySummary(Open):
+    id: str
+    trend_id: str | None
+    article_id: str
+    title: str
+    lang: str
+
+
+class StoryOut(Open):
+    id: str
+    title: str
+    hook: str
+    lang: str
+    scenes: list[dict[str, Any]]
+    grounding: float | None = None
+
+
+class MediaRefIn(Strict):
+    media_id: Id
+    kind: Literal["image", "video"]
+    start_s: float | None = Field(None, ge=0, le=86400)
+    end_s: float | None = Field(None, gt=0, le=86400)
+
+
+class CitationIn(Strict):
+    article_id: Id
+    sentence: int | None = Field(None, ge=0, le=100000)
+    media_id: Id | None = None
+    quote: str = Field(min_length=1, max_length=5000)
+
+
+class SceneIn(Strict):
+    narration: str = Field(min_length=1, max_length=2000)
+    on_screen_text: str = Field("", max_length=500)
+    duration_s: float = Field(gt=0, le=600)
+    media: list[MediaRefIn] = Field(default_factory=list, max_length=20)
+    citations: list[CitationIn] = Field(min_length=1, max_length=20)
+
+
+class StoryEdit(Strict):
+    """The parts of a story a person may change; anything left out stays as it is."""
+
+    title: str | None = Field(None, min_length=1, max_length=300)
+    hook: str | None = Field(None, min_length=1, max_length=500)
+    hashtags: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] | None = Field(None, max_length=30)
+    scenes: list[SceneIn] | None = Field(None, min_length=1, max_length=40)
+
+
+StoryBackend = Literal["template", "llamacpp", "openai"]
+RenderBackend = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+
+
+class StoryRegenerate(Strict):
+    backend: StoryBackend | None = None
+
+
+class RenderRequest(Strict):
+    backend: RenderBackend | None = Field(None, description="A video generator (render.backend when left out).")
+    force: bool = False
+
+
+class VideoOut(Open):
+    id: str
+    story_id: str
+    status: str
+    stage: str
+    backend: str
+    duration_s: float | None = None
+    file_url: str | None = None
+
+
+class ReviewRequest(Strict):
+    reason: str | None = Field(None, max_length=1000)
+
+
+class RunOut(Open):
+    id: str
+    kind: str
+    status: Literal["queued", "running", "done", "error"]
+    params: dict[str, Any]
+    progress: dict[str, Any]
+    result: dict[str, Any]
+    error: str | None
+
+
+class RunAccepted(BaseModel):
+    run: RunOut
+    url: str = Field(description="Where to follow the run.")
+
+
+class EventOut(BaseModel):
+    id: int
+    stage: str
+    at: str
+    type: str
+    subject_type: str
+    subject_id: str
+    payload: dict[str, Any]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-ROUTER_MODULES = ["auth", "users"]
+ROUTER_MODULES = ["auth", "users", "content", "media", "pipeline", "publishing"]
 
 
 def all_routers():

@@ -1,0 +1,104 @@
+"""Pipeline runs: start one, follow its progress, read each stage's events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, Union
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+
+from trendreel.api import runs
+from trendreel.api.auth import CurrentUser, get_app
+from trendreel.api.routes._common import Editor, RunId, Viewer, call
+from trendreel.api.schemas import ERRORS, EventOut, RenderBackend, RunAccepted, RunOut, StoryBackend, Strict
+
+router = APIRouter(prefix="/runs", tags=["runs"], responses=ERRORS)
+SourceName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
+Window = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[mhd]$")]
+
+
+class FullRun(Strict):
+    kind: Literal["full"]
+    sources: list[SourceName] | None = Field(None, max_length=100, description="Configured sources (all when left out).")
+    max_pages: int | None = Field(None, ge=1, le=1_000_000)
+    window: Window | None = None
+
+
+class CrawlRun(Strict):
+    kind: Literal["crawl"]
+    sources: list[SourceName] | None = Field(None, max_length=100)
+    max_pages: int | None = Field(None, ge=1, le=1_000_000)
+
+
+class IndexRun(Strict):
+    kind: Literal["index"]
+    article_ids: list[Annotated[str, Field(pattern=r"^a[0-9a-f]{23}$")]] | None = Field(None, max_length=10_000)
+    force: bool = False
+
+
+class TrendsRun(Strict):
+    kind: Literal["trends"]
+    window: Window | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class StoryRun(Strict):
+    kind: Literal["story"]
+    trend_id: Annotated[str, Field(pattern=r"^t[0-9a-f]{23}$")]
+    item_id: Annotated[str, Field(pattern=r"^a[0-9a-f]{23}$")] | None = None
+    backend: StoryBackend | None = None
+    force: bool = False
+
+
+class RenderRun(Strict):
+    kind: Literal["render"]
+    story_id: Annotated[str, Field(pattern=r"^s[0-9a-f]{23}$")]
+    backend: RenderBackend | None = None
+    force: bool = False
+
+
+RunRequest = Annotated[Union[FullRun, CrawlRun, IndexRun, TrendsRun, StoryRun, RenderRun], Field(discriminator="kind")]
+
+
+async def start_run(request: Request, user: CurrentUser, kind: str, params: dict) -> dict:
+    """Start a background run and answer 202 with it and where to follow it."""
+    runner = request.app.state.runner
+    run = await call(runner.start, kind=kind, params=params, created_by=user.username)
+    return {"run": run, "url": f"/api/v1/runs/{run['id']}"}
+
+
+@router.post("", response_model=RunAccepted, status_code=202, summary="Start a pipeline run in the background")
+async def start(body: RunRequest, request: Request, user: Editor):
+    params = body.model_dump(mode="json", exclude={"kind"}, exclude_none=True)
+    if body.kind in ("full", "crawl"):
+        settings = get_app(request).settings
+        for name in params.get("sources") or []:
+            settings.source(name)  # an unknown source is refused now, not in the run
+    if body.kind == "render":
+        from trendreel.api.routes.content import check_render_backend
+
+        check_render_backend(body.backend)
+    return await start_run(request, user, body.kind, params)
+
+
+@router.get("", response_model=list[RunOut], summary="Runs, newest first")
+async def list_runs(request: Request, _: Viewer, status: Literal["queued", "running", "done", "error"] | None = None,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 50):
+    return await call(runs.list_runs, get_app(request), status=status, limit=limit)
+
+
+@router.get("/{run_id}", response_model=RunOut, summary="A run and the progress of each of its stages")
+async def get_run(run_id: RunId, request: Request, _: Viewer):
+    return await call(runs.get_run, get_app(request), run_id)
+
+
+@router.get("/{run_id}/events", response_model=list[EventOut], summary="Events the run's stages appended")
+async def run_events(run_id: RunId, request: Request, _: Viewer,
+                     stage: Annotated[str | None, Query(pattern=r"^[a-z]{2,20}$")] = None,
+                     after_id: Annotated[int, Query(ge=0, description="Only events after this event id (for polling).")] = 0,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 200):
+    return await call(runs.run_events, get_app(request), run_id, stage=stage, after_id=after_id, limit=limit)
+
+
