@@ -1,0 +1,179 @@
+"""The report from the RDB alone, on SQLite and PostgreSQL: inline SVG plots with Korean titles, CSV numbers
+equal to the database's, the same report after every file is purged, the empty case, and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from tests.metrics_support import add_publication, add_samples, add_trend, add_video, folder_account, youtube_account
+from trendreel.bootstrap import App
+from trendreel.db.tables import MetricSample, Video
+from trendreel.files.store import open_file_store
+from trendreel.report.service import build_report
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+H, D = timedelta(hours=1), timedelta(days=1)
+
+
+class _Creds:  # a YouTube account needs an authorized-user JSON; the report never calls YouTube
+    root = "https://127.0.0.1:9/"
+
+    def authorized_user(self) -> dict:
+        return {"type": "authorized_user", "token": "t", "refresh_token": "r", "client_id": "1-x.apps.googleusercontent.com",
+                "client_secret": "s", "token_uri": self.root + "token"}
+
+
+@pytest.fixture
+def app(database, make_settings):
+    settings = make_settings(metrics={"report_timezone": "Asia/Seoul"})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    application = App(settings=settings, db=database, files=open_file_store(settings.files_url))
+    yield application
+    application.close()
+
+
+def populate(app, tmp_path) -> dict:
+    chips = add_trend(app, "chips", text="반도체 수출 급증", category="economy", score=3.5, at=NOW - 10 * D)
+    tour = add_trend(app, "tour", text="World tour announced", category="entertainment", score=2.0, at=NOW - 10 * D)
+    inbox = folder_account(app, "inbox", tmp_path / "outbox")
+    chan = youtube_account(app, _Creds(), "채널")
+    live = [(chips, "반도체 수출 급증", 3.5, "economy"), (tour, "World tour announced", 2.0, "entertainment")]
+    pubs = {}
+    for name, title, trend, account, published, points in [
+        ("a", "반도체 수출이 늘었다", chips, inbox, NOW - 8 * D, [(1, 100, 5, 0), (24, 900, 40, 3), (72, 2500, 90, 11)]),
+        ("b", "World tour: the dates", tour, chan, NOW - 5 * D + 3 * H, [(1, 40, 2, 1), (6, 300, 20, 4), (24, 1200, 60, 9)]),
+        ("c", "반도체 공장 증설", chips, chan, NOW - 3 * D, [(1, 10, 1, 0), (24, 50, None, 2)]),
+        ("d", "아무도 안 본 영상", tour, inbox, NOW - 2 * D, [(1, None, None, None)]),  # no stats.json: unknown
+        ("e", "아직 표본 없음", None, inbox, NOW - 30 * 60 * timedelta(seconds=1), []),
+    ]:
+        key = f"videos/2026/11/{name}/video.mp4"
+        app.files.put(key, b"\x00\x00\x00\x18ftypmp42" + name.encode() * 100)
+        vid = add_video(app, name, title=title, trend_id=trend, at=published - H, path=key)
+        pid = add_publication(app, vid, account, published_at=published, title=title, trends=live)
+        add_samples(app, pid, [(published + h * H, v, lk, c) for h, v, lk, c in points])
+        pubs[name] = pid
+    return pubs
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def section(html: str, fid: str) -> str:
+    return re.search(rf'<section id="{fid}">(.*?)</section>', html, re.S).group(1)
+
+
+def test_report_from_the_database(app, tmp_path):
+    pubs = populate(app, tmp_path)
+    r = build_report(app, out_dir=tmp_path / "report", now=NOW)
+    assert r["publications"] == 5 and r["samples"] == 9 and r["warnings"] == []
+    assert r["figures"] == ["views_over_time", "views_by_trend", "views_by_category", "views_by_platform",
+                            "views_by_account", "views_by_weekday_hour"]
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert html.count('<svg') == 6 and html.count('class="plot"') == 6
+    for fetches in ("<script", "<link", "src=", "@import", "<img"):  # self-contained: nothing to fetch
+        assert fetches not in html
+    assert not re.search(r"url\((?!#)", html) and not re.search(r'xlink:href="(?!#)', html)
+    assert "<h2>영상별 조회수 추이 · Views over time per video</h2>" in html
+    assert "<h2>트렌드별 조회수 · Views by trend</h2>" in html and "<h2>계정별 조회수 · Views by account</h2>" in html
+    # Korean inside the plots: legend entries drawn in NanumGothic (the SVG keeps the text as a comment)
+    assert "<!-- 반도체 수출이 늘었다 · folder:inbox -->" in section(html, "views_over_time")
+
+    # CSV of samples: one row per sample, numbers equal to the rows.
+    with app.db.session() as s:
+        db = [(m.publication_id, m.collected_at.isoformat(), m.views, m.likes, m.comments)
+              for m in s.scalars(select(MetricSample).order_by(MetricSample.publication_id, MetricSample.collected_at))]
+    rows = read_csv(r["csv"]["samples"])
+    as_int = lambda v: int(v) if v != "" else None  # noqa: E731
+    assert [(x["publication_id"], x["collected_at"], as_int(x["views"]), as_int(x["likes"]), as_int(x["comments"]))
+            for x in rows] == db
+    first = next(x for x in rows if x["publication_id"] == pubs["a"])
+    assert (first["trend"], first["category"], first["account"], first["hours_since_published"]) == (
+        "반도체 수출 급증", "economy", "folder:inbox", "1.00")
+
+    # CSV of publications: the latest known counts, the trends live at upload, weekday/hour in the report's zone.
+    by_id = {x["publication_id"]: x for x in read_csv(r["csv"]["publications"])}
+    assert set(by_id) == set(pubs.values())
+    latest = {}
+    for pid, _at, v, lk, c in db:
+        old = latest.get(pid, (None, None, None))
+        latest[pid] = (v if v is not None else old[0], lk if lk is not None else old[1], c if c is not None else old[2])
+    for pid, row in by_id.items():
+        assert (as_int(row["views"]), as_int(row["likes"]), as_int(row["comments"])) == latest.get(pid, (None, None, None))
+    assert as_int(by_id[pubs["c"]]["likes"]) == 1  # the 24 h sample hid likes: the 1 h count stays the latest known
+    assert by_id[pubs["d"]]["views"] == "" and by_id[pubs["e"]]["samples"] == "0"
+    assert by_id[pubs["a"]]["trends_at_upload"] == "1. 반도체 수출 급증 | 2. World tour announced"
+    b_local = (NOW - 5 * D + 3 * H).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Seoul"))
+    assert (by_id[pubs["b"]]["published_weekday"], by_id[pubs["b"]]["published_hour"]) == (
+        b_local.strftime("%a"), str(b_local.hour))
+
+    # Bar values are the sums of the latest known views from the database.
+    assert "<!--  2,550 -->" in section(html, "views_by_trend")  # chips: 2500 + 50
+    assert "<!--  1,200 -->" in section(html, "views_by_trend")  # tour: 1200 (d unknown, left out)
+    assert "2 with unknown views left out" in section(html, "views_by_trend")  # d (no stats), e (no sample yet)
+    assert "<!--  1,250 -->" in section(html, "views_by_account")  # youtube:채널 = 1200 + 50
+    assert "<!-- youtube:채널 (2) -->" in section(html, "views_by_account")
+    assert r["total_views"] == 2500 + 1200 + 50
+    # The trends live at upload time, next to each video.
+    table = section(html, "trends_at_upload")
+    assert table.count("<tr>") == 6 and table.count("<li>반도체 수출 급증") == 5
+
+    # Purge every video file and the file store itself: the report is the same, byte for byte.
+    before = {n: (tmp_path / "report" / n).read_bytes() for n in ("report.html", "samples.csv", "publications.csv")}
+    with app.db.session() as s:
+        s.execute(update(Video).values(files_purged_at=NOW, path=None))
+    shutil.rmtree(app.settings.home / "files")
+    again = build_report(app, out_dir=tmp_path / "report", now=NOW)
+    assert again["total_views"] == r["total_views"]
+    assert {n: (tmp_path / "report" / n).read_bytes() for n in before} == before
+
+
+def test_report_of_an_empty_database(app, tmp_path):
+    r = build_report(app, out_dir=tmp_path / "empty", now=NOW)
+    assert (r["publications"], r["samples"], r["figures"]) == (0, 0, [])
+    html = (tmp_path / "empty" / "report.html").read_text(encoding="utf-8")
+    assert "No publications yet" in html and "trendreel metrics collect" in html and "<svg" not in html
+    assert read_csv(r["csv"]["samples"]) == [] and read_csv(r["csv"]["publications"]) == []
+    with open(r["csv"]["samples"], encoding="utf-8-sig") as fh:
+        assert fh.readline().startswith("publication_id,video_id,story_id,trend_id")
+
+
+def test_cli_metrics_and_report(make_settings, tmp_path, monkeypatch):
+    from trendreel.bootstrap import build_app
+    from trendreel.cli import app as cli
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("TRENDREEL_HOME", str(home))
+    application = build_app(make_settings(home=home))
+    now = datetime.now(timezone.utc)
+    outbox = tmp_path / "outbox"
+    inbox = folder_account(application, "inbox", outbox)
+    tid = add_trend(application, "cli", text="한강 불꽃축제", category="life", at=now - D)
+    vid = add_video(application, "cli", title="불꽃축제 영상", trend_id=tid, at=now - D)
+    pid = add_publication(application, vid, inbox, published_at=now - 2 * H)
+    application.close()
+    (outbox / pid).mkdir(parents=True)
+    (outbox / pid / "stats.json").write_text(json.dumps({"views": 42, "likes": 3, "comments": 1}))
+
+    runner = CliRunner()
+    r = runner.invoke(cli, ["metrics", "collect", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["stored"] == 1
+    r = runner.invoke(cli, ["metrics", "list", "--publication", pid, "--json"])
+    assert r.exit_code == 0 and [p["views"] for p in json.loads(r.stdout)["series"]] == [42]
+    r = runner.invoke(cli, ["report", "--out", str(tmp_path / "rep"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["total_views"] == 42 and out["html"] == str(tmp_path / "rep" / "report.html")
+    (outbox / pid / "stats.json").write_text("[1, 2]")
+    r = runner.invoke(cli, ["metrics", "collect", "--all"])
+    assert r.exit_code == 1 and "folder:inbox" in r.output and "not a JSON object" in r.output
