@@ -1,0 +1,206 @@
+"""Client of a model server: submit -> poll -> fetch, with retries that survive a server restart.
+
+- Every request is retried on connection errors, timeouts and 5xx answers, waiting 0.5 s, 1 s, 2 s, ...
+  (at most 10 s) until `retry_for_s` has passed since the first failure; then ModelServerUnavailable
+  (retryable). A server restarted within that window is not even noticed: the job it had queued or
+  was running is queued again on its side and the client keeps polling.
+- Submitting asks first whether the job's content id is known (GET), so a resubmit uploads nothing
+  and a job the server finished is fetched, not redone. Uploads are safe to retry for the same reason.
+- Fetched files are written to a temporary name, checked against the server's sha256, then renamed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from trendreel.modelserver.errors import JobFailed, ModelServerError, ModelServerRefused, ModelServerUnavailable
+from trendreel.modelserver.jobs import file_sha256, job_id
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ModelServerClient", "backoff"]
+
+
+def backoff(first: float, *, factor: float = 2.0, cap: float = 10.0) -> Iterator[float]:
+    """first, first*factor, ... never more than cap."""
+    delay = first
+    while True:
+        yield min(delay, cap)
+        delay = min(delay * factor, cap)
+
+
+class ModelServerClient:
+    def __init__(self, url: str, token: str, *, poll_s: float = 0.5, poll_max_s: float = 5.0, retry_for_s: float = 60.0,
+                 request_timeout_s: float = 60.0, timeout_s: float = 7200.0, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+        self.url = url.rstrip("/")
+        self.poll_s, self.poll_max_s, self.retry_for_s, self.timeout_s = poll_s, poll_max_s, retry_for_s, timeout_s
+        self.sleep, self.clock = sleep, clock
+        self.http = httpx.Client(base_url=self.url, transport=transport, headers={"Authorization": f"Bearer {token}"},
+                                 timeout=httpx.Timeout(request_timeout_s, connect=min(5.0, request_timeout_s)))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> "ModelServerClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- one request, retried ------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, *, job: str | None = None, doing: str = "", stream: bool = False,
+                 build: Callable[[], dict] | None = None) -> httpx.Response:
+        """The answer to one request; retries transport errors and 5xx, raises on 4xx."""
+        delays = backoff(0.5)
+        first_failure: float | None = None
+        while True:
+            try:
+                kwargs = build() if build else {}
+                req = self.http.build_request(method, path, **kwargs)
+                resp = self.http.send(req, stream=stream)
+                if resp.status_code < 500:
+                    if resp.status_code >= 400:
+                        if stream:
+                            resp.read()
+                        self._raise_for(resp, job)
+                    return resp
+                problem = f"HTTP {resp.status_code}: {_message(resp)}"
+                resp.close()
+            except httpx.TransportError as exc:
+                problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            now = self.clock()
+            first_failure = now if first_failure is None else first_failure
+            if now - first_failure >= self.retry_for_s:
+                what = f" while job {job} was {doing}" if job else (f" while {doing}" if doing else "")
+                raise ModelServerUnavailable(
+                    f"the model server at {self.url} stopped answering{what} ({problem}; retried for "
+                    f"{self.retry_for_s:g} s). Nothing was stored; run it again when the server is back: the job is "
+                    f"found again by its content id, so finished work is fetched, not redone", job_id=job)
+            delay = next(delays)
+            log.info("model server %s: %s; retrying in %.1f s", self.url, problem, delay)
+            self.sleep(delay)
+
+    def _raise_for(self, resp: httpx.Response, job: str | None) -> None:
+        msg = _message(resp)
+        if resp.status_code in (401, 403):
+            raise ModelServerRefused(f"the model server at {self.url} refused the internal credential ({msg}); "
+                                     "check render.remote.token_file", status=resp.status_code, job_id=job)
+        raise ModelServerRefused(f"the model server at {self.url} refused the request: HTTP {resp.status_code}: {msg}",
+                                 status=resp.status_code, job_id=job)
+
+    # ---- the protocol --------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        return self._request("GET", "/healthz", doing="checking its health").json()
+
+    def status(self, jid: str, *, doing: str = "polled") -> dict | None:
+        """The job's state, or None when the server does not know it."""
+        try:
+            return self._request("GET", f"/v1/jobs/{jid}", job=jid, doing=doing).json()
+        except ModelServerRefused as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def submit(self, kind: str, spec: dict, files: dict[str, Path]) -> dict:
+        """The job's state after submitting it, or the state of the same job submitted before."""
+        jid = job_id(kind, spec, {name: file_sha256(p) for name, p in files.items()})
+        known = self.status(jid, doing="looked up")
+        if known is not None and known["status"] != "error":
+            return known
+
+        def body() -> dict:
+            stack.close()
+            parts = [("files", (name, stack.enter_context(open(p, "rb")), "application/octet-stream"))
+                     for name, p in sorted(files.items())]
+            return {"data": {"kind": kind, "spec": json.dumps(spec, ensure_ascii=False)}, "files": parts}
+
+        stack = ExitStack()
+        with stack:
+            state = self._request("POST", "/v1/jobs", job=jid, doing="submitted", build=body).json()
+        if state["id"] != jid:
+            raise ModelServerError(f"the model server named job {jid} {state['id']}; client and server differ in version")
+        return state
+
+    def wait(self, jid: str, *, on_progress: Callable[[dict], None] | None = None) -> dict:
+        """Poll until the job is done (its state) or failed (JobFailed); waits grow 1.5x up to poll_max_s."""
+        start, delay = self.clock(), self.poll_s
+        state: dict | None = None
+        while True:
+            state = self.status(jid, doing=state["status"] if state else "polled")
+            if state is None:
+                raise ModelServerUnavailable(f"the model server at {self.url} no longer knows job {jid} (its work folder "
+                                             "was emptied?); run it again to resubmit it", job_id=jid)
+            if on_progress:
+                on_progress(state)
+            if state["status"] == "done":
+                return state
+            if state["status"] == "error":
+                raise JobFailed(f"the model server failed job {jid} ({state['kind']}): {state['error']}",
+                                retryable=bool(state.get("retryable")), job_id=jid)
+            if self.clock() - start > self.timeout_s:
+                raise ModelServerError(f"job {jid} did not finish within {self.timeout_s:g} s (render.remote.timeout_s); "
+                                       f"it is {state['status']} on {self.url}", retryable=True, job_id=jid)
+            self.sleep(delay)
+            delay = min(delay * 1.5, self.poll_max_s)
+
+    def fetch(self, jid: str, name: str, dest: Path, *, sha256: str | None = None) -> Path:
+        """Download an output of a done job to dest (atomically; checked against sha256 when given)."""
+        dest = Path(dest)
+        tmp = dest.with_name(f".{dest.name}.part")
+        for attempt in (1, 2):
+            resp = self._request("GET", f"/v1/jobs/{jid}/files/{name}", job=jid, doing="done", stream=True)
+            try:
+                with open(tmp, "wb") as f:
+                    for chunk in resp.iter_bytes(1 << 20):
+                        f.write(chunk)
+            except httpx.TransportError as exc:
+                tmp.unlink(missing_ok=True)
+                if attempt == 2:
+                    raise ModelServerUnavailable(f"downloading {name} of job {jid} from {self.url} broke off ({exc}); "
+                                                 "run it again: the finished job is fetched, not redone", job_id=jid) from exc
+                continue
+            finally:
+                resp.close()
+            if sha256 and file_sha256(tmp) != sha256:
+                tmp.unlink(missing_ok=True)
+                if attempt == 2:
+                    raise ModelServerUnavailable(f"{name} of job {jid} arrived damaged twice (sha256 differs)", job_id=jid)
+                continue
+            os.replace(tmp, dest)
+            return dest
+        raise AssertionError("unreachable")
+
+    def cancel(self, jid: str) -> dict:
+        return self._request("DELETE", f"/v1/jobs/{jid}", job=jid, doing="cancelled").json()
+
+    def run(self, kind: str, spec: dict, files: dict[str, Path], dest: Path, *,
+            on_progress: Callable[[dict], None] | None = None) -> tuple[dict, dict[str, Path]]:
+        """Submit, wait, fetch every output into dest: (the job's final state, {name: local path})."""
+        state = self.submit(kind, spec, files)
+        jid = state["id"]
+        log.info("model server %s: job %s is %s", self.url, jid, state["status"])
+        if state["status"] != "done":
+            state = self.wait(jid, on_progress=on_progress)
+        dest = Path(dest)
+        dest.mkdir(parents=True, exist_ok=True)
+        got = {o["name"]: self.fetch(jid, o["name"], dest / o["name"], sha256=o.get("sha256")) for o in state["outputs"]}
+        return state, got
+
+
+def _message(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+        return str(body.get("error", {}).get("message") or body)
+    except (ValueError, AttributeError):
+        return (resp.text or "").strip()[:300] or resp.reason_phrase
