@@ -6,8 +6,9 @@ work folder. The render service does everything around it (loading the story, fe
 checking, storing, the RDB row, the event), so a GPU backend only writes `generate`.
 
 Backends register with `register_generator(name, factory)`; packages can also declare an entry point in
-the group `trendreel.video_generators` (name = a factory taking RenderSettings). `compositor` (ffmpeg on
-CPU) is built in and the default.
+the group `trendreel.video_generators` (name = a factory taking RenderSettings). Built in: `compositor`
+(ffmpeg on CPU, the default), `remote` (a model server, see trendreel.modelserver) and `ltx2` (LTX-2
+through diffusers, GPU).
 """
 
 from __future__ import annotations
@@ -85,6 +86,14 @@ def _builtins() -> None:
         from trendreel.render.compositor import Compositor
 
         register_generator("compositor", Compositor)
+    if "remote" not in _FACTORIES:  # a model server (modelserver/), e.g. LTX-2 on a GPU machine
+        from trendreel.render.remote import RemoteGenerator
+
+        register_generator("remote", RemoteGenerator)
+    if "ltx2" not in _FACTORIES:  # in this process: needs torch, diffusers, a GPU and the weights
+        from trendreel.render.ltx2 import Ltx2Generator
+
+        register_generator("ltx2", Ltx2Generator)
 
 
 def generator_names() -> list[str]:

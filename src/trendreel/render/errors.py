@@ -4,7 +4,8 @@ TrendreelError
 └── RenderError                the video cannot be made (unknown story, nothing usable, bad settings)
     ├── SpeechUnavailable      the narration engine for the story's language is missing (names it, says how to install)
     ├── FontUnavailable        no font that can draw the story's script (e.g. Hangul without fonts-nanum)
-    └── RenderFailed           ffmpeg failed or its output did not pass the checks (no file is stored)
+    ├── RenderFailed           ffmpeg failed or its output did not pass the checks (no file is stored)
+    └── GeneratorUnavailable   a model backend (ltx2) lacks its library, weights or GPU (names the setting or package)
 
 Bad media (a missing, corrupt or empty file, a codec ffmpeg cannot decode) is not an error: the scene
 falls back to a plain colour card and the video's `details.warnings` says why.
@@ -29,3 +30,7 @@ class FontUnavailable(RenderError):
 
 class RenderFailed(RenderError):
     """ffmpeg failed, or the file it wrote is not a valid video; nothing was stored."""
+
+
+class GeneratorUnavailable(RenderError):
+    """A model backend cannot run here: its library, its weights or its GPU is missing (names what to install or set)."""
