@@ -215,6 +215,13 @@ def test_usage_counts_rows_by_kind(world):
     check = st["check"]
     assert check["ok"] and check["files_without_rows"]["count"] == 0
     assert check["listed_bytes"] == st["used_bytes"]
+    # A file lost behind the rows' back, and a file no row knows: both reported.
+    world.app.files.delete(world.keys[world.free_media[0]][0])
+    world.app.files.put("articles/00/00/astray/images/01.jpg", b"x" * 10)
+    check = storage_status(world.app, check=True)["check"]
+    assert not check["ok"]
+    assert check["rows_with_missing_files"]["examples"] == [{"id": world.free_media[0], "key": world.keys[world.free_media[0]][0]}]
+    assert check["files_without_rows"] == {"count": 1, "bytes": 10, "examples": ["articles/00/00/astray/images/01.jpg"]}
 
 
 def test_gc_never_deletes_protected_files(world):

@@ -45,7 +45,7 @@ __all__ = ["RetentionError", "collect_garbage", "storage_status"]
 JOURNAL_PREFIX = "retention/journal/"
 KIND_ORDER = ("image", "video", "rendered", "edited")
 DELETE_WORKERS = 8
-_PG_LOCK_KEY = 0x7472_6763  # "trgc": one gc per PostgreSQL database
+_PG_LOCK_KEY = 0x7472_6763  # "trgc", with the schema's hash: one gc per PostgreSQL database and schema
 ProgressFn = Callable[[int, int, int], None]  # (items done, items planned, bytes freed)
 
 
@@ -168,12 +168,12 @@ def _gc_lock(app):
                           "(a killed one releases its lock when its process ends)")
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_LOCK_KEY}).scalar():
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"), {"k": _PG_LOCK_KEY}).scalar():
                 raise busy
             try:
                 yield
             finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"), {"k": _PG_LOCK_KEY})
                 conn.commit()
         return
     database = engine.url.database
