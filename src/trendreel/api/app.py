@@ -15,7 +15,7 @@ from trendreel.bootstrap import App, build_app
 from trendreel.settings import Settings, load_settings
 
 log = logging.getLogger("trendreel.api")
-API_PREFIX = "/api/v1"
+from trendreel.api.middleware import API_PREFIX
 
 
 def create_app(settings: Settings | None = None, *, application: App | None = None) -> FastAPI:

@@ -9,6 +9,8 @@ from prometheus_client import Counter, Histogram
 
 from trendreel.api.errors import error_body
 
+API_PREFIX = "/api/v1"
+
 REQUESTS = Counter("trendreel_http_requests", "HTTP requests answered, by route template and status.",
                    ["method", "route", "status"])
 LATENCY = Histogram("trendreel_http_request_duration_seconds", "Time to answer, by route template.",
@@ -43,27 +45,33 @@ class BodyLimit:
                 if too_big:
                     return await _send_json(send, 413, error_body("too_large", message))
         seen = 0
-        started = False
+        exceeded = False
+        replaced = False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, exceeded
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise _TooLarge()
             return msg
 
-        async def tracking_send(msg):
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
+        async def guarded_send(msg):
+            # Whatever the app answers after the body overflowed (its own 400 for an unreadable body), it is a 413.
+            nonlocal replaced
+            if exceeded:
+                if msg["type"] == "http.response.start" and not replaced:
+                    replaced = True
+                    await _send_json(send, 413, error_body("too_large", message))
+                return
             await send(msg)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
-            if not started:
+            if not replaced:
                 await _send_json(send, 413, error_body("too_large", message))
 
 
@@ -94,6 +102,10 @@ class Metrics:
         finally:
             route = scope.get("route")
             template = getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
+            # Routers included under a prefix may report their own path only (FastAPI >= 0.16x): add it back.
+            path = scope.get("path", "")
+            if route is not None and path.startswith(API_PREFIX + "/") and not template.startswith(API_PREFIX):
+                template = API_PREFIX + template
             REQUESTS.labels(scope["method"], template, str(status)).inc()
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - start)
 

@@ -1,0 +1,225 @@
+"""The gateway's security: every request authenticated and checked for its role, sessions with CSRF,
+tokens that stop working when revoked, and JSON errors that say what is wrong and nothing internal."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.integration.api_helpers import PASSWORD, assert_error, make_gateway
+from trendreel.api import users
+from trendreel.bootstrap import App
+from trendreel.files.store import open_file_store
+from trendreel.settings import Settings
+
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/logout"),
+          ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
+# Writes every signed-in user may make: their own session and their own tokens.
+ANY_USER_WRITES = {("POST", "/api/v1/tokens"), ("DELETE", "/api/v1/tokens/{token_id}")}
+ADMIN_ONLY = {("GET", "/api/v1/users"), ("POST", "/api/v1/users"), ("PUT", "/api/v1/users/{username}/role"),
+              ("DELETE", "/api/v1/users/{username}"), ("POST", "/api/v1/accounts"),
+              ("DELETE", "/api/v1/accounts/{platform}/{name}"), ("POST", "/api/v1/storage/gc"), ("GET", "/metrics")}
+SAMPLE_PARAMS = {"username": "nobody", "platform": "folder", "name": "x", "which": "file"}
+
+
+@pytest.fixture
+def gw(database, tmp_path):
+    settings = Settings(home=tmp_path / "home", database_url=database.url)
+    application = App(settings=settings, db=database, files=open_file_store((tmp_path / "files").as_uri()))
+    return make_gateway(settings, application)
+
+
+def _api_routes(api):
+    """Every operation of the OpenAPI schema: the whole public surface."""
+    for path, ops in api.openapi()["paths"].items():
+        for method in ops:
+            yield method.upper(), path
+
+
+def _url(path: str) -> str:
+    """The path with each parameter filled in: a well-formed id of the right letter, or a sample value."""
+    def fill(m):
+        name = m.group(1)
+        if name in SAMPLE_PARAMS:
+            return SAMPLE_PARAMS[name]
+        letter = {"token_id": "k"}.get(name, name[0])
+        return letter + "0" * 23
+    return re.sub(r"\{(\w+)\}", fill, path)
+
+
+def test_every_endpoint_needs_credentials_and_the_right_role(gw):
+    routes = list(_api_routes(gw.api))
+    assert len(routes) > 35
+    anon, viewer, editor = gw.client(), gw.client("viewer"), gw.client("editor")
+    checked = 0
+    for method, path in routes:
+        if (method, path) in PUBLIC or not path.startswith(("/api/", "/metrics")):
+            continue
+        url = _url(path)
+        assert_error(anon.request(method, url, json={}), 401, "unauthenticated")
+        assert anon.request(method, url, json={}).headers.get("www-authenticate") == "Bearer"
+        if (method, path) in ADMIN_ONLY:
+            assert_error(editor.request(method, url, json={}), 403, "forbidden")
+        if method != "GET" and (method, path) not in ANY_USER_WRITES:
+            err = assert_error(viewer.request(method, url, json={}), 403, "forbidden")
+            assert "viewer" in err["message"]
+        checked += 1
+    assert checked > 30
+    # Public ones answer without credentials.
+    assert anon.get("/healthz").json() == {"status": "ok"}
+    assert anon.get("/readyz").json()["status"] == "ok"
+    assert "/api/v1/trends" in anon.get("/openapi.json").json()["paths"]
+
+
+def test_bad_credentials_are_refused_the_same_way(gw):
+    c = gw.client()
+    for header in ("Bearer trt_not-a-real-token", "Bearer " + "x" * 5000, "Basic dXNlcjpwYXNz", "Bearer"):
+        assert_error(c.get("/api/v1/trends", headers={"Authorization": header}), 401, "unauthenticated")
+    assert_error(c.post("/api/v1/auth/login", json={"username": "viewer", "password": "wrong password"}), 401)
+    unknown = c.post("/api/v1/auth/login", json={"username": "nosuchuser", "password": "wrong password"})
+    assert_error(unknown, 401)
+    assert unknown.json()["error"]["message"] == "wrong user name or password"
+
+
+def test_login_session_csrf_and_logout(gw):
+    c = gw.client()
+    r = c.post("/api/v1/auth/login", json={"username": "editor", "password": PASSWORD})
+    assert r.status_code == 200 and r.json()["user"]["role"] == "editor"
+    csrf = r.json()["csrf_token"]
+    session_cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith("trendreel_session="))
+    assert "httponly" in session_cookie.lower() and "samesite=lax" in session_cookie.lower()
+    assert c.cookies.get("trendreel_csrf") == csrf  # readable by the page's script: double submit
+    assert c.get("/api/v1/auth/me").json()["via"] == "session"
+    # A write with the session cookie but without the CSRF token is refused; with it, it goes through.
+    assert_error(c.post("/api/v1/tokens", json={"name": "from the browser"}), 403, "csrf_failed")
+    assert_error(c.post("/api/v1/tokens", json={"name": "x"}, headers={"X-CSRF-Token": "forged"}), 403, "csrf_failed")
+    ok = c.post("/api/v1/tokens", json={"name": "from the browser"}, headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 201 and ok.json()["token"].startswith("trt_")
+    # A form post may carry the token as a field instead.
+    form = c.post("/api/v1/auth/logout", data={"csrf_token": csrf})
+    assert form.status_code == 200
+    assert_error(c.get("/api/v1/auth/me"), 401)
+    # A bearer token needs no CSRF token: it is not sent by the browser on its own.
+    assert gw.client("editor").post("/api/v1/tokens", json={"name": "program"}).status_code == 201
+
+
+def test_a_forged_or_stale_session_cookie_is_refused(gw):
+    c = gw.client()
+    c.post("/api/v1/auth/login", json={"username": "viewer", "password": PASSWORD})
+    assert c.get("/api/v1/auth/me").status_code == 200
+    stolen = c.cookies.get("trendreel_session")
+    # A changed password ends existing sessions.
+    users.add_user(gw.app, username="viewer", password="another long password", role="viewer")
+    assert_error(c.get("/api/v1/auth/me"), 401)
+    other = gw.client()
+    other.cookies.set("trendreel_session", stolen[:-4] + "AAAA")  # signature no longer matches
+    assert_error(other.get("/api/v1/auth/me"), 401)
+
+
+def test_tokens_are_stored_hashed_and_stop_working_when_revoked_or_removed(gw):
+    created = users.create_token(gw.app, username="editor", name="ci", expires_days=30)
+    token = created["token"]
+    from trendreel.db.tables import ApiToken
+
+    with gw.app.db.session() as s:
+        row = s.get(ApiToken, created["id"])
+        assert row.token_hash != token and token not in row.token_hash and len(row.token_hash) == 64
+    c = gw.client()
+    c.headers["Authorization"] = f"Bearer {token}"
+    assert c.get("/api/v1/auth/me").json()["token_id"] == created["id"]
+    listed = c.get("/api/v1/tokens").json()
+    assert created["id"] in {t["id"] for t in listed} and all("token" not in t for t in listed)
+    # Another user's token cannot be revoked by a non-admin; their own can.
+    viewer_token = users.list_tokens(gw.app, username="viewer")[0]["id"]
+    assert_error(c.delete(f"/api/v1/tokens/{viewer_token}"), 404)
+    assert c.delete(f"/api/v1/tokens/{created['id']}").json()["revoked_at"]
+    assert_error(c.get("/api/v1/auth/me"), 401)
+    # Removing a user removes their tokens.
+    users.remove_user(gw.app, username="viewer")
+    assert_error(gw.client("viewer").get("/api/v1/auth/me"), 401)
+
+
+def test_admins_manage_users_and_roles_over_the_api(gw):
+    admin = gw.client("admin")
+    r = admin.post("/api/v1/users", json={"username": "carol", "password": "a long enough password", "role": "editor"})
+    assert r.status_code == 201 and r.json()["role"] == "editor" and "password" not in r.text
+    assert admin.put("/api/v1/users/carol/role", json={"role": "viewer"}).json()["role"] == "viewer"
+    assert_error(admin.post("/api/v1/users", json={"username": "dave", "password": "short"}), 422, "invalid_request")
+    assert_error(admin.post("/api/v1/users", json={"username": "dave", "password": "long enough pw", "role": "root"}), 422)
+    assert_error(admin.delete("/api/v1/users/admin"), 400)
+    assert admin.delete("/api/v1/users/carol").status_code == 200
+    assert_error(admin.delete("/api/v1/users/carol"), 404, "not_found")
+    with gw.app.db.session() as s:
+        from trendreel.db.tables import User
+
+        hashes = [u.password_hash for u in s.query(User)]
+    assert all(h.startswith("$argon2id$") for h in hashes)
+
+
+def test_invalid_input_gets_422_json_that_names_the_field_and_leaks_nothing(gw):
+    c = gw.client("editor")
+    cases = [
+        c.get("/api/v1/stories/not-an-id"),
+        c.get("/api/v1/videos/v" + "g" * 23),
+        c.get("/api/v1/stories/s" + "0" * 23 + "/../../etc/passwd"),
+        c.get("/api/v1/trends?limit=0"),
+        c.get("/api/v1/trends?limit=abc"),
+        c.get("/api/v1/search?q=x&like=a" + "0" * 23),
+        c.post("/api/v1/runs", json={"kind": "drop tables"}),
+        c.post("/api/v1/runs", json={"kind": "crawl", "sources": ["x"], "extra": 1}),
+        c.post("/api/v1/runs", content=b"{not json", headers={"content-type": "application/json"}),
+        c.put("/api/v1/stories/s" + "0" * 23, json={"scenes": []}),
+        c.post("/api/v1/stories/s" + "0" * 23 + "/render", json={"backend": "../../bin/sh"}),
+        c.post("/api/v1/stories/s" + "0" * 23 + "/render", json={"force": "maybe"}),
+    ]
+    for r in cases:
+        assert r.status_code in (404, 422), (r.request.url, r.status_code, r.text)
+        assert_error(r, r.status_code)
+    err = assert_error(c.get("/api/v1/trends?limit=0"), 422, "invalid_request")
+    assert "limit" in err["message"]
+    err = assert_error(c.post("/api/v1/runs", json={"kind": "crawl", "sources": ["nosuch"]}), 400)
+    assert "nosuch" in err["message"]
+
+
+def test_oversized_bodies_get_413(gw, tmp_path):
+    gw.app.settings.serve.max_body_mb = 0.01
+    from trendreel.api import create_app
+
+    api = create_app(gw.app.settings, application=gw.app)
+    from fastapi.testclient import TestClient
+
+    c = TestClient(api, raise_server_exceptions=False)
+    c.headers["Authorization"] = f"Bearer {gw.tokens['admin']}"
+    big = {"username": "x", "password": "y" * 20_000}
+    assert_error(c.post("/api/v1/users", json=big), 413, "too_large")
+
+    def chunks():  # no Content-Length: counted while reading
+        for _ in range(20):
+            yield b"x" * 1000
+
+    assert_error(c.post("/api/v1/users", content=chunks(), headers={"content-type": "application/json"}), 413)
+
+
+def test_an_unexpected_failure_is_a_500_with_an_id_and_no_details(gw, caplog):
+    def boom():
+        raise RuntimeError("secret detail: /srv/trendreel/data SELECT * FROM app_user")
+
+    gw.api.add_api_route("/api/v1/boom", boom)
+    with caplog.at_level("ERROR", logger="trendreel.api"):
+        r = gw.client("viewer").get("/api/v1/boom")
+    err = assert_error(r, 500, "internal_error")
+    assert "secret" not in r.text and "SELECT" not in r.text
+    assert err["error_id"] in caplog.text and "secret detail" in caplog.text
+
+
+def test_metrics_count_by_route_template(gw):
+    c = gw.client("admin")
+    for i in range(3):
+        c.get(f"/api/v1/stories/s{i:023x}")
+    text = c.get("/metrics").text
+    assert 'route="/api/v1/stories/{story_id}"' in text
+    assert "/api/v1/stories/s000" not in text
+    assert_error(gw.client("editor").get("/metrics"), 403)
+    gw.app.settings.serve.metrics_public = True
+    assert gw.client().get("/metrics").status_code == 200
