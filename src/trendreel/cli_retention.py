@@ -69,8 +69,9 @@ def gc(
 ) -> None:
     """Free space when over the storage budget: published videos' local files first, then the oldest raw media.
 
-    Never touched: unpublished videos and their sources, media of items a pending story cites. Rows stay,
-    marked purged, each with a FilePurged event. Safe to interrupt and to run again.
+    Never touched: unpublished videos and their sources, media of items a pending story cites.
+
+    Rows stay, marked purged, each with a FilePurged event. Safe to interrupt and to run again.
     """
     with _app(home) as application:
         if dry_run:
