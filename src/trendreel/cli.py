@@ -735,4 +735,8 @@ def videos(
 from trendreel import cli_metrics, cli_publish, cli_retention, cli_serve  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # `python -m trendreel.cli` runs this file as a second module; the command modules register on the
+    # imported one, so run that.
+    from trendreel.cli import main as _main
+
+    _main()

@@ -1,0 +1,5 @@
+"""`python -m trendreel`: the same as the `trendreel` command."""
+
+from trendreel.cli import main
+
+main()
