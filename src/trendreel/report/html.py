@@ -22,8 +22,8 @@ def _num(value) -> str:
 
 
 def page(*, generated_at: str, zone: str, totals: list[tuple[str, str]], figures: list[dict], table_rows: list[dict],
-         csv_files: dict[str, str], warnings: list[str]) -> str:
-    """The whole page; figures: {id, title, note, svg}; table_rows: one per publication."""
+         table_total: int, csv_files: dict[str, str], warnings: list[str]) -> str:
+    """The whole page; figures: {id, title, note, svg}; table_rows: one per publication, newest first."""
     parts = ["<!DOCTYPE html>", '<html lang="ko">', "<head>", '<meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              "<title>trendreel 성과 보고서 · performance report</title>", f"<style>{CSS}</style>", "</head>", "<body>",
@@ -50,7 +50,9 @@ def page(*, generated_at: str, zone: str, totals: list[tuple[str, str]], figures
     if table_rows:
         parts.append('<section id="trends_at_upload"><h2>업로드 당시 트렌드 · Trends live at upload time</h2>')
         parts.append('<p class="note">각 영상 옆에 게시 순간의 상위 트렌드 · next to each video, the top trends at the moment '
-                     "it was published (a snapshot; later detection does not change it).</p>")
+                     "it was published (a snapshot; later detection does not change it)"
+                     + (f"; the newest {len(table_rows):,} of {table_total:,}, all of them in {escape(csv_files['publications'])}"
+                        if table_total > len(table_rows) else "") + ".</p>")
         parts.append("<table><thead><tr><th>영상 · video</th><th>어디 · where</th><th>게시 · published</th>"
                      "<th>조회 · views</th><th>좋아요 · likes</th><th>댓글 · comments</th>"
                      "<th>업로드 당시 트렌드 · trends at upload</th></tr></thead><tbody>")

@@ -34,6 +34,7 @@ PUBLICATION_COLUMNS = ["publication_id", "video_id", "story_id", "title", "lang"
                        "platform", "account", "url", "published_at", "published_weekday", "published_hour", "samples",
                        "first_collected_at", "last_collected_at", "views", "likes", "comments", "status",
                        "trends_at_upload"]
+TABLE_ROWS = 1000
 WEEKDAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
@@ -168,13 +169,15 @@ def build_report(app, *, out_dir: Path | str | None = None, now: datetime | None
               ("계정 · accounts", f"{len({p.account for p in ordered}):,}")]
     if len(known) < len(ordered):
         totals.append(("조회수 모름 · views unknown", f"{len(ordered) - len(known):,}"))
+    # The table lists the newest publications (all of them are in publications.csv), so the page stays light.
+    newest = ordered[::-1][:TABLE_ROWS]
     rows = [{"id": p.id, "title": p.title, "trend": p.trend, "url": p.url, "account": p.account,
              "published": p.published_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "views": p.views, "likes": p.likes,
-             "comments": p.comments, "trends_at_upload": p.trends_at_upload} for p in ordered]
+             "comments": p.comments, "trends_at_upload": p.trends_at_upload} for p in newest]
     from trendreel.report.html import page
 
     html = page(generated_at=generated.strftime("%Y-%m-%d %H:%M %Z"), zone=settings.report_timezone, totals=totals,
-                figures=figures, table_rows=rows, csv_files={"samples": samples_path.name, "publications": pubs_path.name},
+                figures=figures, table_rows=rows, table_total=len(ordered), csv_files={"samples": samples_path.name, "publications": pubs_path.name},
                 warnings=warns)
     with _AtomicFile(html_path, encoding="utf-8") as fh:
         fh.write(html)
