@@ -257,3 +257,15 @@ def _gc(app, params, report):
 
 
 STAGE_FUNCTIONS.update({"publish": _publish, "metrics": _metrics, "gc": _gc})
+
+
+def _edit(app, params, report):
+    from trendreel.edit import service as edit
+
+    v = edit.edit_video(app, video_id=params["video_id"], target_seconds=params.get("target_seconds"),
+                        backend=params.get("backend"), force=bool(params.get("force")))
+    report(1, 1)
+    return {"video_id": v["id"], "status": v["status"], "reused": v.get("reused", False)}
+
+
+STAGE_FUNCTIONS["edit"] = _edit

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from trendreel import services
 from trendreel.api import stories as story_edits
@@ -13,8 +14,8 @@ from trendreel.api.auth import get_app
 from trendreel.api.errors import ApiError
 from trendreel.api.routes._common import ArticleId, Editor, StoryId, TrendId, VideoId, Viewer, call
 from trendreel.api.schemas import (
-    ERRORS, ArticleOut, CategoryOut, RenderRequest, RunAccepted, SearchHit, SourceOut, StoryEdit, StoryOut,
-    StoryRegenerate, StorySummary, TrendOut, VideoOut,
+    ERRORS, ArticleOut, CategoryOut, RenderBackend, RenderRequest, RunAccepted, SearchHit, SourceOut, StoryEdit, StoryOut,
+    StoryRegenerate, StorySummary, Strict, TrendOut, VideoOut,
 )
 
 router = APIRouter(responses=ERRORS)
@@ -152,3 +153,29 @@ async def render(story_id: StoryId, body: RenderRequest, request: Request, user:
     from trendreel.api.routes.pipeline import start_run
 
     return await start_run(request, user, "render", {"story_id": story_id, "backend": body.backend, "force": body.force})
+
+
+class EditRequest(Strict):
+    backend: RenderBackend | None = Field(None, description="A video editor (edit.backend when left out).")
+    target_seconds: float | None = Field(None, gt=0, le=3600, description="Length to cut the video down to.")
+    force: bool = False
+
+
+def check_edit_backend(name: str | None) -> None:
+    if name is None:
+        return
+    from trendreel.edit.base import editor_names
+
+    known = editor_names()
+    if name not in known:
+        raise ApiError(422, "invalid_request", f"backend: unknown video editor {name!r}; known: {', '.join(known)}")
+
+
+@router.post("/videos/{video_id}/edit", response_model=RunAccepted, status_code=202, tags=["videos"],
+             summary="Edit a finished video into a new one: cuts, emphasis, loudness (a background run)")
+async def edit(video_id: VideoId, body: EditRequest, request: Request, user: Editor):
+    check_edit_backend(body.backend)
+    await call(services.get_video, get_app(request), video_id)
+    from trendreel.api.routes.pipeline import start_run
+
+    return await start_run(request, user, "edit", {"video_id": video_id, **body.model_dump(exclude_none=True)})

@@ -59,7 +59,16 @@ class RenderRun(Strict):
     force: bool = False
 
 
-RunRequest = Annotated[Union[FullRun, CrawlRun, IndexRun, TrendsRun, StoryRun, RenderRun], Field(discriminator="kind")]
+class EditRun(Strict):
+    kind: Literal["edit"]
+    video_id: Annotated[str, Field(pattern=r"^v[0-9a-f]{23}$")]
+    backend: RenderBackend | None = None
+    target_seconds: float | None = Field(None, gt=0, le=3600)
+    force: bool = False
+
+
+RunRequest = Annotated[Union[FullRun, CrawlRun, IndexRun, TrendsRun, StoryRun, RenderRun, EditRun],
+                       Field(discriminator="kind")]
 
 
 async def start_run(request: Request, user: CurrentUser, kind: str, params: dict) -> dict:
@@ -80,6 +89,10 @@ async def start(body: RunRequest, request: Request, user: Editor):
         from trendreel.api.routes.content import check_render_backend
 
         check_render_backend(body.backend)
+    if body.kind == "edit":
+        from trendreel.api.routes.content import check_edit_backend
+
+        check_edit_backend(body.backend)
     return await start_run(request, user, body.kind, params)
 
 
