@@ -199,3 +199,29 @@ def test_youtube_collection_keeps_the_reserve_for_publishing(app, server, make_s
     assert len(r["errors"]) == 1
     assert "metrics.youtube_reserve_units = 1000 are kept for publishing" in r["errors"][0]["message"]
     assert len([q for q in server.requests if q[1] == "/youtube/v3/videos"]) == 1
+
+
+def test_after_a_real_folder_publication(make_settings, tmp_path):
+    """The publisher's own folder publication (a real ffmpeg video), then stats.json, collect and the report."""
+    from tests.publish_support import add_video as add_real_video
+    from trendreel.bootstrap import build_app
+    from trendreel.publish import service as publish
+    from trendreel.report.service import build_report
+
+    application = build_app(make_settings(publish={"trends_snapshot": 3}))
+    try:
+        add_trend(application, "live", text="지금 뜨는 트렌드", category="society", score=9.0, at=datetime.now(timezone.utc))
+        vid = add_real_video(application, "metrics-e2e", seconds=1.0, review="approved")
+        pub = publish.publish_video(application, video_id=vid, to=f"folder:{tmp_path / 'outbox'}")
+        stats = tmp_path / "outbox" / pub["id"] / "stats.json"
+        assert stats.parent.is_dir()
+        stats.write_text('{"views": 77, "likes": 5, "comments": 1}')
+        assert collect_metrics(application)["due"] == 0  # published just now: the first point is 1 h away
+        r = collect_metrics(application, all=True)
+        assert r["stored"] == 1 and r["publications"][0]["views"] == 77
+        rep = build_report(application, out_dir=tmp_path / "report")
+        assert rep["total_views"] == 77
+        html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+        assert "<li>지금 뜨는 트렌드" in html  # the publisher's snapshot of the trends live at upload
+    finally:
+        application.close()

@@ -197,9 +197,11 @@ def _figures(app, pubs: list[PublicationFacts], top_videos: list[PublicationFact
         warnings.simplefilter("always")
         lines = [(f"{p.title} · {p.account}", p.published_at, series.get(p.id, [])) for p in top_videos]
         shown = len(top_videos)
-        figures.append({"id": "views_over_time", "title": "영상별 조회수 추이 · Views over time per video",
-                        "note": f"조회수 상위 {shown}개 영상 · the {shown} most viewed videos (all of them are in samples.csv); "
-                                "x: days since published",
+        note = (f"조회수 상위 {shown}개 영상 · the {shown} most viewed videos (all of them are in samples.csv); "
+                "x: days since published") if shown else (
+                "아직 조회수가 없습니다 · no view counts yet: run `trendreel metrics collect`; a folder publication "
+                "needs a stats.json beside its video (docs/metrics.md)")
+        figures.append({"id": "views_over_time", "title": "영상별 조회수 추이 · Views over time per video", "note": note,
                         "svg": plots.views_over_time(lines, "영상별 조회수 추이 · Views over time")})
         groups = [
             ("views_by_trend", "트렌드별 조회수 · Views by trend", lambda p: p.trend),
@@ -220,8 +222,7 @@ def _figures(app, pubs: list[PublicationFacts], top_videos: list[PublicationFact
                         "note": f"영상당 평균 최신 조회수, 막대 위 숫자는 영상 수 · mean latest views per video, number on "
                                 f"a bar = videos; time zone {settings.report_timezone}",
                         "svg": plots.weekday_hour(by_weekday, by_hour, title, settings.report_timezone)})
-    for w in caught:
-        text = str(w.message)
+    for text in dict.fromkeys(str(w.message) for w in caught):
         if "missing from font" in text or "Glyph" in text:
             warns.append(f"a plot has characters its font cannot draw: {text}")
         log.warning("report: %s", text)
