@@ -208,3 +208,16 @@ def test_edited_id_depends_on_every_input():
     assert len({base, edited_video_id("v2", "cutter", "k", None), edited_video_id("v1", "ai", "k", None),
                 edited_video_id("v1", "cutter", "k2", None), edited_video_id("v1", "cutter", "k", 20)}) == 5
     assert edited_video_id("v1", "cutter", "k", 20) == edited_video_id("v1", "cutter", "k", 20.0)
+
+
+def test_a_trim_over_dead_air_counts_each_second_once():
+    duration = 11.0
+    removals = dead_spans([(3.0, 7.0)], [(3.0, 5.0), (7.0, 9.0)], duration=duration, min_silence_s=0.8,
+                          min_freeze_s=2.0, pad_s=0.25)
+    segs, trimmed, _ = trim_to(keep_segments(duration, removals), 4.0, units=[], pauses=[(3.0, 7.0)],
+                               protect=Segment(0.2, 2.5))
+    segs = snap(segs, 30, duration)
+    by = removed_by_reason(duration, segs, removals + trimmed)
+    assert output_length(segs) == pytest.approx(3.267, abs=0.001)
+    assert by["trim"] == pytest.approx(11.0 - 8.75, abs=0.01)  # up to 8.75 s the picture was frozen anyway
+    assert sum(by.values()) == pytest.approx(duration - output_length(segs), abs=0.01)

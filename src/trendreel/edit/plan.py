@@ -232,15 +232,33 @@ def snap(segments: list[Segment], fps: float, duration: float) -> list[Segment]:
     return out
 
 
+def _minus(a: float, b: float, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """[a, b) less the (merged, sorted) spans."""
+    out, t = [], a
+    for x, y in spans:
+        if y <= t or x >= b:
+            continue
+        if x > t:
+            out.append((t, x))
+        t = max(t, y)
+    if b > t:
+        out.append((t, b))
+    return out
+
+
 def removed_by_reason(duration: float, segments: list[Segment], removals: list[Removal]) -> dict[str, float]:
-    """Seconds removed per reason, counted on what was really cut (after snapping)."""
+    """Seconds removed per reason, counted on what was really cut (after snapping), each second once:
+    by the first removal that covers it (dead air before trims)."""
     out: dict[str, float] = {}
+    counted = [(s.start, s.end) for s in segments]
     for r in removals:
-        gone = r.length - _kept_between(segments, r.start, r.end)
+        pieces = _minus(r.start, r.end, _union(counted))
+        gone = sum(b - a for a, b in pieces)
         if gone > 1e-6:
             out[r.reason] = round(out.get(r.reason, 0.0) + gone, 3)
+        counted += pieces
     rest = round(duration - output_length(segments) - sum(out.values()), 3)
-    if rest > 0.01:  # frame rounding, or removals overlapping
+    if rest > 0.01:  # frame rounding
         out["other"] = rest
     return out
 
