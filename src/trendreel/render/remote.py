@@ -57,8 +57,11 @@ class RemoteGenerator:
         from trendreel.render.jobspec import client_settings
 
         # the server's kind and everything that changes the video; not the URL, credential or timing
-        blob = json.dumps({"remote": VERSION, "kind": self.settings.remote.kind, **client_settings(self.settings)},
-                          sort_keys=True, ensure_ascii=False)
+        kind = self.settings.remote.kind
+        data = client_settings(self.settings)
+        if kind != "render:ltx2":
+            data.pop("ltx2")  # LTX-2's settings change nothing another kind makes
+        blob = json.dumps({"remote": VERSION, "kind": kind, **data}, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def client(self):
