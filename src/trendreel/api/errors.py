@@ -79,7 +79,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden", 413: "too_large"}
+        codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden",
+                 413: "too_large"}
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path[:200]}"
