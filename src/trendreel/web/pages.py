@@ -1,0 +1,513 @@
+"""The workspace's pages: server-rendered HTML over the same service functions the CLI and the API call.
+
+Every page needs a signed-in user (the gateway's browser session); forms post back with the
+session's CSRF token, which the gateway checks before a handler runs. Long work (writing a story,
+rendering, publishing) is a pipeline run on the gateway's worker thread: the form answers at once
+with the run's page, which follows the run through GET /api/v1/runs/{id}. Short work (saving a
+story, approving, rejecting, adding an account) is done before the page answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from datetime import datetime, timezone
+from functools import partial
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from trendreel import services
+from trendreel.api import auth, runs
+from trendreel.api.auth import CurrentUser, get_app
+from trendreel.api.errors import ApiError, _status_of
+from trendreel.api.routes._common import ArticleId, PublicationId, RunId, StoryId, TrendId, VideoId
+from trendreel.errors import StoryInvalid, TrendreelError
+from trendreel.web import service as web_service
+
+log = logging.getLogger("trendreel.web")
+
+TEMPLATES = Jinja2Templates(directory=str(resources.files("trendreel.web") / "templates"))
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+                ".svg": "image/svg+xml"}
+FLASH_KEY = "flash"
+
+
+# ---- errors: pages answer with HTML, and a missing session sends the browser to the login page ----
+
+class PageRoute(APIRoute):
+    """A route whose errors become pages: 401 redirects to /login, others render error.html."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                if exc.status == 401:
+                    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+                return error_page(request, exc.status, exc.message)
+            except RequestValidationError as exc:
+                problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}"
+                                     for e in list(exc.errors())[:5])
+                return error_page(request, 404 if request.method == "GET" else 422,
+                                  f"this address or form is not valid: {problems}")
+            except TrendreelError as exc:
+                status, _ = _status_of(exc)
+                return error_page(request, status, str(exc)[:2000])
+
+        return page_handler
+
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    user = request.scope.get("state", {}).get("user")
+    return TEMPLATES.TemplateResponse(request, "error.html", _context(request, user, status=status, message=message),
+                                      status_code=status)
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+Viewer = Annotated[CurrentUser, Depends(auth.require_role("viewer"))]
+Editor = Annotated[CurrentUser, Depends(auth.require_role("editor"))]
+Admin = Annotated[CurrentUser, Depends(auth.require_role("admin"))]
+Text = Annotated[str, Form(max_length=4000)]
+
+
+async def call(fn, /, *args, **kwargs):
+    """A blocking service function on the thread pool, so the event loop keeps answering."""
+    return await run_in_threadpool(partial(fn, *args, **kwargs))
+
+
+def flash(request: Request, text: str, kind: str = "ok") -> None:
+    """A message shown once on the next page (kept in the signed session cookie, so short)."""
+    messages = list(request.session.get(FLASH_KEY, []))[-3:]
+    messages.append({"kind": kind, "text": text[:600]})
+    request.session[FLASH_KEY] = messages
+
+
+def _context(request: Request, user: CurrentUser | None, **ctx) -> dict:
+    messages = request.session.pop(FLASH_KEY, []) if "session" in request.scope else []
+    return {"user": user, "csrf_token": auth.csrf_token(request) or "", "flashes": messages,
+            "path": request.url.path, **ctx}
+
+
+def render(request: Request, name: str, user: CurrentUser | None, status_code: int = 200, **ctx) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, name, _context(request, user, **ctx), status_code=status_code)
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (never another host) after logging in."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc or "\\" in target:
+        return "/"
+    return target
+
+
+async def start_run(request: Request, user: CurrentUser, kind: str, params: dict) -> RedirectResponse:
+    """A background pipeline run; the browser goes to its page, which follows its progress."""
+    run = await call(request.app.state.runner.start, kind=kind, params=params, created_by=user.username)
+    return see_other(f"/runs/{run['id']}")
+
+
+def _optional(module: str):
+    """A stage's service module, or None when this installation does not have it (its controls are left out)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def _fmt_time(value: str | datetime | None) -> str:
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _fmt_bytes(n: int | float | None) -> str:
+    if n is None:
+        return "—"
+    n = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(n) < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} PB"
+
+
+def _fmt_num(n) -> str:
+    return "—" if n is None else f"{n:,}"
+
+
+TEMPLATES.env.filters.update(time=_fmt_time, bytes=_fmt_bytes, num=_fmt_num)
+
+
+# ---- static files (shipped in the package: nothing is fetched at run time) --------------------
+
+@router.get("/static/{name}")
+async def static(name: str):
+    suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
+    if suffix not in STATIC_TYPES or not re.fullmatch(r"[a-z0-9_-]{1,40}\.[a-z]{2,3}", name):
+        raise ApiError(404, "not_found", f"no static file {name[:60]}")
+    try:
+        data = (resources.files("trendreel.web") / "static" / name).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise ApiError(404, "not_found", f"no static file {name[:60]}") from None
+    return Response(data, media_type=STATIC_TYPES[suffix], headers={"Cache-Control": "public, max-age=3600"})
+
+
+# ---- logging in -------------------------------------------------------------------------------
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, next: Annotated[str | None, Query(max_length=500)] = None):
+    user = await auth.optional_user(request) if request.session.get("uid") else None
+    if user is not None:
+        return see_other(_safe_next(next))
+    # Login CSRF: the form carries a token bound to this (not yet signed-in) session.
+    request.session["login_csrf"] = request.session.get("login_csrf") or secrets.token_urlsafe(24)
+    return render(request, "login.html", None, next=_safe_next(next), login_csrf=request.session["login_csrf"])
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request, username: Annotated[str, Form(max_length=100)],
+                password: Annotated[str, Form(max_length=1024)], login_csrf: Annotated[str, Form(max_length=100)] = "",
+                next: Annotated[str, Form(max_length=500)] = "/"):
+    expected = request.session.get("login_csrf")
+    if not expected or not secrets.compare_digest(expected, login_csrf):
+        request.session["login_csrf"] = secrets.token_urlsafe(24)
+        return render(request, "login.html", None, status_code=403, next=_safe_next(next), username=username,
+                      login_csrf=request.session["login_csrf"], error="the login form expired; please try again")
+    try:
+        await auth.login(request, username, password)
+    except TrendreelError as exc:
+        request.session["login_csrf"] = secrets.token_urlsafe(24)
+        return render(request, "login.html", None, status_code=401, next=_safe_next(next), username=username,
+                      login_csrf=request.session["login_csrf"], error=str(exc))
+    return see_other(_safe_next(next))
+
+
+@router.post("/logout")
+async def logout(request: Request, _: Viewer):
+    auth.logout_session(request)
+    return see_other("/login")
+
+
+# ---- dashboard --------------------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+async def dashboard(request: Request, user: Viewer):
+    app = get_app(request)
+    recent_runs = await call(runs.list_runs, app, limit=10)
+    events = await call(web_service.recent_events, app, limit=25)
+    crawl_errors = await call(services.crawl_errors, app, limit=15)
+    videos = await call(services.list_videos, app, limit=200)
+    failed_videos = [v for v in videos if v["status"] == "error"][:15]
+    publications = await call(services.list_publications, app, limit=200)
+    failed_publications = [p for p in publications if p["status"] == "error"][:15]
+    counts = await call(services.storage_counts, app)
+    retention = _optional("trendreel.retention.service")
+    storage = await call(retention.storage_status, app) if retention else None
+    return render(request, "dashboard.html", user, runs=recent_runs, events=events, crawl_errors=crawl_errors,
+                  failed_videos=failed_videos, failed_publications=failed_publications, counts=counts, storage=storage)
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+async def run_page(run_id: RunId, request: Request, user: Viewer):
+    run = await call(runs.get_run, get_app(request), run_id)
+    return render(request, "run.html", user, run=run, next_url=_run_result_url(run))
+
+
+def _run_result_url(run: dict) -> str | None:
+    """Where a finished run's result is shown."""
+    result = run.get("result") or {}
+    for stage, key, prefix in (("publish", "publication_id", "/publications/"), ("render", "video_id", "/videos/"),
+                               ("story", "story_id", "/stories/")):
+        value = (result.get(stage) or {}).get(key)
+        if value:
+            return prefix + value
+    return None
+
+
+# ---- articles, media, search ------------------------------------------------------------------
+
+@router.get("/articles", response_class=HTMLResponse)
+async def articles(request: Request, user: Viewer, q: Annotated[str | None, Query(max_length=500)] = None,
+                   kind: Annotated[str | None, Query(pattern=r"^(article|image|video)?$")] = None,
+                   lang: Annotated[str | None, Query(pattern=r"^([a-z]{2,3})?$")] = None):
+    app = get_app(request)
+    q = (q or "").strip()
+    hits, rows = None, []
+    if q:
+        hits = await call(services.search, app, query=q, kind=kind or None, limit=30)
+    else:
+        rows = await call(services.list_articles, app, limit=60, lang=lang or None)
+    return render(request, "articles.html", user, q=q, kind=kind or "", lang=lang or "", hits=hits, articles=rows)
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+async def article(article_id: ArticleId, request: Request, user: Viewer):
+    from trendreel.api.content import get_article
+
+    item = await call(get_article, get_app(request), article_id)
+    return render(request, "article.html", user, article=item)
+
+
+# ---- trends and stories -----------------------------------------------------------------------
+
+@router.get("/trends", response_class=HTMLResponse)
+async def trends(request: Request, user: Viewer):
+    rows = await call(services.list_trends, get_app(request), limit=100)
+    return render(request, "trends.html", user, trends=rows)
+
+
+@router.get("/trends/{trend_id}", response_class=HTMLResponse)
+async def trend(trend_id: TrendId, request: Request, user: Viewer):
+    app = get_app(request)
+    item = await call(services.get_trend, app, trend_id)
+    stories = await call(services.list_stories, app, trend_id=trend_id)
+    return render(request, "trend.html", user, trend=item, stories=stories)
+
+
+@router.post("/trends/{trend_id}/story")
+async def write_story(trend_id: TrendId, request: Request, user: Editor,
+                      item_id: Annotated[str, Form(pattern=r"^(a[0-9a-f]{23})?$")] = ""):
+    await call(services.get_trend, get_app(request), trend_id)  # an unknown trend is refused now
+    return await start_run(request, user, "story", {"trend_id": trend_id, **({"item_id": item_id} if item_id else {})})
+
+
+def _scene_problems(problems: list[str], n: int) -> tuple[dict[int, list[str]], list[str]]:
+    """The check's messages by scene number (1-based), and those about the story as a whole."""
+    by_scene: dict[int, list[str]] = {}
+    general: list[str] = []
+    for p in problems:
+        m = re.match(r"^scenes?[ .](\d+)", p)
+        if m:
+            i = int(m.group(1)) + (1 if p.startswith("scenes.") else 0)  # validation paths count from 0
+            if 1 <= i <= n:
+                by_scene.setdefault(i, []).append(p)
+                continue
+        general.append(p)
+    return by_scene, general
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse)
+async def story(story_id: StoryId, request: Request, user: Viewer):
+    app = get_app(request)
+    item = await call(services.get_story, app, story_id)
+    videos = await call(services.list_videos, app, story_id=story_id)
+    return render(request, "story.html", user, story=item, videos=videos, problems={}, general_problems=[])
+
+
+@router.post("/stories/{story_id}", response_class=HTMLResponse)
+async def save_story(story_id: StoryId, request: Request, user: Editor):
+    from trendreel.api.stories import edit_story
+
+    app = get_app(request)
+    current = await call(services.get_story, app, story_id)
+    form = await request.form()
+    scenes = []
+    for i, scene in enumerate(current["scenes"]):
+        narration = str(form.get(f"narration_{i}", scene["narration"]))[:2000]
+        on_screen = str(form.get(f"on_screen_{i}", scene.get("on_screen_text", "")))[:500]
+        narration, on_screen = " ".join(narration.split()), " ".join(on_screen.split())
+        changed = narration != scene["narration"] or on_screen != scene.get("on_screen_text", "")
+        scenes.append({**scene, "narration": narration, "on_screen_text": on_screen, "changed": changed})
+    changes: dict[str, Any] = {"scenes": [{k: v for k, v in sc.items() if k != "changed"} for sc in scenes]}
+    for field in ("title", "hook"):
+        if field in form:
+            changes[field] = " ".join(str(form[field])[:500].split())
+    try:
+        saved = await call(edit_story, app, story_id, changes, by=user.username)
+    except StoryInvalid as exc:
+        by_scene, general = _scene_problems(list(exc.problems) or [str(exc)], len(scenes))
+        edited = {**current, **{k: v for k, v in changes.items() if k != "scenes"}, "scenes": scenes}
+        videos = await call(services.list_videos, app, story_id=story_id)
+        return render(request, "story.html", user, status_code=422, story=edited, videos=videos, problems=by_scene,
+                      general_problems=general, error=str(exc))
+    flash(request, f"Saved: every scene passed the grounding check (story grounding {saved.get('grounding')}).")
+    return see_other(f"/stories/{story_id}")
+
+
+@router.post("/stories/{story_id}/regenerate")
+async def regenerate_story(story_id: StoryId, request: Request, user: Editor):
+    item = await call(services.get_story, get_app(request), story_id)
+    if not item.get("trend_id"):
+        raise ApiError(400, "invalid_request", f"story {story_id} has no trend to write it from")
+    return await start_run(request, user, "story", {"trend_id": item["trend_id"], "item_id": item["article_id"],
+                                                    "backend": item.get("backend"), "force": True})
+
+
+@router.post("/stories/{story_id}/render")
+async def render_story(story_id: StoryId, request: Request, user: Editor,
+                       force: Annotated[bool, Form()] = False):
+    await call(services.get_story, get_app(request), story_id)
+    return await start_run(request, user, "render", {"story_id": story_id, "force": force})
+
+
+# ---- videos: review, re-edit, publish ---------------------------------------------------------
+
+@router.get("/videos", response_class=HTMLResponse)
+async def videos(request: Request, user: Viewer):
+    app = get_app(request)
+    rows = await call(services.list_videos, app, limit=100)
+    reviews = await call(web_service.video_reviews, app, [v["id"] for v in rows])
+    return render(request, "videos.html", user, videos=rows, reviews=reviews)
+
+
+@router.get("/videos/{video_id}", response_class=HTMLResponse)
+async def video(video_id: VideoId, request: Request, user: Viewer):
+    app = get_app(request)
+    item = await call(services.get_video, app, video_id)
+    story_item = None
+    if item.get("story_id"):
+        try:
+            story_item = await call(services.get_story, app, item["story_id"])
+        except TrendreelError:
+            story_item = None
+    publications = await call(services.list_publications, app, video_id=video_id)
+    accounts = await call(services.list_accounts, app)
+    edits = [v for v in await call(services.list_videos, app, story_id=item["story_id"]) if v.get("parent_id") == video_id] \
+        if item.get("story_id") else []
+    review = (await call(web_service.video_reviews, app, [video_id])).get(video_id, {})
+    return render(request, "video.html", user, video=item, review=review, story=story_item, publications=publications,
+                  accounts=accounts, edits=edits, can_edit=_optional("trendreel.edit.service") is not None,
+                  privacy_default=app.settings.publish.privacy)
+
+
+@router.post("/videos/{video_id}/approve")
+async def approve(video_id: VideoId, request: Request, user: Editor):
+    result = await call(services.approve_video, get_app(request), video_id, by=user.username)
+    flash(request, f"Approved by {result['reviewed_by']}." if result.get("changed") else "Already approved.")
+    return see_other(f"/videos/{video_id}")
+
+
+@router.post("/videos/{video_id}/reject")
+async def reject(video_id: VideoId, request: Request, user: Editor, reason: Annotated[str, Form(max_length=1000)] = ""):
+    await call(services.reject_video, get_app(request), video_id, by=user.username, reason=reason.strip() or None)
+    flash(request, "Rejected" + (f": {reason.strip()}" if reason.strip() else "."))
+    return see_other(f"/videos/{video_id}")
+
+
+@router.post("/videos/{video_id}/edit")
+async def edit(video_id: VideoId, request: Request, user: Editor,
+               target_seconds: Annotated[str, Form(max_length=10, pattern=r"^(\d{1,4}(\.\d{1,2})?)?$")] = ""):
+    edit_service = _optional("trendreel.edit.service")
+    if edit_service is None:
+        raise ApiError(404, "not_found", "this installation has no edit stage")
+    target = float(target_seconds) if target_seconds else None
+    if "edit" in runs.STAGE_FUNCTIONS:  # the gateway runs edits in the background
+        return await start_run(request, user, "edit", {"video_id": video_id, "target_seconds": target})
+    try:
+        edited = await call(edit_service.edit_video, get_app(request), video_id=video_id, target_seconds=target)
+    except TrendreelError as exc:
+        flash(request, f"The edit failed: {exc}", "error")
+        return see_other(f"/videos/{video_id}")
+    flash(request, "Edited: this is the edited video." + (" (the edit made earlier)" if edited.get("reused") else ""))
+    return see_other(f"/videos/{edited['id']}")
+
+
+@router.post("/videos/{video_id}/publish")
+async def publish(video_id: VideoId, request: Request, user: Editor,
+                  to: Annotated[str, Form(pattern=r"^(youtube|folder):[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")],
+                  privacy: Annotated[str, Form(pattern=r"^(private|unlisted|public)?$")] = ""):
+    from trendreel.publish.service import resolve_target
+
+    app = get_app(request)
+    await call(resolve_target, app, to)  # an unknown account is refused now, not in the run
+    await call(services.get_video, app, video_id)
+    return await start_run(request, user, "publish", {"video_id": video_id, "to": to, **({"privacy": privacy} if privacy else {})})
+
+
+# ---- publications and their views -------------------------------------------------------------
+
+def _series(rows: list[dict]) -> list[tuple[str, datetime, list[tuple[datetime, int]]]]:
+    out = []
+    for r in rows:
+        points = [(datetime.fromisoformat(s["collected_at"]), s["views"]) for s in r.get("series", [])
+                  if s.get("views") is not None and s.get("collected_at")]
+        if r.get("published_at"):
+            out.append((f"{r.get('title') or r['publication_id']} · {r['account']}",
+                        datetime.fromisoformat(r["published_at"]), points))
+    return out
+
+
+@router.get("/publications", response_class=HTMLResponse)
+async def publications(request: Request, user: Viewer):
+    app = get_app(request)
+    rows = await call(services.list_publications, app, limit=200)
+    metrics = _optional("trendreel.metrics.service")
+    latest, chart, warns = {}, None, []
+    if metrics is not None:
+        latest = {m["publication_id"]: m for m in await call(metrics.list_metrics, app)}
+        top = sorted((m for m in latest.values() if m.get("samples")), key=lambda m: -(m.get("views") or 0))[:10]
+        detailed = [(await call(metrics.list_metrics, app, m["publication_id"]))[0] for m in top]
+        if detailed and _optional("trendreel.report.plots") is not None:
+            chart, warns = await call(web_service.views_chart, app, _series(detailed),
+                                      "조회수 추이 · Views over time (top 10)")
+    return render(request, "publications.html", user, publications=rows, latest=latest, chart=chart, warnings=warns)
+
+
+@router.get("/publications/{publication_id}", response_class=HTMLResponse)
+async def publication(publication_id: PublicationId, request: Request, user: Viewer):
+    app = get_app(request)
+    item = await call(services.get_publication, app, publication_id)
+    metrics = _optional("trendreel.metrics.service")
+    series, chart, warns = [], None, []
+    if metrics is not None and item["status"] == "done":
+        row = (await call(metrics.list_metrics, app, publication_id))[0]
+        series = row.get("series", [])
+        if _optional("trendreel.report.plots") is not None:
+            chart, warns = await call(web_service.views_chart, app, _series([row]), "조회수 추이 · Views over time")
+    return render(request, "publication.html", user, publication=item, samples=series, chart=chart, warnings=warns)
+
+
+# ---- accounts and settings --------------------------------------------------------------------
+
+@router.get("/accounts", response_class=HTMLResponse)
+async def accounts(request: Request, user: Viewer):
+    rows = await call(services.list_accounts, get_app(request))
+    return render(request, "accounts.html", user, accounts=rows)
+
+
+@router.post("/accounts")
+async def add_account(request: Request, user: Admin,
+                      name: Annotated[str, Form(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")],
+                      path: Annotated[str, Form(min_length=1, max_length=1000)]):
+    from pathlib import Path
+
+    if not path.startswith("/"):
+        raise ApiError(422, "invalid_request", "give the folder as an absolute path on the server, e.g. /srv/outbox")
+    account = await call(services.add_account, get_app(request), platform="folder", name=name, path=Path(path))
+    flash(request, f"Folder account {account['name']} {'added' if account.get('created') else 'updated'}: "
+                   f"videos published to folder:{account['name']} are written to {account['options'].get('path')}.")
+    return see_other("/accounts")
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(request: Request, user: Admin):
+    sections = await call(web_service.effective_settings, get_app(request))
+    return render(request, "settings.html", user, sections=sections)
