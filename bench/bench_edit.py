@@ -99,7 +99,7 @@ def main() -> None:
         t = time.perf_counter()
         source, srt = make_source(d, args.seconds, args.width, args.height, exe)
         made_s = time.perf_counter() - t
-        settings = Settings(home=d / "home")
+        settings = Settings(home=d / "home", edit={"frozen": "cut"})  # the source's frozen spans with sound go too
         settings.home.mkdir()
         app = App(settings=settings, db=Database(f"sqlite:///{d / 'bench.db'}"), files=open_file_store(settings.files_url))
         prefix = video_prefix("vbenchsource", utcnow())

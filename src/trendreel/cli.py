@@ -704,6 +704,35 @@ def render(
 
 
 @app.command()
+def edit(
+    video_id: Annotated[str, typer.Option("--video", help="The video to edit (an id from `trendreel videos`).")],
+    target_seconds: Annotated[Optional[float], typer.Option("--target-seconds", help="Trim to at most this long (default: edit.target_seconds; none = only cut dead air).")] = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="Editor (default: edit.backend, the ffmpeg cutter).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Edit again even if this edit is stored.")] = False,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Edit a video into a new one (the original is kept): cut dead air and frozen picture, trim, emphasise the key line, normalise loudness."""
+    with _app(home) as application:
+        with err.status("editing (ffmpeg)"):
+            v = services.edit_video(application, video_id=video_id, target_seconds=target_seconds, backend=backend,
+                                    force=force)
+        if as_json:
+            _print_json({**v, "file": services.video_file(application, v)})
+            return
+        out.print(_video_summary(application, v), soft_wrap=True)
+    summary = v.get("edit") or {}
+    before, after = summary.get("duration_before_s"), summary.get("duration_after_s")
+    if before is not None and after is not None:
+        _say(f"{before:.1f} s -> {after:.1f} s; removed: " +
+             (", ".join(f"{k} {s:.1f} s" for k, s in (summary.get("removed_s") or {}).items()) or "nothing"))
+    for w in v.get("warnings", []):
+        _say(f"[yellow]warning:[/yellow] {escape(w)}")
+    _say(f"{'Edited earlier (use --force to edit again)' if v['reused'] else 'Edited'}. "
+         f"Next: trendreel approve {v['id']}, then trendreel publish --video {v['id']} --to folder:DIR")
+
+
+@app.command()
 def videos(
     video_id: Annotated[Optional[str], typer.Argument(help="Show this video instead of listing.")] = None,
     story_id: Annotated[Optional[str], typer.Option("--story", help="Only videos of this story.")] = None,

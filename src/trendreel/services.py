@@ -218,6 +218,7 @@ def categorize_texts(app: App, texts: list[str]) -> list[dict]:
 from trendreel.render.service import get_video, list_videos, render_story  # noqa: E402
 from trendreel.story.service import get_story, list_stories, write_story  # noqa: E402
 from trendreel.trends.service import detect_trends, get_trend, list_trends  # noqa: E402
+from trendreel.edit.service import edit_video  # noqa: E402
 from trendreel.metrics.service import collect_metrics, list_metrics  # noqa: E402
 from trendreel.report.service import build_report  # noqa: E402
 from trendreel.retention.service import collect_garbage, storage_status  # noqa: E402

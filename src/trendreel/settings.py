@@ -275,7 +275,8 @@ class EditSettings(BaseModel):
     min_silence_s: float = Field(0.8, gt=0, le=60, description="Silence at least this long is dead air and is cut (shorter pauses stay).")
     freeze_noise_db: float = Field(-60.0, ge=-90, le=-10, description="Frames differing less than this (mean absolute difference, dB) count as a frozen picture.")
     min_freeze_s: float = Field(2.0, gt=0, le=60, description="A picture frozen at least this long is cut (frozen: cut), with its sound.")
-    frozen: Literal["cut", "keep"] = Field("cut", description="Frozen picture: cut (even with sound under it) or keep (only dead air is cut).")
+    frozen: Literal["silent", "cut", "keep"] = Field(
+        "silent", description="Frozen picture: silent (cut where its sound is silent too: a still under narration stays), cut (even with sound under it) or keep (only silence is cut).")
     pad_s: float = Field(0.25, ge=0, le=5, description="Pause kept at each side of a cut, so speech does not start or stop abruptly.")
     scene_threshold: float = Field(0.1, gt=0, le=1, description="Shot change score (ffmpeg scdet, 0-1) that starts a new shot; shots are the scenes a trim drops when the video has no scene timing.")
     target_seconds: float | None = Field(None, gt=0, le=600, description="Longest edited video (trailing scenes dropped, else cut at a pause); none: only dead air is cut.")

@@ -102,7 +102,8 @@ def store_rendered(app: App, vid: str, sources: dict[str, Path], *, status: str 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("edit-home"))
+    # frozen = cut: the source's frozen span under the tone goes too (the default keeps it, tested below)
+    app = make_app(tmp_path_factory.mktemp("edit-home"), frozen="cut")
     yield app
     app.close()
 
@@ -132,6 +133,19 @@ def check_edit(app: App, edited: dict, *, duration: float) -> Path:
     assert loudness(path) == pytest.approx(-14, abs=1.0)
     assert edited["bytes"] == path.stat().st_size and edited["sha256"] == sha(path)
     return path
+
+
+def test_by_default_a_frozen_picture_under_sound_stays(tmp_path, sources):
+    app = make_app(tmp_path / "home")
+    try:
+        vid = store_rendered(app, "vsource00000000000000009", sources)
+        edited = edit_video(app, video_id=vid)
+        # only 3.25-6.75 s goes (silent; frozen and silent at 3-5 s); the frozen picture at 7-9 s has the tone
+        check_edit(app, edited, duration=11 - 3.5)
+        assert edited["edit"]["removed_s"] == {"dead_air": pytest.approx(1.75, abs=0.1),
+                                               "silence": pytest.approx(1.75, abs=0.1)}
+    finally:
+        app.close()
 
 
 def test_dead_air_and_frozen_picture_are_cut(app, sources):

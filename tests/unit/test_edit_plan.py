@@ -46,13 +46,21 @@ def test_short_pauses_stay_and_edges_are_cut_to_the_end():
 
 def test_silence_and_freeze_are_labelled_where_they_overlap():
     got = dead_spans([(3.0, 7.0)], [(3.0, 5.0), (7.0, 9.0)], duration=11.0, min_silence_s=0.8,
-                     min_freeze_s=2.0, pad_s=0.25)
+                     min_freeze_s=2.0, pad_s=0.25, cut_frozen="cut")
     assert spans(got) == [(3.25, 5.0, "dead_air"), (5.0, 7.0, "silence"), (7.0, 8.75, "frozen")]
     assert keep_segments(11.0, got) == [Segment(0.0, 3.25), Segment(8.75, 11.0)]
     # frozen picture kept: only the silence goes
     kept = dead_spans([(3.0, 7.0)], [(3.0, 5.0), (7.0, 9.0)], duration=11.0, min_silence_s=0.8,
                       min_freeze_s=2.0, pad_s=0.25, cut_frozen=False)
     assert spans(kept) == [(3.25, 6.75, "silence")]
+
+
+def test_by_default_a_frozen_picture_is_cut_only_where_its_sound_is_silent_too():
+    # a still under narration (7-12 s) stays; a still that goes quiet for 1 s (13-14 s) loses that second,
+    # although a silence that short alone would stay (min_silence_s 1.5)
+    got = dead_spans([(13.0, 14.0)], [(7.0, 12.0), (12.5, 15.0)], duration=20.0, min_silence_s=1.5,
+                     min_freeze_s=2.0, pad_s=0.25)
+    assert spans(got) == [(13.25, 13.75, "dead_air")]
 
 
 def test_short_freezes_and_tiny_leftovers_are_not_cut():
@@ -172,7 +180,7 @@ def test_analysis_log_is_parsed():
 
 
 def test_plan_and_filtergraph():
-    s = EditSettings()
+    s = EditSettings(frozen="cut")
     plan = plan_edit(duration=11.0, fps=30, silences=[(3.0, 7.0)], freezes=[(3.0, 5.0), (7.0, 9.0)], shot_cuts=[],
                      details={}, cues=[Cue(0.2, 2.5, "The key line")], hook=None, settings=s, target=None)
     assert plan.segments == [Segment(0.0, 98 / 30), Segment(262 / 30, 11.0)]
@@ -213,7 +221,7 @@ def test_edited_id_depends_on_every_input():
 def test_a_trim_over_dead_air_counts_each_second_once():
     duration = 11.0
     removals = dead_spans([(3.0, 7.0)], [(3.0, 5.0), (7.0, 9.0)], duration=duration, min_silence_s=0.8,
-                          min_freeze_s=2.0, pad_s=0.25)
+                          min_freeze_s=2.0, pad_s=0.25, cut_frozen="cut")
     segs, trimmed, _ = trim_to(keep_segments(duration, removals), 4.0, units=[], pauses=[(3.0, 7.0)],
                                protect=Segment(0.2, 2.5))
     segs = snap(segs, 30, duration)

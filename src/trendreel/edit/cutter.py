@@ -122,7 +122,7 @@ def plan_edit(*, duration: float, fps: float, silences: list[tuple[float, float]
               target: float | None) -> EditPlan:
     """Everything the edit run needs, from the analysis and what the source row knows."""
     removals = dead_spans(silences, freezes, duration=duration, min_silence_s=settings.min_silence_s,
-                          min_freeze_s=settings.min_freeze_s, pad_s=settings.pad_s, cut_frozen=settings.frozen == "cut")
+                          min_freeze_s=settings.min_freeze_s, pad_s=settings.pad_s, cut_frozen=settings.frozen)
     segments = keep_segments(duration, removals)
     if not segments or output_length(segments) < 0.5:
         raise EditError("nothing is left after cutting dead air: the video is silent or frozen throughout "

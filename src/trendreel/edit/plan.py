@@ -79,10 +79,19 @@ def _covered(t0: float, t1: float, spans: list[tuple[float, float]]) -> bool:
 
 
 def dead_spans(silences: list[tuple[float, float]], freezes: list[tuple[float, float]], *, duration: float,
-               min_silence_s: float, min_freeze_s: float, pad_s: float, cut_frozen: bool = True) -> list[Removal]:
-    """Removals for dead air and frozen picture, each piece labelled with its reason, in time order."""
+               min_silence_s: float, min_freeze_s: float, pad_s: float, cut_frozen: bool | str = "silent") -> list[Removal]:
+    """Removals for dead air and frozen picture, each piece labelled with its reason, in time order.
+
+    `cut_frozen`: "cut" (or True) cuts a frozen picture with its sound; "silent" cuts only the parts of
+    a frozen picture whose sound is silent too (a slideshow's still under narration stays); "keep"
+    (or False) cuts only silence.
+    """
+    mode = {True: "cut", False: "keep"}.get(cut_frozen, cut_frozen)
     silent = _union([(max(0.0, a), min(duration, b)) for a, b in silences if b - a >= min_silence_s - 1e-9])
-    frozen = _union([(max(0.0, a), min(duration, b)) for a, b in freezes if b - a >= min_freeze_s - 1e-9]) if cut_frozen else []
+    frozen = _union([(max(0.0, a), min(duration, b)) for a, b in freezes if b - a >= min_freeze_s - 1e-9]) if mode != "keep" else []
+    if mode == "silent":
+        quiet = _union([(max(0.0, a), min(duration, b)) for a, b in silences])
+        frozen = [(max(a, c), min(b, d)) for a, b in frozen for c, d in quiet if min(b, d) - max(a, c) > MIN_PIECE_S]
     out: list[Removal] = []
     for a, b in _union(silent + frozen):
         start = a if a <= 1e-6 else a + pad_s
@@ -92,7 +101,8 @@ def dead_spans(silences: list[tuple[float, float]], freezes: list[tuple[float, f
         # split at every edge of a silence or freeze inside, and label each piece
         edges = sorted({start, end, *(x for s in silent + frozen for x in s if start < x < end)})
         for p, q in zip(edges, edges[1:]):
-            is_silent, is_frozen = _covered(p, q, silent), _covered(p, q, frozen)
+            is_frozen = _covered(p, q, frozen)
+            is_silent = _covered(p, q, silent) or (mode == "silent" and is_frozen)  # "silent" kept only quiet stills
             reason = "dead_air" if is_silent and is_frozen else ("silence" if is_silent else "frozen")
             if out and out[-1].reason == reason and abs(out[-1].end - p) < 1e-9:
                 out[-1] = Removal(out[-1].start, q, reason)
