@@ -178,6 +178,15 @@ def test_from_story_to_published_video(site, story, tmp_path):
     assert viewer.get(f"/api/v1/publications/{pubs[0]['id']}").json()["id"] == pubs[0]["id"]
     assert any(folder.rglob("*.mp4"))
     assert [a["name"] for a in viewer.get("/api/v1/accounts").json()] == ["shelf"]
+    # Metrics of the folder platform, then the report over them.
+    collected = follow(editor, editor.post("/api/v1/metrics/collect", json={"all": True}))
+    assert collected["status"] == "done", collected["error"]
+    assert [m["publication_id"] for m in viewer.get("/api/v1/metrics").json()] == [pubs[0]["id"]]
+    report = follow(editor, editor.post("/api/v1/reports"), timeout_s=180)
+    assert report["status"] == "done" and report["result"]["report"]["publications"] == 1
+    html = viewer.get("/api/v1/reports/report.html")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "default-src 'none'" in html.headers["content-security-policy"]
     storage = viewer.get("/api/v1/storage").json()
     assert storage["used_bytes"] > 0 and "files_url" not in storage
     gc = follow(admin, admin.post("/api/v1/storage/gc", json={"dry_run": True}))

@@ -269,3 +269,15 @@ def _edit(app, params, report):
 
 
 STAGE_FUNCTIONS["edit"] = _edit
+
+
+def _report(app, params, report):
+    from trendreel.report.service import build_report
+
+    out = build_report(app)  # into <home>/report: the API names no paths
+    report(1, 1)
+    return {k: v for k, v in out.items() if k not in ("out_dir", "html", "csv")}
+
+
+STAGE_FUNCTIONS["report"] = _report
+KIND_STAGES["report"] = ["report"]

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from trendreel.api.auth import get_app
@@ -179,3 +179,29 @@ async def storage(request: Request, user: Viewer) -> dict[str, Any]:
 async def gc(body: GcRequest, request: Request, user: Admin):
     _services("retention")
     return await _start(request, user, "gc", body.model_dump())
+
+
+# ---- reports ------------------------------------------------------------------------------
+
+REPORT_FILES = {"report.html": "text/html; charset=utf-8", "samples.csv": "text/csv; charset=utf-8",
+                "publications.csv": "text/csv; charset=utf-8"}
+
+
+@router.post("/reports", response_model=RunAccepted, status_code=202, tags=["reports"],
+             summary="Build the report (HTML with charts, and CSVs) in the background")
+async def build_report(request: Request, user: Editor):
+    _services("report")
+    return await _start(request, user, "report", {})
+
+
+@router.get("/reports/{name}", tags=["reports"], summary="The last built report or one of its CSV files",
+            response_class=Response, responses={200: {"content": {"text/html": {}, "text/csv": {}}}})
+async def get_report(name: Literal["report.html", "samples.csv", "publications.csv"], request: Request, _: Viewer):
+    path = get_app(request).settings.home / "report" / name
+    if not path.is_file():
+        raise ApiError(404, "not_found", "no report built yet: POST /api/v1/reports first")
+    data = await call(path.read_bytes)
+    # The report is self-contained (inline SVG); nothing in it may run script or load from elsewhere.
+    return Response(data, media_type=REPORT_FILES[name],
+                    headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                             "X-Content-Type-Options": "nosniff"})
