@@ -371,10 +371,28 @@ def demo(
     with _app(Path(result["home"])) as application:
         for v in result["videos"]:
             out.print(Text("video: ", style="bold") + _video_summary(application, v), soft_wrap=True)
+    if "publication" in result:
+        pub, gc, report = result["publication"], result["gc"], result["report"]
+        where = pub["url"]
+        if pub["platform"] == "folder" and where.startswith("file:"):  # the published copy itself
+            from urllib.parse import unquote, urlparse
+
+            where = str(Path(unquote(urlparse(where).path)) / "video.mp4")
+        out.print(Text("published: ", style="bold") + Text(
+            f"{pub['video_id']} to {pub['platform']}:{pub['account']} as {pub['external_id']} ({pub['privacy']})\n"
+            f"{where}"), soft_wrap=True)
+        out.print(Text("report: ", style="bold") + Text(f"{report['html']} (metrics: {result['metrics'].get('stored', 0)} "
+                                                         "samples stored)"), soft_wrap=True)
+        freed = ", ".join(f"{n['rows']} {kind}" for kind, n in gc["purged"].items()) or "nothing"
+        out.print(Text("gc: ", style="bold") + Text(
+            f"budget {gc['budget_bytes'] / 1e6:.0f} MB, {gc['used_bytes_before'] / 1e6:.1f} MB used before; freed "
+            f"{gc['freed_bytes'] / 1e6:.1f} MB ({freed}: local copies of what was published), "
+            f"{result['storage']['used_bytes'] / 1e6:.1f} MB used now"), soft_wrap=True)
     out.print(Text(f"Stored {result['stored']['articles']} articles, {result['stored']['images']} images and "
               f"{result['stored']['videos']} videos under {result['home']}.\n"
               f"Next: trendreel articles {home_opt} --json · trendreel search {home_opt} \"your words\" · "
-              f"trendreel trends {home_opt} · trendreel videos {home_opt} · trendreel errors {home_opt}"),
+              f"trendreel trends {home_opt} · trendreel videos {home_opt} · trendreel publications {home_opt} · "
+              f"trendreel errors {home_opt}"),
               soft_wrap=True)
 
 
@@ -676,7 +694,8 @@ def stories(
 
 
 def _video_summary(application: App, v: dict) -> Text:
-    where = services.video_file(application, v) or "-"
+    where = services.video_file(application, v) or \
+        (f"local files freed by gc ({v['files_purged_at'][:16]})" if v.get("files_purged_at") else "-")
     size = f"{v['bytes'] / 1e6:.1f} MB" if v.get("bytes") else "-"
     dur = f"{v['duration_s']:.1f} s" if v.get("duration_s") else "-"
     return Text(f"{v['id']} · {v['stage']} · {v['status']} · {dur} · {v.get('width')}x{v.get('height')} · {size}\n{where}")

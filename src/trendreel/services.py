@@ -235,8 +235,9 @@ from trendreel.publish.service import (  # noqa: E402
 
 
 def video_file(app: App, video: dict) -> str | None:
-    """Where a person opens the video: a local path for a local file store, else the store key."""
-    if not video.get("path"):
+    """Where a person opens the video: a local path for a local file store, else the store key; None when
+    there is no file (not made yet, or freed by gc)."""
+    if not video.get("path") or video.get("files_purged_at"):
         return None
     local = app.files.local_path(video["path"])
     return str(local) if local is not None else video["path"]

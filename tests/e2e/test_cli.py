@@ -405,7 +405,7 @@ def test_no_arguments_shows_help(args):
 @pytest.mark.parametrize("command", [
     [], ["crawl"], ["extract"], ["articles"], ["errors"], ["status"], ["sources"], ["demo"],
     ["categories"], ["categories", "list"], ["categories", "set"], ["index"], ["search"], ["categorize"],
-    ["import"], ["trends"], ["trend"], ["story"], ["stories"], ["render"], ["videos"],
+    ["import"], ["trends"], ["trend"], ["story"], ["stories"], ["render"], ["edit"], ["videos"],
 ])
 def test_help(command):
     r = run_cli(*command, "--help")
@@ -479,10 +479,23 @@ def test_demo_end_to_end(demo_run):
     assert data["trends"] and all(t["text"] and t["evidence"] for t in data["trends"])
     assert {st["lang"] for st in data["stories"]} == {"ko", "en"}
     assert all(st["grounding"] == 1.0 and 3 <= len(st["scenes"]) <= 8 for st in data["stories"])
-    assert len(data["videos"]) == 2
-    for v in data["videos"]:
-        assert v["status"] == "done" and v["stage"] == "rendered" and 5 < v["duration_s"] <= 60
+    assert [v["stage"] for v in data["videos"]] == ["rendered", "edited"] * 2
+    for rendered, edited in zip(data["videos"][::2], data["videos"][1::2]):
+        assert edited["parent_id"] == rendered["id"] and edited["story_id"] == rendered["story_id"]
+        assert all(v["status"] == "done" and 5 < v["duration_s"] <= 60 for v in (rendered, edited))
+    # The first edit is published to the folder platform; gc then frees its local copies (the demo's
+    # budget is small), the other story's videos stay.
+    pub = data["publication"]
+    assert pub["status"] == "done" and pub["platform"] == "folder" and pub["video_id"] == data["videos"][1]["id"]
+    published = home / "published" / pub["external_id"]
+    assert (published / "video.mp4").stat().st_size == data["videos"][1]["bytes"]
+    assert data["gc"]["freed_bytes"] == data["videos"][0]["bytes"] + data["videos"][1]["bytes"]
+    assert data["storage"]["used_bytes"] <= data["storage"]["budget_bytes"]
+    for v in data["videos"][:2]:
+        assert v["file"] is None and v["files_purged_at"]
+    for v in data["videos"][2:]:
         assert Path(v["file"]).is_file() and Path(v["file"]).stat().st_size == v["bytes"]
+    assert Path(data["report"]["html"]).is_file() and data["metrics"]["stored"] == 1
 
     # What the demo stored is what the other commands show.
     status = ok_json("status", "--json", "--home", home)
@@ -501,7 +514,8 @@ def test_demo_end_to_end(demo_run):
     assert argv[0] == "trendreel"
     again = ok_json(*argv[1:])
     assert len(again) == min(50, len(listed))
-    assert "trend" in r.stdout and "video: " in r.stdout
+    assert "trend" in r.stdout and "video: " in r.stdout and "published: " in r.stdout
+    assert str(home / "published") in r.stdout
 
 
 @pytest.mark.slow
@@ -514,7 +528,7 @@ def test_trend_story_and_video_commands_on_the_demo(demo_run):
     top = ok_json("trend", data["trends"][0]["id"], "--json", "--home", home)
     assert top["evidence"][0].keys() >= {"id", "url", "external_id", "title"}
 
-    story = data["stories"][0]
+    story = data["stories"][1]  # the one whose videos were not published (their files are all there)
     again = ok_json("story", "--trend", story["trend_id"], "--json", "--home", home)
     assert again["id"] == story["id"] and again["reused"] is True
     listed = ok_json("stories", "--json", "--home", home)
@@ -524,15 +538,17 @@ def test_trend_story_and_video_commands_on_the_demo(demo_run):
     assert r.returncode == 0 and story["scenes"][0]["narration"][:20] in r.stdout
 
     video = ok_json("render", "--story", story["id"], "--json", "--home", home)
-    assert video["reused"] is True and video["id"] in {v["id"] for v in data["videos"]}
+    assert video["reused"] is True and video["id"] == data["videos"][2]["id"]
     assert Path(video["file"]).is_file()
+    edited = ok_json("edit", "--video", video["id"], "--json", "--home", home)
+    assert edited["reused"] is True and edited["id"] == data["videos"][3]["id"] and edited["parent_id"] == video["id"]
     videos = ok_json("videos", "--json", "--home", home)
     assert {v["id"] for v in videos} == {v["id"] for v in data["videos"]}
     assert ok_json("videos", video["id"], "--json", "--home", home)["file"] == video["file"]
 
     for args, message in ((["trend", "t000"], "unknown trend"), (["story", "--trend", "t000"], "unknown trend"),
                           (["stories", "s000"], "unknown story"), (["render", "--story", "s000"], "unknown story"),
-                          (["videos", "v000"], "unknown video")):
+                          (["videos", "v000"], "unknown video"), (["edit", "--video", "v000"], "v000")):
         r = run_cli(*args, "--home", home)
         assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
     r = run_cli("trends", "--window", "5x", "--home", home)

@@ -37,12 +37,41 @@ def pick_demo_trends(trends: list[dict]) -> list[dict]:
     return picked
 
 
+# The demo's storage budget: small enough that `gc` has work (the published video's local files go).
+DEMO_BUDGET = "15MB"
+
+
+def _published_before(app, story_id: str) -> list[dict] | None:
+    """The rendered and edited video of a story whose edit an earlier demo run published, else None."""
+    for video in services.list_videos(app, story_id=story_id):
+        if video["stage"] == "edited" and any(p["status"] == "done" for p in services.list_publications(app, video_id=video["id"])):
+            return [services.get_video(app, video["parent_id"]), video]
+    return None
+
+
+def _publish_measure_retain(app, result: dict, step: Callable[[str], None]) -> dict:
+    """The first edited video approved and published to the folder platform, its metrics polled, the
+    report written, and the file store brought under the demo's budget."""
+    edited = next(v for v in result["videos"] if v["stage"] == "edited")
+    step("approving and publishing to the folder platform")
+    services.approve_video(app, edited["id"], by="demo")
+    publication = services.publish_video(app, video_id=edited["id"], to=f"folder:{app.settings.home / 'published'}")
+    step("polling metrics and writing the report")
+    metrics = services.collect_metrics(app, all=True)
+    report = services.build_report(app)
+    step(f"freeing space over the demo's budget ({DEMO_BUDGET})")
+    gc = services.collect_garbage(app)
+    return {"publication": publication, "metrics": metrics, "report": report, "gc": gc,
+            "storage": services.storage_status(app)}
+
+
 def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_serving: bool = False,
              on_serving: Callable[[str], None] | None = None, on_index_progress: Callable | None = None,
              videos: bool = True, on_step: Callable[[str], None] | None = None) -> dict:
-    """Crawl the sample site, index it, detect trends, write stories and (with `videos`) render them.
+    """Crawl the sample site, index it, detect trends, write stories and (with `videos`) render and edit
+    them, publish the first to the folder platform, poll its metrics, write the report and run gc.
 
-    `on_step(text)` is told what is being done after the crawl and index (trends, each story, each video).
+    `on_step(text)` is told what is being done after the crawl and index.
     """
     step = on_step or (lambda _text: None)
     site_root = settings.home / "demo-site"
@@ -54,6 +83,7 @@ def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_se
         demo_settings = settings.model_copy(update={
             "sources": demo_sources(base_url),
             "crawl": settings.crawl.model_copy(update={"delay_s": 0.0, "per_host_concurrency": 4}),
+            "retention": settings.retention.model_validate({**settings.retention.model_dump(), "budget_bytes": DEMO_BUDGET}),
         })
         app = build_app(demo_settings)
         try:
@@ -78,9 +108,15 @@ def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_se
                 story = services.write_story(app, trend_id=trend["id"])
                 result["stories"].append(story)
                 if videos:
-                    step(f"rendering: {story['title']}")
-                    video = services.render_story(app, story_id=story["id"])
-                    result["videos"].append({**video, "file": services.video_file(app, video)})
+                    made = _published_before(app, story["id"])
+                    if made is None:  # (once published, gc may have freed the local copies: not made again)
+                        step(f"rendering: {story['title']}")
+                        video = services.render_story(app, story_id=story["id"])
+                        step(f"editing: {story['title']}")
+                        made = [video, services.edit_video(app, video_id=video["id"])]
+                    result["videos"] += [{**v, "file": services.video_file(app, v)} for v in made]
+            if videos:
+                result.update(_publish_measure_retain(app, result, step))
         finally:
             app.close()
         if keep_serving:
