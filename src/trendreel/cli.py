@@ -302,11 +302,10 @@ def categories_set(
 def demo(
     home: HomeOpt = None,
     keep_serving: Annotated[bool, typer.Option(help="Keep serving the sample site after the run (Ctrl-C to stop).")] = False,
-    videos: Annotated[bool, typer.Option("--videos/--no-videos", help="Render the stories into videos (the slow part).")] = True,
+    videos: Annotated[bool, typer.Option("--videos/--no-videos", help="Render, edit and publish videos (the slow part); --no-videos stops after the stories.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Build and serve the bundled sample site, then run the pipeline on it into the home folder:
-    crawl, index, search, trends, one Korean and one English story, and their videos."""
+    """Run the whole pipeline on the bundled sample site: crawl, index, trends, stories, videos, publish, report, gc."""
     from trendreel.demo.run import run_demo
 
     settings = _settings(home)
