@@ -16,6 +16,7 @@ import pytest
 from tests.integration.api_helpers import PASSWORD, assert_error, make_gateway
 from tests.modelserver_support import ServerProcess, free_port
 from tests.render_support import make_image, make_story, store_article, store_media, store_story
+from trendreel.api import users
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
 from trendreel.files.store import open_file_store
@@ -80,6 +81,7 @@ def test_serve_answers_health_and_the_api_with_a_token(tmp_path):
         # Revoked from the CLI while the server runs: refused on the next request.
         token_id = me.json()["token_id"]
         assert _cli("tokens", "revoke", token_id, home=home).returncode == 0
+        time.sleep(users.TOKEN_CACHE_S)  # another process revoked it: the server's short token cache runs out
         assert_error(httpx.get(f"{served.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
         assert (home / "secret_key").stat().st_mode & 0o777 == 0o600
     finally:

@@ -108,7 +108,10 @@ async def optional_user(request: Request) -> CurrentUser | None:
     token = _bearer(request)
     user: CurrentUser | None = None
     if token is not None:
-        data = await run_in_threadpool(users.user_for_token, app, token)
+        data = users.cached_user_for_token(app, token)
+        if data is None:
+            data = await run_in_threadpool(users.user_for_token, app, token)
+            users.remember_token(app, token, data)
         user = CurrentUser(id=data["id"], username=data["username"], role=data["role"], via="token",
                            token_id=data["token_id"])
     elif "session" in request.scope and request.session.get("uid"):

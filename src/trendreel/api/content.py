@@ -33,8 +33,12 @@ def get_article(app, article_id: str) -> dict:
         }
 
 
-def cached_trends(app, *, since=None, until=None, limit: int = 50) -> list[dict]:
-    """list_trends, kept for TREND_CACHE_S seconds per query: a dashboard polling it costs one query per period."""
+def cached_trends_json(app, *, since=None, until=None, limit: int = 50) -> tuple[bytes, str]:
+    """list_trends as JSON bytes and their ETag, kept TREND_CACHE_S seconds per query: a dashboard polling
+    the list costs one query per period, and an unchanged list answers 304 to If-None-Match."""
+    import hashlib
+    import json
+
     from trendreel import services
 
     key = (id(app), since, until, limit)
@@ -44,8 +48,10 @@ def cached_trends(app, *, since=None, until=None, limit: int = 50) -> list[dict]
         if hit and now - hit[0] < TREND_CACHE_S:
             return hit[1]
     rows = services.list_trends(app, since=since, until=until, limit=limit)
+    body = json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+    value = (body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
     with _cache_lock:
         if len(_cache) > 256:
             _cache.clear()
-        _cache[key] = (now, rows)
-    return rows
+        _cache[key] = (now, value)
+    return value

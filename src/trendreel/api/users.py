@@ -105,6 +105,7 @@ def add_user(app, *, username: str, password: str, role: str = "viewer") -> dict
         u.role = role
         u.disabled_at = None
         s.flush()
+        forget_tokens()
         return {**user_dict(u), "created": created}
 
 
@@ -126,6 +127,7 @@ def set_role(app, *, username: str, role: str) -> dict:
     with app.db.session() as s:
         u = _user_by_name(s, username)
         u.role = role
+        forget_tokens()
         return user_dict(u)
 
 
@@ -136,6 +138,7 @@ def remove_user(app, *, username: str) -> dict:
         out = user_dict(u)
         n = s.execute(delete(ApiToken).where(ApiToken.user_id == u.id)).rowcount
         s.delete(u)
+        forget_tokens()
         return {**out, "tokens_removed": n}
 
 
@@ -196,6 +199,7 @@ def revoke_token(app, *, token_id: str, username: str | None = None) -> dict:
             raise NotFound(f"no token with id {token_id} (list them with `trendreel tokens list`)")
         if t.revoked_at is None:
             t.revoked_at = _now()
+        forget_tokens()
         return token_dict(t, owner.username if owner else None)
 
 
@@ -216,6 +220,35 @@ def user_for_token(app, token: str, *, touch_after_s: float = 60.0) -> dict:
         if t.last_used_at is None or (now - t.last_used_at).total_seconds() > touch_after_s:
             t.last_used_at = now
         return {**user_dict(u), "token_id": t.id, "password_fingerprint": None}
+
+
+# Token checks are one database read per request; a busy program polling the API pays it every time.
+# Answers are kept this long in the process; revoking, removing a user or changing a role here clears
+# them at once, and in other worker processes a revoked token stops working within this many seconds.
+TOKEN_CACHE_S = 2.0
+_token_cache: dict[str, tuple[float, dict]] = {}
+
+
+def cached_user_for_token(app, token: str) -> dict | None:
+    """user_for_token's answer if this process checked the same token less than TOKEN_CACHE_S ago."""
+    import time
+
+    hit = _token_cache.get(token_hash(token))
+    if hit is not None and time.monotonic() - hit[0] < TOKEN_CACHE_S and hit[1].get("_app") == id(app):
+        return hit[1]
+    return None
+
+
+def remember_token(app, token: str, user: dict) -> None:
+    import time
+
+    if len(_token_cache) > 10_000:
+        _token_cache.clear()
+    _token_cache[token_hash(token)] = (time.monotonic(), {**user, "_app": id(app)})
+
+
+def forget_tokens() -> None:
+    _token_cache.clear()
 
 
 def session_user(app, uid: str) -> dict | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from trendreel import services
@@ -76,9 +76,13 @@ async def search(request: Request, _: Viewer,
 @router.get("/trends", response_model=list[TrendOut], tags=["trends"], summary="Stored trends, best first")
 async def list_trends(request: Request, _: Viewer, since: datetime | None = None, until: datetime | None = None,
                       limit: Limit = 50):
-    from trendreel.api.content import cached_trends
+    from trendreel.api.content import cached_trends_json
 
-    return await call(cached_trends, get_app(request), since=since, until=until, limit=limit)
+    body, etag = await call(cached_trends_json, get_app(request), since=since, until=until, limit=limit)
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=2"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/trends/{trend_id}", response_model=TrendOut, tags=["trends"], summary="One trend with its history and evidence")
