@@ -42,7 +42,7 @@ from trendreel.edit.plan import (
     trim_to,
 )
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import ffmpeg_exe, loudness, probe, run_ffmpeg, volume
+from trendreel.render.ffmpeg import ffmpeg_exe, loudness, probe, run_ffmpeg, video_problems
 from trendreel.settings import EditSettings
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 VERSION = "1"  # bump when the same settings would edit a video differently
 SAMPLE_RATE = 48000
 EDGE_FADE_S = 0.01  # sound faded in and out at each cut: no click
-SILENT_DB = -60.0
 MIN_TARGET_S = 3.0
 SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg", "target_seconds", "options"}
 # The rendered subtitles sit above the bottom 20 % of the frame (render.plan.Layout.sub_margin_v):
@@ -249,28 +248,12 @@ def loudnorm_filter(settings: EditSettings, m: dict) -> str:
 
 
 def verify_edit(path: Path, *, width: int, height: int, duration_s: float, exe: str) -> dict:
-    """ffprobe the edited file: H.264 at the frame size, AAC, the planned length, sound that is not silence."""
-    info = probe(path)
-    v, a = info.video, info.audio
-    problems = []
-    if v is None or v.codec != "h264":
-        problems.append(f"video stream is {v.codec if v else 'missing'}, not h264")
-    elif (v.width, v.height) != (width, height):
-        problems.append(f"picture is {v.width}x{v.height}, not {width}x{height}")
-    if a is None or a.codec != "aac":
-        problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
-    length = info.duration_s or 0.0
-    tolerance = max(0.25, duration_s * 0.02)
-    if abs(length - duration_s) > tolerance:
-        problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
-    mean_db = max_db = None
-    if a is not None:
-        mean_db, max_db = volume(path, exe=exe)
-        if max_db < SILENT_DB:
-            problems.append(f"its sound is silent (peak {max_db} dBFS)")
+    """ffprobe the edited file (render.ffmpeg.video_problems); EditFailed names what is wrong."""
+    problems, facts = video_problems(path, width=width, height=height, duration_s=duration_s, exe=exe,
+                                     min_tolerance_s=0.25, each_stream=False)
     if problems:
         raise EditFailed(f"the edited file failed its checks: {'; '.join(problems)}")
-    return {"duration_s": round(length, 3), "mean_volume_db": mean_db, "max_volume_db": max_db}
+    return facts
 
 
 class Cutter:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from trendreel.render.base import RenderJob, RenderOutput
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import ffmpeg_exe, loudness, probe, run_ffmpeg, volume
+from trendreel.render.ffmpeg import ffmpeg_exe, loudness, run_ffmpeg, video_problems
 from trendreel.render.plan import HOOK_GAP_S, RenderPlan, Shot, build_plan
 from trendreel.render.subtitles import write_subtitles
 from trendreel.settings import RenderSettings
@@ -42,7 +42,6 @@ ZOOM = 0.12  # Ken Burns: zoom from 1.0 to 1.12, or pan across an image zoomed 1
 OVERSAMPLE = 1.5
 # remote and ltx2 belong to other backends; changing them does not change what the compositor draws
 SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg", "remote", "ltx2"}
-SILENT_DB = -60.0
 BACKDROP_RATIO = 1.3  # aspect ratio this much off the frame's: show whole over a blurred copy (fit = blur)
 
 
@@ -284,31 +283,11 @@ def mux_command(picture: str, audio: str, out_name: str, duration_s: float) -> l
 
 
 def verify_video(path: Path, *, width: int, height: int, duration_s: float, exe: str) -> dict:
-    """ffprobe the finished file: H.264 at the frame size, AAC, the planned length, sound that is not silence."""
-    info = probe(path)
-    v, a = info.video, info.audio
-    problems = []
-    if v is None or v.codec != "h264":
-        problems.append(f"video stream is {v.codec if v else 'missing'}, not h264")
-    elif (v.width, v.height) != (width, height):
-        problems.append(f"picture is {v.width}x{v.height}, not {width}x{height}")
-    if a is None or a.codec != "aac":
-        problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
-    length = info.duration_s or 0.0
-    tolerance = max(0.5, duration_s * 0.02)
-    if abs(length - duration_s) > tolerance:
-        problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
-    for stream in (v, a):
-        if stream is not None and stream.duration_s is not None and abs(stream.duration_s - duration_s) > tolerance:
-            problems.append(f"its {stream.kind} lasts {stream.duration_s:.2f} s instead of {duration_s:.2f} s")
-    mean_db = max_db = None
-    if a is not None:
-        mean_db, max_db = volume(path, exe=exe)
-        if max_db < SILENT_DB:
-            problems.append(f"its sound is silent (peak {max_db} dBFS)")
+    """ffprobe the finished file (render.ffmpeg.video_problems); RenderFailed names what is wrong."""
+    problems, facts = video_problems(path, width=width, height=height, duration_s=duration_s, exe=exe)
     if problems:
         raise RenderFailed(f"the rendered file failed its checks: {'; '.join(problems)}")
-    return {"duration_s": round(length, 3), "mean_volume_db": mean_db, "max_volume_db": max_db}
+    return facts
 
 
 class Compositor:

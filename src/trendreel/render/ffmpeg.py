@@ -187,3 +187,36 @@ def loudness(path: Path, *, exe: str | None = None, timeout_s: float = 120.0) ->
     if not found:
         raise RenderFailed(f"{Path(path).name}: no loudness could be measured")
     return float(found[-1])
+
+
+# A peak below this is silence: a file whose sound never gets louder is broken, not quiet.
+SILENT_DB = -60.0
+
+
+def video_problems(path: Path, *, width: int, height: int, duration_s: float, exe: str | None = None,
+                   min_tolerance_s: float = 0.5, each_stream: bool = True) -> tuple[list[str], dict]:
+    """ffprobe a finished video: H.264 at the frame size, AAC, the planned length (each stream's too when
+    `each_stream`), sound that is not silence. What is wrong, and what was measured."""
+    info = probe(path)
+    v, a = info.video, info.audio
+    problems = []
+    if v is None or v.codec != "h264":
+        problems.append(f"video stream is {v.codec if v else 'missing'}, not h264")
+    elif (v.width, v.height) != (width, height):
+        problems.append(f"picture is {v.width}x{v.height}, not {width}x{height}")
+    if a is None or a.codec != "aac":
+        problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
+    length = info.duration_s or 0.0
+    tolerance = max(min_tolerance_s, duration_s * 0.02)
+    if abs(length - duration_s) > tolerance:
+        problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
+    if each_stream:
+        for stream in (v, a):
+            if stream is not None and stream.duration_s is not None and abs(stream.duration_s - duration_s) > tolerance:
+                problems.append(f"its {stream.kind} lasts {stream.duration_s:.2f} s instead of {duration_s:.2f} s")
+    mean_db = max_db = None
+    if a is not None:
+        mean_db, max_db = volume(path, exe=exe)
+        if max_db < SILENT_DB:
+            problems.append(f"its sound is silent (peak {max_db} dBFS)")
+    return problems, {"duration_s": round(length, 3), "mean_volume_db": mean_db, "max_volume_db": max_db}
