@@ -27,7 +27,7 @@ from trendreel.edit.errors import EditError
 from trendreel.errors import FileMissing, StorageError, TrendreelError
 from trendreel.files.layout import video_prefix
 from trendreel.ids import edited_video_id
-from trendreel.render.service import video_dict
+from trendreel.render.service import mark_failed, video_dict
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +143,10 @@ def edit_video(app, *, video_id: str, target_seconds: float | None = None, backe
                                       details=src["details"], story=story, target_seconds=target, settings=settings,
                                       workdir=job_dir))
         except TrendreelError as exc:
-            _fail(app, eid, str(exc))
+            mark_failed(app, eid, str(exc))
             raise
         except Exception as exc:  # a bug or an unexpected library error: record it, then let it surface
-            _fail(app, eid, f"{type(exc).__name__}: {exc}")
+            mark_failed(app, eid, f"{type(exc).__name__}: {exc}")
             raise
         summary = {"duration_before_s": src["duration_s"], "duration_after_s": out.duration_s, **out.summary}
         prefix = video_prefix(eid, created_at)
@@ -155,7 +155,7 @@ def edit_video(app, *, video_id: str, target_seconds: float | None = None, backe
             srt = app.files.put_file(prefix + "subtitles.srt", out.subtitles) if out.subtitles else None
             stored = app.files.put_file(prefix + "video.mp4", out.video)
         except StorageError as exc:
-            _fail(app, eid, str(exc))
+            mark_failed(app, eid, str(exc))
             raise
         details = {**out.details, "edit": summary, "parent_id": video_id, "parent_sha256": src["sha256"],
                    "target_seconds": target, "edited_at": utcnow().isoformat(),
@@ -186,9 +186,3 @@ def edit_video(app, *, video_id: str, target_seconds: float | None = None, backe
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-
-def _fail(app, vid: str, message: str) -> None:
-    with app.db.session() as s:
-        row = s.get(Video, vid)
-        if row is not None:
-            row.status, row.error = "error", message[:4000]

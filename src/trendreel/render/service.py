@@ -145,10 +145,10 @@ def render_story(app, *, story_id: str, backend: str | None = None, force: bool 
             media = _fetch_media(app, story, work / "fetched")
             out = generator.generate(RenderJob(story=story, media=media, settings=settings, workdir=work))
         except TrendreelError as exc:
-            _fail(app, vid, str(exc))
+            mark_failed(app, vid, str(exc))
             raise
         except Exception as exc:  # a bug or an unexpected library error: record it, then let it surface
-            _fail(app, vid, f"{type(exc).__name__}: {exc}")
+            mark_failed(app, vid, f"{type(exc).__name__}: {exc}")
             raise
         prefix = video_prefix(vid, created_at)
         try:
@@ -156,7 +156,7 @@ def render_story(app, *, story_id: str, backend: str | None = None, force: bool 
             srt = app.files.put_file(prefix + "subtitles.srt", out.subtitles)
             stored = app.files.put_file(prefix + "video.mp4", out.video)
         except StorageError as exc:
-            _fail(app, vid, str(exc))
+            mark_failed(app, vid, str(exc))
             raise
         details = {**out.details, "story_hash": story_hash, "rendered_at": utcnow().isoformat(),
                    "files": {"thumbnail_bytes": thumb.bytes, "subtitles_bytes": srt.bytes}}
@@ -183,7 +183,8 @@ def render_story(app, *, story_id: str, backend: str | None = None, force: bool 
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _fail(app, vid: str, message: str) -> None:
+def mark_failed(app, vid: str, message: str) -> None:
+    """A video row (rendered or edited) as failed, with its message; its files are never stored."""
     with app.db.session() as s:
         row = s.get(Video, vid)
         if row is not None:
