@@ -39,6 +39,15 @@ TEMPLATES = Jinja2Templates(directory=str(resources.files("trendreel.web") / "te
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".svg": "image/svg+xml"}
 FLASH_KEY = "flash"
+# Pages load only this site's own script, styles, images and media; inline SVG charts carry a <style>.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'none'; "
+                               "form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 
 
 # ---- errors: pages answer with HTML, and a missing session sends the browser to the login page ----
@@ -75,7 +84,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     user = request.scope.get("state", {}).get("user")
     return TEMPLATES.TemplateResponse(request, "error.html", _context(request, user, status=status, message=message),
-                                      status_code=status)
+                                      status_code=status, headers=PAGE_HEADERS)
 
 
 # ---- helpers ----------------------------------------------------------------------------------
@@ -105,7 +114,8 @@ def _context(request: Request, user: CurrentUser | None, **ctx) -> dict:
 
 
 def render(request: Request, name: str, user: CurrentUser | None, status_code: int = 200, **ctx) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, name, _context(request, user, **ctx), status_code=status_code)
+    return TEMPLATES.TemplateResponse(request, name, _context(request, user, **ctx), status_code=status_code,
+                                      headers=PAGE_HEADERS)
 
 
 def see_other(url: str) -> RedirectResponse:

@@ -4,10 +4,11 @@ secrets masked, and the views-over-time chart (drawn by the report's plots)."""
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import datetime
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 from sqlalchemy import select
 
 from trendreel.db.tables import Event, Video
@@ -16,7 +17,7 @@ __all__ = ["effective_settings", "recent_events", "video_reviews", "views_chart"
 
 MASK = "••••••"
 # Setting names whose values are credentials; paths to key files are shown (they say where, not what).
-_SECRET_NAME = re.compile(r"(secret|password|passwd|api_key|token|credential)(?!.*_(file|path)$)", re.I)
+_SECRET_NAME = re.compile(r"(secret|password|passwd|api_key|access_key|token|credential)(?!.*_(file|path)$)", re.I)
 _URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/:@\s]+):([^@/\s]+)@", re.I)
 
 
@@ -67,7 +68,7 @@ def effective_settings(app) -> list[dict]:
     sections: list[dict] = []
     for name, field in type(settings).model_fields.items():
         value = getattr(settings, name)
-        if hasattr(value, "model_fields"):
+        if isinstance(value, BaseModel):
             sections.append({"section": name, "description": (type(value).__doc__ or "").strip().splitlines()[0:1],
                              "rows": _rows(value, prefix=name)})
         else:
@@ -79,7 +80,7 @@ def _rows(model, prefix: str) -> list[dict]:
     rows = []
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
-        if hasattr(value, "model_fields"):
+        if isinstance(value, BaseModel):
             rows.extend(_rows(value, prefix=f"{prefix}.{name}"))
         else:
             rows.append(_row(name, f"{prefix}.{name}", value, field.description))
@@ -120,5 +121,6 @@ def views_chart(app, series: list[tuple[str, datetime, list[tuple[datetime, int]
     except TrendreelError as exc:
         family = None
         warns.append(f"Hangul may show as boxes in the chart: {exc}")
-    with plots.plt.rc_context(plots.style(family)):
+    with warnings.catch_warnings(), plots.plt.rc_context(plots.style(family)):
+        warnings.simplefilter("ignore", UserWarning)  # a missing glyph is reported once, above
         return plots.views_over_time(series, title), warns
