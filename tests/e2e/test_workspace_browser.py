@@ -161,7 +161,16 @@ def flow(page, server: str, home: dict, shots) -> None:
     expect(page).to_have_url(f"{server}/trends")
     expect(page.locator("header .who")).to_contain_text("editor")
 
+    # The articles and media browser: a Korean search by meaning finds the camping coverage.
+    page.click("header nav >> text=Articles")
+    page.fill("input[name=q]", "겨울 캠핑")
+    page.press("input[name=q]", "Enter")
+    expect(page.locator("ol.hits li").first).to_be_visible()
+    assert "캠핑" in page.locator("ol.hits").inner_text()
+    shots(page, "search")
+
     # Find the trend: Korean text with its language marked.
+    page.click("header nav >> text=Trends")
     trend, story = home["trend"], home["story"]
     link = page.locator(f"a[href='/trends/{trend['id']}']")
     expect(link).to_have_text(trend["text"])
@@ -240,4 +249,4 @@ def flow(page, server: str, home: dict, shots) -> None:
     shots(page, "dashboard")
 
     assert not errors, f"script or console errors on the pages: {errors}"
-    assert len(shots.saved) == 9 and all(p.stat().st_size > 5_000 for p in shots.saved)
+    assert len(shots.saved) == 10 and all(p.stat().st_size > 5_000 for p in shots.saved)

@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from trendreel import services
+from trendreel import events, services
 from trendreel.api import auth, runs
 from trendreel.api.auth import CurrentUser, get_app
 from trendreel.api.errors import ApiError, _status_of
@@ -39,6 +39,9 @@ TEMPLATES = Jinja2Templates(directory=str(resources.files("trendreel.web") / "te
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".svg": "image/svg+xml"}
 FLASH_KEY = "flash"
+STAGE_EVENTS = [events.TREND_DETECTED, events.STORY_WRITTEN, events.VIDEO_RENDERED, events.VIDEO_EDITED,
+                events.VIDEO_APPROVED, events.VIDEO_REJECTED, events.VIDEO_PUBLISHED, events.METRICS_COLLECTED,
+                events.FILE_PURGED]
 # Pages load only this site's own script, styles, images and media; inline SVG charts carry a <style>.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -232,7 +235,9 @@ async def logout(request: Request, _: Viewer):
 async def dashboard(request: Request, user: Viewer):
     app = get_app(request)
     recent_runs = await call(runs.list_runs, app, limit=10)
-    events = await call(web_service.recent_events, app, limit=25)
+    # Per-article events (crawl, index) come by the thousand: counted, while the later stages' are listed.
+    recent = await call(web_service.recent_events, app, limit=20, types=STAGE_EVENTS)
+    event_counts = await call(web_service.event_counts, app, hours=24)
     crawl_errors = await call(services.crawl_errors, app, limit=15)
     videos = await call(services.list_videos, app, limit=200)
     failed_videos = [v for v in videos if v["status"] == "error"][:15]
@@ -241,7 +246,8 @@ async def dashboard(request: Request, user: Viewer):
     counts = await call(services.storage_counts, app)
     retention = _optional("trendreel.retention.service")
     storage = await call(retention.storage_status, app) if retention else None
-    return render(request, "dashboard.html", user, runs=recent_runs, events=events, crawl_errors=crawl_errors,
+    return render(request, "dashboard.html", user, runs=recent_runs, events=recent, event_counts=event_counts,
+                  crawl_errors=crawl_errors,
                   failed_videos=failed_videos, failed_publications=failed_publications, counts=counts, storage=storage)
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from trendreel.db.tables import Event, Video
 
-__all__ = ["effective_settings", "recent_events", "video_reviews", "views_chart"]
+__all__ = ["effective_settings", "event_counts", "recent_events", "video_reviews", "views_chart"]
 
 MASK = "••••••"
 # Setting names whose values are credentials; paths to key files are shown (they say where, not what).
@@ -31,6 +31,16 @@ def recent_events(app, *, limit: int = 30, types: list[str] | None = None) -> li
             q = q.where(Event.type.in_(types))
         return [{"id": e.id, "at": e.at.isoformat() if e.at else None, "type": e.type, "subject_type": e.subject_type,
                  "subject_id": e.subject_id, "payload": dict(e.payload or {})} for e in s.scalars(q)]
+
+
+def event_counts(app, *, hours: float = 24.0) -> dict[str, int]:
+    """How many events of each type were appended in the last `hours`, most first."""
+    from datetime import timedelta, timezone
+
+    since = datetime.now(timezone.utc) - timedelta(hours=hours)
+    with app.db.session() as s:
+        rows = s.execute(select(Event.type, func.count()).where(Event.at >= since).group_by(Event.type))
+        return dict(sorted(((t, int(n)) for t, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
 
 def video_reviews(app, video_ids: list[str]) -> dict[str, dict]:
