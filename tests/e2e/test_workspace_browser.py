@@ -215,6 +215,16 @@ def flow(page, server: str, home: dict, shots) -> None:
     expect(page.locator("#publish-form button[type=submit]")).to_be_disabled()  # not approved yet
     shots(page, "video")
 
+    # Re-edit: the edit stage cuts it into a new video (a run, or done in the request), linked to this one.
+    page.click("#edit-form button[type=submit]")
+    if re.search(r"/runs/r[0-9a-f]{23}$", page.url):
+        expect(page.locator("#run-status")).to_have_text("done", timeout=60_000)
+        page.click("#run-next a")
+    expect(page.locator(f"a[href='/videos/{video_id}']")).to_contain_text(video_id)  # "edited from"
+    video_id = page.url.rsplit("/", 1)[-1]
+    page.wait_for_function("document.getElementById('player').readyState >= 1")
+    shots(page, "edited-video")
+
     # Approve, then publish to the folder platform.
     page.click("text=Approve")
     expect(page.locator("#review-state")).to_contain_text("approved")
@@ -249,4 +259,4 @@ def flow(page, server: str, home: dict, shots) -> None:
     shots(page, "dashboard")
 
     assert not errors, f"script or console errors on the pages: {errors}"
-    assert len(shots.saved) == 10 and all(p.stat().st_size > 5_000 for p in shots.saved)
+    assert len(shots.saved) == 11 and all(p.stat().st_size > 5_000 for p in shots.saved)

@@ -95,7 +95,6 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
 Viewer = Annotated[CurrentUser, Depends(auth.require_role("viewer"))]
 Editor = Annotated[CurrentUser, Depends(auth.require_role("editor"))]
 Admin = Annotated[CurrentUser, Depends(auth.require_role("admin"))]
-Text = Annotated[str, Form(max_length=4000)]
 
 
 async def call(fn, /, *args, **kwargs):
@@ -260,8 +259,8 @@ async def run_page(run_id: RunId, request: Request, user: Viewer):
 def _run_result_url(run: dict) -> str | None:
     """Where a finished run's result is shown."""
     result = run.get("result") or {}
-    for stage, key, prefix in (("publish", "publication_id", "/publications/"), ("render", "video_id", "/videos/"),
-                               ("story", "story_id", "/stories/")):
+    for stage, key, prefix in (("publish", "publication_id", "/publications/"), ("edit", "video_id", "/videos/"),
+                               ("render", "video_id", "/videos/"), ("story", "story_id", "/stories/")):
         value = (result.get(stage) or {}).get(key)
         if value:
             return prefix + value
@@ -435,6 +434,8 @@ async def edit(video_id: VideoId, request: Request, user: Editor,
     if edit_service is None:
         raise ApiError(404, "not_found", "this installation has no edit stage")
     target = float(target_seconds) if target_seconds else None
+    if target is not None and not 1 <= target <= 3600:
+        raise ApiError(422, "invalid_request", "give the target length in seconds, from 1 to 3600 (or leave it empty)")
     if "edit" in runs.STAGE_FUNCTIONS:  # the gateway runs edits in the background
         return await start_run(request, user, "edit", {"video_id": video_id, "target_seconds": target})
     try:

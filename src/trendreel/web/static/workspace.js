@@ -13,7 +13,7 @@ function followRun(box) {
   const errorEl = document.getElementById("run-error");
   const nextEl = document.getElementById("run-next");
   const resultUrl = (result) => {
-    for (const [stage, key, prefix] of [["publish", "publication_id", "/publications/"],
+    for (const [stage, key, prefix] of [["publish", "publication_id", "/publications/"], ["edit", "video_id", "/videos/"],
                                         ["render", "video_id", "/videos/"], ["story", "story_id", "/stories/"]]) {
       const value = result && result[stage] && result[stage][key];
       if (value) return prefix + value;
