@@ -111,12 +111,12 @@ def prepare(home: Path) -> dict:
     return {"token": token, "trend_id": trends[0]["id"], "trends": len(trends)}
 
 
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def _ms(text: str) -> float:
-    m = re.match(r"([\d.]+)(us|ms|s)$", text.strip())
-    return float(m.group(1)) * _UNITS[m.group(2)]
+def _ms(text: str) -> float | None:
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text.strip())
+    return round(float(m.group(1)) * _UNITS[m.group(2)], 3) if m else None
 
 
 def run_wrk(url: str, *, duration: int, connections: int, threads: int, headers: dict) -> dict:
@@ -124,7 +124,9 @@ def run_wrk(url: str, *, duration: int, connections: int, threads: int, headers:
     for k, v in headers.items():
         args += ["-H", f"{k}: {v}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, timeout=duration + 60).stdout
-    lat = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M)}
+    lat = {p: _ms(v) for p, v in re.findall(r"^\s*(50|75|90|99)%\s+(\S+)\s*$", out, re.M)}
+    if lat.get("99") is None:
+        log("wrk output without a 99th percentile:\n" + out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     total = int(re.search(r"(\d+) requests in", out).group(1))
@@ -198,6 +200,7 @@ def fuzz(home: Path, token: str, examples: int) -> dict:
     api = create_app(Settings(home=home))
     start = time.perf_counter()
     stats = fuzz_schema(api, token, max_examples=examples)
+    api.state.runner.shutdown(wait=True)  # runs the fuzzer started finish before their files go
     api.state.trendreel.close()
     return {"operations": stats["operations"], "cases": stats["cases"], "by_mode": stats["by_mode"],
             "by_status": dict(sorted(stats["by_status"].items())), "server_errors": len(stats["failures"]),
@@ -234,7 +237,7 @@ def main() -> None:
         servers["bare"] = subprocess.Popen([str(bin_dir / "uvicorn"), "bare_app:app", "--port", str(port), "--log-level", "warning",
                                             "--no-access-log"], cwd=work, env=env)
         bare = f"http://127.0.0.1:{port}"
-        wait_up(bare + "/trends/x", servers["bare"])
+        wait_up(bare + f"/trends/{data['trend_id']}", servers["bare"])
         # The gateway, as `trendreel serve` runs it.
         gport = free_port()
         genv = dict(env)

@@ -95,11 +95,12 @@ class Runner:
             self._pool.submit(self._execute, row.id)
         return out
 
-    def shutdown(self) -> None:
+    def shutdown(self, *, wait: bool = False) -> None:
+        """Stop taking runs; with wait=True, finish the queued ones first (else they stay queued in the table)."""
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=wait, cancel_futures=not wait)
 
     def _write(self, rid: str, **fields) -> None:
         with self.app.db.session() as s:
