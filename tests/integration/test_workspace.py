@@ -181,5 +181,6 @@ def test_dashboard_and_lists_render_on_an_empty_home(gateway):
     assert 'id="storage"' in dashboard and "No failed videos." in dashboard
     css = client.get("/static/workspace.css")
     assert css.status_code == 200 and "Noto Sans KR" in css.text and "NanumGothic" in css.text
+    assert client.head("/static/workspace.js").status_code == 200
     assert client.get("/static/../pages.py").status_code == 404
     assert client.get("/static/nothing.css").status_code == 404

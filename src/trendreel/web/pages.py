@@ -180,7 +180,7 @@ TEMPLATES.env.filters.update(time=_fmt_time, bytes=_fmt_bytes, num=_fmt_num)
 
 # ---- static files (shipped in the package: nothing is fetched at run time) --------------------
 
-@router.get("/static/{name}")
+@router.api_route("/static/{name}", methods=["GET", "HEAD"])
 async def static(name: str):
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
     if suffix not in STATIC_TYPES or not re.fullmatch(r"[a-z0-9_-]{1,40}\.[a-z]{2,3}", name):
