@@ -77,6 +77,10 @@ class PageRoute(APIRoute):
             except TrendreelError as exc:
                 status, _ = _status_of(exc)
                 return error_page(request, status, str(exc)[:2000])
+            except Exception as exc:  # noqa: BLE001 - a bug: logged with an id, the page shows only the id
+                ref = secrets.token_hex(6)
+                log.error("unexpected error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
+                return error_page(request, 500, f"internal error; the server log has the details under id {ref}")
 
         return page_handler
 
