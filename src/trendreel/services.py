@@ -219,6 +219,7 @@ from trendreel.render.service import get_video, list_videos, render_story  # noq
 from trendreel.story.service import get_story, list_stories, write_story  # noqa: E402
 from trendreel.trends.service import detect_trends, get_trend, list_trends  # noqa: E402
 from trendreel.edit.service import edit_video  # noqa: E402
+from trendreel.web.service import effective_settings, event_counts, recent_events  # noqa: E402
 from trendreel.metrics.service import collect_metrics, list_metrics  # noqa: E402
 from trendreel.report.service import build_report  # noqa: E402
 from trendreel.retention.service import collect_garbage, storage_status  # noqa: E402

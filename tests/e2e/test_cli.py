@@ -455,10 +455,11 @@ def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
 def demo_run(tmp_path_factory):
     """One demo run shared by the tests that read what it stored (it renders two videos)."""
     home = tmp_path_factory.mktemp("demo") / "demo home [1]"  # a space and brackets: printed and quoted as they are
-    return home, ok_json("demo", "--home", home, "--json", timeout=400)
+    return home, ok_json("demo", "--home", home, "--json", timeout=850)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the shared demo run renders and edits two videos: minutes on two busy cores
 def test_demo_end_to_end(demo_run):
     home, data = demo_run
     assert data["home"] == str(home)
@@ -519,6 +520,7 @@ def test_demo_end_to_end(demo_run):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_trend_story_and_video_commands_on_the_demo(demo_run):
     home, data = demo_run
     stored = ok_json("trends", "--stored", "--json", "--home", home)

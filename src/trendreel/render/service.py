@@ -105,6 +105,8 @@ def video_dict(row: Video) -> dict:
         "bytes": row.bytes, "sha256": row.sha256, "created_at": row.created_at.isoformat() if row.created_at else None,
         "files_purged_at": row.files_purged_at.isoformat() if row.files_purged_at else None,
         "error": row.error, "warnings": list((row.details or {}).get("warnings", [])), "details": dict(row.details or {}),
+        "review": row.review, "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None,
+        "reviewed_by": row.reviewed_by,
     }
 
 
