@@ -191,3 +191,17 @@ def test_from_story_to_published_video(site, story, tmp_path):
     assert storage["used_bytes"] > 0 and "files_url" not in storage
     gc = follow(admin, admin.post("/api/v1/storage/gc", json={"dry_run": True}))
     assert gc["status"] == "done" and gc["result"]["gc"]["dry_run"] is True
+
+
+def test_a_full_run_goes_through_crawl_index_and_trends(site):
+    c = site.client("editor")
+    run = follow(c, c.post("/api/v1/runs", json={"kind": "full", "max_pages": 500}), timeout_s=300)
+    assert run["status"] == "done", run["error"]
+    assert list(run["progress"]) == ["crawl", "index", "trends"]
+    assert all(p["state"] == "done" for p in run["progress"].values())
+    assert run["progress"]["crawl"]["done"] > 0 and run["result"]["crawl"]["fetched"] > 0
+    assert run["result"]["trends"]["trends"] >= 3
+    # Nothing new on the site: the crawl appends no article events, the trends stage its usual ones.
+    events = c.get(f"/api/v1/runs/{run['id']}/events", params={"stage": "crawl"}).json()
+    assert all(e["stage"] == "crawl" and e["type"] in ("ArticleCrawled", "ArticleUpdated", "MediaStored") for e in events)
+    assert_error(c.get(f"/api/v1/runs/{run['id']}/events", params={"stage": "render"}), 400)
