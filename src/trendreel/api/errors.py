@@ -35,7 +35,7 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
     return JSONResponse(error_body(code, message, **extra), status_code=status, headers=headers)
 
 
-def _status_of(exc: E.TrendreelError) -> tuple[int, str]:
+def status_of(exc: E.TrendreelError) -> tuple[int, str]:
     from trendreel.api.users import AuthError, NotFound
 
     name = type(exc).__name__
@@ -91,7 +91,7 @@ def install(app: FastAPI) -> None:
     async def _trendreel(request: Request, exc: E.TrendreelError):
         if isinstance(exc, E.StoryInvalid):
             return error_response(422, "invalid_story", str(exc)[:2000], problems=[p[:500] for p in exc.problems[:50]])
-        status, code = _status_of(exc)
+        status, code = status_of(exc)
         if status >= 500:
             log.warning("request failed: %s %s: %s", request.method, request.url.path, exc)
         return error_response(status, code, str(exc)[:2000])

@@ -68,7 +68,7 @@ def edit_story(app, story_id: str, changes: dict, *, by: str | None = None) -> d
     if problems:
         raise StoryInvalid("the edited story was not saved: " + "; ".join(problems[:5]), problems=problems)
     graded = graded.model_copy(update={"id": story_id})
-    row = story_service._save(app, graded)
+    row = story_service.save_story(app, graded)
     _note_editor(app, story_id, by)
     return {**story_service.get_story(app, row.id), "edited": True}
 

@@ -43,7 +43,7 @@ def write_story(app, *, trend_id: str, item_id: str | None = None, backend: str 
                 return _story_dict(row) | {"reused": True}
     item = load_item(app.db, app.files, article_id)
     story = _writer(app, name).write(trend, item).model_copy(update={"id": sid})
-    row = _save(app, story)
+    row = save_story(app, story)
     return _story_dict(row) | {"reused": False}
 
 
@@ -90,7 +90,8 @@ def _writer(app, name: str) -> StoryWriter:
     return app._cache[key]
 
 
-def _save(app, story: Story) -> StoryRow:
+def save_story(app, story: Story) -> StoryRow:
+    """Store a validated, graded story under its id (a new row or the same row changed) with its event."""
     body = story.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
     with app.db.session() as s:

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from trendreel import events, services
 from trendreel.api import auth, runs
 from trendreel.api.auth import CurrentUser, get_app
-from trendreel.api.errors import ApiError, _status_of
+from trendreel.api.errors import ApiError, status_of
 from trendreel.api.routes._common import ArticleId, PublicationId, RunId, StoryId, TrendId, VideoId
 from trendreel.errors import StoryInvalid, TrendreelError
 from trendreel.web import service as web_service
@@ -75,7 +75,7 @@ class PageRoute(APIRoute):
                 return error_page(request, 404 if request.method == "GET" else 422,
                                   f"this address or form is not valid: {problems}")
             except TrendreelError as exc:
-                status, _ = _status_of(exc)
+                status, _ = status_of(exc)
                 return error_page(request, status, str(exc)[:2000])
             except Exception as exc:  # noqa: BLE001 - a bug: logged with an id, the page shows only the id
                 ref = secrets.token_hex(6)
