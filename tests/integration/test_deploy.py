@@ -194,8 +194,11 @@ def test_chart_lints_and_refuses_bad_values():
     with helm.Chart.load(CHART) as chart:
         with pytest.raises(helm.HelmError, match=r"secrets\.databaseUrl is required"):
             chart.render({}, name="trendreel")
-        with pytest.raises(helm.HelmError, match=r"workers\.cpu\.scaling\.mode must be hpa, keda or none"):
+        # values.schema.json, checked by Helm before rendering
+        with pytest.raises(helm.HelmError, match=r"/workers/cpu/scaling/mode.*one of 'hpa', 'keda', 'none'"):
             chart.render({"secrets": {"databaseUrl": DB}, "workers": {"cpu": {"scaling": {"mode": "fast"}}}}, name="t")
+        with pytest.raises(helm.HelmError, match=r"/workers/gpu/arch.*one of '', 'amd64', 'arm64'"):
+            chart.render({"secrets": {"databaseUrl": DB}, "workers": {"gpu": {"arch": "aarch64"}}}, name="t")
         with pytest.raises(helm.HelmError, match=r"modelserver\.weights\.existingClaim"):
             chart.render({"secrets": {"databaseUrl": DB}, "modelserver": {"variant": "gpu"}}, name="t")
         # Generated credentials are long and the publishing key is a Fernet key.
