@@ -779,7 +779,7 @@ def videos(
 
 # Commands of the later stages live in their own modules (same app, same helpers); importing them
 # registers them. They import this module, so they come last.
-from trendreel import cli_metrics, cli_publish, cli_retention, cli_serve  # noqa: E402,F401
+from trendreel import cli_engine, cli_metrics, cli_publish, cli_retention, cli_serve  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     # `python -m trendreel.cli` runs this file as a second module; the command modules register on the

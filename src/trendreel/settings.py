@@ -420,6 +420,32 @@ class RetentionSettings(BaseModel):
         return v
 
 
+class EngineSettings(BaseModel):
+    """Which engine runs the pipeline: in this process, or a Temporal cluster's workers (docs/engine.md)."""
+
+    model_config = _STRICT
+
+    runner: Literal["inprocess", "temporal"] = Field(
+        "inprocess", description="inprocess: stages run in the calling process (the embedded default); temporal: workflows on a Temporal cluster, run by `trendreel worker` processes.")
+    address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port.")
+    namespace: str = Field("default", description="Temporal namespace.")
+    cpu_queue: str = Field("trendreel-cpu", description="Task queue of workflows and CPU stages (crawl, index, trends, story, publish, metrics).")
+    gpu_queue: str = Field("trendreel-gpu", description="Task queue of render and edit when their backend needs a GPU (see gpu_backends).")
+    gpu_backends: list[str] = Field(
+        default_factory=lambda: ["ltx2"], description="Render/edit backends whose work goes to the GPU queue; every other backend runs on the CPU queue.")
+    stage_timeout_s: float = Field(3600.0, gt=0, description="Longest one attempt of a short stage (crawl, index, trends, story, approve, metrics).")
+    render_timeout_s: float = Field(4 * 3600.0, gt=0, description="Longest one attempt of a render, an edit or an upload.")
+    heartbeat_s: float = Field(10.0, gt=0, le=600, description="How often a running stage tells the cluster it is alive.")
+    heartbeat_timeout_s: float = Field(
+        60.0, gt=0, description="A stage silent this long counts as lost (its worker died) and is retried on another worker.")
+    retry_initial_s: float = Field(5.0, gt=0, description="First wait before a failed stage is tried again.")
+    retry_backoff: float = Field(2.0, ge=1, le=10, description="Each further wait is this many times longer.")
+    retry_max_interval_s: float = Field(600.0, gt=0, description="Longest wait between two attempts.")
+    retry_max_attempts: int = Field(5, ge=1, le=100, description="Attempts of a stage before its workflow fails (user errors are never retried).")
+    crawl_every: str | None = Field(None, description="Schedule of the periodic crawl (crawl, index, trends), e.g. 1h or 30m; none: no schedule. Created or updated when a worker starts.")
+    metrics_every: str | None = Field(None, description="Schedule of metric polling, e.g. 6h; none: no schedule.")
+
+
 class Settings(BaseSettings):
     # An empty TRENDREEL_* variable counts as unset (TRENDREEL_HOME= must not mean the current folder).
     model_config = SettingsConfigDict(env_prefix="TRENDREEL_", env_nested_delimiter="__", extra="forbid",
@@ -441,6 +467,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
     youtube_api_root: str = Field("https://youtube.googleapis.com/", description="Root of the YouTube Data API (TRENDREEL_YOUTUBE_API_ROOT); point it at a local server for tests.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")
