@@ -427,10 +427,12 @@ class EngineSettings(BaseModel):
 
     runner: Literal["inprocess", "temporal"] = Field(
         "inprocess", description="inprocess: stages run in the calling process (the embedded default); temporal: workflows on a Temporal cluster, run by `trendreel worker` processes.")
-    address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port.")
-    namespace: str = Field("default", description="Temporal namespace.")
-    cpu_queue: str = Field("trendreel-cpu", description="Task queue of workflows and CPU stages (crawl, index, trends, story, publish, metrics).")
-    gpu_queue: str = Field("trendreel-gpu", description="Task queue of render and edit when their backend needs a GPU (see gpu_backends).")
+    address: str = Field(default_factory=lambda: os.environ.get("TEMPORAL_ADDRESS") or "127.0.0.1:7233",
+                         description="Temporal frontend host:port (default: $TEMPORAL_ADDRESS, else 127.0.0.1:7233).")
+    namespace: str = Field(default_factory=lambda: os.environ.get("TEMPORAL_NAMESPACE") or "default",
+                           description="Temporal namespace (default: $TEMPORAL_NAMESPACE, else default).")
+    cpu_queue: str = Field("cpu", description="Task queue of workflows and CPU stages (crawl, index, trends, story, publish, metrics); the deployment's autoscaler watches it.")
+    gpu_queue: str = Field("gpu", description="Task queue of render and edit when their backend needs a GPU (see gpu_backends).")
     gpu_backends: list[str] = Field(
         default_factory=lambda: ["ltx2"], description="Render/edit backends whose work goes to the GPU queue; every other backend runs on the CPU queue.")
     stage_timeout_s: float = Field(3600.0, gt=0, description="Longest one attempt of a short stage (crawl, index, trends, story, approve, metrics).")
