@@ -382,11 +382,12 @@ def demo(
             f"{where}"), soft_wrap=True)
         out.print(Text("report: ", style="bold") + Text(f"{report['html']} (metrics: {result['metrics'].get('stored', 0)} "
                                                          "samples stored)"), soft_wrap=True)
-        freed = ", ".join(f"{n['rows']} {kind}" for kind, n in gc["purged"].items()) or "nothing"
+        freed = ", ".join(f"{n['items']} {reason.replace('_', ' ')} ({n['files']} files)"
+                          for reason, n in gc["purged"].items()) or "nothing"
         out.print(Text("gc: ", style="bold") + Text(
             f"budget {gc['budget_bytes'] / 1e6:.0f} MB, {gc['used_bytes_before'] / 1e6:.1f} MB used before; freed "
-            f"{gc['freed_bytes'] / 1e6:.1f} MB ({freed}: local copies of what was published), "
-            f"{result['storage']['used_bytes'] / 1e6:.1f} MB used now"), soft_wrap=True)
+            f"{gc['freed_bytes'] / 1e6:.1f} MB: {freed}; {result['storage']['used_bytes'] / 1e6:.1f} MB used now"),
+                  soft_wrap=True)
     out.print(Text(f"Stored {result['stored']['articles']} articles, {result['stored']['images']} images and "
               f"{result['stored']['videos']} videos under {result['home']}.\n"
               f"Next: trendreel articles {home_opt} --json · trendreel search {home_opt} \"your words\" · "

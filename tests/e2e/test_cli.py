@@ -490,8 +490,8 @@ def test_demo_end_to_end(demo_run):
     assert pub["status"] == "done" and pub["platform"] == "folder" and pub["video_id"] == data["videos"][1]["id"]
     published = home / "published" / pub["external_id"]
     assert (published / "video.mp4").stat().st_size == data["videos"][1]["bytes"]
-    assert {kind: n["rows"] for kind, n in data["gc"]["purged"].items()} == {"rendered": 1, "edited": 1}
-    assert data["gc"]["freed_bytes"] > 0
+    assert {reason: n["items"] for reason, n in data["gc"]["purged"].items()} == {"published_video": 2}  # rendered + edited
+    assert data["gc"]["freed_bytes"] == data["gc"]["purged"]["published_video"]["bytes"] > 0
     assert data["storage"]["used_bytes"] <= data["storage"]["budget_bytes"]
     for v in data["videos"][:2]:
         assert v["file"] is None and v["files_purged_at"]
