@@ -117,6 +117,9 @@ def run_demo(settings: Settings, *, on_progress: Callable | None = None, keep_se
                     result["videos"] += [{**v, "file": services.video_file(app, v)} for v in made]
             if videos:
                 result.update(_publish_measure_retain(app, result, step))
+                # as they are now: gc may have freed the published video's local files
+                result["videos"] = [{**v, "file": services.video_file(app, v)}
+                                    for v in (services.get_video(app, v["id"]) for v in result["videos"])]
         finally:
             app.close()
         if keep_serving:
