@@ -88,6 +88,8 @@ height = 256
 fps = 15
 [index]
 speech_model = "none"
+[crawl]
+allow_private = true
 """)
     return home
 
@@ -100,6 +102,12 @@ def workers(home):
         log = open(home / f"worker-{name}.log", "wb")
         procs[name] = (subprocess.Popen([sys.executable, "-m", "trendreel", "worker", "--queue", "cpu", "--home", str(home)],
                                         stdout=log, stderr=subprocess.STDOUT, env=env), log)
+    deadline = time.monotonic() + 90
+    while not all("is polling" in (home / f"worker-{n}.log").read_text() for n in procs):
+        for n, (p, _log) in procs.items():
+            assert p.poll() is None, f"worker {n} exited: {(home / f'worker-{n}.log').read_text()[-3000:]}"
+        assert time.monotonic() < deadline, "the workers did not start polling within 90 s"
+        time.sleep(0.2)
     yield {n: p for n, (p, _log) in procs.items()}
     for proc, log in procs.values():
         if proc.poll() is None:
@@ -181,3 +189,25 @@ def test_the_pipeline_runs_on_two_workers_and_a_killed_render_completes_once(hom
     # Starting the same video again is refused by the cluster: the finished workflow and its video come back.
     assert again_id == f"video-trend-{crawl['trends'][0]['id']}"
     assert again["rendered"]["id"] == vid and again["edited"]["id"] == made["edited"]["id"]
+
+
+def test_a_gateway_run_goes_through_the_engine_when_the_setting_says_so(home, workers, sample_url):
+    from trendreel.api.runs import Runner, get_run
+
+    settings = Settings(home=home, engine={**Settings(home=home).engine.model_dump(), "runner": "temporal"})
+    stage_functions = engine.gateway_stage_functions(settings)
+    assert stage_functions is not None and engine.gateway_stage_functions(Settings(home=home)) is None
+    app = build_app(settings)
+    runner = Runner(app, stage_functions=stage_functions)
+    try:
+        run = runner.start(kind="crawl", params={"urls": [f"{sample_url}/index.html"]}, created_by=None)
+        deadline = time.monotonic() + 120
+        while get_run(app, run["id"])["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.3)
+        done = get_run(app, run["id"])
+    finally:
+        runner.shutdown(wait=True)
+        app.close()
+    assert done["status"] == "done", done["error"]
+    assert done["progress"]["crawl"]["state"] == "done"
+    assert done["result"]["crawl"]["fetched"] >= 1

@@ -37,7 +37,10 @@ def create_app(settings: Settings | None = None, *, application: App | None = No
     api.state.trendreel = application
     from trendreel.api.runs import Runner
 
-    api.state.runner = Runner(application)
+    from trendreel.engine.service import gateway_stage_functions
+
+    # engine.runner = "temporal": each stage of a run goes to the engine's workers instead of this process.
+    api.state.runner = Runner(application, stage_functions=gateway_stage_functions(application.settings))
     errors.install(api)
 
     from trendreel.api.routes import all_routers, health

@@ -13,10 +13,13 @@ network errors, anything flagged `retryable`) and unexpected errors are retried 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from temporalio import activity
@@ -27,8 +30,9 @@ from trendreel.errors import LlmError, StorageError, TrendreelError
 log = logging.getLogger("trendreel.engine")
 
 _state: dict[str, Any] = {}
-# The local vector store admits one process at a time: the stages that open it take this lock and
-# close the store afterwards, so two workers on one host take turns instead of failing.
+# The local vector store admits one process at a time: the stages that open it take this lock (and a
+# file lock beside the store, for the other worker processes of the host) and close the store afterwards,
+# so workers on one host take turns instead of failing.
 _vectors_lock = threading.Lock()
 
 
@@ -36,9 +40,19 @@ def configure(settings) -> None:
     """Build this worker process's App from its settings (once)."""
     from trendreel.bootstrap import build_app
 
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
     if "app" in _state:
         _state["app"].close()
-    _state["app"] = build_app(settings)
+    for attempt in range(1, 6):
+        try:
+            _state["app"] = build_app(settings)
+            return
+        except (IntegrityError, ProgrammingError):
+            # Workers started together on a new database: another one is creating the tables right now.
+            if attempt == 5:
+                raise
+            time.sleep(attempt)
 
 
 def close() -> None:
@@ -76,7 +90,7 @@ async def _call(fn: Callable, *args, uses_vectors: bool = False, **kwargs):
     def body():
         if not uses_vectors or not app.settings.vectors_url.startswith("local:"):
             return fn(app, *args, **kwargs)
-        with _vectors_lock:
+        with _vectors_lock, _host_lock(app.settings.vectors_url):
             try:
                 return fn(app, *args, **kwargs)
             finally:
@@ -94,6 +108,21 @@ async def _call(fn: Callable, *args, uses_vectors: bool = False, **kwargs):
         raise _as_application_error(exc) from exc
 
 
+@contextlib.contextmanager
+def _host_lock(vectors_url: str):
+    """Wait for the other worker processes of this host to be done with the local vector store."""
+    import fcntl
+
+    folder = Path(vectors_url.removeprefix("local://"))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder.parent / f".{folder.name}.workers.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # blocking: this runs on the stage's thread, heartbeats go on
+        yield
+    finally:
+        os.close(fd)
+
+
 def _release_vectors(app) -> None:
     """Close the local vector store (and the indexer holding it) so another process may open it."""
     cache = app._cache
@@ -106,7 +135,11 @@ def _release_vectors(app) -> None:
 
 
 def _timed(result: dict, started: float) -> dict:
-    return {**result, "activity_s": round(time.perf_counter() - started, 3)}
+    """The stage's result with the seconds spent in it and, before it, waiting for a free worker."""
+    info = activity.info()
+    queued = (info.started_time - info.current_attempt_scheduled_time).total_seconds()
+    return {**result, "activity_s": round(time.perf_counter() - started, 3), "queued_s": round(max(queued, 0.0), 3),
+            "worker_pid": os.getpid()}
 
 
 # ---- the stages --------------------------------------------------------------------------------
@@ -213,5 +246,25 @@ async def collect_metrics(params: dict) -> dict:
     return _timed({k: v for k, v in out.items() if k != "publications"}, t)
 
 
-ACTIVITIES = [crawl_sources, index_articles, detect_trends, write_story, render_story, edit_video, approve_video,
+@activity.defn(name="run_stage")
+async def run_stage(params: dict) -> dict:
+    """One stage of a gateway pipeline run: the gateway's own stage function (the one its in-process
+    runner calls), here on a worker; its progress goes out with the heartbeats."""
+    from trendreel.api.runs import STAGE_FUNCTIONS
+
+    stage = params["stage"]
+    if stage not in STAGE_FUNCTIONS:
+        raise ApplicationError(f"unknown stage {stage!r}", non_retryable=True)
+    progress: dict = {}
+
+    def report(done, total) -> None:
+        progress.update(done=done, total=total)
+
+    t = time.perf_counter()
+    result = await _call(lambda app: STAGE_FUNCTIONS[stage](app, params.get("params") or {}, report),
+                         uses_vectors=stage in ("index", "trends", "story"))
+    return _timed({"result": result}, t)
+
+
+ACTIVITIES = [run_stage, crawl_sources, index_articles, detect_trends, write_story, render_story, edit_video, approve_video,
               publish_video, collect_metrics]

@@ -175,6 +175,35 @@ def run_crawl(settings, *, source_names=None, urls=None, max_pages=None) -> dict
     return asyncio.run(go())
 
 
+def gateway_stage_functions(settings) -> dict[str, Callable] | None:
+    """The gateway's stage functions when engine.runner = "temporal": each stage of a pipeline run becomes
+    a StageWorkflow on the cluster (workflow id run-<stage>-<random>) and the run thread waits for it;
+    None for the in-process runner (the gateway then calls its stage functions itself)."""
+    if settings.engine.runner != "temporal":
+        return None
+    _temporal()
+    import secrets
+
+    from trendreel.api.runs import STAGE_FUNCTIONS
+
+    def through_engine(stage: str) -> Callable:
+        def run(app, params: dict, report) -> dict:
+            async def go():
+                client = await connect(app.settings)
+                handle = await client.start_workflow(
+                    "StageWorkflow", {"stage": stage, "params": params, "options": stage_options(app.settings)},
+                    id=f"run-{stage}-{secrets.token_hex(8)}", task_queue=app.settings.engine.cpu_queue)
+                return await result_of(handle)
+
+            out = asyncio.run(go())["result"]
+            report(1, 1)
+            return out
+
+        return run
+
+    return {stage: through_engine(stage) for stage in STAGE_FUNCTIONS}
+
+
 # ---- schedules ----------------------------------------------------------------------------------
 
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")

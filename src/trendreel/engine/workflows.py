@@ -29,7 +29,8 @@ async def _stage(name: str, params: dict, o: dict, steps: list, *, long: bool = 
         heartbeat_timeout=timedelta(seconds=o["heartbeat_timeout_s"]), retry_policy=_retry(o))
     wall = (workflow.now() - started).total_seconds()
     steps.append({"stage": name, "queue": o["gpu_queue"] if gpu else o["cpu_queue"], "wall_s": round(wall, 3),
-                  "activity_s": result.get("activity_s")})
+                  "activity_s": result.get("activity_s"), "queued_s": result.get("queued_s"),
+                  "worker_pid": result.get("worker_pid")})
     return result
 
 
@@ -81,4 +82,18 @@ class MetricsWorkflow:
         return {"metrics": result, "steps": steps}
 
 
-WORKFLOWS = [CrawlWorkflow, VideoWorkflow, MetricsWorkflow]
+@workflow.defn(name="StageWorkflow")
+class StageWorkflow:
+    """One stage of a gateway pipeline run (POST /api/v1/runs) when engine.runner = "temporal"."""
+
+    @workflow.run
+    async def run(self, params: dict) -> dict:
+        o, steps = params["options"], []
+        stage = params["stage"]
+        gpu = (stage == "render" and o["render_on_gpu"]) or (stage == "edit" and o["edit_on_gpu"])
+        result = await _stage("run_stage", {"stage": stage, "params": params.get("params") or {}}, o, steps,
+                              long=stage in ("crawl", "index", "render", "edit", "publish"), gpu=gpu)
+        return {"result": result["result"], "steps": steps}
+
+
+WORKFLOWS = [CrawlWorkflow, VideoWorkflow, MetricsWorkflow, StageWorkflow]
