@@ -211,3 +211,35 @@ def test_a_gateway_run_goes_through_the_engine_when_the_setting_says_so(home, wo
     assert done["status"] == "done", done["error"]
     assert done["progress"]["crawl"]["state"] == "done"
     assert done["result"]["crawl"]["fetched"] >= 1
+
+
+def test_schedules_follow_the_settings(dev_server, tmp_path):
+    base = {"address": dev_server, "cpu_queue": "sched-cpu"}
+    every = Settings(home=tmp_path, engine={**base, "crawl_every": "1h", "metrics_every": "6h"})
+    twice = Settings(home=tmp_path, engine={**base, "crawl_every": "30m", "metrics_every": "6h"})
+    off = Settings(home=tmp_path, engine=base)
+
+    async def go():
+        client = await engine.connect(every)
+        created = await engine.apply_schedules(client, every)
+        updated = await engine.apply_schedules(client, twice)
+        desc = await client.get_schedule_handle(engine.CRAWL_SCHEDULE_ID).describe()
+        deleted = await engine.apply_schedules(client, off)
+        from temporalio.service import RPCError
+
+        left = []
+        for sid in (engine.CRAWL_SCHEDULE_ID, engine.METRICS_SCHEDULE_ID):
+            try:
+                await client.get_schedule_handle(sid).describe()
+                left.append(sid)
+            except RPCError:
+                pass
+        return created, updated, desc, deleted, left
+
+    created, updated, desc, deleted, left = asyncio.run(go())
+    assert [(s["id"], s["state"]) for s in created] == [("trendreel-crawl", "created"), ("trendreel-metrics", "created")]
+    assert [s["state"] for s in updated] == ["updated", "updated"]
+    assert desc.schedule.spec.intervals[0].every.total_seconds() == 1800
+    assert desc.schedule.action.workflow == "CrawlWorkflow" and desc.schedule.action.task_queue == "sched-cpu"
+    assert [s["state"] for s in deleted] == ["deleted", "deleted"]
+    assert left == []
