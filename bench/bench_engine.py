@@ -20,7 +20,6 @@ Prints one JSON object; progress goes to stderr.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
