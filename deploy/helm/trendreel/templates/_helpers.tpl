@@ -119,6 +119,8 @@ runtimeClassName: {{ . }}
   value: "true"
 - name: TRENDREEL_HOME
   value: /var/lib/trendreel
+- name: TRENDREEL_ENGINE__RUNNER
+  value: {{ ternary "temporal" "inprocess" $v.workers.cpu.enabled | quote }}
 - name: TEMPORAL_ADDRESS
   value: {{ $v.temporal.address | quote }}
 - name: TEMPORAL_NAMESPACE
