@@ -45,7 +45,8 @@ def page(*, generated_at: str, zone: str, totals: list[tuple[str, str]], figures
         parts.append(f'<section id="{escape(fig["id"])}"><h2>{escape(fig["title"])}</h2>')
         if fig.get("note"):
             parts.append(f'<p class="note">{escape(fig["note"])}</p>')
-        parts.append(fig["svg"])
+        if fig["svg"]:
+            parts.append(fig["svg"])
         parts.append("</section>")
     if table_rows:
         parts.append('<section id="trends_at_upload"><h2>업로드 당시 트렌드 · Trends live at upload time</h2>')

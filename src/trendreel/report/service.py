@@ -201,8 +201,9 @@ def _figures(app, pubs: list[PublicationFacts], top_videos: list[PublicationFact
                 "x: days since published") if shown else (
                 "아직 조회수가 없습니다 · no view counts yet: run `trendreel metrics collect`; a folder publication "
                 "needs a stats.json beside its video (docs/metrics.md)")
+        # A figure without a known count is its note alone: empty axes say nothing.
         figures.append({"id": "views_over_time", "title": "영상별 조회수 추이 · Views over time per video", "note": note,
-                        "svg": plots.views_over_time(lines, "영상별 조회수 추이 · Views over time")})
+                        "svg": plots.views_over_time(lines, "영상별 조회수 추이 · Views over time") if shown else None})
         groups = [
             ("views_by_trend", "트렌드별 조회수 · Views by trend", lambda p: p.trend),
             ("views_by_category", "카테고리별 조회수 · Views by category", lambda p: p.category),
@@ -214,14 +215,15 @@ def _figures(app, pubs: list[PublicationFacts], top_videos: list[PublicationFact
             note = "각 영상의 최신 조회수 합계, 괄호 안은 영상 수 · sum of each video's latest views, (n) videos"
             if unknown:
                 note += f"; {unknown} with unknown views left out"
-            figures.append({"id": fid, "title": title, "note": note, "svg": plots.bars(rows, title)})
+            figures.append({"id": fid, "title": title, "note": note, "svg": plots.bars(rows, title) if rows else None})
         by_weekday = _means(pubs, lambda p: p.published_at.astimezone(zone).weekday(), 7)
         by_hour = _means(pubs, lambda p: p.published_at.astimezone(zone).hour, 24)
         title = "게시 요일·시각별 조회수 · Views by weekday and hour of publishing"
         figures.append({"id": "views_by_weekday_hour", "title": title,
                         "note": f"영상당 평균 최신 조회수, 막대 위 숫자는 영상 수 · mean latest views per video, number on "
                                 f"a bar = videos; time zone {settings.report_timezone}",
-                        "svg": plots.weekday_hour(by_weekday, by_hour, title, settings.report_timezone)})
+                        "svg": plots.weekday_hour(by_weekday, by_hour, title, settings.report_timezone)
+                        if any(n for _mean, n in by_weekday) else None})
     for text in dict.fromkeys(str(w.message) for w in caught):
         if "missing from font" in text or "Glyph" in text:
             warns.append(f"a plot has characters its font cannot draw: {text}")
