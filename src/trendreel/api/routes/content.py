@@ -138,15 +138,16 @@ async def get_video(video_id: VideoId, request: Request, _: Viewer):
     return _video_out(await call(services.get_video, get_app(request), video_id))
 
 
+def _check_known(name: str | None, known: list[str], what: str) -> None:
+    """Refuse an unknown backend here, before any work (or any model server) is involved."""
+    if name is not None and name not in known:
+        raise ApiError(422, "invalid_request", f"backend: unknown {what} {name!r}; known: {', '.join(known)}")
+
+
 def check_render_backend(name: str | None) -> None:
-    """Refuse an unknown video backend here, before any work (or any model server) is involved."""
-    if name is None:
-        return
     from trendreel.render.base import generator_names
 
-    known = generator_names()
-    if name not in known:
-        raise ApiError(422, "invalid_request", f"backend: unknown video backend {name!r}; known: {', '.join(known)}")
+    _check_known(name, generator_names() if name is not None else [], "video backend")
 
 
 @router.post("/stories/{story_id}/render", response_model=RunAccepted, status_code=202, tags=["videos"],
@@ -166,13 +167,9 @@ class EditRequest(Strict):
 
 
 def check_edit_backend(name: str | None) -> None:
-    if name is None:
-        return
     from trendreel.edit.base import editor_names
 
-    known = editor_names()
-    if name not in known:
-        raise ApiError(422, "invalid_request", f"backend: unknown video editor {name!r}; known: {', '.join(known)}")
+    _check_known(name, editor_names() if name is not None else [], "video editor")
 
 
 @router.post("/videos/{video_id}/edit", response_model=RunAccepted, status_code=202, tags=["videos"],
