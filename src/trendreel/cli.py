@@ -382,7 +382,7 @@ def demo(
             f"{where}"), soft_wrap=True)
         out.print(Text("report: ", style="bold") + Text(f"{report['html']} (metrics: {result['metrics'].get('stored', 0)} "
                                                          "samples stored)"), soft_wrap=True)
-        freed = ", ".join(f"{n['items']} {reason.replace('_', ' ')} ({n['files']} files)"
+        freed = ", ".join(f"{n['items']} {reason.replace('_', ' ')}{'s' if n['items'] != 1 else ''} ({n['files']} files)"
                           for reason, n in gc["purged"].items()) or "nothing"
         out.print(Text("gc: ", style="bold") + Text(
             f"budget {gc['budget_bytes'] / 1e6:.0f} MB, {gc['used_bytes_before'] / 1e6:.1f} MB used before; freed "
