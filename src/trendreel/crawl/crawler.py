@@ -124,7 +124,8 @@ class Crawler:
         # What this run has stored, for dedupe decisions before the batched rows are committed.
         self._run_articles: dict[str, tuple[str, str | None]] = {}  # id -> (content hash, duplicate_of)
         self._run_hashes: dict[str, str] = {}  # content hash -> id
-        self._run_bands: dict[tuple[int, int], list[tuple[str, np.ndarray]]] = {}
+        self._run_originals: list[tuple[str, np.ndarray]] = []  # (id, MinHash) of this run's original articles
+        self._run_bands: dict[tuple[int, int], list[int]] = {}  # LSH band key -> positions in _run_originals
         self._tmp = Path(tempfile.mkdtemp(prefix="trendreel-crawl-"))
 
     # ---- entry point -------------------------------------------------------------------
@@ -371,8 +372,9 @@ class Crawler:
         self._run_articles[aid] = (content_hash, near)
         self._run_hashes.setdefault(content_hash, aid)
         if near is None:
+            self._run_originals.append((aid, sig))
             for key in enumerate(lsh):
-                self._run_bands.setdefault(key, []).append((aid, sig))
+                self._run_bands.setdefault(key, []).append(len(self._run_originals) - 1)
 
     def _count_article(self, is_new: bool, near: str | None) -> None:
         if not is_new:
@@ -422,14 +424,16 @@ class Crawler:
     def _near_duplicate_of(self, session, sig: np.ndarray, lsh: list[int]) -> str | None:
         """The most similar earlier original article at or above the similarity limit (DB and this run)."""
         candidates = [(aid, dedupe.from_hex(h)) for aid, h in repo.near_duplicate_candidates(session, bands=lsh)]
+        mine = set()
         for key in enumerate(lsh):
-            candidates.extend(self._run_bands.get(key, ()))
-        best, best_sim = None, self.cfg.near_duplicate_similarity
-        for other_id, other_sig in candidates:
-            sim = dedupe.similarity(sig, other_sig)
-            if sim >= best_sim:
-                best, best_sim = other_id, sim
-        return best
+            mine.update(self._run_bands.get(key, ()))
+        candidates += [self._run_originals[i] for i in sorted(mine)]
+        if not candidates:
+            return None
+        # One numpy pass: a site of look-alike pages can give thousands of candidates per page.
+        sims = dedupe.similarities(sig, np.stack([c[1] for c in candidates]))
+        best = int(np.argmax(sims))
+        return candidates[best][0] if sims[best] >= self.cfg.near_duplicate_similarity else None
 
     # ---- media ---------------------------------------------------------------------------
     def _plan_media(self, aid: str, ext: Extraction, status: dict[str, str]) -> tuple[list[dict], list[dict]]:

@@ -79,6 +79,11 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / NUM_PERM
 
 
+def similarities(signature: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """`similarity` of one signature to each row of an (n, NUM_PERM) array, in one numpy pass."""
+    return np.count_nonzero(others == signature, axis=1) / NUM_PERM
+
+
 def to_hex(signature: np.ndarray) -> str:
     return signature.astype("<u4").tobytes().hex()
 

@@ -36,6 +36,9 @@ def upsert_source(session: Session, *, name: str, kind: str, config: dict) -> So
     return source
 
 
+_ENQUEUE_SLICE = 2000  # rows per INSERT: 10 columns each, well under the parameter limit
+
+
 def enqueue_urls(session: Session, *, source_id: int, urls: Iterable[tuple[str, str, int, str | None]]) -> list[CrawlUrl]:
     """Add (url, kind, depth, discovered_from) rows that are new for this source; returns the new rows."""
     rows = []
@@ -48,14 +51,15 @@ def enqueue_urls(session: Session, *, source_id: int, urls: Iterable[tuple[str, 
         rows.append({"source_id": source_id, "url": url, "url_hash": h, "kind": kind, "depth": depth,
                      "discovered_from": parent, "status": "queued", "attempts": 0,
                      "created_at": utcnow(), "updated_at": utcnow()})
-    if not rows:
-        return []
-    stmt = (_insert(session, CrawlUrl).values(rows)
-            .on_conflict_do_nothing(index_elements=["source_id", "url_hash"]).returning(CrawlUrl.id))
-    new_ids = list(session.execute(stmt).scalars())
-    if not new_ids:
-        return []
-    return list(session.scalars(select(CrawlUrl).where(CrawlUrl.id.in_(new_ids)).order_by(CrawlUrl.id)).all())
+    new_rows: list[CrawlUrl] = []
+    # In slices: one statement may carry at most 65,535 parameters (PostgreSQL) and a sitemap lists up to 50,000 URLs.
+    for start in range(0, len(rows), _ENQUEUE_SLICE):
+        stmt = (_insert(session, CrawlUrl).values(rows[start:start + _ENQUEUE_SLICE])
+                .on_conflict_do_nothing(index_elements=["source_id", "url_hash"]).returning(CrawlUrl.id))
+        new_ids = list(session.execute(stmt).scalars())
+        if new_ids:
+            new_rows += session.scalars(select(CrawlUrl).where(CrawlUrl.id.in_(new_ids)).order_by(CrawlUrl.id)).all()
+    return new_rows
 
 
 def requeue(session: Session, *, source_id: int, urls: list[str]) -> None:
