@@ -7,7 +7,7 @@ database and reads the worker's resident memory, so the output shows whether the
 database grows: items/s per tenth of the pages, for the crawl and for the index stage, and the worker's
 peak memory.
 
-    python bench/bench_scale.py [--pages 100000] [--sample-s 10]
+    python bench/bench_scale.py [--pages 100000] [--words 600-1200] [--sample-s 10]
 
 Prints one JSON object; progress goes to stderr.
 """
@@ -76,12 +76,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=100_000)
     ap.add_argument("--sample-s", type=float, default=10.0)
+    ap.add_argument("--words", default="600-1200", help="words per page, LOW-HIGH (the index stage's time grows with them)")
     args = ap.parse_args()
+    try:
+        words = tuple(int(w) for w in args.words.split("-"))
+        low, high = words
+    except ValueError:
+        ap.error(f"--words takes LOW-HIGH, e.g. 600-1200, not {args.words!r}")
 
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         root = Path(tmp)
         say(f"building a site of {args.pages} pages ...")
-        site = build_large_site(root / "site", pages=args.pages)
+        site = build_large_site(root / "site", pages=args.pages, words_per_page=(low, high))
         site_proc, base = serve(site.root)
         port, http_port, metrics_port = free_ports(3)
         server = subprocess.Popen(engine.dev_server_command(db_file=root / "temporal.db", port=port, http_port=http_port,
@@ -135,7 +141,7 @@ def main() -> None:
             db.dispose()
             stored, indexed = samples[-1]["stored"], samples[-1]["indexed"]
             out = {
-                "pages": args.pages, "database": "postgresql" if schema else "sqlite", "wall_s": round(wall, 1),
+                "pages": args.pages, "words_per_page": [low, high], "database": "postgresql" if schema else "sqlite", "wall_s": round(wall, 1),
                 "stored": stored, "indexed": indexed,
                 "items_per_s_overall": round(indexed / wall, 1) if wall else None,
                 "crawl_items_per_s_by_tenth": rates_by_tenth(samples, "stored", stored),

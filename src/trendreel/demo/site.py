@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 SITE_VERSION = 1
+SITEMAP_MAX_URLS = 50_000  # per sitemap file, by the sitemaps protocol
+LARGE_SITE_VERSION = 2  # 2: articles share few word triples, as real coverage does
 SITE_ORIGIN = "http://sample.trendreel.invalid"
 SITE_NAME = "Trendreel Daily"
 MANIFEST_NAME = "manifest.json"
@@ -102,14 +104,20 @@ def build_sample_site(dest: Path, *, today: dt.date | None = None, seed: int = 0
 
 
 def build_large_site(
-    dest: Path, *, pages: int = 2000, seed: int = 0, today: dt.date | None = None
+    dest: Path, *, pages: int = 2000, seed: int = 0, today: dt.date | None = None,
+    words_per_page: tuple[int, int] = (600, 1200),
 ) -> SiteManifest:
-    """Build a text-only site of `pages` article pages for crawl-throughput benchmarks."""
+    """Build a text-only site of `pages` article pages of `words_per_page` (low, high) words, for benchmarks."""
     if pages < 1:
         raise ConfigError("build_large_site needs pages >= 1")
+    low, high = words_per_page
+    if not 20 <= low <= high:
+        raise ConfigError(f"build_large_site needs 20 <= low <= high words per page, got {words_per_page}")
     today = today or dt.datetime.now(dt.timezone.utc).date()
-    key = {"kind": "large", "version": SITE_VERSION, "today": today.isoformat(), "seed": seed, "pages": pages}
-    return _build_once(Path(dest), key, lambda root: _build_large(root, pages=pages, seed=seed, today=today))
+    key = {"kind": "large", "version": LARGE_SITE_VERSION, "today": today.isoformat(), "seed": seed, "pages": pages,
+           "words": [low, high]}
+    return _build_once(Path(dest), key, lambda root: _build_large(root, pages=pages, seed=seed, today=today,
+                                                                  words_per_page=(low, high)))
 
 
 def load_manifest(root: Path) -> SiteManifest:
@@ -714,26 +722,87 @@ _TOPIC_WORDS = (
 )
 
 
-def _sentence(rng: random.Random) -> str:
+_SYLLABLES = ("ka", "ren", "mo", "dal", "vi", "sor", "ta", "lin", "be", "rok", "sa", "nu", "ol", "ger", "phi",
+              "mar", "te", "quo", "zan", "li", "bro", "hel", "ci", "dun", "ya", "fen", "ost", "ju", "wel", "pra")
+_NAME_ENDS = ("ton", "ville", "berg", "field", "mouth", "ford", "dale", "wick", "haven", "stead", "", "", "", "")
+
+
+def _coined(rng: random.Random, parts: int = 2) -> str:
+    """A made-up proper name ("Dalrenford"): 30^2-30^3 stems times the endings, so two articles rarely share one."""
+    stem = "".join(rng.choice(_SYLLABLES) for _ in range(parts))
+    return (stem + rng.choice(_NAME_ENDS)).capitalize()
+
+
+_ADJECTIVES = (
+    "new", "old", "cheaper", "costly", "regional", "coastal", "rural", "urban", "public", "private", "small", "large",
+    "late", "early", "weekly", "annual", "temporary", "permanent", "local", "national", "electric", "digital", "free",
+    "shared", "modern", "historic", "quiet", "busy", "safer", "faster", "green", "northern", "southern", "eastern",
+    "western", "central", "seasonal", "daily", "municipal", "independent", "experimental", "overdue", "tiny", "huge",
+)
+_NOUNS = (
+    "bus pass", "rental deposit", "heating subsidy", "ferry", "recycling target", "river", "clinic", "bridge",
+    "festival", "school meal", "phone scam", "timetable", "train", "welder", "farmer", "stadium", "roof", "price",
+    "shift", "vaccine", "coding class", "night market", "air survey", "remote-work policy", "chef", "temple gate",
+    "photo archive", "flood wall", "parking permit", "library", "museum", "harbour", "port", "warehouse", "bakery",
+    "tram line", "bike lane", "playground", "hospital ward", "pharmacy", "fish market", "orchard", "vineyard",
+    "factory", "battery plant", "solar farm", "wind turbine", "water pipe", "sewer", "tunnel", "ski slope", "beach",
+    "campsite", "theatre", "cinema", "choir", "marathon", "football pitch", "swimming pool", "courthouse",
+    "fire station", "police post", "post office", "kindergarten", "nursing home", "startup", "bank branch",
+    "grocery chain", "delivery app", "taxi rank", "car park", "apartment block", "housing estate", "town hall",
+)
+_VERBS_BASE = (
+    "announce", "postpone", "expand", "criticise", "review", "approve", "question", "launch", "redesign", "defend",
+    "measure", "fund", "cancel", "test", "promise", "double", "welcome", "document", "audit", "reorganise",
+    "celebrate", "simplify", "inspect", "close", "reopen", "move", "sell", "buy", "repair",
+)
+
+
+def _s(word: str) -> str:
+    """English -s ending (plural noun, third-person verb): bridge -> bridges, beach -> beaches, simplify -> simplifies."""
+    if word.endswith(("ch", "sh", "s", "x")):
+        return word + "es"
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def _phrase(rng: random.Random, plural: bool = False) -> str:
+    """An article-free noun phrase: adjective + noun, 44 x 74 ways."""
+    noun = rng.choice(_NOUNS)
+    return f"{rng.choice(_ADJECTIVES)} {_s(noun) if plural else noun}"
+
+
+def _sentence(rng: random.Random, cast: list[str]) -> str:
+    """One news-like sentence. Most words come from large pools or are made-up names and numbers: in
+    real coverage two unrelated articles share few word triples, and near-duplicate detection relies on that."""
+    who = rng.choice(cast) if rng.random() < 0.5 else _coined(rng, 3)
+    place = _coined(rng)
     kind = rng.random()
-    if kind < 0.5:
-        return (f"{rng.choice(_SUBJECTS).capitalize()} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} "
-                f"{rng.choice(_PLACES)} {rng.choice(_TIMES)}.")
-    if kind < 0.7:
-        return (f"\"{rng.choice(_QUOTES)},\" said {rng.choice(_SPEAKERS)}, who asked that "
-                f"{rng.choice(_OBJECTS)} be {rng.choice(_VERBS)} next.")
-    if kind < 0.85:
-        return (f"About {rng.randint(2, 98)} percent of people {rng.choice(_PLACES)} now depend on "
-                f"{rng.choice(_OBJECTS)}, up from {rng.randint(2, 60)} percent {rng.randint(2, 9)} years ago.")
-    return (f"Critics said {rng.choice(_SUBJECTS)} had {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} while "
-            f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)}.")
+    if kind < 0.4:
+        return (f"{rng.choice(_SUBJECTS).capitalize()} in {place} {rng.choice(_VERBS)} {rng.randint(2, 90)} "
+                f"{_phrase(rng, True)} {rng.choice(_TIMES)}, {who} said.")
+    if kind < 0.6:
+        return (f"\"{_phrase(rng).capitalize()} {_s(rng.choice(_VERBS_BASE))} {_phrase(rng)} in {place},\" said {who} "
+                f"on {rng.randint(1, 28)} {rng.choice(_MONTHS)}.")
+    if kind < 0.8:
+        return (f"{rng.randint(2, 98)}% of {place}'s {_phrase(rng, True)} now {rng.choice(_VERBS_BASE)} "
+                f"{_phrase(rng, True)}, {who} counted {rng.randint(2, 9)} years ago.")
+    return (f"{who} {rng.choice(_VERBS)} {place}'s {_phrase(rng)} while {rng.choice(_SUBJECTS)} "
+            f"{rng.choice(_VERBS)} {rng.randint(3, 900)} {rng.choice(_UNITS)}.")
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_UNITS = ("permits", "tickets", "jobs", "homes", "beds", "trees", "buses", "classes", "stalls", "licences", "loans",
+          "seats", "hectares", "tonnes", "shifts", "visits")
 
 
 def _noon(day: str) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=KST)
 
 
-def _build_large(root: Path, *, pages: int, seed: int, today: dt.date) -> SiteManifest:
+def _build_large(root: Path, *, pages: int, seed: int, today: dt.date,
+                 words_per_page: tuple[int, int]) -> SiteManifest:
     rng = random.Random(f"large:{seed}")
     cats = list(CATEGORIES)
     per_list = 50
@@ -750,10 +819,11 @@ def _build_large(root: Path, *, pages: int, seed: int, today: dt.date) -> SiteMa
         title = f"{rng.choice(_SUBJECTS).capitalize()} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} ({topic}, no. {n})"
         author = f"{rng.choice(('Alex', 'Jin', 'Sofia', 'Min', 'Omar', 'Hana', 'Lucas', 'Yuna'))} " \
                  f"{rng.choice(('Park', 'Lee', 'Novak', 'Reyes', 'Kim', 'Choi', 'Ahmed', 'Brown'))}"
-        target_words = rng.randint(600, 1200)
+        target_words = rng.randint(*words_per_page)
+        cast = [f"{_coined(rng)} {_coined(rng, 3)}" for _ in range(3)]
         paras, words = [], 0
         while words < target_words:
-            para = " ".join(_sentence(rng) for _ in range(rng.randint(3, 6)))
+            para = " ".join(_sentence(rng, cast) for _ in range(rng.randint(3, 6)))
             words += para.count(" ") + 1
             paras.append(f"<p>{_e(para)}</p>")
         published = dt.datetime(day.year, day.month, day.day, rng.randint(6, 22), rng.randint(0, 59), tzinfo=KST)
@@ -799,7 +869,13 @@ def _build_large(root: Path, *, pages: int, seed: int, today: dt.date) -> SiteMa
     _write(root, "/atom.xml", '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
            f"<title>{SITE_NAME} archive</title><id>{SITE_ORIGIN}/atom.xml</id>"
            f"<updated>{today.isoformat()}T00:00:00+09:00</updated></feed>\n")
-    _write(root, "/sitemap.xml", _sitemap(entries))
+    if len(entries) <= SITEMAP_MAX_URLS:
+        _write(root, "/sitemap.xml", _sitemap(entries))
+    else:  # the protocol's limit per sitemap file: /sitemap.xml becomes an index of parts
+        parts = [f"/sitemaps/{n}.xml" for n in range(-(-len(entries) // SITEMAP_MAX_URLS))]
+        for i, part in enumerate(parts):
+            _write(root, part, _sitemap(entries[i * SITEMAP_MAX_URLS:(i + 1) * SITEMAP_MAX_URLS]))
+        _write(root, "/sitemap.xml", _sitemap_index(parts, today))
     _write(root, "/robots.txt", f"User-agent: *\nDisallow: /private/\n\nSitemap: {SITE_ORIGIN}/sitemap.xml\n")
     return SiteManifest(root=root, articles=articles, feeds=["/feed.xml"], sitemaps=["/sitemap.xml"],
                         start_pages=["/index.html"], disallowed=[], broken=[], duplicates={})
