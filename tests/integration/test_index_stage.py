@@ -13,7 +13,8 @@ from trendreel import services
 from trendreel.bootstrap import build_app
 from trendreel.db.tables import Article, Category, MediaItem, VectorRef
 from trendreel.demo.run import demo_sources
-from trendreel.index.stage import delete_article_vectors
+from trendreel.index.embedders.base import EmbeddingServerError
+from trendreel.index.stage import Indexer, delete_article_vectors
 from trendreel.index.vectors import SearchFilter
 
 pytestmark = pytest.mark.slow
@@ -142,3 +143,53 @@ def test_speech_in_a_video_becomes_a_transcript(indexed, tmp_path):
     assert "harbour" in transcript or "harbor" in transcript or "cranes" in transcript
     hit = app.vectors().get(f"{video.id}:video_text")
     assert hit is not None and hit.payload.get("source") == "transcript"
+
+
+class _RefusesOne:
+    """The real embedder, except that any batch holding `marker` fails, as a model server's error would."""
+
+    def __init__(self, real, marker: str):
+        self.real, self.marker = real, marker
+        self.name, self.dim = real.name, real.dim
+
+    def embed(self, texts, **kw):
+        if any(self.marker in t for t in texts):
+            raise EmbeddingServerError(f"refused a text with {self.marker!r}")
+        return self.real.embed(texts, **kw)
+
+
+def _group_indexer(app, text_embedder=None) -> Indexer:
+    idx = app.indexer()
+    return Indexer(db=app.db, files=app.files, vectors=idx.vectors, text_embedder=text_embedder or idx.text,
+                   categorizer=idx.categorizer, summarizer=idx.summarizer, batch_articles=3)
+
+
+def _three_originals(app) -> list[Article]:
+    with app.db.session() as s:
+        return list(s.scalars(select(Article).where(Article.duplicate_of.is_(None)).order_by(Article.id).limit(3)))
+
+
+def test_an_unreadable_article_fails_alone_and_the_rest_of_its_group_is_indexed(indexed):
+    app, _ = indexed
+    arts = _three_originals(app)
+    victim = arts[1]
+    saved = app.files.get(victim.text_path)
+    app.files.delete(victim.text_path)
+    try:
+        stats = _group_indexer(app).index(article_ids=[a.id for a in arts], force=True)
+    finally:
+        app.files.put(victim.text_path, saved)
+    assert (stats.articles, stats.errors) == (2, 1)
+    assert stats.error_messages[0].startswith(f"{victim.id}: ")
+
+
+def test_a_failing_model_call_is_charged_to_its_own_article(indexed):
+    app, _ = indexed
+    arts = _three_originals(app)
+    victim = arts[2]
+    stats = _group_indexer(app, _RefusesOne(app.indexer().text, victim.title)).index(
+        article_ids=[a.id for a in arts], force=True)
+    assert (stats.articles, stats.errors) == (2, 1)
+    assert stats.error_messages[0].startswith(f"{victim.id}: ") and "refused" in stats.error_messages[0]
+    with app.db.session() as s:
+        assert s.get(Article, arts[0].id).indexed_at is not None

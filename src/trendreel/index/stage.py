@@ -54,6 +54,23 @@ REPR_WEIGHTS = {"text": 0.6, "image": 0.2, "video": 0.2}
 STAGE_VERSION = "1"
 
 
+ANALYZE_AFTER = 1000  # articles; then 2,000, 4,000, ...
+
+
+@dataclass
+class _ArticleText:
+    """One article of a group, read and embedded (see Indexer._read_texts)."""
+
+    art: Article
+    media: list[MediaItem]
+    text: str
+    summary: str | None
+    chunks: list[str]
+    category_slug: str | None
+    chunk_vectors: np.ndarray | None = None
+    guessed: bool = False  # the category came from the categorizer
+
+
 @dataclass
 class IndexStats:
     articles: int = 0
@@ -75,7 +92,8 @@ class Indexer:
     """Holds the models once; `index()` runs the stage over what is new."""
 
     def __init__(self, *, db, files, vectors, text_embedder, image_embedder=None, categorizer=None,
-                 summarizer=None, speech=None, chunk_chars: int = 1000, max_keyframes: int = 8):
+                 summarizer=None, speech=None, chunk_chars: int = 1000, max_keyframes: int = 8,
+                 batch_articles: int = 32):
         self.db = db
         self.files = files
         self.vectors = vectors
@@ -86,6 +104,7 @@ class Indexer:
         self.speech = speech
         self.chunk_chars = chunk_chars
         self.max_keyframes = max_keyframes
+        self.batch_articles = max(1, batch_articles)
 
     @property
     def index_key(self) -> str:
@@ -112,36 +131,103 @@ class Indexer:
         with self.db.session() as s:
             total = s.query(Article).count()
         stats.skipped = total - len(todo) if not article_ids else len(article_ids) - len(todo)
-        for n, aid in enumerate(todo, start=1):
-            try:
-                self._index_article(aid, stats)
-                stats.articles += 1
-            except (TrendreelError, OSError) as exc:
-                stats.errors += 1
-                stats.error_messages.append(f"{aid}: {exc}")
-                log.warning("index.article_failed", article_id=aid, error=str(exc)[:300])
+        done, analyze_at = 0, ANALYZE_AFTER
+        for start in range(0, len(todo), self.batch_articles):
+            group = todo[start:start + self.batch_articles]
+            for aid, texts in self._read_group(group, stats).items():
+                try:
+                    self._index_article(texts, stats)
+                    stats.articles += 1
+                except (TrendreelError, OSError) as exc:
+                    self._failed(aid, exc, stats)
+            done += len(group)
+            if done >= analyze_at:  # fresh planner statistics as vector_ref grows (autovacuum may be off)
+                analyze_at *= 2
+                self.db.analyze(["vector_ref", "event", "media_item"])
             if on_progress:
-                on_progress(n, len(todo), stats)
+                on_progress(done, len(todo), stats)
         return stats
 
-    # ---- one article --------------------------------------------------------------------
-    def _index_article(self, aid: str, stats: IndexStats) -> None:
+    def _failed(self, aid: str, exc: Exception, stats: IndexStats) -> None:
+        stats.errors += 1
+        stats.error_messages.append(f"{aid}: {exc}")
+        log.warning("index.article_failed", article_id=aid, error=str(exc)[:300])
+
+    # ---- a group of articles' text: one model call per group ---------------------------
+    def _read_group(self, group: list[str], stats: IndexStats) -> dict[str, _ArticleText]:
+        """`_read_texts`, failures counted; when the group's model call fails, one article at a time,
+        so that each failure is charged to its own article."""
+        try:
+            texts, failed = self._read_texts(group)
+        except (TrendreelError, OSError):
+            if len(group) == 1:
+                raise
+            texts, failed = {}, {}
+            for aid in group:
+                try:
+                    one, bad = self._read_texts([aid])
+                except (TrendreelError, OSError) as exc:
+                    one, bad = {}, {aid: exc}
+                texts.update(one)
+                failed.update(bad)
+        for aid, exc in failed.items():
+            self._failed(aid, exc, stats)
+        return texts
+
+    def _read_texts(self, group: list[str]) -> tuple[dict[str, _ArticleText], dict[str, Exception]]:
+        """Rows, texts, summaries, chunk vectors and categories of a group of articles.
+
+        The chunks of the whole group go to the embedder in one call, and the titles to the
+        categorizer in one call: per-article calls cost ~2x as much in partial model batches.
+        An article whose text cannot be read is returned among the failures.
+        """
+        out: dict[str, _ArticleText] = {}
+        failed: dict[str, Exception] = {}
         with self.db.session() as s:
-            art = s.get(Article, aid)
-            media = list(s.scalars(select(MediaItem).where(MediaItem.article_id == aid, MediaItem.status == "stored")
-                                   .order_by(MediaItem.kind, MediaItem.position)))
-            category_slug = s.scalar(select(Category.slug).where(Category.id == art.category_id)) if art.category_id else None
-        text = self.files.get(art.text_path).decode("utf-8")
+            arts = {a.id: a for a in s.scalars(select(Article).where(Article.id.in_(group)))}
+            slugs = dict(s.execute(select(Category.id, Category.slug)).all())
+            media_rows = s.scalars(select(MediaItem).where(MediaItem.article_id.in_(group), MediaItem.status == "stored")
+                                   .order_by(MediaItem.article_id, MediaItem.kind, MediaItem.position)).all()
+        media: dict[str, list[MediaItem]] = {}
+        for m in media_rows:
+            media.setdefault(m.article_id, []).append(m)
+        for aid in group:
+            art = arts.get(aid)
+            if art is None:
+                continue  # deleted since it was listed
+            try:
+                text = self.files.get(art.text_path).decode("utf-8")
+            except (TrendreelError, OSError) as exc:
+                failed[aid] = exc
+                continue
+            title = art.title or ""
+            summary = self.summarizer.summarize(text, lang=art.lang) if self.summarizer else None
+            chunks = chunk_text(f"{title}\n\n{text}" if title else text, max_chars=self.chunk_chars)
+            out[aid] = _ArticleText(art, media.get(aid, []), text, summary, chunks,
+                                    slugs.get(art.category_id) if art.category_id else None)
+        if not out:
+            return out, failed
+        items = list(out.values())
+        vectors = self.text.embed([c for t in items for c in t.chunks])
+        at = 0
+        for t in items:
+            t.chunk_vectors, at = vectors[at:at + len(t.chunks)], at + len(t.chunks)
+        unsorted = [t for t in items if t.category_slug is None]
+        if unsorted and self.categorizer is not None:
+            guesses = self.categorizer.categorize([f"{t.art.title or ''}\n{t.summary or t.text[:400]}" for t in unsorted])
+            for t, guess in zip(unsorted, guesses):
+                t.category_slug, t.guessed = guess.slug, True
+        return out, failed
+
+    # ---- one article --------------------------------------------------------------------
+    def _index_article(self, t: _ArticleText, stats: IndexStats) -> None:
+        art, media, text, summary, category_slug = t.art, t.media, t.text, t.summary, t.category_slug
+        aid = art.id
         title = art.title or ""
+        stats.categorized += t.guessed
         records: list[VectorRecord] = []
         refs: list[dict] = []
         media_updates: dict[str, dict] = {}
-
-        summary = self.summarizer.summarize(text, lang=art.lang) if self.summarizer else None
-        if category_slug is None and self.categorizer is not None:
-            guess = self.categorizer.categorize([f"{title}\n{summary or text[:400]}"])[0]
-            category_slug = guess.slug
-            stats.categorized += 1
         base = {"article_id": aid, "category": category_slug, "published_at": art.published_at, "lang": art.lang}
 
         def add(vid: str, vector: np.ndarray, kind: str, media_id: str | None = None, **payload) -> None:
@@ -151,8 +237,7 @@ class Indexer:
             refs.append({"id": vid, "article_id": aid, "media_id": media_id, "kind": kind, "model": self._model_of(kind)})
 
         # Text: chunks and the article vector.
-        chunks = chunk_text(f"{title}\n\n{text}" if title else text, max_chars=self.chunk_chars)
-        chunk_vecs = self.text.embed(chunks)
+        chunks, chunk_vecs = t.chunks, t.chunk_vectors
         if len(chunks) > 1:
             for i, (chunk, vec) in enumerate(zip(chunks, chunk_vecs)):
                 add(f"{aid}:chunk:{i}", vec, "chunk", chunk=i, snippet=chunk[:200])
