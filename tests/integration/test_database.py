@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 
 from trendreel.db import repo
 from trendreel.db.engine import Database, migrate
@@ -43,6 +43,31 @@ def test_enqueue_urls_returns_only_new_rows(database):
         again = repo.enqueue_urls(s, source_id=src.id, urls=[("http://x/a", "page", 0, None), ("http://x/c", "page", 1, None)])
     assert sorted(r.url for r in first) == ["http://x/a", "http://x/b"]
     assert [r.url for r in again] == ["http://x/c"]
+
+
+def test_a_sitemap_of_50000_urls_is_queued_in_one_call(database):
+    # 500,000 values: past PostgreSQL's 65,535 parameters per statement, so the rows go in slices.
+    urls = [(f"http://x/{n}", "page", 1, "http://x/sitemap.xml") for n in range(50_000)]
+    with database.session() as s:
+        src = repo.upsert_source(s, name="big", kind="sitemap", config={})
+        rows = repo.enqueue_urls(s, source_id=src.id, urls=urls)
+        assert len(rows) == 50_000 and rows[0].url == "http://x/0" and rows[-1].url == "http://x/49999"
+        assert repo.enqueue_urls(s, source_id=src.id, urls=urls[:10]) == []
+
+
+def test_analyze_refreshes_statistics_and_never_fails_the_caller(database):
+    with database.session() as s:
+        src = repo.upsert_source(s, name="s", kind="site", config={})
+        repo.enqueue_urls(s, source_id=src.id, urls=[(f"http://x/{n}", "page", 1, None) for n in range(300)])
+    database.analyze(["crawl_url", "article"])
+    with database.engine.connect() as conn:
+        if database.engine.dialect.name == "postgresql":
+            rows = conn.execute(text("select reltuples from pg_class where relname = 'crawl_url' "
+                                     "and relnamespace = (select oid from pg_namespace where nspname = current_schema())"))
+            assert rows.scalar_one() == 300
+        else:
+            assert conn.execute(text("select count(*) from sqlite_stat1 where tbl = 'crawl_url'")).scalar_one() > 0
+    database.analyze(["no_such_table"])  # logged, not raised
 
 
 def test_category_master_is_editable(database, make_settings):
