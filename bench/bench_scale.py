@@ -61,6 +61,8 @@ def rss_mb(pid: int) -> float | None:
 
 def rates_by_tenth(samples: list[dict], key: str, total: int) -> list[float | None]:
     """Items/s within each tenth of `total` items, from the (time, count) samples."""
+    reached = next((i for i, s in enumerate(samples) if s[key] >= total), len(samples) - 1)
+    samples = samples[: reached + 1]  # not the samples after the stage finished (the count stays put)
     out: list[float | None] = []
     for k in range(10):
         lo, hi = total * k / 10, total * (k + 1) / 10
