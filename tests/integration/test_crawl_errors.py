@@ -37,6 +37,11 @@ PAGES = {
     "/huge.html": (200, "text/html", b"<html><body>" + b"<p>word </p>" * 200_000 + b"</body></html>"),
     "/image.html": (200, "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
     "/gone.html": (404, "text/html", b"not here"),
+    # 10,000 URLs, about 0.7 MB: over the fixture's 0.5 MB page limit, far under the protocol's 50 MB.
+    "/big-sitemap.xml": (200, "application/xml", (
+        '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<url><loc>/news/2026/11/story-number-{n:05d}.html</loc><lastmod>2026-11-19</lastmod></url>\n"
+                  for n in range(10_000)) + "</urlset>").encode()),
 }
 
 
@@ -108,6 +113,25 @@ def test_each_bad_page_gets_an_error_row_and_the_good_one_is_stored(app):
         titles = [a.title for a in s.scalars(select(Article))]
     assert "Harbour cranes return" in titles
     assert not any("Secret" in (t or "") for t in titles)
+
+
+def test_a_sitemap_may_be_larger_than_a_page(database, make_settings):
+    body = PAGES["/big-sitemap.xml"][2]
+    with _server() as base:
+        PAGES["/big-sitemap.xml"] = (200, "application/xml", body.replace(b"<loc>/", f"<loc>{base}/".encode()))
+        try:
+            source = SourceConfig(name="big", kind="sitemap", urls=[f"{base}/big-sitemap.xml"], max_pages=2,
+                                  allow_private=True)
+            settings = make_settings(crawl={"retries": 0, "max_response_bytes": 500_000}, sources=[source])
+            assert len(body) > settings.crawl.max_response_bytes
+            app = App(settings=settings, db=database, files=open_file_store("memory://"))
+            services.crawl_sources(app)
+        finally:
+            PAGES["/big-sitemap.xml"] = (200, "application/xml", body)
+    rows = _rows(app)
+    assert rows["big-sitemap.xml"].status == "done"
+    assert len(rows) == 10_001
+    assert sum(r.status == "queued" for r in rows.values()) == 9_998  # max_pages=2: the rest wait for the next run
 
 
 def test_private_addresses_are_refused_unless_allowed(app):

@@ -55,6 +55,7 @@ _NOT_PAGES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".mp4", ".webm",
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 MIN_ARTICLE_CHARS = 150  # with a date or og:type=article
 MIN_UNDATED_ARTICLE_CHARS = 1000
+SITEMAP_MAX_BYTES = 50_000_000  # uncompressed, by the sitemaps protocol
 
 
 @dataclass
@@ -221,8 +222,10 @@ class Crawler:
             if used >= src.max_pages:
                 return  # stays queued: the next run goes on from here
             self._pages_per_source[src.name] = used + 1
+        # A sitemap may hold 50,000 URLs in up to 50 MB by its protocol, more than any page needs.
+        limit = max(self.cfg.max_response_bytes, SITEMAP_MAX_BYTES) if work.kind == "sitemap" else None
         result = await fetcher.fetch(work.url, allow_private=self._allow_private(src),
-                                     etag=work.etag, last_modified=work.last_modified)
+                                     etag=work.etag, last_modified=work.last_modified, max_bytes=limit)
         self.stats.fetched += 1
         if result.not_modified:
             self.stats.not_modified += 1
@@ -516,7 +519,7 @@ def _maybe_gunzip(body: bytes) -> bytes:
         try:
             # Bounded: a sitemap is at most 50 MB uncompressed by the protocol.
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            out = d.decompress(body, 50_000_000)
+            out = d.decompress(body, SITEMAP_MAX_BYTES)
             if d.unconsumed_tail:
                 raise ExtractionFailed("gzipped sitemap is larger than 50 MB uncompressed")
             return out
