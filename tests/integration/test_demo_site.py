@@ -276,6 +276,28 @@ def test_large_site(tmp_path):
     assert build_large_site(tmp_path / "large", pages=200, seed=1, today=TODAY) == m
 
 
+def test_large_site_pages_of_a_given_length_and_a_split_sitemap(tmp_path, monkeypatch):
+    from trendreel.demo import site as site_module
+    from trendreel.errors import ConfigError
+
+    monkeypatch.setattr(site_module, "SITEMAP_MAX_URLS", 100)  # as 50,000 would, on a site of 250 pages
+    m = build_large_site(tmp_path / "large", pages=250, seed=2, today=TODAY, words_per_page=(80, 160))
+    texts = [(m.root / a.path.lstrip("/")).read_text(encoding="utf-8") for a in m.articles]
+    bodies = [re.search(r"<article>(.*)</article>", t, re.S).group(1) for t in texts]
+    words = [len(" ".join(re.findall(r"<p>(.*?)</p>", b)).split()) for b in bodies]
+    assert min(words) >= 80 and max(words) <= 200  # the last sentence may run over
+    index = ET.fromstring((m.root / "sitemap.xml").read_bytes())
+    parts = [loc.text for loc in index.iter(f"{SM}loc")]
+    assert index.tag == f"{SM}sitemapindex" and len(parts) == 3
+    listed = []
+    for part in parts:
+        urlset = ET.fromstring((m.root / urlsplit(part).path.lstrip("/")).read_bytes())
+        listed += [urlsplit(loc.text).path for loc in urlset.iter(f"{SM}loc")]
+    assert len(listed) <= 300 and sorted(listed) == sorted(a.path for a in m.articles)
+    with pytest.raises(ConfigError, match="words per page"):
+        build_large_site(tmp_path / "bad", pages=5, words_per_page=(300, 100))
+
+
 def test_server_command_prints_its_url(site):
     proc = subprocess.Popen([sys.executable, "-m", "trendreel.demo.server", str(site.root), "--port", "0",
                              "--print-url"], stdout=subprocess.PIPE, text=True)

@@ -50,7 +50,7 @@ __all__ = [
 
 SITE_VERSION = 1
 SITEMAP_MAX_URLS = 50_000  # per sitemap file, by the sitemaps protocol
-LARGE_SITE_VERSION = 2  # 2: articles share few word triples, as real coverage does
+LARGE_SITE_VERSION = 3  # 2: articles share few word triples, as real coverage does; 3: pages end at their length
 SITE_ORIGIN = "http://sample.trendreel.invalid"
 SITE_NAME = "Trendreel Daily"
 MANIFEST_NAME = "manifest.json"
@@ -822,10 +822,14 @@ def _build_large(root: Path, *, pages: int, seed: int, today: dt.date,
         target_words = rng.randint(*words_per_page)
         cast = [f"{_coined(rng)} {_coined(rng, 3)}" for _ in range(3)]
         paras, words = [], 0
-        while words < target_words:
-            para = " ".join(_sentence(rng, cast) for _ in range(rng.randint(3, 6)))
-            words += para.count(" ") + 1
-            paras.append(f"<p>{_e(para)}</p>")
+        while words < target_words:  # paragraphs of 3-6 sentences; the last one ends at the target
+            sentences = []
+            for _ in range(rng.randint(3, 6)):
+                sentences.append(_sentence(rng, cast))
+                words += sentences[-1].count(" ") + 1
+                if words >= target_words:
+                    break
+            paras.append(f"<p>{_e(' '.join(sentences))}</p>")
         published = dt.datetime(day.year, day.month, day.day, rng.randint(6, 22), rng.randint(0, 59), tzinfo=KST)
         iso = published.isoformat()
         related = "".join(f'<li><a href="{paths[(n + k) % pages][0]}">Story {(n + k) % pages}</a></li>'
