@@ -150,7 +150,7 @@ def crawl(
     source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Crawl only this configured source (repeatable).")] = None,
     allow_private: Annotated[bool, typer.Option("--allow-private", help="Allow private/loopback/link-local addresses.")] = False,
     max_pages: Annotated[Optional[int], typer.Option(help="Pages per source in this run (the rest stays queued).")] = None,
-    workers: Annotated[int, typer.Option(help="Extraction processes (0 = in the crawler's own process).")] = 0,
+    workers: Annotated[Optional[int], typer.Option(help="Extraction processes (0 = in the crawler's own process; default: crawl.extract_workers).")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -20,8 +20,9 @@ MAX_LOCAL_FILE_BYTES = 50_000_000
 
 def crawl_sources(app: App, *, source_names: list[str] | None = None, urls: list[str] | None = None,
                   allow_private: bool = False, max_pages: int | None = None,
-                  on_progress: Callable[[CrawlStats], None] | None = None, extract_workers: int = 0) -> CrawlStats:
-    """Crawl configured sources (all, or the named ones) or the given URLs."""
+                  on_progress: Callable[[CrawlStats], None] | None = None,
+                  extract_workers: int | None = None) -> CrawlStats:
+    """Crawl configured sources (all, or the named ones) or the given URLs; extract_workers: default the setting."""
     if urls:
         sources = [SourceConfig(name="cli", kind="urls", urls=urls, max_depth=0,
                                 max_pages=max_pages or max(len(urls), 1), allow_private=allow_private)]
@@ -31,8 +32,9 @@ def crawl_sources(app: App, *, source_names: list[str] | None = None, urls: list
             raise ConfigError("no sources configured: add [[sources]] to the settings file, or pass URLs to crawl")
         if max_pages:
             sources = [s.model_copy(update={"max_pages": max_pages}) for s in sources]
+    workers = app.settings.crawl.extract_workers if extract_workers is None else extract_workers
     crawler = Crawler(db=app.db, files=app.files, settings=app.settings, on_progress=on_progress,
-                      extract_workers=extract_workers)
+                      extract_workers=workers)
     return asyncio.run(crawler.crawl(sources, allow_private=allow_private))
 
 

@@ -54,6 +54,8 @@ class CrawlSettings(BaseModel):
     delay_s: float = Field(1.0, ge=0, description="Minimum delay between two requests to the same host.")
     per_host_concurrency: int = Field(2, ge=1, le=64, description="Parallel requests per host.")
     concurrency: int = Field(8, ge=1, le=512, description="Parallel requests in all.")
+    extract_workers: int = Field(
+        0, ge=0, le=64, description="Extraction processes beside the crawler (0: extract in the crawler's own process); more than 1 uses spare cores.")
     max_response_bytes: int = Field(5_000_000, gt=0, description="Largest HTML/feed/sitemap body accepted.")
     max_media_bytes: int = Field(200_000_000, gt=0, description="Largest image/video file downloaded.")
     max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per request.")

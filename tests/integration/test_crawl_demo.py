@@ -96,6 +96,16 @@ def test_second_crawl_adds_nothing(local_app, sample_url):
     assert stats.not_modified > 0  # feeds and start pages answered 304 to the conditional GET
 
 
+def test_extraction_processes_store_the_same_articles(database, make_settings, tmp_path, sample_site, sample_url):
+    settings = make_settings(crawl={"extract_workers": 2})
+    app = App(settings=settings, db=database, files=open_file_store((tmp_path / "files").as_uri()))
+    stats = _crawl(app, sample_url)
+    with app.db.session() as s:
+        urls = set(s.scalars(select(Article.canonical_url)))
+    assert {sample_url + a.path for a in sample_site.articles} <= urls
+    assert stats.errors_by_kind.get("internal", 0) == 0 and stats.near_duplicates >= 1
+
+
 @pytest.mark.s3
 def test_crawl_into_a_real_s3_store(s3_server, make_settings, tmp_path, sample_url):  # noqa: F811
     from trendreel.db.engine import Database
