@@ -96,13 +96,24 @@ def test_second_crawl_adds_nothing(local_app, sample_url):
     assert stats.not_modified > 0  # feeds and start pages answered 304 to the conditional GET
 
 
-def test_extraction_processes_store_the_same_articles(database, make_settings, tmp_path, sample_site, sample_url):
+def test_extraction_processes_and_a_short_dedupe_memory_store_the_same_articles(
+        database, make_settings, tmp_path, sample_site, sample_url, monkeypatch):
+    from trendreel.crawl import crawler
+
+    # The run forgets all but its last 2-4 pages (as it would past 10,000): the rest is found in the database.
+    monkeypatch.setattr(crawler, "RUN_MEMORY_PAGES", 2)
     settings = make_settings(crawl={"extract_workers": 2})
     app = App(settings=settings, db=database, files=open_file_store((tmp_path / "files").as_uri()))
     stats = _crawl(app, sample_url)
     with app.db.session() as s:
-        urls = set(s.scalars(select(Article.canonical_url)))
-    assert {sample_url + a.path for a in sample_site.articles} <= urls
+        by_url = {a.canonical_url: a for a in s.scalars(select(Article))}
+        assert s.scalar(select(func.count()).select_from(Event).where(Event.type == "ArticleCrawled")) == len(by_url)
+    assert {sample_url + a.path for a in sample_site.articles} <= set(by_url)
+    for dup_path, original_path in sample_site.duplicates.items():
+        if "utm_" in dup_path:
+            assert sample_url + dup_path not in by_url
+        else:
+            assert by_url[sample_url + dup_path].duplicate_of == by_url[sample_url + original_path].id
     assert stats.errors_by_kind.get("internal", 0) == 0 and stats.near_duplicates >= 1
 
 

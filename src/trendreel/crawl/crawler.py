@@ -56,6 +56,9 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 MIN_ARTICLE_CHARS = 150  # with a date or og:type=article
 MIN_UNDATED_ARTICLE_CHARS = 1000
 SITEMAP_MAX_BYTES = 50_000_000  # uncompressed, by the sitemaps protocol
+# Pages remembered per half of the run's dedupe memory: 3-4 KB each (16 band keys), so a run of any
+# length keeps at most ~80 MB for it; older pages are found in the database.
+RUN_MEMORY_PAGES = 10_000
 
 
 @dataclass
@@ -122,11 +125,9 @@ class Crawler:
         self._pages_per_source: dict[str, int] = {}
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
         self._writer = BatchWriter(db)
-        # What this run has stored, for dedupe decisions before the batched rows are committed.
-        self._run_articles: dict[str, tuple[str, str | None]] = {}  # id -> (content hash, duplicate_of)
-        self._run_hashes: dict[str, str] = {}  # content hash -> id
-        self._run_originals: list[tuple[str, np.ndarray]] = []  # (id, MinHash) of this run's original articles
-        self._run_bands: dict[tuple[int, int], list[int]] = {}  # LSH band key -> positions in _run_originals
+        # What this run has stored, for dedupe decisions before the batched rows are committed: the pages
+        # since the last turn and those of the turn before (see _turn_memory), so memory stays bounded.
+        self._recent, self._older = _RunMemory(), _RunMemory()
         self._tmp = Path(tempfile.mkdtemp(prefix="trendreel-crawl-"))
 
     # ---- entry point -------------------------------------------------------------------
@@ -323,7 +324,7 @@ class Crawler:
         published = _parse_date(ext.published_at)
 
         media_status: dict[str, str] | None = {}  # None: media already handled in this run
-        known = self._run_articles.get(aid)
+        known = self._recent.articles.get(aid) or self._older.articles.get(aid)
         if known is not None:
             media_status = None
         else:
@@ -333,7 +334,8 @@ class Crawler:
                     known = (row[0], row[1])
                     media_status = dict(s.execute(select(MediaItem.id, MediaItem.status).where(MediaItem.article_id == aid)).all())
                 else:
-                    same = self._run_hashes.get(content_hash) or repo.article_id_by_hash(s, content_hash=content_hash)
+                    same = (self._recent.hashes.get(content_hash) or self._older.hashes.get(content_hash)
+                            or repo.article_id_by_hash(s, content_hash=content_hash))
                     if same is not None:
                         # Exact copy under another URL: index the URL against the original, store nothing.
                         self.stats.duplicates += 1
@@ -370,14 +372,20 @@ class Crawler:
         self._done(work, result, article_id=aid)
 
     def _remember(self, aid: str, content_hash: str, near: str | None, sig: np.ndarray, lsh: list[int]) -> None:
-        if aid in self._run_articles:
+        if aid in self._recent.articles or aid in self._older.articles:
             return
-        self._run_articles[aid] = (content_hash, near)
-        self._run_hashes.setdefault(content_hash, aid)
-        if near is None:
-            self._run_originals.append((aid, sig))
-            for key in enumerate(lsh):
-                self._run_bands.setdefault(key, []).append(len(self._run_originals) - 1)
+        self._recent.remember(aid, content_hash, near, sig, lsh)
+        if len(self._recent.articles) >= RUN_MEMORY_PAGES:
+            self._turn_memory()
+
+    def _turn_memory(self) -> None:
+        """Forget the older half: commit every queued write first, so what is forgotten is in the database.
+
+        A page is remembered right before its rows are queued, so after RUN_MEMORY_PAGES more pages the
+        older half's rows are long queued; the flush commits them.
+        """
+        self._writer.flush()
+        self._older, self._recent = self._recent, _RunMemory()
 
     def _count_article(self, is_new: bool, near: str | None) -> None:
         if not is_new:
@@ -427,10 +435,7 @@ class Crawler:
     def _near_duplicate_of(self, session, sig: np.ndarray, lsh: list[int]) -> str | None:
         """The most similar earlier original article at or above the similarity limit (DB and this run)."""
         candidates = [(aid, dedupe.from_hex(h)) for aid, h in repo.near_duplicate_candidates(session, bands=lsh)]
-        mine = set()
-        for key in enumerate(lsh):
-            mine.update(self._run_bands.get(key, ()))
-        candidates += [self._run_originals[i] for i in sorted(mine)]
+        candidates += self._recent.candidates(lsh) + self._older.candidates(lsh)
         if not candidates:
             return None
         # One numpy pass: a site of look-alike pages can give thousands of candidates per page.
@@ -479,6 +484,30 @@ class Crawler:
                     .execution_options(synchronize_session=False)))
             finally:
                 tmp.unlink(missing_ok=True)
+
+
+class _RunMemory:
+    """Articles of a stretch of this run by id, text hash and LSH band, for dedupe before their rows commit."""
+
+    def __init__(self) -> None:
+        self.articles: dict[str, tuple[str, str | None]] = {}  # id -> (content hash, duplicate_of)
+        self.hashes: dict[str, str] = {}  # content hash -> id
+        self.originals: list[tuple[str, np.ndarray]] = []  # (id, MinHash) of the original articles
+        self.bands: dict[tuple[int, int], list[int]] = {}  # (band, key) -> positions in `originals`
+
+    def remember(self, aid: str, content_hash: str, near: str | None, sig: np.ndarray, lsh: list[int]) -> None:
+        self.articles[aid] = (content_hash, near)
+        self.hashes.setdefault(content_hash, aid)
+        if near is None:
+            self.originals.append((aid, sig))
+            for key in enumerate(lsh):
+                self.bands.setdefault(key, []).append(len(self.originals) - 1)
+
+    def candidates(self, lsh: list[int]) -> list[tuple[str, np.ndarray]]:
+        found: set[int] = set()
+        for key in enumerate(lsh):
+            found.update(self.bands.get(key, ()))
+        return [self.originals[i] for i in sorted(found)]
 
 
 def _media_stored(s, aid: str, mid: str, kind: str, key: str, mime: str | None, stored, width, height) -> None:
