@@ -381,8 +381,8 @@ class Crawler:
     def _turn_memory(self) -> None:
         """Forget the older half: commit every queued write first, so what is forgotten is in the database.
 
-        A page is remembered right before its rows are queued, so after RUN_MEMORY_PAGES more pages the
-        older half's rows are long queued; the flush commits them.
+        A page is remembered just before its rows are queued (after its three small files are written), so
+        RUN_MEMORY_PAGES pages later the older half's rows are long queued; the flush commits them.
         """
         self._writer.flush()
         self._older, self._recent = self._recent, _RunMemory()

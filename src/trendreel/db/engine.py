@@ -100,12 +100,12 @@ class Database:
         Bulk writers call this as their tables grow: where autovacuum is off or behind, the planner
         takes a table of 20,000 rows for an empty one and scans it whole on every lookup.
         """
-        try:
-            with self.engine.begin() as conn:
-                for table in tables:
+        for table in tables:  # one transaction each: a table that cannot be analyzed does not stop the others
+            try:
+                with self.engine.begin() as conn:
                     conn.execute(text(f'ANALYZE "{table}"'))
-        except SQLAlchemyError as exc:  # statistics only speed lookups up; never fail the write over them
-            log.warning("db.analyze_failed", tables=tables, error=str(exc)[:300])
+            except SQLAlchemyError as exc:  # statistics only speed lookups up; never fail the write over them
+                log.warning("db.analyze_failed", table=table, error=str(exc)[:300])
 
     def dispose(self) -> None:
         self.engine.dispose()
