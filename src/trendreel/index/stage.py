@@ -178,7 +178,7 @@ class Indexer:
         """Rows, texts, summaries, chunk vectors and categories of a group of articles.
 
         The chunks of the whole group go to the embedder in one call, and the titles to the
-        categorizer in one call: per-article calls cost ~2x as much in partial model batches.
+        categorizer in one call: per-article calls leave the model's micro-batches partly empty.
         An article whose text cannot be read is returned among the failures.
         """
         out: dict[str, _ArticleText] = {}
