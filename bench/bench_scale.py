@@ -81,8 +81,7 @@ def main() -> None:
     ap.add_argument("--words", default="600-1200", help="words per page, LOW-HIGH (the index stage's time grows with them)")
     args = ap.parse_args()
     try:
-        words = tuple(int(w) for w in args.words.split("-"))
-        low, high = words
+        low, high = (int(w) for w in args.words.split("-"))
     except ValueError:
         ap.error(f"--words takes LOW-HIGH, e.g. 600-1200, not {args.words!r}")
 
