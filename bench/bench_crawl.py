@@ -30,8 +30,8 @@ from trendreel.services import crawl_sources
 from trendreel.settings import Settings, SourceConfig
 
 
-def _serve(root: Path) -> tuple[subprocess.Popen, str]:
-    """The site server in its own process, so it does not share the crawler's CPU time slice."""
+def serve(root: Path) -> tuple[subprocess.Popen, str]:
+    """The site server in its own process, so it does not share the crawler's (or worker's) CPU time slice."""
     proc = subprocess.Popen([sys.executable, "-m", "trendreel.demo.server", str(root), "--port", "0", "--print-url"],
                             stdout=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip()
@@ -81,7 +81,7 @@ def main() -> None:
         t0 = time.perf_counter()
         manifest = build_large_site(root, pages=args.pages)
         print(f"built {len(manifest.articles)} pages in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
-        proc, base = _serve(root)
+        proc, base = serve(root)
         try:
             plain = plain_rate(root, [a.path for a in manifest.articles], base)
             print(f"plain trafilatura: {plain['pages_per_s']} pages/s", file=sys.stderr)

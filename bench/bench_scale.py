@@ -32,21 +32,11 @@ sys.path.insert(0, str(REPO_ROOT / "bench"))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench_crawl import serve  # noqa: E402
 from bench_engine import database_url, drop_schema, free_ports, say  # noqa: E402
 from trendreel.demo.site import build_large_site  # noqa: E402
 from trendreel.engine import service as engine  # noqa: E402
 from trendreel.settings import Settings  # noqa: E402
-
-
-def serve(root: Path) -> tuple[subprocess.Popen, str]:
-    """The site server in its own process, so it does not share the worker's CPU time slice."""
-    proc = subprocess.Popen([sys.executable, "-m", "trendreel.demo.server", str(root), "--port", "0", "--print-url"],
-                            stdout=subprocess.PIPE, text=True)
-    url = proc.stdout.readline().strip()
-    if not url.startswith("http://127.0.0.1:"):
-        proc.kill()
-        raise RuntimeError(f"site server did not start: {url!r}")
-    return proc, url
 
 
 def rss_mb(pid: int) -> float | None:
