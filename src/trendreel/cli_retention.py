@@ -10,7 +10,7 @@ from rich.table import Table
 
 from trendreel.cli import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
 from trendreel.retention import service as retention
-from trendreel.retention.sizes import format_size
+from trendreel.units import format_size
 
 _REASONS = {"published_video": "published videos (local files)", "raw_media": "raw media (oldest first)"}
 

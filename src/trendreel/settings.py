@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from trendreel.errors import ConfigError
+from trendreel.units import parse_duration, parse_size, window_problem
 
 DEFAULT_HOME = Path("~/.trendreel").expanduser()
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -121,8 +122,6 @@ class TrendSettings(BaseModel):
     @field_validator("window")
     @classmethod
     def _window(cls, v: str) -> str:
-        from trendreel.trends.windows import window_problem
-
         problem = window_problem(v)
         if problem:
             raise ValueError(problem)
@@ -367,8 +366,6 @@ class MetricsSettings(BaseModel):
     @field_validator("schedule")
     @classmethod
     def _points(cls, v: list[str]) -> list[str]:
-        from trendreel.metrics.schedule import parse_duration
-
         if not v:
             raise ValueError("needs at least one time, e.g. [\"1h\", \"24h\"]")
         seconds = [parse_duration(x).total_seconds() for x in v]
@@ -379,8 +376,6 @@ class MetricsSettings(BaseModel):
     @field_validator("then_every")
     @classmethod
     def _every(cls, v: str) -> str:
-        from trendreel.metrics.schedule import parse_duration
-
         parse_duration(v)
         return v.strip().lower()
 
@@ -416,8 +411,6 @@ class RetentionSettings(BaseModel):
     @classmethod
     def _size(cls, v: Any) -> Any:
         if isinstance(v, str):
-            from trendreel.retention.sizes import parse_size
-
             return parse_size(v)
         return v
 

@@ -26,7 +26,7 @@ from trendreel.files.layout import media_file, video_prefix
 from trendreel.files.store import open_file_store
 from trendreel.ids import account_id, article_id, media_id, publication_id
 from trendreel.retention.service import JOURNAL_PREFIX, RetentionError, collect_garbage, storage_status
-from trendreel.retention.sizes import parse_size
+from trendreel.units import parse_size
 from trendreel.story.models import Citation, MediaRef, Scene, Story as StoryModel
 
 try:

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from trendreel.errors import ConfigError
-from trendreel.metrics.schedule import Schedule, due_points, is_due, latest_due, next_due, parse_duration
+from trendreel.metrics.schedule import Schedule, due_points, is_due, latest_due, next_due
+from trendreel.units import parse_duration
 from trendreel.settings import MetricsSettings, load_settings
 
 H, D = timedelta(hours=1), timedelta(days=1)

@@ -16,7 +16,8 @@ from trendreel.trends.cluster import cluster_window
 from trendreel.trends.core import TrendInput, TrendParams, detect, recency, window_burst, window_score
 from trendreel.trends.phrases import Background, age_decades, common_age_group, item_words, key_phrases, words
 from trendreel.trends.text import short_title, trend_line
-from trendreel.trends.windows import format_window, parse_window, window_index
+from trendreel.trends.windows import window_index
+from trendreel.units import format_window, parse_window
 
 DAY = 86400
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp()

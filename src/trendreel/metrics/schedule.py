@@ -9,22 +9,12 @@ point finds the sample and takes none.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["Schedule", "due_points", "is_due", "latest_due", "next_due", "parse_duration"]
+from trendreel.units import parse_duration
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-
-
-def parse_duration(text: str) -> timedelta:
-    """'90m', '6h', '3d', '2w' as a timedelta; ValueError says how to write one."""
-    m = _DURATION.match(str(text))
-    if not m or float(m.group(1)) <= 0:
-        raise ValueError(f"{text!r} is not a duration; write a positive number with s, m, h, d or w, e.g. 6h or 3d")
-    return timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2).lower()])
+__all__ = ["Schedule", "due_points", "is_due", "latest_due", "next_due"]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from trendreel.db.tables import Article, Category, Source, Trend, TrendItem
 from trendreel.errors import ConfigError
 from trendreel.trends.errors import TrendError
 from trendreel.trends.stage import Progress, outlet, run_detection
-from trendreel.trends.windows import format_window
+from trendreel.units import format_window
 
 MAX_LIMIT = 1000
 

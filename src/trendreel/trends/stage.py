@@ -27,7 +27,8 @@ from trendreel.logs import get_logger
 from trendreel.settings import TrendSettings
 from trendreel.trends.core import DetectedTrend, TrendInput, TrendParams, detect
 from trendreel.trends.errors import TrendError
-from trendreel.trends.windows import format_window, parse_window, to_datetime, to_seconds
+from trendreel.trends.windows import to_datetime, to_seconds
+from trendreel.units import format_window, parse_window
 
 log = get_logger(__name__)
 
