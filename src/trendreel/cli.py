@@ -83,6 +83,11 @@ def _usage_error_types() -> tuple[type[BaseException], ...]:
     return tuple(types)
 
 
+def _hint(exc: TrendreelError) -> str:
+    """The error's next step at the command line, on a line of its own (the API never shows it)."""
+    return f"\n  [dim]hint:[/dim] {escape(exc.hint)}" if exc.hint else ""
+
+
 def _interrupted() -> SystemExit:
     _say("interrupted: run the same command again to resume")
     return SystemExit(130)
@@ -93,10 +98,10 @@ def main() -> None:
     try:
         code = app(standalone_mode=False)
     except ConfigError as exc:
-        _say(f"[red]configuration error:[/red] {escape(str(exc))}")
+        _say(f"[red]configuration error:[/red] {escape(str(exc))}{_hint(exc)}")
         raise SystemExit(2)
     except TrendreelError as exc:
-        _say(f"[red]error:[/red] {escape(str(exc))}")
+        _say(f"[red]error:[/red] {escape(str(exc))}{_hint(exc)}")
         raise SystemExit(1)
     except KeyboardInterrupt:
         raise _interrupted()

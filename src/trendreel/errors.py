@@ -1,19 +1,43 @@
 """Errors a user can act on.
 
-TrendreelError                 base; `str(err)` is the message shown to the user
-├── ConfigError                wrong or missing setting (names the setting to fix)
-├── StorageError               file store or database failure
-│   └── FileMissing            a stored path does not exist
+Every error is a TrendreelError: `str(err)` is the message (what is wrong, and the setting or value to
+fix); `err.hint` is an optional next step for a person at the command line ("list stories with
+`trendreel stories`"), which the CLI prints and the HTTP API leaves out.
+
+Each error also belongs to one *category*, which says what kind of failure it is whatever the stage:
+the HTTP status, the CLI's wording and the engine's retry decision follow the category, never the text.
+
+    category          HTTP  meaning
+    InvalidInput      400   a parameter or setting is wrong (ConfigError is one)
+    Unauthenticated   401   no valid session, token or credential
+    Forbidden         403   known, but not allowed to do this
+    NotFound          404   an id or name that names nothing
+    Conflict          409   the state forbids it now (not approved, already running, too similar)
+    TooLarge          413   over a size limit
+    Unavailable       503   a backend is down or busy (retryable: running again may succeed)
+
+Stage errors subclass their stage's error and, where it applies, a category:
+`class UnknownStory(StoryError, NotFound)`. A stage error with no category is an InvalidInput (400).
+
+TrendreelError
+├── InvalidInput
+│   └── ConfigError            wrong or missing setting (names the setting to fix)
+├── NotFound, Conflict, TooLarge, Unauthenticated, Forbidden
+├── Unavailable
+│   ├── StorageError           file store or database failure
+│   │   └── FileMissing        a stored path does not exist (also a NotFound)
+│   └── LlmError               the language model server is down, refused us, timed out or answered badly
 ├── CrawlError                 one URL could not be crawled (recorded as an error row)
 │   ├── BlockedURL             bad scheme, private/loopback/link-local address, not allowed
 │   ├── RobotsDisallowed       robots.txt forbids the URL
 │   ├── FetchFailed            network error, timeout or HTTP error after retries
-│   ├── TooLarge               response or media bigger than the configured limit
+│   ├── ResponseTooLarge       response or media bigger than the configured limit (also a TooLarge)
 │   ├── UnsupportedContent     content type we do not store
 │   └── ExtractionFailed       HTML could not be parsed into an article
-├── StoryError                 a story cannot be written for this trend and item (says why)
-│   └── StoryInvalid           the model's answers failed validation every time (lists the problems)
-└── LlmError                   the language model server is down, refused us, timed out or answered badly
+└── StoryError                 a story cannot be written for this trend and item (says why)
+    ├── UnknownStory           (also a NotFound)
+    ├── StorySourceMissing     the trend or item asked for is not stored (also a NotFound)
+    └── StoryInvalid           the model's answers failed validation every time (lists the problems)
 """
 
 from __future__ import annotations
@@ -22,17 +46,71 @@ from __future__ import annotations
 class TrendreelError(Exception):
     """Base of every error trendreel reports to a user."""
 
+    retryable = False  # whether running the same thing again later may succeed (the engine retries those)
 
-class ConfigError(TrendreelError):
+    def __init__(self, message: str = "", *, hint: str | None = None, retryable: bool | None = None):
+        super().__init__(message)
+        self.hint = hint
+        if retryable is not None:
+            self.retryable = retryable
+
+
+# ---- categories -------------------------------------------------------------------------------
+
+class InvalidInput(TrendreelError):
+    """A parameter or setting is wrong; the message names it."""
+
+
+class Unauthenticated(TrendreelError):
+    """No valid session, token or credential."""
+
+
+class Forbidden(TrendreelError):
+    """The caller is known but may not do this."""
+
+
+class NotFound(TrendreelError):
+    """An id or name that names nothing stored."""
+
+
+class Conflict(TrendreelError):
+    """The current state does not allow this now (not approved, already running, too similar)."""
+
+
+class TooLarge(TrendreelError):
+    """Over a size limit."""
+
+
+class Unavailable(TrendreelError):
+    """A backend (database, file store, model server, platform) is down or busy; running again may succeed."""
+
+    retryable = True
+
+
+def category_of(exc: TrendreelError) -> tuple[int, str]:
+    """The HTTP status and stable code of an error, from its class alone (a stage error without one: 400)."""
+    for category, status, code in _CATEGORIES:
+        if isinstance(exc, category):
+            return status, code
+    if exc.retryable:
+        return 503, "backend_unavailable"
+    return 400, "invalid_request"
+
+
+# ---- common errors ----------------------------------------------------------------------------
+
+class ConfigError(InvalidInput):
     """A setting is wrong or missing."""
 
 
-class StorageError(TrendreelError):
+class StorageError(Unavailable):
     """The file store or the database failed."""
 
 
-class FileMissing(StorageError):
+class FileMissing(StorageError, NotFound):
     """A path that should exist in the file store does not."""
+
+    retryable = False
 
 
 class CrawlError(TrendreelError):
@@ -53,12 +131,11 @@ class FetchFailed(CrawlError):
     kind = "fetch_failed"
 
     def __init__(self, message: str, *, status: int | None = None, retryable: bool = False):
-        super().__init__(message)
+        super().__init__(message, retryable=retryable)
         self.status = status
-        self.retryable = retryable
 
 
-class TooLarge(CrawlError):
+class ResponseTooLarge(CrawlError, TooLarge):
     kind = "too_large"
 
 
@@ -74,6 +151,14 @@ class StoryError(TrendreelError):
     """A story cannot be written: unknown trend or item, an item without text, nothing to show."""
 
 
+class UnknownStory(StoryError, NotFound):
+    """No stored story has this id."""
+
+
+class StorySourceMissing(StoryError, NotFound):
+    """The trend or item a story is asked for is not stored."""
+
+
 class StoryInvalid(StoryError):
     """Every answer of the story model failed validation; `problems` are those of the last answer."""
 
@@ -82,5 +167,18 @@ class StoryInvalid(StoryError):
         self.problems = list(problems or [])
 
 
-class LlmError(TrendreelError):
+class LlmError(Unavailable):
     """The language model could not answer: server down, HTTP error, timeout, or not a chat answer."""
+
+
+# (class, HTTP status, stable code), matched in this order: the first the error is an instance of wins.
+_CATEGORIES: tuple[tuple[type[TrendreelError], int, str], ...] = (
+    (Unauthenticated, 401, "unauthenticated"),
+    (Forbidden, 403, "forbidden"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (TooLarge, 413, "too_large"),
+    (StorageError, 503, "storage_unavailable"),
+    (Unavailable, 503, "backend_unavailable"),
+    (InvalidInput, 400, "invalid_request"),
+)

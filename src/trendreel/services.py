@@ -12,7 +12,7 @@ from trendreel.crawl.crawler import Crawler, CrawlStats
 from trendreel.crawl.extract import Extraction, extract
 from trendreel.crawl.fetch import Fetcher
 from trendreel.db import repo
-from trendreel.errors import ConfigError, TrendreelError
+from trendreel.errors import ConfigError, NotFound, TrendreelError
 from trendreel.settings import SourceConfig
 
 MAX_LOCAL_FILE_BYTES = 50_000_000
@@ -173,7 +173,8 @@ def search(app: App, *, query: str | None = None, like: str | None = None, kind:
             if record is not None:
                 break
         if record is None:
-            raise TrendreelError(f"{like} is not indexed: give an article id, a media id or a vector id (run `trendreel index` first)")
+            raise NotFound(f"{like} is not indexed: give an article id, a media id or a vector id of an indexed item",
+                           hint="run `trendreel index` first")
         vector = record.vector
         exclude = {record.article_id} if record.kind in ("article", "article_repr", "chunk") else {record.payload.get("media_id")}
     kinds = SEARCH_KINDS[kind] if kind else ["article", "chunk", "image", "video", "video_text"]

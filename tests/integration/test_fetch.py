@@ -15,7 +15,7 @@ import pytest
 
 from trendreel.crawl.fetch import Fetcher, FetchResult
 from trendreel.crawl.netguard import TargetGuard
-from trendreel.errors import BlockedURL, FetchFailed, RobotsDisallowed, TooLarge, UnsupportedContent
+from trendreel.errors import BlockedURL, FetchFailed, RobotsDisallowed, ResponseTooLarge, UnsupportedContent
 from trendreel.settings import CrawlSettings
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -418,13 +418,13 @@ def test_connection_refused_is_fetch_failed():
 
 def test_too_large_by_content_length(server):
     server.routes["/big"] = page(b"x" * 5000)
-    with pytest.raises(TooLarge, match="4,000"):
+    with pytest.raises(ResponseTooLarge, match="4,000"):
         fetch(server, "/big", max_bytes=4000)
 
 
 def test_too_large_while_streaming_without_content_length(server):
     server.routes["/stream"] = lambda h: h.chunked(200, (b"x" * 1000 for _ in range(50)))
-    with pytest.raises(TooLarge):
+    with pytest.raises(ResponseTooLarge):
         fetch(server, "/stream", max_bytes=10_000)
     assert fetch(server, "/stream", max_bytes=60_000).body == b"x" * 50_000
 
@@ -433,7 +433,7 @@ def test_gzip_bomb_refused(server):
     bomb = gzip.compress(b"\0" * 20_000_000, compresslevel=9)
     assert len(bomb) < 100_000
     server.routes["/bomb"] = page(bomb, **{"Content-Encoding": "gzip"})
-    with pytest.raises(TooLarge, match="decoded"):
+    with pytest.raises(ResponseTooLarge, match="decoded"):
         fetch(server, "/bomb", max_bytes=1_000_000)
 
 
@@ -483,9 +483,9 @@ def test_fetch_to_file_refuses_media_type(server, tmp_path):
 def test_fetch_to_file_too_large_leaves_no_partial_file(server, tmp_path):
     server.routes["/huge.png"] = lambda h: h.chunked(200, (PNG * 10 for _ in range(100)), "image/png")
     server.routes["/declared.png"] = page(PNG * 100, **{"Content-Type": "image/png"})
-    with pytest.raises(TooLarge):
+    with pytest.raises(ResponseTooLarge):
         download(server, "/huge.png", tmp_path / "huge.png", max_bytes=50_000)
-    with pytest.raises(TooLarge):
+    with pytest.raises(ResponseTooLarge):
         download(server, "/declared.png", tmp_path / "declared.png", max_bytes=10_000)
     assert list(tmp_path.iterdir()) == []
 

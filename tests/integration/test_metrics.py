@@ -22,6 +22,7 @@ from tests.youtubeserver import YouTubeServer
 from trendreel import events
 from trendreel.bootstrap import App
 from trendreel.db.tables import Event, MetricSample, QuotaUsage
+from trendreel.errors import NotFound
 from trendreel.files.store import open_file_store
 from trendreel.metrics.base import MetricsError
 from trendreel.metrics.service import collect_metrics, list_metrics
@@ -119,8 +120,9 @@ def test_folder_source_on_its_schedule_idempotent(app, tmp_path):
     assert rows[without]["views"] is None and rows[without]["status"] == "no_stats"
     one = list_metrics(app, with_stats)
     assert len(one) == 1 and [p["views"] for p in one[0]["series"]] == [120, 300]
-    with pytest.raises(MetricsError, match="unknown publication 'pnope'.*trendreel publications"):
+    with pytest.raises(MetricsError, match="unknown publication 'pnope'") as unknown:
         list_metrics(app, "pnope")
+    assert isinstance(unknown.value, NotFound) and "trendreel publications" in unknown.value.hint
 
     # --all polls everything now, even what is not due, once per run.
     forced = collect_metrics(app, all=True, now=NOW + 2 * D + H)

@@ -44,8 +44,10 @@ def test_folder_publish_end_to_end(app, tmp_path):
     vid = add_video(app, "bridge")
     outbox = tmp_path / "outbox"
 
-    with pytest.raises(NotApproved, match=rf"trendreel approve {vid}.*publish.auto_approve = true"):
+    with pytest.raises(NotApproved, match=r"waits for approval.*publish.auto_approve = true") as refused:
         service.publish_video(app, video_id=vid, to=f"folder:{outbox}")
+    assert refused.value.hint == f"`trendreel approve {vid}`"  # the CLI's next step, kept out of the message
+    assert "trendreel" not in str(refused.value)
     assert not outbox.exists() or not any(outbox.iterdir())
 
     assert service.approve_video(app, vid, by="editor")["changed"] is True

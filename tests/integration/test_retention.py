@@ -371,7 +371,7 @@ def test_one_gc_at_a_time(world):
     from trendreel.retention.service import _gc_lock
 
     with _gc_lock(world.app):
-        with pytest.raises(RetentionError, match="another `trendreel gc` is running"):
+        with pytest.raises(RetentionError, match="another gc is running"):
             collect_garbage(world.app)
 
 

@@ -220,11 +220,13 @@ def test_evidence_follows_the_data_when_an_item_goes(app, demo_vectors):
 
 
 def test_nothing_stored_or_nothing_indexed_says_what_to_run(app, demo_vectors):
-    with pytest.raises(TrendError, match="trendreel index"):
+    with pytest.raises(TrendError, match="index them") as no_items:
         detect_trends(app)
+    assert "`trendreel index`" in no_items.value.hint
     store_sample_articles(app, demo_vectors, with_vectors=False)
-    with pytest.raises(TrendError, match="has a vector yet: run `trendreel index`"):
+    with pytest.raises(TrendError, match="has a vector yet: index them first") as no_vectors:
         detect_trends(app)
+    assert no_vectors.value.hint == "run `trendreel index`"
     assert list_trends(app) == []
 
 

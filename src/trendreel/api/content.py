@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from trendreel.errors import TrendreelError
+from trendreel.errors import NotFound
 
 TREND_CACHE_S = 2.0
 _cache: dict = {}
@@ -20,7 +20,7 @@ def get_article(app, article_id: str) -> dict:
     with app.db.session() as s:
         a = s.get(Article, article_id)
         if a is None:
-            raise TrendreelError(f"unknown article {article_id}")
+            raise NotFound(f"unknown article {article_id}", hint="list articles with `trendreel articles`")
         cats = {c.id: c.slug for c in repo.list_categories(s)}
         media = repo.media_of(s, article_id=a.id)
         return {

@@ -36,23 +36,8 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
 
 
 def status_of(exc: E.TrendreelError) -> tuple[int, str]:
-    from trendreel.api.users import AuthError, NotFound
-
-    name = type(exc).__name__
-    if isinstance(exc, AuthError):
-        return 401, "unauthenticated"
-    if isinstance(exc, (NotFound, E.FileMissing)) or name in ("NotFound", "UnknownVideo", "UnknownStory", "UnknownTrend"):
-        return 404, "not_found"
-    if isinstance(exc, E.StorageError):
-        return 503, "storage_unavailable"
-    if isinstance(exc, E.LlmError) or getattr(exc, "retryable", False):
-        return 503, "backend_unavailable"
-    if isinstance(exc, E.ConfigError):  # a wrong parameter (unknown backend, bad limit): the caller fixes it
-        return 400, "invalid_request"
-    message = str(exc).lower()
-    if message.startswith(("unknown ", "no ")) or "not found" in message:  # "unknown video 'v…'": the id names nothing
-        return 404, "not_found"
-    return 400, "invalid_request"
+    """HTTP status and code from the error's category (trendreel.errors), never from its text."""
+    return E.category_of(exc)
 
 
 def _validation_message(errors: list[dict]) -> tuple[str, list[dict]]:

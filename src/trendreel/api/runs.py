@@ -20,7 +20,7 @@ from typing import Callable
 from sqlalchemy import select, update
 
 from trendreel.db.tables import Event, PipelineRun
-from trendreel.errors import TrendreelError
+from trendreel.errors import InvalidInput, NotFound, TrendreelError
 
 log = logging.getLogger("trendreel.api.runs")
 
@@ -80,7 +80,7 @@ class Runner:
     def start(self, *, kind: str, params: dict, created_by: str | None) -> dict:
         """Store a queued run and hand it to the worker thread; the row as a dict."""
         if kind not in KIND_STAGES:
-            raise TrendreelError(f"unknown run kind {kind!r}: use one of {', '.join(KIND_STAGES)}")
+            raise InvalidInput(f"unknown run kind {kind!r}: use one of {', '.join(KIND_STAGES)}")
         stages = KIND_STAGES[kind]
         row = PipelineRun(id=run_id(), kind=kind, status="queued", params=params, created_by=created_by,
                           progress={s: {"state": "queued", "done": 0, "total": None} for s in stages},
@@ -151,7 +151,7 @@ def get_run(app, rid: str) -> dict:
     with app.db.session() as s:
         row = s.get(PipelineRun, rid)
         if row is None:
-            raise TrendreelError(f"unknown run {rid!r}: list runs with GET /api/v1/runs")
+            raise NotFound(f"unknown run {rid!r}: list runs with GET /api/v1/runs")
         return run_dict(row)
 
 

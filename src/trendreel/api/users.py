@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, select
 
 from trendreel.db.tables import ApiToken, User
-from trendreel.errors import TrendreelError
+from trendreel.errors import InvalidInput, NotFound, TrendreelError, Unauthenticated
 
 ROLES = ("viewer", "editor", "admin")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -22,12 +22,8 @@ TOKEN_PREFIX = "trt_"
 MIN_PASSWORD_CHARS = 10
 
 
-class AuthError(TrendreelError):
+class AuthError(Unauthenticated):
     """Wrong user name or password, or an unknown, revoked or expired token."""
-
-
-class NotFound(TrendreelError):
-    """A user, token or other named thing does not exist."""
 
 
 _hasher = None
@@ -64,7 +60,7 @@ def _now() -> datetime:
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise TrendreelError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+        raise InvalidInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     return role
 
 
@@ -84,7 +80,7 @@ def user_dict(u: User) -> dict:
 def _user_by_name(s, username: str) -> User:
     u = s.get(User, user_id(username))
     if u is None:
-        raise NotFound(f"no user named {username!r} (list them with `trendreel users list`)")
+        raise NotFound(f"no user named {username!r}", hint="list them with `trendreel users list`")
     return u
 
 
@@ -196,7 +192,7 @@ def revoke_token(app, *, token_id: str, username: str | None = None) -> dict:
         t = s.get(ApiToken, token_id)
         owner = s.get(User, t.user_id) if t is not None else None
         if t is None or (username is not None and (owner is None or owner.username != username)):
-            raise NotFound(f"no token with id {token_id} (list them with `trendreel tokens list`)")
+            raise NotFound(f"no token with id {token_id}", hint="list them with `trendreel tokens list`")
         if t.revoked_at is None:
             t.revoked_at = _now()
         forget_tokens()

@@ -27,7 +27,7 @@ import httpx
 from trendreel.crawl.netguard import TargetGuard
 from trendreel.crawl.robots import RobotsCache
 from trendreel.crawl.urls import canonicalize, host_key
-from trendreel.errors import CrawlError, FetchFailed, RobotsDisallowed, StorageError, TooLarge, UnsupportedContent
+from trendreel.errors import CrawlError, FetchFailed, RobotsDisallowed, StorageError, ResponseTooLarge, UnsupportedContent
 from trendreel.settings import CrawlSettings
 
 try:
@@ -179,7 +179,7 @@ class _Decoder:
 
 
 async def _decoded_chunks(resp: httpx.Response, max_bytes: int, url: str, truncate: bool = False) -> AsyncIterator[bytes]:
-    """Body bytes after Content-Encoding; TooLarge the moment more than max_bytes come out (or, with
+    """Body bytes after Content-Encoding; ResponseTooLarge the moment more than max_bytes come out (or, with
     `truncate`, the first max_bytes and no more)."""
     decoder = _Decoder(resp.headers.get("content-encoding"), url)
     total = 0
@@ -198,7 +198,7 @@ async def _decoded_chunks(resp: httpx.Response, max_bytes: int, url: str, trunca
                 if truncate:
                     yield chunk[: len(chunk) - (total - max_bytes)]
                     return
-                raise TooLarge(f"{url} is larger than the {max_bytes:,} byte limit (decoded body)")
+                raise ResponseTooLarge(f"{url} is larger than the {max_bytes:,} byte limit (decoded body)")
             if chunk:
                 yield chunk
             if done or not decoder.pending:
@@ -317,7 +317,7 @@ class Fetcher:
         check_robots: bool = True,
         truncate: bool = False,
     ) -> FetchResult:
-        """GET `url` into memory; `truncate` keeps the first max_bytes instead of raising TooLarge."""
+        """GET `url` into memory; `truncate` keeps the first max_bytes instead of raising ResponseTooLarge."""
         limit = max_bytes if max_bytes is not None else self.settings.max_response_bytes
 
         async def read(resp: httpx.Response, hop_url: str) -> bytes:
@@ -326,7 +326,7 @@ class Fetcher:
             except ValueError:
                 declared = -1
             if declared > limit and not truncate:
-                raise TooLarge(f"{hop_url} is {declared:,} bytes, over the {limit:,} byte limit")
+                raise ResponseTooLarge(f"{hop_url} is {declared:,} bytes, over the {limit:,} byte limit")
             return b"".join([chunk async for chunk in _decoded_chunks(resp, limit, hop_url, truncate)])
 
         return await self._get(url, allow_private, check_robots, etag, last_modified, limit, read)
@@ -341,7 +341,7 @@ class Fetcher:
         allowed_types: list[str],
         check_robots: bool = True,
     ) -> FetchResult:
-        """Stream `url` into `dest` (atomically); UnsupportedContent for other media types, TooLarge over max_bytes."""
+        """Stream `url` into `dest` (atomically); UnsupportedContent for other media types, ResponseTooLarge over max_bytes."""
         dest = pathlib.Path(dest)
 
         async def read(resp: httpx.Response, hop_url: str) -> bytes:
@@ -354,7 +354,7 @@ class Fetcher:
             except ValueError:
                 declared = -1
             if declared > max_bytes:
-                raise TooLarge(f"{hop_url} is {declared:,} bytes, over the {max_bytes:,} byte limit")
+                raise ResponseTooLarge(f"{hop_url} is {declared:,} bytes, over the {max_bytes:,} byte limit")
             try:
                 dest.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

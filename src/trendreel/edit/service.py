@@ -23,7 +23,7 @@ from trendreel import events
 from trendreel.db import repo
 from trendreel.db.tables import Video, utcnow
 from trendreel.edit.base import EditJob, get_editor
-from trendreel.edit.errors import EditError
+from trendreel.edit.errors import EditError, EditNotReady, EditSourceMissing
 from trendreel.errors import FileMissing, StorageError, TrendreelError
 from trendreel.files.layout import video_prefix
 from trendreel.ids import edited_video_id
@@ -39,16 +39,16 @@ def _source_facts(app, video_id: str) -> dict:
     with app.db.session() as s:
         row = s.get(Video, video_id)
         if row is None:
-            raise EditError(f"unknown video {video_id!r}: list videos with `trendreel videos`")
+            raise EditSourceMissing(f"unknown video {video_id!r}", hint="list videos with `trendreel videos`")
         if row.status != "done" or not row.path:
             what = {"running": "is still being made", "error": f"failed ({row.error or 'no message'})"}.get(
                 row.status, f"has status {row.status}")
-            hint = f"`trendreel render --story {row.story_id}`" if row.story_id else "render it first"
-            raise EditError(f"video {video_id} is not rendered yet: it {what}; run {hint}")
+            raise EditNotReady(f"video {video_id} is not rendered yet: it {what}; render its story first",
+                               hint=f"`trendreel render --story {row.story_id}`" if row.story_id else None)
         if row.files_purged_at is not None:
-            hint = f"render the story again (`trendreel render --story {row.story_id} --force`)" if row.story_id else "make it again"
-            raise EditError(f"video {video_id} cannot be edited: its files were purged on "
-                            f"{row.files_purged_at:%Y-%m-%d}; {hint}")
+            raise EditNotReady(f"video {video_id} cannot be edited: its files were purged on "
+                               f"{row.files_purged_at:%Y-%m-%d}; render its story again",
+                               hint=f"`trendreel render --story {row.story_id} --force`" if row.story_id else None)
         return {"id": row.id, "story_id": row.story_id, "stage": row.stage, "path": row.path,
                 "subtitles_path": row.subtitles_path, "thumbnail_path": row.thumbnail_path,
                 "sha256": row.sha256, "details": dict(row.details or {}), "duration_s": row.duration_s}

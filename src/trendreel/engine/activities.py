@@ -25,7 +25,7 @@ from typing import Any, Callable
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from trendreel.errors import LlmError, StorageError, TrendreelError
+from trendreel.errors import TrendreelError
 
 log = logging.getLogger("trendreel.engine")
 
@@ -71,9 +71,7 @@ def retryable(exc: BaseException) -> bool:
     """Whether a stage that raised `exc` is worth another attempt."""
     if not isinstance(exc, TrendreelError):
         return True  # a bug or an outside library's error: retried, and the workflow history shows it
-    if getattr(exc, "retryable", False) or isinstance(exc, (LlmError, StorageError)):
-        return True
-    return False
+    return exc.retryable  # outages (errors.Unavailable: storage, language model, model server) and flagged ones
 
 
 def _as_application_error(exc: BaseException) -> ApplicationError:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from trendreel.errors import ConfigError, TrendreelError
+from trendreel.errors import ConfigError, TrendreelError, Unavailable
 
 log = logging.getLogger("trendreel.engine")
 
@@ -26,7 +26,11 @@ METRICS_SCHEDULE_ID = "trendreel-metrics"
 
 
 class EngineError(TrendreelError):
-    """The engine cannot be reached, or a workflow failed (the message names the stage and why)."""
+    """A workflow failed (the message names the stage and why)."""
+
+
+class EngineUnavailable(EngineError, Unavailable):
+    """The Temporal cluster cannot be reached."""
 
 
 def _temporal():
@@ -57,8 +61,9 @@ async def connect(settings):
     try:
         return await asyncio.wait_for(Client.connect(e.address, namespace=e.namespace), timeout=15)
     except Exception as exc:  # noqa: BLE001 - any connection failure is reported the same way
-        raise EngineError(f"cannot reach the Temporal engine at {e.address} (namespace {e.namespace}): {exc}; "
-                          f"start one (`trendreel engine dev-server` for a local one) or fix engine.address") from exc
+        raise EngineUnavailable(f"cannot reach the Temporal engine at {e.address} (namespace {e.namespace}): {exc}; "
+                                "start one or fix engine.address",
+                                hint="`trendreel engine dev-server` starts a local one") from exc
 
 
 # ---- starting and following workflows -----------------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
-from trendreel.errors import ConfigError, TrendreelError
+from trendreel.errors import ConfigError, NotFound, TrendreelError
 
 __all__ = ["MetricsError", "MetricsSource", "Sample", "get_source", "register_source", "source_names"]
 
@@ -29,6 +29,10 @@ ENTRY_POINT_GROUP = "trendreel.metrics_sources"
 
 class MetricsError(TrendreelError):
     """Counts could not be read (or a publication is unknown); the message says what to fix."""
+
+
+class MetricsNotFound(MetricsError, NotFound):
+    """No publication has this id."""
 
 
 @dataclass

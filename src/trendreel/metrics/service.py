@@ -20,7 +20,7 @@ from trendreel import events
 from trendreel.db import repo
 from trendreel.db.tables import Account, MetricSample, Publication, utcnow
 from trendreel.errors import TrendreelError
-from trendreel.metrics.base import MetricsError, Sample, get_source
+from trendreel.metrics.base import MetricsError, MetricsNotFound, Sample, get_source
 from trendreel.metrics.schedule import Schedule, is_due, latest_due, next_due
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def list_metrics(app, publication_id: str | None = None, *, now: datetime | None
         with app.db.session() as s:
             row = s.get(Publication, publication_id)
         if row is None:
-            raise MetricsError(f"unknown publication {publication_id!r}: list them with `trendreel publications`")
+            raise MetricsNotFound(f"unknown publication {publication_id!r}", hint="list them with `trendreel publications`")
         raise MetricsError(f"publication {publication_id} is not published (status {row.status}); "
                            "metrics are collected once it is")
     latest: dict[str, MetricSample] = {}

@@ -12,20 +12,19 @@ TrendreelError
 
 from __future__ import annotations
 
-from trendreel.errors import TrendreelError
+from trendreel.errors import TrendreelError, Unavailable
 
 
 class ModelServerError(TrendreelError):
     """A job could not be run on the model server."""
 
     def __init__(self, message: str, *, retryable: bool = False, status: int | None = None, job_id: str | None = None):
-        super().__init__(message)
-        self.retryable = retryable
+        super().__init__(message, retryable=retryable)
         self.status = status
         self.job_id = job_id
 
 
-class ModelServerUnavailable(ModelServerError):
+class ModelServerUnavailable(ModelServerError, Unavailable):
     """No answer (or only 5xx) for longer than the retry window; running again resubmits the same job."""
 
     def __init__(self, message: str, *, status: int | None = None, job_id: str | None = None):

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from trendreel.db.tables import Account, Publication, utcnow
 from trendreel.errors import ConfigError
 from trendreel.ids import account_id as make_account_id
-from trendreel.publish.errors import CredentialsError, PublishError
+from trendreel.publish.errors import CredentialsError, PublishError, UnknownPublication
 
 __all__ = ["AUTHORIZED_USER_FIELDS", "account_dict", "add_account", "find_account", "get_account", "list_accounts",
            "load_credentials", "read_authorized_user", "remove_account", "save_credentials"]
@@ -93,11 +93,11 @@ def read_authorized_user(path: Path) -> dict:
         raise CredentialsError(f"credentials file {path} holds {type(data).__name__}, not a JSON object")
     if data.get("type") not in (None, "authorized_user"):
         raise CredentialsError(f"credentials file {path} is of type {data.get('type')!r}; give an authorized-user "
-                               "JSON (type authorized_user), e.g. from `trendreel accounts login youtube NAME`")
+                               "JSON (type authorized_user)", hint="`trendreel accounts login youtube NAME` makes one")
     missing = [f for f in AUTHORIZED_USER_FIELDS if not data.get(f)]
     if missing:
         raise CredentialsError(f"credentials file {path} lacks {', '.join(missing)}; an authorized-user JSON needs "
-                               f"{', '.join(AUTHORIZED_USER_FIELDS)} (run `trendreel accounts login youtube NAME` to make one)")
+                               f"{', '.join(AUTHORIZED_USER_FIELDS)}", hint="`trendreel accounts login youtube NAME` makes one")
     return data
 
 
@@ -125,8 +125,9 @@ def add_account(app, *, platform: str, name: str, credentials: dict | None = Non
     """Add an account (or replace the credentials and options of an existing or removed one)."""
     _check_name(platform, name)
     if platform in PLATFORMS_WITH_CREDENTIALS and not credentials:
-        raise CredentialsError(f"a {platform} account needs credentials: `trendreel accounts add {platform} {name} "
-                               "--credentials FILE` or `trendreel accounts login youtube NAME`")
+        raise CredentialsError(f"a {platform} account needs credentials",
+                               hint=f"`trendreel accounts add {platform} {name} --credentials FILE` or "
+                                    f"`trendreel accounts login {platform} {name}`")
     aid = make_account_id(platform, name)
     sealed = encrypt(app, credentials) if credentials else None
     with app.db.session() as s:
@@ -168,7 +169,8 @@ def get_account(app, platform: str, name: str) -> dict:
     if found is None:
         known = [a["name"] for a in list_accounts(app, platform=platform)]
         hint = f"known {platform} accounts: {', '.join(known)}" if known else f"no {platform} accounts yet"
-        raise PublishError(f"unknown {platform} account {name!r} ({hint}); add it with `trendreel accounts add {platform} {name} ...`")
+        raise UnknownPublication(f"unknown {platform} account {name!r} ({hint})",
+                                 hint=f"add it with `trendreel accounts add {platform} {name} ...`")
     return found
 
 
@@ -188,8 +190,8 @@ def load_credentials(app, account_id: str) -> dict:
         row = s.get(Account, account_id)
         if row is None or not row.credentials:
             name = f"{row.platform}:{row.name}" if row is not None else account_id
-            raise CredentialsError(f"account {name} has no credentials; add them with "
-                                   f"`trendreel accounts add {row.platform if row else 'youtube'} NAME --credentials FILE`")
+            raise CredentialsError(f"account {name} has no credentials; add them again",
+                                   hint=f"`trendreel accounts add {row.platform if row else 'youtube'} NAME --credentials FILE`")
         sealed, what = row.credentials, f"account {row.platform}:{row.name}"
     return decrypt(app, sealed, what=what)
 

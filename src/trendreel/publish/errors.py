@@ -2,8 +2,9 @@
 
 TrendreelError
 └── PublishError               the video cannot be published (unknown video or account, files purged, ...)
-    ├── NotApproved            the approval gate: `trendreel approve ID` first (or publish.auto_approve)
-    ├── NearDuplicate          too similar to a video already on the account (names it; --allow-similar)
+    ├── UnknownPublication     no publication, video or account has this id or name (a NotFound)
+    ├── NotApproved            (a Conflict) the approval gate: `trendreel approve ID` first (or publish.auto_approve)
+    ├── NearDuplicate          (a Conflict) too similar to a video already on the account (names it; --allow-similar)
     ├── CredentialsError       missing, unreadable or refused credentials (says how to add them again)
     ├── QuotaExceeded          the platform's daily quota would be (or was) exceeded (numbers, reset time)
     └── UploadFailed           the platform kept failing after the retries (the upload resumes next run)
@@ -11,18 +12,22 @@ TrendreelError
 
 from __future__ import annotations
 
-from trendreel.errors import TrendreelError
+from trendreel.errors import Conflict, NotFound, TrendreelError
 
 
 class PublishError(TrendreelError):
     """A video cannot be published to this account."""
 
 
-class NotApproved(PublishError):
+class UnknownPublication(PublishError, NotFound):
+    """No stored publication, video or account has this id or name."""
+
+
+class NotApproved(PublishError, Conflict):
     """The video waits for approval (or was rejected)."""
 
 
-class NearDuplicate(PublishError):
+class NearDuplicate(PublishError, Conflict):
     """The account already has a video too similar to this one."""
 
     def __init__(self, message: str, *, publication_id: str, similarity: float):

@@ -28,8 +28,8 @@ class FolderPublisher:
     def publish(self, job: PublishJob) -> PublishResult:
         root = Path(job.account["options"].get("path") or "")
         if not str(root) or not root.is_absolute():
-            raise PublishError(f"folder account {job.account['name']} has no absolute path; add it again with "
-                               f"`trendreel accounts add folder {job.account['name']} --path DIR`")
+            raise PublishError(f"folder account {job.account['name']} has no absolute path; add it again with one",
+                               hint=f"`trendreel accounts add folder {job.account['name']} --path DIR`")
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -27,7 +27,7 @@ from trendreel.errors import FileMissing, TrendreelError
 from trendreel.ids import publication_id as make_publication_id
 from trendreel.publish import accounts as accounts_mod
 from trendreel.publish.base import PublishJob, get_publisher, publisher_names
-from trendreel.publish.errors import NearDuplicate, NotApproved, PublishError
+from trendreel.publish.errors import CredentialsError, NearDuplicate, NotApproved, PublishError, UnknownPublication
 from trendreel.publish.fingerprint import similarity, video_fingerprint
 from trendreel.publish.metadata import build_metadata
 
@@ -47,12 +47,14 @@ def add_account(app, *, platform: str, name: str, credentials_file: Path | None 
     options: dict = {}
     if platform == "youtube":
         if credentials_file is None:
-            raise PublishError(f"a youtube account needs --credentials FILE (an authorized-user JSON), or run "
-                               f"`trendreel accounts login youtube {name}`")
+            raise CredentialsError("a youtube account needs credentials (an authorized-user JSON)",
+                                   hint=f"`trendreel accounts add youtube {name} --credentials FILE`, or "
+                                        f"`trendreel accounts login youtube {name}`")
         credentials = accounts_mod.read_authorized_user(credentials_file)
     elif platform == "folder":
         if path is None:
-            raise PublishError(f"a folder account needs --path DIR: `trendreel accounts add folder {name} --path DIR`")
+            raise PublishError("a folder account needs the path of a folder to write to",
+                               hint=f"`trendreel accounts add folder {name} --path DIR`")
         options["path"] = str(Path(path).expanduser().absolute())
     return accounts_mod.add_account(app, platform=platform, name=name, credentials=credentials, options=options)
 
@@ -109,7 +111,7 @@ def _review(app, video_id: str, *, verdict: str, by: str | None, reason: str | N
     with app.db.session() as s:
         row = s.get(Video, video_id)
         if row is None:
-            raise PublishError(f"unknown video {video_id!r}: list videos with `trendreel videos`")
+            raise UnknownPublication(f"unknown video {video_id!r}", hint="list videos with `trendreel videos`")
         if row.review == verdict and (verdict == "approved" or (row.details or {}).get("review_reason") == reason):
             return {"video_id": video_id, "review": row.review, "reviewed_by": row.reviewed_by,
                     "reviewed_at": row.reviewed_at.isoformat() if row.reviewed_at else None, "changed": False}
@@ -156,7 +158,7 @@ def get_publication(app, publication_id: str) -> dict:
     with app.db.session() as s:
         row = s.get(Publication, publication_id)
         if row is None:
-            raise PublishError(f"unknown publication {publication_id!r}: list them with `trendreel publications`")
+            raise UnknownPublication(f"unknown publication {publication_id!r}", hint="list them with `trendreel publications`")
         out = publication_dict(row, s.get(Account, row.account_id))
         out["trends"] = [{"rank": t.rank, "trend_id": t.trend_id, "text": t.text, "score": t.score, "category": t.category}
                          for t in s.scalars(select(PublicationTrend).where(PublicationTrend.publication_id == row.id)
@@ -181,13 +183,13 @@ def _video_facts(app, video_id: str) -> dict:
     with app.db.session() as s:
         row = s.get(Video, video_id)
         if row is None:
-            raise PublishError(f"unknown video {video_id!r}: list videos with `trendreel videos`")
+            raise UnknownPublication(f"unknown video {video_id!r}", hint="list videos with `trendreel videos`")
         if row.status != "done":
             raise PublishError(f"video {video_id} is not finished (status {row.status}"
                                f"{': ' + row.error if row.error else ''}); render it again first")
         if row.files_purged_at is not None or not row.path:
-            raise PublishError(f"the files of video {video_id} were purged; render its story again "
-                               f"(`trendreel render --story {row.story_id} --force`) to publish it")
+            raise PublishError(f"the files of video {video_id} were purged; render its story again to publish it",
+                               hint=f"`trendreel render --story {row.story_id} --force`")
         return {"id": row.id, "story_id": row.story_id, "path": row.path, "thumbnail_path": row.thumbnail_path,
                 "subtitles_path": row.subtitles_path, "duration_s": row.duration_s, "review": row.review}
 
@@ -196,11 +198,11 @@ def _gate(app, video: dict) -> None:
     if video["review"] == "approved":
         return
     if video["review"] == "rejected":
-        raise NotApproved(f"video {video['id']} was rejected; approve it first with `trendreel approve {video['id']}` "
-                          "if it should be published after all")
+        raise NotApproved(f"video {video['id']} was rejected; approve it first if it should be published after all",
+                          hint=f"`trendreel approve {video['id']}`")
     if not app.settings.publish.auto_approve:
-        raise NotApproved(f"video {video['id']} waits for approval: watch it, then `trendreel approve {video['id']}` "
-                          "(or set publish.auto_approve = true for unattended runs)")
+        raise NotApproved(f"video {video['id']} waits for approval: watch it, then approve it "
+                          "(or set publish.auto_approve = true for unattended runs)", hint=f"`trendreel approve {video['id']}`")
     approve_video(app, video["id"], by="auto-approve")
 
 

@@ -2,6 +2,7 @@
 
 TrendreelError
 └── RenderError                the video cannot be made (unknown story, nothing usable, bad settings)
+    ├── UnknownVideo           the story or video asked for is not stored (a NotFound)
     ├── SpeechUnavailable      the narration engine for the story's language is missing (names it, says how to install)
     ├── FontUnavailable        no font that can draw the story's script (e.g. Hangul without fonts-nanum)
     ├── RenderFailed           ffmpeg failed or its output did not pass the checks (no file is stored)
@@ -13,7 +14,7 @@ falls back to a plain colour card and the video's `details.warnings` says why.
 
 from __future__ import annotations
 
-from trendreel.errors import TrendreelError
+from trendreel.errors import NotFound, TrendreelError
 
 
 class RenderError(TrendreelError):
@@ -34,3 +35,7 @@ class RenderFailed(RenderError):
 
 class GeneratorUnavailable(RenderError):
     """A model backend cannot run here: its library, its weights or its GPU is missing (names what to install or set)."""
+
+
+class UnknownVideo(RenderError, NotFound):
+    """The story to render, or the video asked for, is not stored."""

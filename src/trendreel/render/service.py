@@ -27,7 +27,7 @@ from trendreel.errors import FileMissing, StorageError, TrendreelError
 from trendreel.files.layout import video_prefix
 from trendreel.ids import video_id as make_video_id
 from trendreel.render.base import MediaFile, RenderJob, get_generator
-from trendreel.render.errors import RenderError
+from trendreel.render.errors import RenderError, UnknownVideo
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def load_story(app, story_id: str):
     with app.db.session() as s:
         row = s.get(StoryRow, story_id)
         if row is None:
-            raise RenderError(f"unknown story {story_id!r}: no stored story has this id")
+            raise UnknownVideo(f"unknown story {story_id!r}: no stored story has this id", hint="list stories with `trendreel stories`")
         body = dict(row.body or {})
     body.setdefault("id", story_id)
     try:
@@ -207,5 +207,5 @@ def get_video(app, video_id: str) -> dict:
     with app.db.session() as s:
         row = s.get(Video, video_id)
         if row is None:
-            raise RenderError(f"unknown video {video_id!r}: list videos with `trendreel videos`")
+            raise UnknownVideo(f"unknown video {video_id!r}", hint="list videos with `trendreel videos`")
         return video_dict(row)

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trendreel import events
 from trendreel.db.tables import Event, MediaItem, Video, utcnow
-from trendreel.errors import FileMissing, StorageError, TrendreelError
+from trendreel.errors import Conflict, FileMissing, StorageError, TrendreelError
 from trendreel.retention.plan import IN_CHUNK, Plan, PurgeItem, load_videos, make_plan, measure_usage
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ ProgressFn = Callable[[int, int, int], None]  # (items done, items planned, byte
 
 class RetentionError(TrendreelError):
     """gc cannot run now (another gc holds the lock, a journal cannot be read)."""
+
+
+class GcRunning(RetentionError, Conflict):
+    """Another gc holds the lock of this database."""
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -79,7 +83,7 @@ def storage_status(app, *, check: bool = False) -> dict:
         "by_kind": by_kind,
         "purged": usage.purged,
         "not_counted": "article files (html, text, meta.json) and caption/transcript text: their rows record no "
-                       "size; `trendreel storage --check` measures them",
+                       "size; the storage check (`check`) measures them",
     }
     if check:
         result["check"] = _check_store(app, videos)
@@ -163,8 +167,8 @@ def _check_store(app, videos) -> dict:
 def _gc_lock(app):
     """One gc at a time per database: a PostgreSQL advisory lock, or a lock file next to the SQLite file."""
     engine = app.db.engine
-    busy = RetentionError("another `trendreel gc` is running on this database; wait for it to finish "
-                          "(a killed one releases its lock when its process ends)")
+    busy = GcRunning("another gc is running on this database; wait for it to finish "
+                     "(a killed one releases its lock when its process ends)")
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             if not conn.execute(text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"), {"k": _PG_LOCK_KEY}).scalar():
@@ -258,7 +262,8 @@ def _repair_journals(app, pool: ThreadPoolExecutor) -> dict:
             continue
         except (ValueError, KeyError, TypeError) as exc:
             raise RetentionError(f"the gc journal {key} in {app.files.url} cannot be read ({exc}); look at it, then "
-                                 "delete it and run `trendreel storage --check` to find rows whose files are gone") from exc
+                                 "delete it and check the storage for rows whose files are gone",
+                                 hint="`trendreel storage --check`") from exc
 
         def started(item: PurgeItem) -> bool:
             return any(not app.files.exists(k) for k in item.keys)

@@ -25,8 +25,8 @@ def choose_item(app, trend: TrendBrief) -> str:
     """Id of the stored item a story for `trend` is best told from."""
     ranked = rank_candidates(app, trend)
     if not ranked:
-        raise StoryError(f"no stored item with text matches trend {trend.id}; crawl or import items and run "
-                         f"`trendreel index`, or name one with --item")
+        raise StoryError(f"no stored item with text matches trend {trend.id}; crawl or import items and index them, "
+                         "or name an item", hint="`trendreel index`, or `trendreel story --item ARTICLE_ID`")
     for article_id, _ in ranked:
         if has_usable_media(app.db, app.files, article_id):
             return article_id

@@ -18,7 +18,7 @@ from trendreel import events
 from trendreel.db import repo
 from trendreel.db.tables import Story as StoryRow
 from trendreel.db.tables import utcnow
-from trendreel.errors import ConfigError, StoryError
+from trendreel.errors import ConfigError, UnknownStory
 from trendreel.ids import story_id
 from trendreel.settings import Settings
 from trendreel.story.choose import choose_item
@@ -52,7 +52,7 @@ def get_story(app, story_id: str) -> dict:
     with app.db.session() as s:
         row = s.get(StoryRow, story_id)
         if row is None:
-            raise StoryError(f"unknown story {story_id!r}: list stories with `trendreel stories`")
+            raise UnknownStory(f"unknown story {story_id!r}", hint="list stories with `trendreel stories`")
         return _story_dict(row)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from trendreel.db.tables import Article, MediaItem, Trend
-from trendreel.errors import FileMissing, StoryError
+from trendreel.errors import FileMissing, StoryError, StorySourceMissing
 from trendreel.index.media.images import image_caption_text
 from trendreel.index.summarize import split_sentences
 
@@ -65,7 +65,7 @@ def load_trend(db, trend_id: str) -> TrendBrief:
     with db.session() as s:
         row = s.get(Trend, trend_id)
         if row is None:
-            raise StoryError(f"unknown trend {trend_id!r}: list trends with `trendreel trends`")
+            raise StorySourceMissing(f"unknown trend {trend_id!r}", hint="list trends with `trendreel trends`")
         return TrendBrief(id=row.id, text=" ".join((row.text or "").split()), lang=row.lang,
                           key_phrases=tuple(str(p) for p in (row.key_phrases or []) if p))
 
@@ -75,7 +75,7 @@ def load_item(db, files, article_id: str) -> StoryItem:
     with db.session() as s:
         art = s.get(Article, article_id)
         if art is None:
-            raise StoryError(f"unknown item {article_id!r}: list stored items with `trendreel articles`")
+            raise StorySourceMissing(f"unknown item {article_id!r}", hint="list stored items with `trendreel articles`")
         rows = list(s.scalars(select(MediaItem).where(MediaItem.article_id == article_id)
                               .order_by(MediaItem.position, MediaItem.kind)))
     if art.files_purged_at is not None or not art.text_path:

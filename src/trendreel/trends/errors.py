@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from trendreel.errors import TrendreelError
+from trendreel.errors import NotFound, TrendreelError
 
 
 class TrendError(TrendreelError):
     """Trends cannot be detected or shown: nothing stored or indexed in the range, an unknown trend id."""
+
+
+class UnknownTrend(TrendError, NotFound):
+    """No stored trend has this id."""

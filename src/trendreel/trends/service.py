@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from trendreel.db.tables import Article, Category, Source, Trend, TrendItem
 from trendreel.errors import ConfigError
-from trendreel.trends.errors import TrendError
+from trendreel.trends.errors import UnknownTrend
 from trendreel.trends.stage import Progress, outlet, run_detection
 from trendreel.units import format_window
 
@@ -59,7 +59,7 @@ def get_trend(app, trend_id: str) -> dict:
     """One stored trend with its history and evidence."""
     found = _trend_dicts(app, [trend_id])
     if not found:
-        raise TrendError(f"unknown trend {trend_id!r}: list trends with `trendreel trends`")
+        raise UnknownTrend(f"unknown trend {trend_id!r}", hint="list trends with `trendreel trends`")
     return found[0]
 
 

@@ -36,6 +36,7 @@ _VECTOR_BATCH = 5000
 _ID_BATCH = 500
 # Bump when what the stage stores for the same input changes.
 STAGE_VERSION = "1"
+INDEX_FIRST = "`trendreel crawl` or `trendreel import`, then `trendreel index`"
 
 Progress = Callable[[str, int, int], None]
 
@@ -83,12 +84,12 @@ def run_detection(*, db, vectors, settings: TrendSettings, embedder: str, window
     rows = _load_items(db, since, until)
     if not rows:
         raise TrendError(f"no stored items between {since:%Y-%m-%d %H:%M} and {until:%Y-%m-%d %H:%M} UTC: "
-                         "crawl or import items, run `trendreel index`, then detect trends")
+                         "crawl or import items and index them, then detect trends", hint=INDEX_FIRST)
     found = _load_vectors(vectors, [r["id"] for r in rows], on_progress)
     with_vectors = [r for r in rows if r["id"] in found]
     if not with_vectors:
         raise TrendError(f"none of the {len(rows)} items between {since:%Y-%m-%d} and {until:%Y-%m-%d} has a vector "
-                         "yet: run `trendreel index` first")
+                         "yet: index them first", hint="run `trendreel index`")
     if len(with_vectors) < len(rows):
         log.warning("trends.items_without_vectors", missing=len(rows) - len(with_vectors),
                     hint="run `trendreel index` to include them")
@@ -140,7 +141,7 @@ def _time_range(db, settings: TrendSettings, since: datetime | None, until: date
         with db.session() as s:
             newest = s.scalar(select(func.max(_ITEM_TIME)).where(Article.duplicate_of.is_(None)))
         if newest is None:
-            raise TrendError("no stored items yet: crawl or import items, run `trendreel index`, then detect trends")
+            raise TrendError("no stored items yet: crawl or import items and index them, then detect trends", hint=INDEX_FIRST)
         until = to_datetime(to_seconds(newest) + 1)
     until = to_datetime(to_seconds(until))
     since = to_datetime(to_seconds(since)) if since is not None else until - timedelta(days=settings.history_days)
