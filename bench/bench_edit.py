@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO_ROOT / "src"))
 from trendreel.bootstrap import App  # noqa: E402
 from trendreel.db.engine import Database  # noqa: E402
 from trendreel.db.tables import Video, utcnow  # noqa: E402
-from trendreel.edit import edit_video  # noqa: E402
+from trendreel.services.edit import edit_video  # noqa: E402
 from trendreel.edit.cutter import encode_args  # noqa: E402
 from trendreel.edit.plan import Cue, format_srt  # noqa: E402
 from trendreel.files.layout import video_prefix  # noqa: E402

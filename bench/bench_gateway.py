@@ -88,7 +88,7 @@ def stop(proc: subprocess.Popen) -> None:
 def prepare(home: Path) -> dict:
     """The sample site crawled, indexed, trends detected; an admin with a token."""
     from trendreel import services
-    from trendreel.api import users
+    from trendreel.services import users
     from trendreel.bootstrap import build_app
     from trendreel.demo.run import demo_sources
     from trendreel.demo.server import serve_site

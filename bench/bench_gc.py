@@ -48,7 +48,7 @@ from trendreel.files.layout import media_file  # noqa: E402
 from trendreel.files.store import open_file_store  # noqa: E402
 from trendreel.ids import article_id, media_id  # noqa: E402
 from trendreel.retention.plan import make_plan  # noqa: E402
-from trendreel.retention.service import collect_garbage, storage_status  # noqa: E402
+from trendreel.services.storage import collect_garbage, storage_status  # noqa: E402
 from trendreel.settings import Settings  # noqa: E402
 
 PER_ARTICLE = 10

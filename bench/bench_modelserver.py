@@ -52,7 +52,7 @@ def main() -> None:
     from tests.modelserver_support import ServerProcess
     from trendreel.bootstrap import build_app
     from trendreel.modelserver.client import ModelServerClient
-    from trendreel.render import render_story
+    from trendreel.services.render import render_story
     from trendreel.settings import Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-modelserver-"))

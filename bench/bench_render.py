@@ -139,7 +139,7 @@ def setup(home: Path, lang: str, width: int, height: int):
 def worker_render(home: Path, width: int, height: int) -> None:
     """Child process: one forced render; prints wall time, details and peak memory as JSON."""
     from trendreel.bootstrap import build_app
-    from trendreel.render import render_story
+    from trendreel.services.render import render_story
     from trendreel.settings import Settings
 
     app = build_app(Settings(home=home, render={"width": width, "height": height}))
@@ -223,7 +223,7 @@ def prepare_plain(home: Path, story, work: Path):
     from trendreel.render.compositor import _fonts_dir
     from trendreel.render.ffmpeg import ffmpeg_exe as exe
     from trendreel.render.plan import build_plan
-    from trendreel.render.service import _fetch_media
+    from trendreel.services.render import _fetch_media
     from trendreel.render.subtitles import write_subtitles
     from trendreel.settings import Settings
 

@@ -19,6 +19,15 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def fresh_registry():
+    """Every test starts with the built-in backends only: what one test registers, no other sees."""
+    from trendreel.registry import reset_default_registry
+
+    yield reset_default_registry()
+    reset_default_registry()
+
+
 def _pg_available() -> bool:
     try:
         eng = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})

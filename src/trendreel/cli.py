@@ -126,7 +126,7 @@ def _crawl_progress():
                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err, transient=False)
 
 
-def _run_crawl(application: App, **kwargs) -> services.CrawlStats:
+def _run_crawl(application: App, **kwargs):
     with _crawl_progress() as progress:
         task = progress.add_task("crawl", total=None, info="")
 
@@ -315,19 +315,13 @@ def demo(
 
     settings = _settings(home)
     with _crawl_progress() as progress:
-        task = progress.add_task("crawl", total=None, info="")
+        tasks: dict[str, int] = {}
 
-        def on_progress(stats):
-            done = stats.fetched + stats.errors
-            progress.update(task, completed=done, info=f"{stats.articles_new} new, {stats.media_stored} media, {stats.errors} errors")
-
-        index_task = None
-
-        def on_index_progress(done, total, _stats):
-            nonlocal index_task
-            if index_task is None:
-                index_task = progress.add_task("index", total=total, info="articles indexed")
-            progress.update(index_task, completed=done, total=total)
+        def on_stage(stage: str, done: int, total: int | None, info: str | None) -> None:
+            # One bar per stage of the pipeline, as its progress comes in.
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total, info="")
+            progress.update(tasks[stage], completed=done, total=total, info=info or "")
 
         step_task = None
 
@@ -337,9 +331,8 @@ def demo(
                 step_task = progress.add_task("pipeline", total=None, info="")
             progress.update(step_task, info=text)
 
-        result = run_demo(settings, on_progress=on_progress, keep_serving=keep_serving,
-                          on_serving=lambda url: _say(f"sample site at {escape(url)}"),
-                          on_index_progress=on_index_progress, videos=videos, on_step=on_step)
+        result = run_demo(settings, on_stage=on_stage, keep_serving=keep_serving,
+                          on_serving=lambda url: _say(f"sample site at {escape(url)}"), videos=videos, on_step=on_step)
         if step_task is not None:
             progress.update(step_task, info="done")
     if as_json:

@@ -26,7 +26,7 @@ def metrics_collect(
     as_json: JsonOpt = False,
 ) -> None:
     """Poll the counts of the publications that are due (1 h, 6 h, 24 h, 3 d, 7 d, then weekly); exit 1 if an account failed."""
-    from trendreel.metrics.service import collect_metrics
+    from trendreel.services import collect_metrics
 
     with _app(home) as application:
         with Progress(TextColumn("[bold]metrics[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -61,7 +61,7 @@ def metrics_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Published videos with their latest counts and next poll, or every sample of one publication."""
-    from trendreel.metrics.service import list_metrics
+    from trendreel.services import list_metrics
 
     with _app(home) as application:
         rows = list_metrics(application, publication)
@@ -100,7 +100,7 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Write an HTML report with plots (views over time, by trend, category, platform, account, weekday/hour) and CSVs."""
-    from trendreel.report.service import build_report
+    from trendreel.services import build_report
 
     with _app(home) as application:
         _say("drawing the report ...")

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from trendreel.cli import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
-from trendreel.publish import service as publish
+from trendreel import services as publish
 
 accounts_app = typer.Typer(help="Accounts videos are published to (several per platform).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")

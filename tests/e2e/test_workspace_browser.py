@@ -43,7 +43,7 @@ def chromium_path() -> str:
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, sample_url):
     """A home with the sample site crawled and indexed, its trends, a Korean story, an editor and a folder account."""
-    from trendreel.api import users
+    from trendreel.services import users
 
     root = tmp_path_factory.mktemp("workspace-home")
     settings = Settings(
@@ -241,7 +241,7 @@ def flow(page, server: str, home: dict, shots) -> None:
     shots(page, "publication")
 
     # Views over time: the folder platform reads stats.json beside the video; collect once, see the chart.
-    from trendreel.metrics.service import collect_metrics
+    from trendreel.services.metrics import collect_metrics
 
     (published / "stats.json").write_text(json.dumps({"views": 42, "likes": 3, "comments": 1}), encoding="utf-8")
     collected = collect_metrics(home["app"], all=True)

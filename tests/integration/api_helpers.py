@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from fastapi.testclient import TestClient
 
-from trendreel.api import create_app, users
+from trendreel.api import create_app
+from trendreel.services import users
 from trendreel.bootstrap import build_app
 
 PASSWORD = "correct horse battery"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.integration.api_helpers import PASSWORD, assert_error, make_gateway
-from trendreel.api import users
+from trendreel.services import users
 from trendreel.bootstrap import App
 from trendreel.files.store import open_file_store
 from trendreel.settings import Settings

@@ -16,7 +16,7 @@ import pytest
 from tests.integration.api_helpers import PASSWORD, assert_error, make_gateway
 from tests.modelserver_support import ServerProcess, free_port
 from tests.render_support import make_image, make_story, store_article, store_media, store_story
-from trendreel.api import users
+from trendreel.services import users
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
 from trendreel.files.store import open_file_store

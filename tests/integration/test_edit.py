@@ -22,12 +22,13 @@ from trendreel import events
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
 from trendreel.db.tables import Event, Video, utcnow
-from trendreel.edit import EditError, EditFailed, EditOutput, edit_video, register_editor
+from trendreel.edit import EditError, EditFailed, EditOutput
+from trendreel.services.edit import edit_video
 from trendreel.edit.plan import parse_srt
 from trendreel.errors import ConfigError
 from trendreel.files.layout import video_prefix
 from trendreel.files.store import open_file_store
-from trendreel.render import render_story
+from trendreel.services.render import render_story
 from trendreel.render.ffmpeg import loudness, probe, volume
 from trendreel.render.fonts import resolve_font
 from trendreel.settings import Settings
@@ -320,8 +321,8 @@ class Copier:
 
 
 def test_other_editors_plug_in_and_failures_are_recorded(app, sources):
-    register_editor("broken", Broken)
-    register_editor("copier", Copier)
+    app.registry.register("video_editor", "broken", Broken)
+    app.registry.register("video_editor", "copier", Copier)
     vid = store_rendered(app, "vsource00000000000000006", sources)
     with pytest.raises(EditFailed, match="503"):
         edit_video(app, video_id=vid, backend="broken")

@@ -120,20 +120,21 @@ def workers(home):
 
 
 async def _kill_the_renderer(handle, workers: dict) -> dict:
-    """Wait until render_story runs on a worker, SIGKILL that worker; which one and when."""
+    """Wait until the render stage runs on a worker, SIGKILL that worker; which one and when."""
     pids = {p.pid: name for name, p in workers.items()}
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         desc = await handle.describe()
         for act in desc.raw_description.pending_activities:
-            if act.activity_type.name == "render_story" and act.last_worker_identity and act.HasField("last_started_time"):
+            if (act.activity_type.name == "run_stage" and act.activity_id == "render" and act.last_worker_identity
+                    and act.HasField("last_started_time")):
                 pid = int(act.last_worker_identity.split("@", 1)[0])
                 assert pid in pids, f"render runs on {act.last_worker_identity}, not on one of our workers"
                 await asyncio.sleep(1.0)  # well inside the render (several seconds at this size)
                 os.kill(pid, signal.SIGKILL)
                 return {"name": pids[pid], "pid": pid}
         await asyncio.sleep(0.1)
-    raise AssertionError("render_story never started on a worker")
+    raise AssertionError("the render stage never started on a worker")
 
 
 def test_the_pipeline_runs_on_two_workers_and_a_killed_render_completes_once(home, workers, sample_url):
@@ -146,7 +147,7 @@ def test_the_pipeline_runs_on_two_workers_and_a_killed_render_completes_once(hom
                                                                 crawl={"delay_s": 0.0, "per_host_concurrency": 4}))
         assert crawl["crawl"]["articles_new"] > 0 and crawl["index"]
         assert crawl["trends"], "the sample site gives trends"
-        assert [s["stage"] for s in crawl["steps"]] == ["crawl_sources", "index_articles", "detect_trends"]
+        assert [s["stage"] for s in crawl["steps"]] == ["crawl", "index", "trends"]
 
         handle = await engine.start_video(client, settings, trend_id=crawl["trends"][0]["id"], approve=True)
         assert handle.id == f"video-trend-{crawl['trends'][0]['id']}"
@@ -167,12 +168,12 @@ def test_the_pipeline_runs_on_two_workers_and_a_killed_render_completes_once(hom
     assert render_attempts and all(a.identity.startswith(f"{survivor.pid}@") for a in render_attempts)
     assert made["rendered"]["status"] == "done" and made["edited"]["status"] == "done"
     assert made["approval"]["review"] == "approved"
-    assert [s["stage"] for s in made["steps"]] == ["write_story", "render_story", "edit_video", "approve_video"]
+    assert [s["stage"] for s in made["steps"]] == ["story", "render", "edit", "approve"]
 
     # Exactly once: one rendered row, one VideoRendered event, one stored video file.
     app = build_app(settings)
     try:
-        vid = made["rendered"]["id"]
+        vid = made["rendered"]["video_id"]
         with app.db.session() as s:
             rows = s.scalars(select(Video).where(Video.story_id == made["story_id"], Video.stage == "rendered")).all()
             assert [(r.id, r.status) for r in rows] == [(vid, "done")]
@@ -188,17 +189,16 @@ def test_the_pipeline_runs_on_two_workers_and_a_killed_render_completes_once(hom
 
     # Starting the same video again is refused by the cluster: the finished workflow and its video come back.
     assert again_id == f"video-trend-{crawl['trends'][0]['id']}"
-    assert again["rendered"]["id"] == vid and again["edited"]["id"] == made["edited"]["id"]
+    assert again["rendered"]["video_id"] == vid and again["edited"]["video_id"] == made["edited"]["video_id"]
 
 
 def test_a_gateway_run_goes_through_the_engine_when_the_setting_says_so(home, workers, sample_url):
-    from trendreel.api.runs import Runner, get_run
+    from trendreel.services.runs import Runner, get_run
 
     settings = Settings(home=home, engine={**Settings(home=home).engine.model_dump(), "runner": "temporal"})
-    stage_functions = engine.gateway_stage_functions(settings)
-    assert stage_functions is not None and engine.gateway_stage_functions(Settings(home=home)) is None
     app = build_app(settings)
-    runner = Runner(app, stage_functions=stage_functions)
+    assert isinstance(app.runner(), engine.TemporalRunner)
+    runner = Runner(app)
     try:
         run = runner.start(kind="crawl", params={"urls": [f"{sample_url}/index.html"]}, created_by=None)
         deadline = time.monotonic() + 120

@@ -25,7 +25,7 @@ from trendreel.db.tables import Event, MetricSample, QuotaUsage
 from trendreel.errors import NotFound
 from trendreel.files.store import open_file_store
 from trendreel.metrics.base import MetricsError
-from trendreel.metrics.service import collect_metrics, list_metrics
+from trendreel.services.metrics import collect_metrics, list_metrics
 from trendreel.publish.quota import pacific_day
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -207,8 +207,8 @@ def test_after_a_real_folder_publication(make_settings, tmp_path):
     """The publisher's own folder publication (a real ffmpeg video), then stats.json, collect and the report."""
     from tests.publish_support import add_video as add_real_video
     from trendreel.bootstrap import build_app
-    from trendreel.publish import service as publish
-    from trendreel.report.service import build_report
+    from trendreel.services import publishing as publish
+    from trendreel.services.report import build_report
 
     application = build_app(make_settings(publish={"trends_snapshot": 3}))
     try:

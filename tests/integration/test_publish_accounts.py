@@ -14,7 +14,7 @@ from trendreel.bootstrap import App
 from trendreel.cli import app as cli_app
 from trendreel.db.tables import Account
 from trendreel.files.store import open_file_store
-from trendreel.publish import service
+from trendreel.services import publishing as service
 from trendreel.publish.accounts import load_credentials
 from trendreel.publish.errors import CredentialsError
 

@@ -14,7 +14,7 @@ from tests.publish_support import add_video
 from trendreel.bootstrap import App
 from trendreel.db.tables import Event, Publication, PublicationTrend, Trend, Video, utcnow
 from trendreel.files.store import open_file_store
-from trendreel.publish import service
+from trendreel.services import publishing as service
 from trendreel.publish.errors import NearDuplicate, NotApproved, PublishError
 
 

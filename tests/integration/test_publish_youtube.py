@@ -19,7 +19,7 @@ from tests.publish_support import add_video
 from tests.youtubeserver import YouTubeServer
 from trendreel.bootstrap import build_app
 from trendreel.db.tables import Account, Publication, QuotaUsage, Video
-from trendreel.publish import service
+from trendreel.services import publishing as service
 from trendreel.publish.accounts import load_credentials
 from trendreel.publish.errors import QuotaExceeded
 

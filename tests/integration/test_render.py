@@ -35,7 +35,8 @@ from trendreel.db.engine import Database
 from trendreel.db.tables import Event, Video
 from trendreel.errors import ConfigError
 from trendreel.files.store import open_file_store
-from trendreel.render import FontUnavailable, RenderError, SpeechUnavailable, get_video, list_videos, render_story
+from trendreel.render import FontUnavailable, RenderError, SpeechUnavailable
+from trendreel.services.render import get_video, list_videos, render_story
 from trendreel.render.ffmpeg import ffmpeg_exe, loudness, probe, volume
 from trendreel.settings import Settings
 from trendreel.story.models import MediaRef
@@ -382,10 +383,8 @@ class StillGenerator:
 
 
 def test_another_backend_plugs_in_through_the_registry(app, media_dir):
-    from trendreel.render import generator_names, register_generator
-
-    register_generator("still", StillGenerator)
-    assert {"compositor", "still"} <= set(generator_names())
+    app.registry.register("video_generator", "still", StillGenerator)
+    assert {"compositor", "still"} <= set(app.registry.names("video_generator"))
     ids = stock(app, media_dir, "en", "en-still")
     sid = store_story(app, make_story(ids["aid"], "en", three_scenes(ids)), "s-en-still")
     video = render_story(app, story_id=sid, backend="still")

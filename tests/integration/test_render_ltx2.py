@@ -14,7 +14,8 @@ from tests.render_support import make_clip, make_image, make_story, store_articl
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
 from trendreel.files.store import open_file_store
-from trendreel.render import register_generator, render_story
+from trendreel.registry import default_registry
+from trendreel.services.render import render_story
 from trendreel.render.ffmpeg import probe
 from trendreel.render.ltx2 import Ltx2Generator, clip_frames
 from trendreel.settings import Ltx2Settings, Settings
@@ -53,7 +54,7 @@ def test_frame_counts_are_8k_plus_1_and_capped():
 @pytest.mark.slow
 def test_a_story_renders_with_a_stand_in_model(tmp_path):
     fake = FakeLtx2()
-    register_generator("ltx2-test", lambda s: Ltx2Generator(s, model=fake))
+    default_registry().register("video_generator", "ltx2-test", lambda s: Ltx2Generator(s, model=fake))
     settings = Settings(home=tmp_path, render={"width": 360, "height": 640, "loudness_passes": 1, "preset": "ultrafast",
                                                "ltx2": {"width": 96, "height": 160, "steps": 3, "max_clip_s": 3}})
     app = App(settings=settings, db=Database(f"sqlite:///{tmp_path / 't.db'}"), files=open_file_store(settings.files_url))

@@ -17,7 +17,7 @@ from tests.metrics_support import add_publication, add_samples, add_trend, add_v
 from trendreel.bootstrap import App
 from trendreel.db.tables import MetricSample, Video
 from trendreel.files.store import open_file_store
-from trendreel.report.service import build_report
+from trendreel.services.report import build_report
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 H, D = timedelta(hours=1), timedelta(days=1)

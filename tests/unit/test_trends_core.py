@@ -42,7 +42,7 @@ def test_bad_windows_name_the_setting_and_give_examples(text):
 def test_a_bad_window_in_the_settings_is_a_config_error_naming_the_field():
     with pytest.raises(ConfigError, match=r"trends\.window: '3x'.*30m, 6h, 24h, 7d"):
         load_settings(trends={"window": "3x"})
-    with pytest.raises(ConfigError, match=r"trends\.text_backend.*'extractive', 'llamacpp' or 'openai'"):
+    with pytest.raises(ConfigError, match=r"trends\.text_backend: language model backend 'llm' is not known; known: llamacpp, openai"):
         load_settings(trends={"text_backend": "llm"})
 
 

@@ -10,12 +10,15 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from trendreel.api import errors
 from trendreel.api.auth import SESSION_COOKIE, secret_key
-from trendreel.api.middleware import BodyLimit, CsrfCookie, Metrics
+from trendreel.api.middleware import API_PREFIX, BodyLimit, CsrfCookie, Metrics
+from trendreel.api.routes import all_routers, health
 from trendreel.bootstrap import App, build_app
+from trendreel.logs import configure_logging
+from trendreel.services.runs import Runner
 from trendreel.settings import Settings, load_settings
+from trendreel.web import router as web_router
 
 log = logging.getLogger("trendreel.api")
-from trendreel.api.middleware import API_PREFIX
 
 
 def create_app(settings: Settings | None = None, *, application: App | None = None) -> FastAPI:
@@ -35,27 +38,14 @@ def create_app(settings: Settings | None = None, *, application: App | None = No
                               "publications, metrics, reports, storage and pipeline runs. Authenticate with a "
                               "bearer token (`trendreel tokens create`) or a session from POST /api/v1/auth/login.")
     api.state.trendreel = application
-    from trendreel.api.runs import Runner
-
-    from trendreel.engine.service import gateway_stage_functions
-
-    # engine.runner = "temporal": each stage of a run goes to the engine's workers instead of this process.
-    api.state.runner = Runner(application, stage_functions=gateway_stage_functions(application.settings))
+    # The App's runner (engine.runner) runs each stage: here, or on the engine's workers.
+    api.state.runner = Runner(application)
     errors.install(api)
-
-    from trendreel.api.routes import all_routers, health
 
     api.include_router(health.router)
     for router in all_routers():
         api.include_router(router, prefix=API_PREFIX)
-    try:
-        from trendreel.web import router as web_router
-    except ImportError as exc:
-        if not str(getattr(exc, "name", "") or "").startswith("trendreel.web"):
-            raise
-        log.info("web workspace not installed: API only")
-    else:
-        api.include_router(web_router)
+    api.include_router(web_router)
 
     # Outermost first: metrics see every answer, the body limit applies before anything reads the body.
     max_age = int(serve.session_max_age_h * 3600)
@@ -69,8 +59,6 @@ def create_app(settings: Settings | None = None, *, application: App | None = No
 
 def factory() -> FastAPI:
     """App factory for `uvicorn --factory trendreel.api.app:factory` (settings from TRENDREEL_* and the settings file)."""
-    from trendreel.logs import configure_logging
-
     settings = load_settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     return create_app(settings)

@@ -24,7 +24,7 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from trendreel.api import users
+from trendreel.services import users
 from trendreel.api.errors import ApiError
 from trendreel.errors import ConfigError
 

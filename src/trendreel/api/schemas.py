@@ -206,16 +206,16 @@ class StoryEdit(Strict):
     scenes: list[SceneIn] | None = Field(None, min_length=1, max_length=40)
 
 
-StoryBackend = Literal["template", "llamacpp", "openai"]
-RenderBackend = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+# A backend's name; which names exist is the registry's business (routes check it: trendreel.registry).
+BackendName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_+.-]{0,39}$")]
 
 
 class StoryRegenerate(Strict):
-    backend: StoryBackend | None = None
+    backend: BackendName | None = Field(None, description="A story writer (the story's own when left out).")
 
 
 class RenderRequest(Strict):
-    backend: RenderBackend | None = Field(None, description="A video generator (render.backend when left out).")
+    backend: BackendName | None = Field(None, description="A video generator (render.backend when left out).")
     force: bool = False
 
 

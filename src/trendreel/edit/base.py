@@ -6,25 +6,20 @@ sound, a thumbnail and re-timed subtitles, in the job's work folder. The edit se
 around it (finding the source, fetching its files, checking, storing, the RDB row, the event), so a
 remote backend (an AI editor behind a model server) only writes `edit`.
 
-Backends register with `register_editor(name, factory)`; packages can also declare an entry point in
-the group `trendreel.video_editors` (name = a factory taking EditSettings). `cutter` (ffmpeg on CPU)
-is built in and the default.
+Editors are registry backends of kind video_editor (trendreel.registry): a factory taking EditSettings,
+registered in code or as an entry point in the group `trendreel.video_editors`. `cutter` (ffmpeg on
+CPU) is built in and the default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from trendreel.errors import ConfigError
 from trendreel.settings import EditSettings
 
-__all__ = ["EditJob", "EditOutput", "Editor", "editor_names", "get_editor", "register_editor"]
-
-ENTRY_POINT_GROUP = "trendreel.video_editors"
+__all__ = ["EditJob", "EditOutput", "Editor"]
 
 
 @dataclass(frozen=True)
@@ -69,38 +64,3 @@ class Editor(Protocol):
     def edit(self, job: EditJob) -> EditOutput:
         """Edit the job's video into one new video with audio, a thumbnail and (when the source had one) an .srt."""
         ...
-
-
-_FACTORIES: dict[str, Callable[[EditSettings], Editor]] = {}
-
-
-def register_editor(name: str, factory: Callable[[EditSettings], Editor]) -> None:
-    """Make a backend available as `edit.backend = name` (and `--backend name`)."""
-    _FACTORIES[name] = factory
-
-
-def _builtins() -> None:
-    if "cutter" not in _FACTORIES:
-        from trendreel.edit.cutter import Cutter
-
-        register_editor("cutter", Cutter)
-
-
-def editor_names() -> list[str]:
-    _builtins()
-    names = set(_FACTORIES)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
-
-
-def get_editor(name: str, settings: EditSettings) -> Editor:
-    """The backend called `name`, built from the edit settings; ConfigError names the known ones."""
-    _builtins()
-    if name not in _FACTORIES:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name == name:
-                register_editor(name, ep.load())
-                break
-        else:
-            raise ConfigError(f"unknown video editor {name!r}; known: {', '.join(editor_names())} (edit.backend)")
-    return _FACTORIES[name](settings)

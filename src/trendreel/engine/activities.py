@@ -1,36 +1,41 @@
-"""Activities: thin wrappers around the stage service functions, unchanged.
+"""The engine's one activity, `run_stage`: any stage of the pipeline table, on the queue the workflow picked.
 
-Each worker process builds the App from its settings once (`configure`) and every activity calls one
-service function with it, on a thread, while the activity heartbeats every `engine.heartbeat_s`; a worker
-that dies stops heartbeating and the cluster retries the stage elsewhere after `engine.heartbeat_timeout_s`.
-Stages are idempotent and keyed by ids, so a retry reuses what an earlier attempt finished.
+Each worker process builds the App from its settings once (`configure`) and the activity runs the
+stage's function (services.pipeline) with it, on a thread, while it heartbeats every
+`engine.heartbeat_s`; a worker that dies stops heartbeating and the cluster retries the stage elsewhere
+after `engine.heartbeat_timeout_s`. Stages are idempotent and keyed by ids, so a retry reuses what an
+earlier attempt finished.
 
 Errors: a TrendreelError a user must act on (wrong settings, unknown ids, an unapproved video) fails
-the workflow at once (non-retryable); outages (a model server or language model down, storage and
-network errors, anything flagged `retryable`) and unexpected errors are retried with backoff.
+the workflow at once (non-retryable); outages (errors.Unavailable: a model server or language model
+down, storage and network errors, anything flagged `retryable`) and unexpected errors are retried with
+backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import fcntl
 import logging
 import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from trendreel.bootstrap import App, build_app
 from trendreel.errors import TrendreelError
+from trendreel.services.pipeline import STAGES
 
 log = logging.getLogger("trendreel.engine")
 
 _state: dict[str, Any] = {}
-# The local vector store admits one process at a time: the stages that open it take this lock (and a
+# The local vector store admits one process at a time: the stages that need it take this lock (and a
 # file lock beside the store, for the other worker processes of the host) and close the store afterwards,
 # so workers on one host take turns instead of failing.
 _vectors_lock = threading.Lock()
@@ -38,10 +43,6 @@ _vectors_lock = threading.Lock()
 
 def configure(settings) -> None:
     """Build this worker process's App from its settings (once)."""
-    from trendreel.bootstrap import build_app
-
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
-
     if "app" in _state:
         _state["app"].close()
     for attempt in range(1, 6):
@@ -61,7 +62,7 @@ def close() -> None:
         app.close()
 
 
-def _app():
+def _app() -> App:
     if "app" not in _state:
         raise RuntimeError("the worker's App is not configured: start workers with `trendreel worker`")
     return _state["app"]
@@ -79,20 +80,23 @@ def _as_application_error(exc: BaseException) -> ApplicationError:
                             non_retryable=not retryable(exc))
 
 
-async def _call(fn: Callable, *args, uses_vectors: bool = False, **kwargs):
-    """Run `fn` on a thread, heartbeating while it runs; its TrendreelErrors as ApplicationErrors."""
+async def _call(fn, *, uses_vectors: bool = False):
+    """Run `fn(app)` on a thread, heartbeating while it runs; its TrendreelErrors as ApplicationErrors."""
     app = _app()
     interval = app.settings.engine.heartbeat_s
     started = time.monotonic()
 
     def body():
         if not uses_vectors or not app.settings.vectors_url.startswith("local:"):
-            return fn(app, *args, **kwargs)
+            return fn(app)
         with _vectors_lock, _host_lock(app.settings.vectors_url):
             try:
-                return fn(app, *args, **kwargs)
+                return fn(app)
             finally:
-                _release_vectors(app)
+                try:
+                    app.release_vectors()
+                except Exception:  # noqa: BLE001 - closing a store that failed to open
+                    log.warning("closing the vector store failed", exc_info=True)
 
     task = asyncio.ensure_future(asyncio.to_thread(body))
     while True:
@@ -109,8 +113,6 @@ async def _call(fn: Callable, *args, uses_vectors: bool = False, **kwargs):
 @contextlib.contextmanager
 def _host_lock(vectors_url: str):
     """Wait for the other worker processes of this host to be done with the local vector store."""
-    import fcntl
-
     folder = Path(vectors_url.removeprefix("local://"))
     folder.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(folder.parent / f".{folder.name}.workers.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -121,17 +123,6 @@ def _host_lock(vectors_url: str):
         os.close(fd)
 
 
-def _release_vectors(app) -> None:
-    """Close the local vector store (and the indexer holding it) so another process may open it."""
-    cache = app._cache
-    if "vectors" in cache:
-        try:
-            cache.pop("vectors").close()
-        except Exception:  # noqa: BLE001 - closing a store that failed to open
-            log.warning("closing the vector store failed", exc_info=True)
-    cache.pop("indexer", None)
-
-
 def _timed(result: dict, started: float) -> dict:
     """The stage's result with the seconds spent in it and, before it, waiting for a free worker."""
     info = activity.info()
@@ -140,129 +131,24 @@ def _timed(result: dict, started: float) -> dict:
             "worker_pid": os.getpid()}
 
 
-# ---- the stages --------------------------------------------------------------------------------
-
-
-def _crawl(app, params: dict) -> dict:
-    from trendreel import services
-    from trendreel.settings import SourceConfig
-
-    if params.get("sources"):
-        # Sources given by the workflow (e.g. the demo's local site) instead of the worker's own list.
-        sources = [SourceConfig.model_validate(s) for s in params["sources"]]
-        crawl = app.settings.crawl.model_copy(update=params.get("crawl") or {})
-        app = dataclasses.replace(app, settings=app.settings.model_copy(update={"sources": sources, "crawl": crawl}),
-                                  _cache={})
-    stats = services.crawl_sources(app, source_names=params.get("source_names") or None,
-                                   urls=params.get("urls") or None, max_pages=params.get("max_pages"))
-    return stats.as_dict()
-
-
-@activity.defn(name="crawl_sources")
-async def crawl_sources(params: dict) -> dict:
-    t = time.perf_counter()
-    return _timed(await _call(_crawl, params), t)
-
-
-@activity.defn(name="index_articles")
-async def index_articles(params: dict) -> dict:
-    from trendreel import services
-
-    t = time.perf_counter()
-    stats = await _call(lambda app: services.index_articles(app, force=bool(params.get("force"))), uses_vectors=True)
-    return _timed(stats.as_dict(), t)
-
-
-@activity.defn(name="detect_trends")
-async def detect_trends(params: dict) -> dict:
-    from trendreel import services
-
-    t = time.perf_counter()
-    trends = await _call(lambda app: services.detect_trends(app, window=params.get("window")), uses_vectors=True)
-    return _timed({"trends": [{"id": x["id"], "lang": x["lang"], "text": x["text"], "score": x["score"]}
-                              for x in trends]}, t)
-
-
-@activity.defn(name="write_story")
-async def write_story(params: dict) -> dict:
-    from trendreel import services
-
-    t = time.perf_counter()
-    story = await _call(lambda app: services.write_story(app, trend_id=params["trend_id"], item_id=params.get("item_id")),
-                        uses_vectors=True)
-    return _timed({"id": story["id"], "title": story.get("title"), "reused": story.get("reused", False)}, t)
-
-
-def _video(v: dict) -> dict:
-    return {"id": v["id"], "story_id": v["story_id"], "stage": v["stage"], "status": v["status"], "path": v["path"],
-            "duration_s": v["duration_s"], "bytes": v["bytes"], "sha256": v["sha256"], "reused": v.get("reused", False)}
-
-
-@activity.defn(name="render_story")
-async def render_story(params: dict) -> dict:
-    from trendreel import services
-
-    t = time.perf_counter()
-    video = await _call(lambda app: services.render_story(app, story_id=params["story_id"]))
-    return _timed(_video(video), t)
-
-
-@activity.defn(name="edit_video")
-async def edit_video(params: dict) -> dict:
-    from trendreel import services
-
-    t = time.perf_counter()
-    video = await _call(lambda app: services.edit_video(app, video_id=params["video_id"]))
-    return _timed(_video(video), t)
-
-
-@activity.defn(name="approve_video")
-async def approve_video(params: dict) -> dict:
-    from trendreel import services
-
-    t = time.perf_counter()
-    out = await _call(lambda app: services.approve_video(app, params["video_id"], by=params.get("by") or "engine"))
-    return _timed({"video_id": params["video_id"], "review": out.get("review")}, t)
-
-
-@activity.defn(name="publish_video")
-async def publish_video(params: dict) -> dict:
-    from trendreel import services
-
-    t = time.perf_counter()
-    p = await _call(lambda app: services.publish_video(app, video_id=params["video_id"], to=params["to"],
-                                                       privacy=params.get("privacy")))
-    return _timed({"id": p["id"], "status": p.get("status"), "url": p.get("url"), "reused": p.get("reused", False)}, t)
-
-
-@activity.defn(name="collect_metrics")
-async def collect_metrics(params: dict) -> dict:
-    from trendreel import services
-
-    t = time.perf_counter()
-    out = await _call(lambda app: services.collect_metrics(app, all=bool(params.get("all"))))
-    return _timed({k: v for k, v in out.items() if k != "publications"}, t)
-
+# ---- the activity ------------------------------------------------------------------------------
 
 @activity.defn(name="run_stage")
 async def run_stage(params: dict) -> dict:
-    """One stage of a gateway pipeline run: the gateway's own stage function (the one its in-process
-    runner calls), here on a worker; its progress goes out with the heartbeats."""
-    from trendreel.api.runs import STAGE_FUNCTIONS
-
-    stage = params["stage"]
-    if stage not in STAGE_FUNCTIONS:
-        raise ApplicationError(f"unknown stage {stage!r}", non_retryable=True)
+    """Stage `params["stage"]` of the pipeline table with `params["params"]`; its result, with timings."""
+    name = params["stage"]
+    if name not in STAGES:
+        raise ApplicationError(f"unknown stage {name!r} (this worker knows {', '.join(STAGES)})", non_retryable=True)
+    stage = STAGES[name]
     progress: dict = {}
 
-    def report(done, total) -> None:
-        progress.update(done=done, total=total)
+    def report(done, total, info=None) -> None:
+        progress.update(done=done, total=total, info=info)
 
     t = time.perf_counter()
-    result = await _call(lambda app: STAGE_FUNCTIONS[stage](app, params.get("params") or {}, report),
-                         uses_vectors=stage in ("index", "trends", "story"))
+    result = await _call(lambda app: stage.run(app, params.get("params") or {}, report),
+                         uses_vectors="vectors" in stage.needs)
     return _timed({"result": result}, t)
 
 
-ACTIVITIES = [run_stage, crawl_sources, index_articles, detect_trends, write_story, render_story, edit_video, approve_video,
-              publish_video, collect_metrics]
+ACTIVITIES = [run_stage]

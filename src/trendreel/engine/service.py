@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from trendreel.errors import ConfigError, TrendreelError, Unavailable
+from trendreel.services.pipeline import stage_options
+from trendreel.services.trends import best_per_language
 
 log = logging.getLogger("trendreel.engine")
 
@@ -38,18 +41,6 @@ def _temporal():
         import temporalio  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise ConfigError("the Temporal engine needs the temporalio package: pip install 'trendreel[temporal]'") from exc
-
-
-def stage_options(settings) -> dict:
-    """Queues, timeouts and retries the workflows give their activities, from the starter's settings."""
-    e = settings.engine
-    return {"cpu_queue": e.cpu_queue, "gpu_queue": e.gpu_queue,
-            "render_on_gpu": settings.render.backend in e.gpu_backends,
-            "edit_on_gpu": settings.edit.backend in e.gpu_backends,
-            "stage_timeout_s": e.stage_timeout_s, "render_timeout_s": e.render_timeout_s,
-            "heartbeat_timeout_s": e.heartbeat_timeout_s, "retry_initial_s": e.retry_initial_s,
-            "retry_backoff": e.retry_backoff, "retry_max_interval_s": e.retry_max_interval_s,
-            "retry_max_attempts": e.retry_max_attempts}
 
 
 async def connect(settings):
@@ -135,8 +126,6 @@ def run_pipeline(settings, *, sources: list[dict] | None = None, crawl: dict | N
     """Crawl, index and detect trends through the engine, then one video workflow per picked trend
     (the demo's picks: the best trend and the best one in another language; or the best `videos`),
     all videos at once, the first approved and published to `publish_to` when given. Waits for all."""
-    from trendreel.demo.run import pick_demo_trends
-
     step = on_step or (lambda _t: None)
 
     async def go() -> dict:
@@ -145,7 +134,7 @@ def run_pipeline(settings, *, sources: list[dict] | None = None, crawl: dict | N
         step("crawl, index and trends: workflow " + crawl_workflow_id(None, sources))
         crawled = await result_of(await start_crawl(client, settings, sources=sources, crawl=crawl))
         trends = crawled["trends"]
-        picked = pick_demo_trends(trends) if videos is None else trends[:videos]
+        picked = best_per_language(trends) if videos is None else trends[:videos]
         if not picked:
             raise EngineError("no trends were detected, so there is no video to make: crawl more sources first")
         handles = []
@@ -180,33 +169,27 @@ def run_crawl(settings, *, source_names=None, urls=None, max_pages=None) -> dict
     return asyncio.run(go())
 
 
-def gateway_stage_functions(settings) -> dict[str, Callable] | None:
-    """The gateway's stage functions when engine.runner = "temporal": each stage of a pipeline run becomes
-    a StageWorkflow on the cluster (workflow id run-<stage>-<random>) and the run thread waits for it;
-    None for the in-process runner (the gateway then calls its stage functions itself)."""
-    if settings.engine.runner != "temporal":
-        return None
-    _temporal()
-    import secrets
+class TemporalRunner:
+    """engine.runner = "temporal" (registry kind engine_runner): each stage of a gateway pipeline run becomes
+    a StageWorkflow on the cluster (workflow id run-<stage>-<random>) and the run thread waits for it."""
 
-    from trendreel.api.runs import STAGE_FUNCTIONS
+    name = "temporal"
 
-    def through_engine(stage: str) -> Callable:
-        def run(app, params: dict, report) -> dict:
-            async def go():
-                client = await connect(app.settings)
-                handle = await client.start_workflow(
-                    "StageWorkflow", {"stage": stage, "params": params, "options": stage_options(app.settings)},
-                    id=f"run-{stage}-{secrets.token_hex(8)}", task_queue=app.settings.engine.cpu_queue)
-                return await result_of(handle)
+    def __init__(self, app):
+        _temporal()
+        self.settings = app.settings
 
-            out = asyncio.run(go())["result"]
-            report(1, 1)
-            return out
+    def run(self, name: str, params: dict, report) -> dict:
+        async def go():
+            client = await connect(self.settings)
+            handle = await client.start_workflow(
+                "StageWorkflow", {"stage": name, "params": params, "options": stage_options(self.settings)},
+                id=f"run-{name}-{secrets.token_hex(8)}", task_queue=self.settings.engine.cpu_queue)
+            return await result_of(handle)
 
-        return run
-
-    return {stage: through_engine(stage) for stage in STAGE_FUNCTIONS}
+        out = asyncio.run(go())["result"]
+        report(1, 1)
+        return out
 
 
 # ---- schedules ----------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Workflows: one per source crawl (crawl, index, trends), one per video (story, render, edit, approve,
-publish) and one per metric poll. They only order activities; every stage runs in an activity.
+publish), one per metric poll, and one for a single stage of a gateway run. They only order stages;
+every stage runs in the one activity `run_stage`, on the queue the pipeline table gives it.
 
-Workflow code must be deterministic (it is replayed): no I/O, no trendreel imports; the activities are
-named by string and the options (queues, timeouts, retries) come in the workflow's input, made from
-the starter's settings by `trendreel.engine.client.stage_options`.
+Workflow code must be deterministic (it is replayed): no I/O, no trendreel imports; each stage's queue
+and timeout come in the workflow's input (`options`, made from the starter's settings and the pipeline
+table by `trendreel.services.pipeline.stage_options`).
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ def _retry(o: dict) -> RetryPolicy:
                        maximum_attempts=o["retry_max_attempts"])
 
 
-async def _stage(name: str, params: dict, o: dict, steps: list, *, long: bool = False, gpu: bool = False) -> dict:
-    """Run one stage as an activity; record its time in the activity and in the workflow."""
+async def _stage(name: str, params: dict, o: dict, steps: list) -> dict:
+    """Run one stage as the `run_stage` activity; record its time in the activity and in the workflow."""
+    where = o["stages"][name]
     started = workflow.now()
-    result = await workflow.execute_activity(
-        name, params, task_queue=o["gpu_queue"] if gpu else o["cpu_queue"],
-        start_to_close_timeout=timedelta(seconds=o["render_timeout_s"] if long else o["stage_timeout_s"]),
+    out = await workflow.execute_activity(
+        "run_stage", {"stage": name, "params": params}, task_queue=where["queue"], activity_id=name,
+        start_to_close_timeout=timedelta(seconds=where["timeout_s"]),
         heartbeat_timeout=timedelta(seconds=o["heartbeat_timeout_s"]), retry_policy=_retry(o))
     wall = (workflow.now() - started).total_seconds()
-    steps.append({"stage": name, "queue": o["gpu_queue"] if gpu else o["cpu_queue"], "wall_s": round(wall, 3),
-                  "activity_s": result.get("activity_s"), "queued_s": result.get("queued_s"),
-                  "worker_pid": result.get("worker_pid")})
-    return result
+    steps.append({"stage": name, "queue": where["queue"], "wall_s": round(wall, 3), "activity_s": out.get("activity_s"),
+                  "queued_s": out.get("queued_s"), "worker_pid": out.get("worker_pid")})
+    return out["result"]
 
 
 @workflow.defn(name="CrawlWorkflow")
@@ -41,11 +42,11 @@ class CrawlWorkflow:
     @workflow.run
     async def run(self, params: dict) -> dict:
         o, steps = params["options"], []
-        crawl = await _stage("crawl_sources", {k: params.get(k) for k in ("sources", "source_names", "urls", "max_pages", "crawl")},
-                             o, steps, long=True)
-        index = await _stage("index_articles", {}, o, steps, long=True)
-        trends = await _stage("detect_trends", {"window": params.get("window")}, o, steps)
-        return {"crawl": crawl, "index": index, "trends": trends["trends"], "steps": steps}
+        crawl = await _stage("crawl", {k: params.get(k) for k in ("sources", "source_names", "urls", "max_pages", "crawl")},
+                             o, steps)
+        index = await _stage("index", {}, o, steps)
+        trends = await _stage("trends", {"window": params.get("window")}, o, steps)
+        return {"crawl": crawl, "index": index, "trends": trends["top"], "steps": steps}
 
 
 @workflow.defn(name="VideoWorkflow")
@@ -57,17 +58,16 @@ class VideoWorkflow:
         o, steps, out = params["options"], [], {}
         story_id = params.get("story_id")
         if not story_id:
-            story = await _stage("write_story", {"trend_id": params["trend_id"], "item_id": params.get("item_id")}, o, steps)
-            story_id, out["story"] = story["id"], story
-        out["rendered"] = await _stage("render_story", {"story_id": story_id}, o, steps, long=True, gpu=o["render_on_gpu"])
-        out["edited"] = await _stage("edit_video", {"video_id": out["rendered"]["id"]}, o, steps, long=True,
-                                     gpu=o["edit_on_gpu"])
+            out["story"] = await _stage("story", {"trend_id": params["trend_id"], "item_id": params.get("item_id")}, o, steps)
+            story_id = out["story"]["story_id"]
+        out["rendered"] = await _stage("render", {"story_id": story_id}, o, steps)
+        out["edited"] = await _stage("edit", {"video_id": out["rendered"]["video_id"]}, o, steps)
         if params.get("approve"):
-            out["approval"] = await _stage("approve_video", {"video_id": out["edited"]["id"], "by": params.get("by")},
+            out["approval"] = await _stage("approve", {"video_id": out["edited"]["video_id"], "by": params.get("by")},
                                            o, steps)
         if params.get("publish_to"):
-            out["publication"] = await _stage("publish_video", {"video_id": out["edited"]["id"], "to": params["publish_to"],
-                                                                "privacy": params.get("privacy")}, o, steps, long=True)
+            out["publication"] = await _stage("publish", {"video_id": out["edited"]["video_id"], "to": params["publish_to"],
+                                                          "privacy": params.get("privacy")}, o, steps)
         return {**out, "story_id": story_id, "steps": steps}
 
 
@@ -78,7 +78,7 @@ class MetricsWorkflow:
     @workflow.run
     async def run(self, params: dict) -> dict:
         o, steps = params["options"], []
-        result = await _stage("collect_metrics", {"all": bool(params.get("all"))}, o, steps)
+        result = await _stage("metrics", {"all": bool(params.get("all"))}, o, steps)
         return {"metrics": result, "steps": steps}
 
 
@@ -89,11 +89,8 @@ class StageWorkflow:
     @workflow.run
     async def run(self, params: dict) -> dict:
         o, steps = params["options"], []
-        stage = params["stage"]
-        gpu = (stage == "render" and o["render_on_gpu"]) or (stage == "edit" and o["edit_on_gpu"])
-        result = await _stage("run_stage", {"stage": stage, "params": params.get("params") or {}}, o, steps,
-                              long=stage in ("crawl", "index", "render", "edit", "publish"), gpu=gpu)
-        return {"result": result["result"], "steps": steps}
+        result = await _stage(params["stage"], params.get("params") or {}, o, steps)
+        return {"result": result, "steps": steps}
 
 
 WORKFLOWS = [CrawlWorkflow, VideoWorkflow, MetricsWorkflow, StageWorkflow]

@@ -15,6 +15,7 @@ from obstore.exceptions import NotFoundError
 from obstore.store import LocalStore, MemoryStore, S3Store
 
 from trendreel.errors import ConfigError, FileMissing, StorageError
+from trendreel.registry import default_registry
 
 # An unreachable S3 endpoint must fail within seconds, not after obstore's default 10 retries
 # over up to 3 minutes. Five quick retries still ride out a server restart or a 503 SlowDown.
@@ -154,31 +155,49 @@ class FileStore:
         return self._local_root / key if self._local_root else None
 
 
-def open_file_store(url: str, s3_settings=None) -> FileStore:
-    """file:///abs/path, s3://bucket[/prefix] or memory://."""
+def open_file_store(url: str, s3_settings=None, *, registry=None) -> FileStore:
+    """The file store `url` names, by its scheme: file:///abs/path, s3://bucket[/prefix] or memory://
+    (or a scheme a plugin registered)."""
+    scheme = urlparse(url).scheme
+    reg = registry or default_registry()
+    if not scheme or not reg.knows("file_store", scheme):
+        raise ConfigError(f"files_url {url!r}: use {_USAGE} (known schemes: {', '.join(reg.names('file_store'))})")
+    return reg.create("file_store", scheme, url, s3_settings)
+
+
+_USAGE = "file:///path, s3://bucket/prefix or memory://"
+
+
+def open_local(url: str, s3_settings=None) -> FileStore:
+    """file:///absolute/folder: the embedded default."""
     parsed = urlparse(url)
-    if parsed.scheme == "file":
-        if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
-            raise ConfigError(f"files_url {url!r}: a local folder is file:///absolute/path (three slashes)")
-        root = Path(unquote(parsed.path))  # Path.as_uri() writes spaces as %20
-        root.mkdir(parents=True, exist_ok=True)
-        return FileStore(url, LocalStore(prefix=root, mkdir=True), local_root=root)
-    if parsed.scheme == "memory":
-        return FileStore(url, MemoryStore())
-    if parsed.scheme == "s3":
-        if not parsed.netloc:
-            raise ConfigError(f"files_url {url!r} needs a bucket: s3://BUCKET[/prefix]")
-        kwargs = {"client_options": dict(S3_CLIENT_OPTIONS), "retry_config": S3_RETRY_CONFIG}
-        if s3_settings is not None:
-            if s3_settings.endpoint:
-                kwargs["endpoint"] = s3_settings.endpoint
-            kwargs["region"] = s3_settings.region
-            if s3_settings.access_key_id:
-                kwargs["access_key_id"] = s3_settings.access_key_id
-                kwargs["secret_access_key"] = s3_settings.secret_access_key
-            if s3_settings.allow_http:
-                kwargs["client_options"]["allow_http"] = True
-        prefix = parsed.path.strip("/") or None
-        store = S3Store(parsed.netloc, prefix=prefix, virtual_hosted_style_request=False, **kwargs)
-        return FileStore(url, store)
-    raise ConfigError(f"files_url {url!r}: use file:///path, s3://bucket/prefix or memory://")
+    if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
+        raise ConfigError(f"files_url {url!r}: a local folder is file:///absolute/path (three slashes)")
+    root = Path(unquote(parsed.path))  # Path.as_uri() writes spaces as %20
+    root.mkdir(parents=True, exist_ok=True)
+    return FileStore(url, LocalStore(prefix=root, mkdir=True), local_root=root)
+
+
+def open_memory(url: str, s3_settings=None) -> FileStore:
+    """memory://: gone with the process (tests)."""
+    return FileStore(url, MemoryStore())
+
+
+def open_s3(url: str, s3_settings=None) -> FileStore:
+    """s3://bucket[/prefix] on any S3-compatible server ([s3] settings: endpoint, keys, region)."""
+    parsed = urlparse(url)
+    if not parsed.netloc:
+        raise ConfigError(f"files_url {url!r} needs a bucket: s3://BUCKET[/prefix]")
+    kwargs = {"client_options": dict(S3_CLIENT_OPTIONS), "retry_config": S3_RETRY_CONFIG}
+    if s3_settings is not None:
+        if s3_settings.endpoint:
+            kwargs["endpoint"] = s3_settings.endpoint
+        kwargs["region"] = s3_settings.region
+        if s3_settings.access_key_id:
+            kwargs["access_key_id"] = s3_settings.access_key_id
+            kwargs["secret_access_key"] = s3_settings.secret_access_key
+        if s3_settings.allow_http:
+            kwargs["client_options"]["allow_http"] = True
+    prefix = parsed.path.strip("/") or None
+    store = S3Store(parsed.netloc, prefix=prefix, virtual_hosted_style_request=False, **kwargs)
+    return FileStore(url, store)

@@ -48,6 +48,7 @@ __all__ = [
     "LinearCategorizer",
     "MODEL_NAMES",
     "YNAT_TO_CATEGORY",
+    "linear_categorizer",
     "load_categorizer",
     "mix_proba",
     "read_examples",
@@ -220,6 +221,11 @@ def load_categorizer(name: str = "default", *, model_path: Path | None = None) -
                 "reinstall trendreel, or train one with train_categorizer and pass model_path"
             )
         return _load_file(str(path), name)
+
+
+def linear_categorizer(index) -> Categorizer:
+    """The registry's `linear` categorizer: index.categorizer_model_path, else the shipped model."""
+    return load_categorizer(model_path=index.categorizer_model_path)
 
 
 def _clean_examples(examples: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:

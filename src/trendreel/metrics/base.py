@@ -8,23 +8,19 @@ MetricsError (recorded for that publication alone); one left out of the answer g
 that cannot read anything for the batch (credentials, quota, the platform down) raises a
 TrendreelError whose message says what to fix; the service records it for that account and goes on.
 
-Platforms register with `register_source(name, factory)`; packages can also declare an entry point in
-the group `trendreel.metrics_sources` (name = a factory taking the App). `folder` and `youtube` are
-built in.
+Sources are registry backends of kind metrics_source (trendreel.registry): a factory taking the App,
+registered in code or as an entry point in the group `trendreel.metrics_sources`. `folder` and
+`youtube` are built in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Protocol, runtime_checkable
 
-from trendreel.errors import ConfigError, NotFound, TrendreelError
+from trendreel.errors import NotFound, TrendreelError
 
-__all__ = ["MetricsError", "MetricsSource", "Sample", "get_source", "register_source", "source_names"]
-
-ENTRY_POINT_GROUP = "trendreel.metrics_sources"
+__all__ = ["MetricsError", "MetricsNotFound", "MetricsSource", "Sample"]
 
 
 class MetricsError(TrendreelError):
@@ -56,41 +52,3 @@ class MetricsSource(Protocol):
         account (id, platform, name, options; never credentials).
         """
         ...
-
-
-_FACTORIES: dict[str, Callable] = {}
-
-
-def register_source(name: str, factory: Callable) -> None:
-    """Make a platform's counts collectable; factory(app) -> MetricsSource."""
-    _FACTORIES[name] = factory
-
-
-def _builtins() -> None:
-    if "folder" not in _FACTORIES:
-        from trendreel.metrics.folder import FolderMetrics
-
-        register_source("folder", FolderMetrics)
-    if "youtube" not in _FACTORIES:
-        from trendreel.metrics.youtube import YouTubeMetrics
-
-        register_source("youtube", YouTubeMetrics)
-
-
-def source_names() -> list[str]:
-    _builtins()
-    return sorted(set(_FACTORIES) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
-
-
-def get_source(name: str, app) -> MetricsSource:
-    """The metrics source of platform `name`; ConfigError names the known ones."""
-    _builtins()
-    if name not in _FACTORIES:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name == name:
-                register_source(name, ep.load())
-                break
-        else:
-            raise ConfigError(f"no metrics source for platform {name!r}; known: {', '.join(source_names())} "
-                              f"(a package can add one under the entry point group {ENTRY_POINT_GROUP})")
-    return _FACTORIES[name](app)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from trendreel.errors import ConfigError
+from trendreel.registry import default_registry
 from trendreel.settings import Settings
 
 __all__ = ["Handler", "JobContext", "build_handlers", "kind_names", "register_kind"]
@@ -58,9 +59,7 @@ def _render_factory(kind: str) -> Callable[[Settings], Handler] | None:
     if not kind.startswith("render:"):
         return None
     backend = kind.split(":", 1)[1]
-    from trendreel.render.base import generator_names
-
-    if backend not in generator_names() or backend == "remote":
+    if backend == "remote" or not default_registry().knows("video_generator", backend):
         return None
 
     def factory(settings: Settings) -> Handler:
@@ -72,9 +71,7 @@ def _render_factory(kind: str) -> Callable[[Settings], Handler] | None:
 
 
 def kind_names() -> list[str]:
-    from trendreel.render.base import generator_names
-
-    return sorted(set(_KINDS) | {f"render:{n}" for n in generator_names() if n != "remote"})
+    return sorted(set(_KINDS) | {f"render:{n}" for n in default_registry().names("video_generator") if n != "remote"})
 
 
 def build_handlers(kinds: list[str], settings: Settings) -> dict[str, Handler]:

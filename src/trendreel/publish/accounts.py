@@ -80,7 +80,7 @@ def decrypt(app, token: str, *, what: str) -> dict:
 # ---- credentials files -----------------------------------------------------------------------
 
 def read_authorized_user(path: Path) -> dict:
-    """An authorized-user JSON as google-auth writes it, checked field by field."""
+    """An authorized-user JSON file as google-auth writes it, checked field by field."""
     path = Path(path).expanduser()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -89,14 +89,19 @@ def read_authorized_user(path: Path) -> dict:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CredentialsError(f"credentials file {path} is not JSON ({type(exc).__name__}); give the authorized-user "
                                "JSON that google-auth writes (Credentials.to_json())") from exc
+    return check_authorized_user(data, where=f"credentials file {path}")
+
+
+def check_authorized_user(data, *, where: str = "the credentials") -> dict:
+    """An authorized-user JSON (already parsed), checked field by field; CredentialsError says what is missing."""
     if not isinstance(data, dict):
-        raise CredentialsError(f"credentials file {path} holds {type(data).__name__}, not a JSON object")
+        raise CredentialsError(f"{where} holds {type(data).__name__}, not a JSON object")
     if data.get("type") not in (None, "authorized_user"):
-        raise CredentialsError(f"credentials file {path} is of type {data.get('type')!r}; give an authorized-user "
+        raise CredentialsError(f"{where} is of type {data.get('type')!r}; give an authorized-user "
                                "JSON (type authorized_user)", hint="`trendreel accounts login youtube NAME` makes one")
     missing = [f for f in AUTHORIZED_USER_FIELDS if not data.get(f)]
     if missing:
-        raise CredentialsError(f"credentials file {path} lacks {', '.join(missing)}; an authorized-user JSON needs "
+        raise CredentialsError(f"{where} lacks {', '.join(missing)}; an authorized-user JSON needs "
                                f"{', '.join(AUTHORIZED_USER_FIELDS)}", hint="`trendreel accounts login youtube NAME` makes one")
     return data
 
@@ -112,18 +117,15 @@ def account_dict(row: Account, publications: int | None = None) -> dict:
             **({"publications": publications} if publications is not None else {})}
 
 
-def _check_name(platform: str, name: str) -> None:
-    from trendreel.publish.base import publisher_names
-
-    if platform not in publisher_names():
-        raise ConfigError(f"unknown platform {platform!r}; known: {', '.join(publisher_names())}")
+def _check_name(app, platform: str, name: str) -> None:
+    app.registry.check("publisher", platform)
     if not name or len(name) > 100 or any(c.isspace() for c in name) or ":" in name:
         raise PublishError(f"account name {name!r} must be 1-100 characters without spaces or ':'")
 
 
 def add_account(app, *, platform: str, name: str, credentials: dict | None = None, options: dict | None = None) -> dict:
     """Add an account (or replace the credentials and options of an existing or removed one)."""
-    _check_name(platform, name)
+    _check_name(app, platform, name)
     if platform in PLATFORMS_WITH_CREDENTIALS and not credentials:
         raise CredentialsError(f"a {platform} account needs credentials",
                                hint=f"`trendreel accounts add {platform} {name} --credentials FILE` or "

@@ -6,23 +6,20 @@ snapshot), so a platform only writes `publish`. A publisher that can be interrup
 it needs to resume in `job.save_state(dict)`; the next `publish` of the same job gets it back in
 `job.state` and must continue there (never start a second upload).
 
-Platforms register with `register_publisher(name, factory)`; packages can also declare an entry point
-in the group `trendreel.publishers` (name = a factory taking the App). `folder` and `youtube` are built in.
+Platforms are registry backends of kind publisher (trendreel.registry): a factory taking the App,
+registered in code or as an entry point in the group `trendreel.publishers`. `folder` and `youtube`
+are built in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from trendreel.errors import ConfigError
 
-__all__ = ["PublishJob", "PublishResult", "Publisher", "get_publisher", "publisher_names", "register_publisher"]
-
-ENTRY_POINT_GROUP = "trendreel.publishers"
+__all__ = ["PublishJob", "PublishResult", "Publisher"]
 
 
 @dataclass
@@ -56,42 +53,3 @@ class Publisher(Protocol):
     def publish(self, job: PublishJob) -> PublishResult:
         """Put the job's video on the job's account (resuming from job.state); the platform's id and URL."""
         ...
-
-
-_FACTORIES: dict[str, Callable] = {}
-
-
-def register_publisher(name: str, factory: Callable) -> None:
-    """Make a platform available as `--to name:ACCOUNT`; factory(app) -> Publisher."""
-    _FACTORIES[name] = factory
-
-
-def _builtins() -> None:
-    if "folder" not in _FACTORIES:
-        from trendreel.publish.folder import FolderPublisher
-
-        register_publisher("folder", FolderPublisher)
-    if "youtube" not in _FACTORIES:
-        from trendreel.publish.youtube import YouTubePublisher
-
-        register_publisher("youtube", YouTubePublisher)
-
-
-def publisher_names() -> list[str]:
-    _builtins()
-    names = set(_FACTORIES)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
-    return sorted(names)
-
-
-def get_publisher(name: str, app) -> Publisher:
-    """The platform called `name` for this app; ConfigError names the known ones."""
-    _builtins()
-    if name not in _FACTORIES:
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name == name:
-                register_publisher(name, ep.load())
-                break
-        else:
-            raise ConfigError(f"unknown platform {name!r}; known: {', '.join(publisher_names())}")
-    return _FACTORIES[name](app)

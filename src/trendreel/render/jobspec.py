@@ -12,7 +12,8 @@ import re
 import shutil
 from pathlib import Path
 
-from trendreel.render.base import MediaFile, RenderJob, get_generator
+from trendreel.registry import Registry, default_registry
+from trendreel.render.base import MediaFile, RenderJob
 from trendreel.settings import RenderSettings
 
 __all__ = ["FORMAT", "RenderHandler", "job_spec", "render_job_from_spec"]
@@ -92,8 +93,9 @@ def render_job_from_spec(spec: dict, inputs: Path, workdir: Path, server: Render
 class RenderHandler:
     """The model server's `render:<backend>` jobs: rebuild the RenderJob, run the generator, hand back its files."""
 
-    def __init__(self, backend: str, server_settings: RenderSettings):
+    def __init__(self, backend: str, server_settings: RenderSettings, *, registry: Registry | None = None):
         self.backend, self.server = backend, server_settings
+        self.registry = registry or default_registry()  # each job's generator is built from the job's settings
 
     def check(self, spec: dict, names: list[str]) -> None:
         job = render_job_from_spec(spec, Path("/nonexistent"), Path("/nonexistent"), self.server, self.backend)
@@ -113,7 +115,7 @@ class RenderHandler:
             from trendreel.render.errors import RenderError
 
             raise RenderError(str(exc)) from None
-        generator = get_generator(self.backend, job.settings)
+        generator = self.registry.create("video_generator", self.backend, job.settings)
         ctx.progress(0.01, f"rendering with {self.backend}")
         if hasattr(generator, "on_progress"):
             generator.on_progress = ctx.progress

@@ -24,6 +24,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from trendreel.registry import default_registry
 from trendreel.render.errors import RenderError, SpeechUnavailable
 
 __all__ = ["EspeakSpeech", "PiperSpeech", "Speech", "SpeechClip", "speech_for", "voice_spec", "wav_seconds"]
@@ -202,11 +203,12 @@ def voice_spec(lang: str, voices: dict[str, str]) -> str:
     return f"espeak-ng:{base}"
 
 
-def speech_for(lang: str, voices: dict[str, str], *, rate: float = 1.0) -> Speech:
-    """The engine that narrates `lang`, per `render.voices`; SpeechUnavailable says what to install."""
+def speech_for(lang: str, voices: dict[str, str], *, rate: float = 1.0, registry=None) -> Speech:
+    """The engine that narrates `lang`, per `render.voices` (a registry backend of kind voice);
+    SpeechUnavailable says what to install."""
     engine, _, voice = voice_spec(lang, voices).partition(":")
-    if engine == "espeak-ng":
-        return EspeakSpeech(voice, rate=rate)
-    if engine == "piper":
-        return PiperSpeech(voice, rate=rate)
-    raise SpeechUnavailable(f"unknown speech engine {engine!r} for language {lang!r}; use espeak-ng or piper")
+    reg = registry or default_registry()
+    if not reg.knows("voice", engine):
+        raise SpeechUnavailable(f"unknown speech engine {engine!r} for language {lang!r}; "
+                                f"use one of {', '.join(reg.names('voice'))} (render.voices)")
+    return reg.create("voice", engine, voice, rate=rate)

@@ -281,3 +281,13 @@ def feedback(problems: list[str]) -> str:
 
 __all__ = ["ChatBackend", "LlmStoryWriter", "answer_schema", "parse_answer", "prompt_sentences", "to_story",
            "user_prompt"]
+
+
+def llamacpp_writer(story: StorySettings, llm: LlmSettings, chat) -> LlmStoryWriter:
+    """The registry's `llamacpp` story writer: a GGUF model in this process."""
+    return LlmStoryWriter(chat("llamacpp"), story=story, llm=llm)
+
+
+def openai_writer(story: StorySettings, llm: LlmSettings, chat) -> LlmStoryWriter:
+    """The registry's `openai` story writer: any OpenAI-compatible server."""
+    return LlmStoryWriter(chat("openai"), story=story, llm=llm)

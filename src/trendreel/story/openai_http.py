@@ -26,7 +26,9 @@ class OpenAIChat:
 
     name = "openai"
 
-    def __init__(self, settings: LlmSettings, *, backoff_s: float = 0.5, transport: httpx.BaseTransport | None = None):
+    def __init__(self, settings: LlmSettings, *, home=None, backoff_s: float = 0.5,
+                 transport: httpx.BaseTransport | None = None):
+        # `home` is part of the chat model factory's signature (a local model keeps files there); unused here.
         base = (settings.base_url or "").rstrip("/")
         if not base.startswith(("http://", "https://")):
             raise ConfigError("story.backend = openai needs llm.base_url, an http(s) URL such as "

@@ -158,3 +158,7 @@ class TemplateWriter:
                                 citations=citations))
         return scenes
 
+
+def template_writer(story: StorySettings, llm=None, chat=None) -> TemplateWriter:
+    """The registry's `template` story writer (offline: no language model)."""
+    return TemplateWriter(story)

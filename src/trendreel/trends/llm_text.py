@@ -125,10 +125,3 @@ def judge(content: str, brief: TrendBriefing, *, threshold: float) -> tuple[str 
     elif not found.supported:
         problems.append("use the headlines' own words: too much of the line is not in them")
     return (line, []) if not problems else (None, problems)
-
-
-def load_trend_texts(name: str, settings) -> LlmTrendTexts:
-    """The trend-text writer for `trends.text_backend` (llamacpp or openai), sharing the story's chat backends."""
-    from trendreel.story.writers import load_chat
-
-    return LlmTrendTexts(load_chat(name, settings), llm=settings.llm, grounding_threshold=settings.story.grounding_threshold)

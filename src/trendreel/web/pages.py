@@ -26,12 +26,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from trendreel import events, services
-from trendreel.api import auth, runs
+from trendreel.api import auth
 from trendreel.api.auth import CurrentUser, get_app
 from trendreel.api.errors import ApiError, status_of
 from trendreel.api.routes._common import ArticleId, PublicationId, RunId, StoryId, TrendId, VideoId
 from trendreel.errors import StoryInvalid, TrendreelError
-from trendreel.web import service as web_service
 
 log = logging.getLogger("trendreel.web")
 
@@ -141,16 +140,6 @@ async def start_run(request: Request, user: CurrentUser, kind: str, params: dict
     return see_other(f"/runs/{run['id']}")
 
 
-def _optional(module: str):
-    """A stage's service module, or None when this installation does not have it (its controls are left out)."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
-
-
 def _fmt_time(value: str | datetime | None) -> str:
     if not value:
         return "—"
@@ -237,18 +226,17 @@ async def logout(request: Request, _: Viewer):
 @router.get("/", response_class=HTMLResponse)
 async def dashboard(request: Request, user: Viewer):
     app = get_app(request)
-    recent_runs = await call(runs.list_runs, app, limit=10)
+    recent_runs = await call(services.list_runs, app, limit=10)
     # Per-article events (crawl, index) come by the thousand: counted, while the later stages' are listed.
-    recent = await call(web_service.recent_events, app, limit=20, types=STAGE_EVENTS)
-    event_counts = await call(web_service.event_counts, app, hours=24)
+    recent = await call(services.recent_events, app, limit=20, types=STAGE_EVENTS)
+    event_counts = await call(services.event_counts, app, hours=24)
     crawl_errors = await call(services.crawl_errors, app, limit=15)
     videos = await call(services.list_videos, app, limit=200)
     failed_videos = [v for v in videos if v["status"] == "error"][:15]
     publications = await call(services.list_publications, app, limit=200)
     failed_publications = [p for p in publications if p["status"] == "error"][:15]
     counts = await call(services.storage_counts, app)
-    retention = _optional("trendreel.retention.service")
-    storage = await call(retention.storage_status, app) if retention else None
+    storage = await call(services.storage_status, app)
     return render(request, "dashboard.html", user, runs=recent_runs, events=recent, event_counts=event_counts,
                   crawl_errors=crawl_errors,
                   failed_videos=failed_videos, failed_publications=failed_publications, counts=counts, storage=storage)
@@ -256,7 +244,7 @@ async def dashboard(request: Request, user: Viewer):
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 async def run_page(run_id: RunId, request: Request, user: Viewer):
-    run = await call(runs.get_run, get_app(request), run_id)
+    run = await call(services.get_run, get_app(request), run_id)
     return render(request, "run.html", user, run=run, next_url=_run_result_url(run))
 
 
@@ -289,9 +277,7 @@ async def articles(request: Request, user: Viewer, q: Annotated[str | None, Quer
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
 async def article(article_id: ArticleId, request: Request, user: Viewer):
-    from trendreel.api.content import get_article
-
-    item = await call(get_article, get_app(request), article_id)
+    item = await call(services.get_article, get_app(request), article_id)
     return render(request, "article.html", user, article=item)
 
 
@@ -343,8 +329,6 @@ async def story(story_id: StoryId, request: Request, user: Viewer):
 
 @router.post("/stories/{story_id}", response_class=HTMLResponse)
 async def save_story(story_id: StoryId, request: Request, user: Editor):
-    from trendreel.api.stories import edit_story
-
     app = get_app(request)
     current = await call(services.get_story, app, story_id)
     form = await request.form()
@@ -360,7 +344,7 @@ async def save_story(story_id: StoryId, request: Request, user: Editor):
         if field in form:
             changes[field] = " ".join(str(form[field])[:500].split())
     try:
-        saved = await call(edit_story, app, story_id, changes, by=user.username)
+        saved = await call(services.edit_story, app, story_id, changes, by=user.username)
     except StoryInvalid as exc:
         by_scene, general = _scene_problems(list(exc.problems) or [str(exc)], len(scenes))
         edited = {**current, **{k: v for k, v in changes.items() if k != "scenes"}, "scenes": scenes}
@@ -393,7 +377,7 @@ async def render_story(story_id: StoryId, request: Request, user: Editor,
 async def videos(request: Request, user: Viewer):
     app = get_app(request)
     rows = await call(services.list_videos, app, limit=100)
-    reviews = await call(web_service.video_reviews, app, [v["id"] for v in rows])
+    reviews = await call(services.video_reviews, app, [v["id"] for v in rows])
     return render(request, "videos.html", user, videos=rows, reviews=reviews)
 
 
@@ -411,9 +395,9 @@ async def video(video_id: VideoId, request: Request, user: Viewer):
     accounts = await call(services.list_accounts, app)
     edits = [v for v in await call(services.list_videos, app, story_id=item["story_id"]) if v.get("parent_id") == video_id] \
         if item.get("story_id") else []
-    review = (await call(web_service.video_reviews, app, [video_id])).get(video_id, {})
+    review = (await call(services.video_reviews, app, [video_id])).get(video_id, {})
     return render(request, "video.html", user, video=item, review=review, story=story_item, publications=publications,
-                  accounts=accounts, edits=edits, can_edit=_optional("trendreel.edit.service") is not None,
+                  accounts=accounts, edits=edits, can_edit=True,
                   privacy_default=app.settings.publish.privacy)
 
 
@@ -434,31 +418,18 @@ async def reject(video_id: VideoId, request: Request, user: Editor, reason: Anno
 @router.post("/videos/{video_id}/edit")
 async def edit(video_id: VideoId, request: Request, user: Editor,
                target_seconds: Annotated[str, Form(max_length=10, pattern=r"^(\d{1,4}(\.\d{1,2})?)?$")] = ""):
-    edit_service = _optional("trendreel.edit.service")
-    if edit_service is None:
-        raise ApiError(404, "not_found", "this installation has no edit stage")
     target = float(target_seconds) if target_seconds else None
     if target is not None and not 1 <= target <= 3600:
         raise ApiError(422, "invalid_request", "give the target length in seconds, from 1 to 3600 (or leave it empty)")
-    if "edit" in runs.STAGE_FUNCTIONS:  # the gateway runs edits in the background
-        return await start_run(request, user, "edit", {"video_id": video_id, "target_seconds": target})
-    try:
-        edited = await call(edit_service.edit_video, get_app(request), video_id=video_id, target_seconds=target)
-    except TrendreelError as exc:
-        flash(request, f"The edit failed: {exc}", "error")
-        return see_other(f"/videos/{video_id}")
-    flash(request, "Edited: this is the edited video." + (" (the edit made earlier)" if edited.get("reused") else ""))
-    return see_other(f"/videos/{edited['id']}")
+    return await start_run(request, user, "edit", {"video_id": video_id, "target_seconds": target})
 
 
 @router.post("/videos/{video_id}/publish")
 async def publish(video_id: VideoId, request: Request, user: Editor,
                   to: Annotated[str, Form(pattern=r"^(youtube|folder):[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")],
                   privacy: Annotated[str, Form(pattern=r"^(private|unlisted|public)?$")] = ""):
-    from trendreel.publish.service import resolve_target
-
     app = get_app(request)
-    await call(resolve_target, app, to)  # an unknown account is refused now, not in the run
+    await call(services.resolve_target, app, to)  # an unknown account is refused now, not in the run
     await call(services.get_video, app, video_id)
     return await start_run(request, user, "publish", {"video_id": video_id, "to": to, **({"privacy": privacy} if privacy else {})})
 
@@ -480,15 +451,13 @@ def _series(rows: list[dict]) -> list[tuple[str, datetime, list[tuple[datetime, 
 async def publications(request: Request, user: Viewer):
     app = get_app(request)
     rows = await call(services.list_publications, app, limit=200)
-    metrics = _optional("trendreel.metrics.service")
-    latest, chart, warns = {}, None, []
-    if metrics is not None:
-        latest = {m["publication_id"]: m for m in await call(metrics.list_metrics, app)}
-        top = sorted((m for m in latest.values() if m.get("samples")), key=lambda m: -(m.get("views") or 0))[:10]
-        detailed = [(await call(metrics.list_metrics, app, m["publication_id"]))[0] for m in top]
-        if detailed and _optional("trendreel.report.plots") is not None:
-            chart, warns = await call(web_service.views_chart, app, _series(detailed),
-                                      "조회수 추이 · Views over time (top 10)")
+    chart, warns = None, []
+    latest = {m["publication_id"]: m for m in await call(services.list_metrics, app)}
+    top = sorted((m for m in latest.values() if m.get("samples")), key=lambda m: -(m.get("views") or 0))[:10]
+    detailed = [(await call(services.list_metrics, app, m["publication_id"]))[0] for m in top]
+    if detailed:
+        chart, warns = await call(services.views_chart, app, _series(detailed),
+                                  "조회수 추이 · Views over time (top 10)")
     return render(request, "publications.html", user, publications=rows, latest=latest, chart=chart, warnings=warns)
 
 
@@ -496,13 +465,11 @@ async def publications(request: Request, user: Viewer):
 async def publication(publication_id: PublicationId, request: Request, user: Viewer):
     app = get_app(request)
     item = await call(services.get_publication, app, publication_id)
-    metrics = _optional("trendreel.metrics.service")
     series, chart, warns = [], None, []
-    if metrics is not None and item["status"] == "done":
-        row = (await call(metrics.list_metrics, app, publication_id))[0]
+    if item["status"] == "done":
+        row = (await call(services.list_metrics, app, publication_id))[0]
         series = row.get("series", [])
-        if _optional("trendreel.report.plots") is not None:
-            chart, warns = await call(web_service.views_chart, app, _series([row]), "조회수 추이 · Views over time")
+        chart, warns = await call(services.views_chart, app, _series([row]), "조회수 추이 · Views over time")
     return render(request, "publication.html", user, publication=item, samples=series, chart=chart, warnings=warns)
 
 
@@ -530,5 +497,5 @@ async def add_account(request: Request, user: Admin,
 
 @router.get("/settings", response_class=HTMLResponse)
 async def settings_page(request: Request, user: Admin):
-    sections = await call(web_service.effective_settings, get_app(request))
+    sections = await call(services.effective_settings, get_app(request))
     return render(request, "settings.html", user, sections=sections)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
+from fastapi import APIRouter
 
-ROUTER_MODULES = ["auth", "users", "content", "media", "pipeline", "publishing"]
+from trendreel.api.routes import auth, content, media, pipeline, publishing, users
 
 
-def all_routers():
-    return [importlib.import_module(f"trendreel.api.routes.{name}").router for name in ROUTER_MODULES]
+def all_routers() -> list[APIRouter]:
+    return [auth.router, users.router, content.router, media.router, pipeline.router, publishing.router]

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
 from trendreel import services
-from trendreel.api import stories as story_edits
 from trendreel.api.auth import get_app
+from trendreel.api.content import cached_trends_json
 from trendreel.api.errors import ApiError
-from trendreel.api.routes._common import ArticleId, Editor, StoryId, TrendId, VideoId, Viewer, call
+from trendreel.api.routes._common import ArticleId, Editor, StoryId, TrendId, VideoId, Viewer, call, check_backend, start_run
 from trendreel.api.schemas import (
-    ERRORS, ArticleOut, CategoryOut, RenderBackend, RenderRequest, RunAccepted, SearchHit, SourceOut, StoryEdit, StoryOut,
+    ERRORS, ArticleOut, CategoryOut, BackendName, RenderRequest, RunAccepted, SearchHit, SourceOut, StoryEdit, StoryOut,
     StoryRegenerate, StorySummary, Strict, TrendOut, VideoOut,
 )
 
@@ -55,9 +55,7 @@ async def list_articles(request: Request, _: Viewer, limit: Limit = 50,
 
 @router.get("/articles/{article_id}", response_model=ArticleOut, tags=["articles"], summary="One article with its media")
 async def get_article(article_id: ArticleId, request: Request, _: Viewer):
-    from trendreel.api.content import get_article as get_one
-
-    return _with_file_urls(await call(get_one, get_app(request), article_id))
+    return _with_file_urls(await call(services.get_article, get_app(request), article_id))
 
 
 @router.get("/search", response_model=list[SearchHit], tags=["search"], summary="Search by meaning or by example")
@@ -76,8 +74,6 @@ async def search(request: Request, _: Viewer,
 @router.get("/trends", response_model=list[TrendOut], tags=["trends"], summary="Stored trends, best first")
 async def list_trends(request: Request, _: Viewer, since: datetime | None = None, until: datetime | None = None,
                       limit: Limit = 50):
-    from trendreel.api.content import cached_trends_json
-
     body, etag = await call(cached_trends_json, get_app(request), since=since, until=until, limit=limit)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=2"}
     if request.headers.get("if-none-match") == etag:
@@ -107,17 +103,16 @@ async def edit_story(story_id: StoryId, body: StoryEdit, request: Request, user:
     changes = body.model_dump(exclude_none=True, mode="json")
     if not changes:
         raise ApiError(422, "invalid_request", "nothing to change: give title, hook, hashtags or scenes")
-    return await call(story_edits.edit_story, get_app(request), story_id, changes, by=user.username)
+    return await call(services.edit_story, get_app(request), story_id, changes, by=user.username)
 
 
 @router.post("/stories/{story_id}/regenerate", response_model=RunAccepted, status_code=202, tags=["stories"],
              summary="Write the story again from its trend and item (a background run)")
 async def regenerate_story(story_id: StoryId, body: StoryRegenerate, request: Request, user: Editor):
+    check_backend(request, "story_writer", body.backend)
     story = await call(services.get_story, get_app(request), story_id)
     if not story.get("trend_id"):
         raise ApiError(400, "invalid_request", f"story {story_id} has no trend to write it from")
-    from trendreel.api.routes.pipeline import start_run
-
     return await start_run(request, user, "story", {"trend_id": story["trend_id"], "item_id": story["article_id"],
                                                     "backend": body.backend or story.get("backend"), "force": True})
 
@@ -138,45 +133,23 @@ async def get_video(video_id: VideoId, request: Request, _: Viewer):
     return _video_out(await call(services.get_video, get_app(request), video_id))
 
 
-def _check_known(name: str | None, known: list[str], what: str) -> None:
-    """Refuse an unknown backend here, before any work (or any model server) is involved."""
-    if name is not None and name not in known:
-        raise ApiError(422, "invalid_request", f"backend: unknown {what} {name!r}; known: {', '.join(known)}")
-
-
-def check_render_backend(name: str | None) -> None:
-    from trendreel.render.base import generator_names
-
-    _check_known(name, generator_names() if name is not None else [], "video backend")
-
-
 @router.post("/stories/{story_id}/render", response_model=RunAccepted, status_code=202, tags=["videos"],
              summary="Render the story into a video (a background run)")
 async def render(story_id: StoryId, body: RenderRequest, request: Request, user: Editor):
-    check_render_backend(body.backend)
+    check_backend(request, "video_generator", body.backend)
     await call(services.get_story, get_app(request), story_id)  # 404 now rather than a failed run later
-    from trendreel.api.routes.pipeline import start_run
-
     return await start_run(request, user, "render", {"story_id": story_id, "backend": body.backend, "force": body.force})
 
 
 class EditRequest(Strict):
-    backend: RenderBackend | None = Field(None, description="A video editor (edit.backend when left out).")
+    backend: BackendName | None = Field(None, description="A video editor (edit.backend when left out).")
     target_seconds: float | None = Field(None, gt=0, le=3600, description="Length to cut the video down to.")
     force: bool = False
-
-
-def check_edit_backend(name: str | None) -> None:
-    from trendreel.edit.base import editor_names
-
-    _check_known(name, editor_names() if name is not None else [], "video editor")
 
 
 @router.post("/videos/{video_id}/edit", response_model=RunAccepted, status_code=202, tags=["videos"],
              summary="Edit a finished video into a new one: cuts, emphasis, loudness (a background run)")
 async def edit(video_id: VideoId, body: EditRequest, request: Request, user: Editor):
-    check_edit_backend(body.backend)
+    check_backend(request, "video_editor", body.backend)
     await call(services.get_video, get_app(request), video_id)
-    from trendreel.api.routes.pipeline import start_run
-
     return await start_run(request, user, "edit", {"video_id": video_id, **body.model_dump(exclude_none=True)})

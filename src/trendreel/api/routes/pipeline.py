@@ -8,10 +8,10 @@ from typing import Annotated, Literal, Union
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
-from trendreel.api import runs
-from trendreel.api.auth import CurrentUser, get_app
-from trendreel.api.routes._common import Editor, RunId, Viewer, call
-from trendreel.api.schemas import ERRORS, EventOut, RenderBackend, RunAccepted, RunOut, StoryBackend, Strict
+from trendreel.api.auth import get_app
+from trendreel.api.routes._common import Editor, RunId, Viewer, call, check_backend, start_run
+from trendreel.services import runs
+from trendreel.api.schemas import ERRORS, BackendName, EventOut, RunAccepted, RunOut, Strict
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERRORS)
 SourceName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
@@ -48,34 +48,27 @@ class StoryRun(Strict):
     kind: Literal["story"]
     trend_id: Annotated[str, Field(pattern=r"^t[0-9a-f]{23}$")]
     item_id: Annotated[str, Field(pattern=r"^a[0-9a-f]{23}$")] | None = None
-    backend: StoryBackend | None = None
+    backend: BackendName | None = None
     force: bool = False
 
 
 class RenderRun(Strict):
     kind: Literal["render"]
     story_id: Annotated[str, Field(pattern=r"^s[0-9a-f]{23}$")]
-    backend: RenderBackend | None = None
+    backend: BackendName | None = None
     force: bool = False
 
 
 class EditRun(Strict):
     kind: Literal["edit"]
     video_id: Annotated[str, Field(pattern=r"^v[0-9a-f]{23}$")]
-    backend: RenderBackend | None = None
+    backend: BackendName | None = None
     target_seconds: float | None = Field(None, gt=0, le=3600)
     force: bool = False
 
 
 RunRequest = Annotated[Union[FullRun, CrawlRun, IndexRun, TrendsRun, StoryRun, RenderRun, EditRun],
                        Field(discriminator="kind")]
-
-
-async def start_run(request: Request, user: CurrentUser, kind: str, params: dict) -> dict:
-    """Start a background run and answer 202 with it and where to follow it."""
-    runner = request.app.state.runner
-    run = await call(runner.start, kind=kind, params=params, created_by=user.username)
-    return {"run": run, "url": f"/api/v1/runs/{run['id']}"}
 
 
 @router.post("", response_model=RunAccepted, status_code=202, summary="Start a pipeline run in the background")
@@ -85,14 +78,12 @@ async def start(body: RunRequest, request: Request, user: Editor):
         settings = get_app(request).settings
         for name in params.get("sources") or []:
             settings.source(name)  # an unknown source is refused now, not in the run
+    if body.kind == "story":
+        check_backend(request, "story_writer", body.backend)
     if body.kind == "render":
-        from trendreel.api.routes.content import check_render_backend
-
-        check_render_backend(body.backend)
+        check_backend(request, "video_generator", body.backend)
     if body.kind == "edit":
-        from trendreel.api.routes.content import check_edit_backend
-
-        check_edit_backend(body.backend)
+        check_backend(request, "video_editor", body.backend)
     return await start_run(request, user, body.kind, params)
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,7 +10,8 @@ from pydantic import Field
 
 from trendreel.api.auth import get_app
 from trendreel.api.errors import ApiError
-from trendreel.api.routes._common import Admin, Editor, PublicationId, VideoId, Viewer, call
+from trendreel import services
+from trendreel.api.routes._common import Admin, Editor, PublicationId, VideoId, Viewer, call, start_run
 from trendreel.api.schemas import ERRORS, Open, ReviewRequest, RunAccepted, Strict
 
 router = APIRouter(responses=ERRORS)
@@ -55,44 +53,25 @@ class GcRequest(Strict):
     dry_run: bool = False
 
 
-def _services(name: str):
-    """A stage's service module, or 503 naming it when this installation does not have it."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"trendreel.{name}.service")
-    except ImportError:
-        raise ApiError(503, "not_available", f"this server has no {name} stage installed") from None
-
-
-async def _start(request, user, kind, params):
-    from trendreel.api.routes.pipeline import start_run
-
-    return await start_run(request, user, kind, params)
-
-
 # ---- review -------------------------------------------------------------------------------
 
 @router.post("/videos/{video_id}/approve", tags=["videos"], summary="Approve a video for publishing")
 async def approve(video_id: VideoId, request: Request, user: Editor) -> dict[str, Any]:
-    return await call(_services("publish").approve_video, get_app(request), video_id, by=user.username)
+    return await call(services.approve_video, get_app(request), video_id, by=user.username)
 
 
 @router.post("/videos/{video_id}/reject", tags=["videos"], summary="Reject a video (approving later overrides it)")
 async def reject(video_id: VideoId, body: ReviewRequest, request: Request, user: Editor) -> dict[str, Any]:
-    return await call(_services("publish").reject_video, get_app(request), video_id, by=user.username, reason=body.reason)
+    return await call(services.reject_video, get_app(request), video_id, by=user.username, reason=body.reason)
 
 
 @router.post("/videos/{video_id}/publish", response_model=RunAccepted, status_code=202, tags=["publications"],
              summary="Publish an approved video to an account (a background run)")
 async def publish(video_id: VideoId, body: PublishRequest, request: Request, user: Editor):
-    svc = _services("publish")
     app = get_app(request)
-    await call(svc.resolve_target, app, body.to)  # an unknown account is refused now
-    from trendreel import services
-
+    await call(services.resolve_target, app, body.to)  # an unknown account is refused now
     await call(services.get_video, app, video_id)
-    return await _start(request, user, "publish", {"video_id": video_id, **body.model_dump(exclude_none=True)})
+    return await start_run(request, user, "publish", {"video_id": video_id, **body.model_dump(exclude_none=True)})
 
 
 # ---- publications and accounts ------------------------------------------------------------
@@ -101,37 +80,27 @@ async def publish(video_id: VideoId, body: PublishRequest, request: Request, use
 async def list_publications(request: Request, _: Viewer, video_id: Annotated[str | None, Query(pattern=r"^v[0-9a-f]{23}$")] = None,
                             account: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
                             limit: Annotated[int, Query(ge=1, le=1000)] = 50):
-    return await call(_services("publish").list_publications, get_app(request), video_id=video_id, account=account, limit=limit)
+    return await call(services.list_publications, get_app(request), video_id=video_id, account=account, limit=limit)
 
 
 @router.get("/publications/{publication_id}", response_model=PublicationOut, tags=["publications"], summary="One publication")
 async def get_publication(publication_id: PublicationId, request: Request, _: Viewer):
-    return await call(_services("publish").get_publication, get_app(request), publication_id)
+    return await call(services.get_publication, get_app(request), publication_id)
 
 
 @router.get("/accounts", response_model=list[AccountOut], tags=["accounts"], summary="Accounts (never their credentials)")
 async def list_accounts(request: Request, _: Viewer, platform: Literal["youtube", "folder"] | None = None,
                         include_removed: bool = False):
-    return await call(_services("publish").list_accounts, get_app(request), platform=platform, include_removed=include_removed)
+    return await call(services.list_accounts, get_app(request), platform=platform, include_removed=include_removed)
 
 
 def _add_account(app, body: AccountIn) -> dict:
-    svc = _services("publish")
-    if body.platform == "folder":
-        if not body.path or body.credentials:
-            raise ApiError(422, "invalid_request", "a folder account needs path (and no credentials)")
-        return svc.add_account(app, platform="folder", name=body.name, path=Path(body.path))
-    if not body.credentials or body.path:
+    if body.platform == "folder" and (not body.path or body.credentials):
+        raise ApiError(422, "invalid_request", "a folder account needs path (and no credentials)")
+    if body.platform == "youtube" and (not body.credentials or body.path):
         raise ApiError(422, "invalid_request", "a youtube account needs credentials (and no path)")
-    # The service reads credentials from a file, as the CLI gives them: a private temporary one.
-    fd, name = tempfile.mkstemp(prefix="trendreel-cred-", suffix=".json")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(body.credentials, f)
-        return svc.add_account(app, platform="youtube", name=body.name, credentials_file=Path(name))
-    finally:
-        os.unlink(name)
+    return services.add_account(app, platform=body.platform, name=body.name, credentials=body.credentials,
+                                path=Path(body.path) if body.path else None)
 
 
 @router.post("/accounts", response_model=AccountOut, status_code=201, tags=["accounts"],
@@ -144,31 +113,30 @@ async def add_account(body: AccountIn, request: Request, _: Admin):
 async def remove_account(platform: Literal["youtube", "folder"],
                          name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")],
                          request: Request, _: Admin):
-    return await call(_services("publish").remove_account, get_app(request), platform=platform, name=name)
+    return await call(services.remove_account, get_app(request), platform=platform, name=name)
 
 
 # ---- metrics, storage ---------------------------------------------------------------------
 
 @router.get("/metrics", tags=["metrics"], summary="Publications with their latest counts and when they are next due")
 async def list_metrics(request: Request, _: Viewer) -> list[dict[str, Any]]:
-    return await call(_services("metrics").list_metrics, get_app(request))
+    return await call(services.list_metrics, get_app(request))
 
 
 @router.get("/metrics/{publication_id}", tags=["metrics"], summary="One publication's samples over time")
 async def publication_metrics(publication_id: PublicationId, request: Request, _: Viewer) -> list[dict[str, Any]]:
-    return await call(_services("metrics").list_metrics, get_app(request), publication_id)
+    return await call(services.list_metrics, get_app(request), publication_id)
 
 
 @router.post("/metrics/collect", response_model=RunAccepted, status_code=202, tags=["metrics"],
              summary="Poll the publications that are due (a background run)")
 async def collect(body: MetricsRequest, request: Request, user: Editor):
-    _services("metrics")
-    return await _start(request, user, "metrics", body.model_dump())
+    return await start_run(request, user, "metrics", body.model_dump())
 
 
 @router.get("/storage", tags=["storage"], summary="Storage used vs the budget, by kind")
 async def storage(request: Request, user: Viewer) -> dict[str, Any]:
-    status = await call(_services("retention").storage_status, get_app(request))
+    status = await call(services.storage_status, get_app(request))
     if not user.can("admin"):
         status.pop("files_url", None)  # where the files are is the operators' business
     return status
@@ -177,8 +145,7 @@ async def storage(request: Request, user: Viewer) -> dict[str, Any]:
 @router.post("/storage/gc", response_model=RunAccepted, status_code=202, tags=["storage"],
              summary="Free space down to the budget (a background run; dry_run plans only)")
 async def gc(body: GcRequest, request: Request, user: Admin):
-    _services("retention")
-    return await _start(request, user, "gc", body.model_dump())
+    return await start_run(request, user, "gc", body.model_dump())
 
 
 # ---- reports ------------------------------------------------------------------------------
@@ -190,8 +157,7 @@ REPORT_FILES = {"report.html": "text/html; charset=utf-8", "samples.csv": "text/
 @router.post("/reports", response_model=RunAccepted, status_code=202, tags=["reports"],
              summary="Build the report (HTML with charts, and CSVs) in the background")
 async def build_report(request: Request, user: Editor):
-    _services("report")
-    return await _start(request, user, "report", {})
+    return await start_run(request, user, "report", {})
 
 
 @router.get("/reports/{name}", tags=["reports"], summary="The last built report or one of its CSV files",

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.concurrency import run_in_threadpool
 
-from trendreel.api import users
+from trendreel.services import users
 from trendreel.api.auth import CurrentUser, current_user, get_app, require_role
 from trendreel.api.errors import ApiError
 from trendreel.api.schemas import ERRORS, ID_PATTERN, RoleChange, TokenCreate, TokenCreated, TokenOut, UserCreate, UserOut

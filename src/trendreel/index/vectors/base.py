@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Protocol, runtime_checkable
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 
@@ -137,3 +139,11 @@ def dedupe_last(records: Sequence[VectorRecord]) -> list[VectorRecord]:
         by_id.pop(rec.id, None)
         by_id[rec.id] = rec
     return list(by_id.values())
+
+
+def folder_of(url: str) -> Path:
+    """The folder of a `scheme:///absolute/path` store URL; ConfigError for any other shape."""
+    parsed = urlparse(url)
+    if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
+        raise ConfigError(f"vector store URL {url!r}: a folder is {parsed.scheme}:///absolute/path (three slashes)")
+    return Path(unquote(parsed.path))

@@ -32,11 +32,13 @@ import threading
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
 from trendreel.errors import ConfigError, StorageError
 from trendreel.index.vectors.base import (
+    folder_of,
     KINDS,
     SearchFilter,
     SearchHit,
@@ -589,3 +591,28 @@ class LocalVectorStore:
             yield
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot {action} vector store {self.url}: {exc}") from exc
+
+
+# ---- opening by URL (the registry's `local` and `memory` vector stores) --------------------------
+
+def open_local(url: str, *, dim: int) -> "LocalVectorStore":
+    """local:///absolute/folder: the embedded default."""
+    return LocalVectorStore(url, dim, folder_of(url), **_local_options(url, urlparse(url).query))
+
+
+def open_memory(url: str, *, dim: int) -> "LocalVectorStore":
+    """memory://: the embedded store without a folder (tests)."""
+    return LocalVectorStore(url, dim, None, **_local_options(url, urlparse(url).query))
+
+
+def _local_options(url: str, query: str) -> dict:
+    """?ann_threshold=N&exact_max=N tune when the embedded store switches to HNSW."""
+    options = {}
+    for key, values in parse_qs(query, keep_blank_values=True).items():
+        if key not in ("ann_threshold", "exact_max"):
+            raise ConfigError(f"vector store URL {url!r}: unknown option {key!r} (known: ann_threshold, exact_max)")
+        try:
+            options[key] = int(values[-1])
+        except ValueError:
+            raise ConfigError(f"vector store URL {url!r}: {key} must be an integer") from None
+    return options

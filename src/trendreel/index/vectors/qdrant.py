@@ -17,14 +17,17 @@ and merges the hits by score.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
+from urllib.parse import urlparse
 
 import numpy as np
 
 from trendreel.errors import ConfigError, StorageError
 from trendreel.index.vectors.base import (
+    folder_of,
     KINDS,
     MODALITY,
     SearchFilter,
@@ -256,3 +259,30 @@ def open_qdrant(url: str, dim: int, *, host: str | None, port: int | None, colle
     except Exception as exc:  # local mode refuses a folder another client holds
         raise StorageError(f"cannot open vector store {url}: {exc}") from exc
     return QdrantVectorStore(url, dim, client, collection, local=path is not None)
+
+
+# ---- opening by URL (the registry's `qdrant`, `qdrants` and `qdrant+local` vector stores) -------
+
+_COLLECTION = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+
+def open_qdrant_local(url: str, *, dim: int) -> QdrantVectorStore:
+    """qdrant+local:///absolute/folder: qdrant-client's local mode (no server)."""
+    folder = folder_of(url)
+    folder.mkdir(parents=True, exist_ok=True)
+    return open_qdrant(url, dim, host=None, port=None, collection="trendreel", path=str(folder))
+
+
+def open_qdrant_server(url: str, *, dim: int) -> QdrantVectorStore:
+    """qdrant://host:port/collection (qdrants:// for TLS): a Qdrant server."""
+    parsed = urlparse(url)
+    collection = parsed.path.strip("/")
+    if not parsed.hostname or not _COLLECTION.match(collection):
+        raise ConfigError(f"vector store URL {url!r} needs a host and a collection name "
+                          "(letters, digits, - and _): qdrant://host:6333/collection")
+    try:
+        port = parsed.port
+    except ValueError:
+        raise ConfigError(f"vector store URL {url!r} has a bad port") from None
+    return open_qdrant(url, dim, host=parsed.hostname, port=port, collection=collection,
+                       https=parsed.scheme == "qdrants")

@@ -1,4 +1,4 @@
-"""The edit stage: a finished video's id in, a stored, checked edited video with its RDB row and a VideoEdited event out.
+"""Use cases of editing: a finished video's id in, a stored, checked edited video with its RDB row and a VideoEdited event out.
 
 The original is never touched: the edit is a new row in the `video` table (stage = "edited",
 parent_id = the source video, story_id copied) with its own files under
@@ -22,12 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from trendreel import events
 from trendreel.db import repo
 from trendreel.db.tables import Video, utcnow
-from trendreel.edit.base import EditJob, get_editor
+from trendreel.edit.base import EditJob
 from trendreel.edit.errors import EditError, EditNotReady, EditSourceMissing
 from trendreel.errors import FileMissing, StorageError, TrendreelError
 from trendreel.files.layout import video_prefix
 from trendreel.ids import edited_video_id
-from trendreel.render.service import mark_failed, video_dict
+from trendreel.render.errors import RenderError
+from trendreel.services.render import load_story, mark_failed, video_dict
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,6 @@ def _fetch(app, video_id: str, key: str | None, dest: Path, *, required: bool) -
 def _story(app, story_id: str | None):
     if not story_id:
         return None
-    from trendreel.render.errors import RenderError
-    from trendreel.render.service import load_story
-
     try:
         return load_story(app, story_id)
     except RenderError as exc:
@@ -94,7 +92,7 @@ def edit_video(app, *, video_id: str, target_seconds: float | None = None, backe
                force: bool = False) -> dict:
     """Edit a finished video into a new stored video (or return the edit already made); the edit as a dict.
 
-    The dict is `render.service.video_dict`'s shape plus `reused` (True when an earlier edit was
+    The dict is `services.render.video_dict`'s shape plus `reused` (True when an earlier edit was
     returned) and `edit`: what was cut (segments kept/removed, cuts, seconds removed by reason,
     duration before/after, the key line, notes).
     """
@@ -104,7 +102,7 @@ def edit_video(app, *, video_id: str, target_seconds: float | None = None, backe
     if target is not None and target <= 0:
         raise EditError(f"target of {target:g} s is too short: give a positive number of seconds")
     src = _source_facts(app, video_id)
-    editor = get_editor(name, settings)
+    editor = app.video_editor(name)
     eid = edited_video_id(video_id, name, editor.settings_key(), target)
 
     with app.db.session() as s:

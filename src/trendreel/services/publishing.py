@@ -1,4 +1,4 @@
-"""The publish stage: the approval gate, accounts, and putting a video on an account exactly once.
+"""Use cases of publishing: the approval gate, accounts, and putting a video on an account exactly once.
 
 `publish_video` is idempotent per (video, account): the publication id is "p" + hash of both, a done
 publication is returned as it is (`reused`), and an interrupted one resumes from its saved
@@ -26,10 +26,12 @@ from trendreel.db.tables import Account, Publication, PublicationTrend, Video, u
 from trendreel.errors import FileMissing, TrendreelError
 from trendreel.ids import publication_id as make_publication_id
 from trendreel.publish import accounts as accounts_mod
-from trendreel.publish.base import PublishJob, get_publisher, publisher_names
+from trendreel.publish.base import PublishJob
 from trendreel.publish.errors import CredentialsError, NearDuplicate, NotApproved, PublishError, UnknownPublication
 from trendreel.publish.fingerprint import similarity, video_fingerprint
 from trendreel.publish.metadata import build_metadata
+from trendreel.render.ffmpeg import ffmpeg_exe
+from trendreel.services.trends import list_trends
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +43,23 @@ PRIVACY = ("private", "unlisted", "public")
 
 # ---- accounts --------------------------------------------------------------------------------
 
-def add_account(app, *, platform: str, name: str, credentials_file: Path | None = None, path: Path | None = None) -> dict:
-    """Add (or update) an account: youtube with an authorized-user JSON, folder with a directory."""
-    credentials = None
+def add_account(app, *, platform: str, name: str, credentials: dict | None = None,
+                credentials_file: Path | None = None, path: Path | None = None) -> dict:
+    """Add (or update) an account: youtube with an authorized-user JSON (parsed, or a file of it), folder with
+    a directory."""
     options: dict = {}
     if platform == "youtube":
-        if credentials_file is None:
+        if credentials is not None and credentials_file is not None:
+            raise CredentialsError("give the credentials or a file of them, not both")
+        if credentials is None and credentials_file is None:
             raise CredentialsError("a youtube account needs credentials (an authorized-user JSON)",
                                    hint=f"`trendreel accounts add youtube {name} --credentials FILE`, or "
                                         f"`trendreel accounts login youtube {name}`")
-        credentials = accounts_mod.read_authorized_user(credentials_file)
-    elif platform == "folder":
+        credentials = (accounts_mod.check_authorized_user(credentials) if credentials is not None
+                       else accounts_mod.read_authorized_user(credentials_file))
+    elif credentials is not None or credentials_file is not None:
+        raise CredentialsError(f"a {platform} account takes no credentials")
+    if platform == "folder":
         if path is None:
             raise PublishError("a folder account needs the path of a folder to write to",
                                hint=f"`trendreel accounts add folder {name} --path DIR`")
@@ -84,9 +92,9 @@ def resolve_target(app, to: str) -> dict:
     platform, sep, name = (to or "").partition(":")
     if not sep or not name:
         raise PublishError(f"--to {to!r} must be PLATFORM:NAME, e.g. youtube:mychannel or folder:/srv/outbox "
-                           f"(platforms: {', '.join(publisher_names())})")
-    if platform not in publisher_names():
-        raise PublishError(f"unknown platform {platform!r} in --to {to!r}; known: {', '.join(publisher_names())}")
+                           f"(platforms: {', '.join(app.registry.names('publisher'))})")
+    if not app.registry.knows("publisher", platform):
+        raise PublishError(f"unknown platform {platform!r} in --to {to!r}; known: {', '.join(app.registry.names('publisher'))}")
     if platform == "folder":
         found = accounts_mod.find_account(app, "folder", name)
         if found is not None:
@@ -242,8 +250,6 @@ def _snapshot_trends(app, s, publication_id: str) -> int:
     n = app.settings.publish.trends_snapshot
     if n <= 0:
         return 0
-    from trendreel.trends.service import list_trends
-
     trends = list_trends(app, limit=n)
     s.execute(delete(PublicationTrend).where(PublicationTrend.publication_id == publication_id))
     now = utcnow()
@@ -272,15 +278,13 @@ def publish_video(app, *, video_id: str, to: str, privacy: str | None = None, al
         prior_fp = row.fingerprint if row is not None else None
     video = _video_facts(app, video_id)
     _gate(app, video)
-    publisher = get_publisher(account["platform"], app)
+    publisher = app.publisher(account["platform"])
 
     work = Path(tempfile.mkdtemp(prefix="trendreel-publish-"))
     try:
         files = {"video": _local(app, video["path"], work, "video.mp4"),
                  "thumbnail": _local(app, video["thumbnail_path"], work, "thumb.jpg"),
                  "subtitles": _local(app, video["subtitles_path"], work, "subtitles.srt")}
-        from trendreel.render.ffmpeg import ffmpeg_exe
-
         fingerprint = prior_fp or video_fingerprint(files["video"], video["duration_s"] or 0.0,
                                                     ffmpeg=ffmpeg_exe(app.settings.render.ffmpeg))
         _check_duplicates(app, account, video_id, fingerprint, allow_similar)

@@ -1,4 +1,4 @@
-"""The render stage: story id in, a stored, checked video with its RDB row and a VideoRendered event out.
+"""Use cases of rendering: story id in, a stored, checked video with its RDB row and a VideoRendered event out.
 
 Idempotent: the video id is "v" + 23 hex of sha256(story id, backend, the backend's settings key), so
 rendering the same story with the same settings lands on the same row; a finished row is returned as
@@ -17,29 +17,28 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from trendreel import events
+from trendreel.bootstrap import App
 from trendreel.db import repo
 from trendreel.db.tables import MediaItem, Story as StoryRow, Video, utcnow
 from trendreel.errors import FileMissing, StorageError, TrendreelError
 from trendreel.files.layout import video_prefix
 from trendreel.ids import video_id as make_video_id
-from trendreel.render.base import MediaFile, RenderJob, get_generator
+from trendreel.render.base import MediaFile, RenderJob
 from trendreel.render.errors import RenderError, UnknownVideo
+from trendreel.story.models import Story
 
 log = logging.getLogger(__name__)
 
-__all__ = ["get_video", "list_videos", "load_story", "render_story"]
+__all__ = ["get_video", "list_videos", "load_story", "render_story", "video_file"]
 
 
-def load_story(app, story_id: str):
+def load_story(app: App, story_id: str) -> Story:
     """The stored story as a `trendreel.story.models.Story`; RenderError when unknown or unreadable."""
-    from pydantic import ValidationError
-
-    from trendreel.story.models import Story
-
     with app.db.session() as s:
         row = s.get(StoryRow, story_id)
         if row is None:
@@ -118,7 +117,7 @@ def render_story(app, *, story_id: str, backend: str | None = None, force: bool 
     settings = app.settings.render
     name = backend or settings.backend
     story = load_story(app, story_id)
-    generator = get_generator(name, settings)
+    generator = app.video_generator(name)
     vid = make_video_id(story_id, name, generator.settings_key())
     story_hash = _story_hash(story)
 
@@ -209,3 +208,12 @@ def get_video(app, video_id: str) -> dict:
         if row is None:
             raise UnknownVideo(f"unknown video {video_id!r}", hint="list videos with `trendreel videos`")
         return video_dict(row)
+
+
+def video_file(app: App, video: dict) -> str | None:
+    """Where a person opens the video: a local path for a local file store, else the store key; None when
+    there is no file (not made yet, or freed by gc)."""
+    if not video.get("path") or video.get("files_purged_at"):
+        return None
+    local = app.files.local_path(video["path"])
+    return str(local) if local is not None else video["path"]

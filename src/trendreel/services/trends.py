@@ -36,7 +36,8 @@ def detect_trends(app, *, window: str | None = None, since=None, until=None,
     settings = app.settings.trends
     run = run_detection(db=app.db, vectors=app.vectors(), settings=settings, embedder=app.settings.index.text_embedder,
                         window=window, since=as_utc(since, "--since"), until=as_utc(until, "--until"),
-                        categorize=_lazy_categorizer(app), on_progress=on_progress, texts=_trend_texts(app))
+                        categorize=lambda text: app.categorizer().categorize([text])[0].slug,
+                        on_progress=on_progress, texts=app.trend_texts())
     return _trend_dicts(app, [t.id for t in run.trends])
 
 
@@ -63,6 +64,17 @@ def get_trend(app, trend_id: str) -> dict:
     return found[0]
 
 
+def best_per_language(trends: list[dict], count: int = 2) -> list[dict]:
+    """The best trend, then the best one in each further language, up to `count` (one story per language)."""
+    picked: list[dict] = []
+    for t in trends:
+        if all(t["lang"] != p["lang"] for p in picked):
+            picked.append(t)
+        if len(picked) == count:
+            break
+    return picked
+
+
 def as_utc(value, option: str) -> datetime | None:
     """A datetime (naive = UTC), a date (its midnight UTC) or an ISO string as an aware UTC datetime."""
     if value is None or value == "":
@@ -78,33 +90,6 @@ def as_utc(value, option: str) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)
-
-
-def _trend_texts(app):
-    """The language model that rewords trend lines, when `trends.text_backend` asks for one (kept per app)."""
-    name = app.settings.trends.text_backend
-    if name == "extractive":
-        return None
-    key = f"trend_texts:{name}"
-    if key not in app._cache:
-        from trendreel.trends.llm_text import load_trend_texts
-
-        app._cache[key] = load_trend_texts(name, app.settings)
-    return app._cache[key]
-
-
-def _lazy_categorizer(app):
-    """The categorizer, loaded only when a trend's items have no category at all."""
-    loaded = {}
-
-    def categorize(text: str) -> str | None:
-        if "model" not in loaded:
-            from trendreel.index.categorize import load_categorizer
-
-            loaded["model"] = load_categorizer(model_path=app.settings.index.categorizer_model_path)
-        return loaded["model"].categorize([text])[0].slug
-
-    return categorize
 
 
 def _trend_dicts(app, trend_ids: list[str]) -> list[dict]:

@@ -1,10 +1,11 @@
 """Pipeline runs: a row in `pipeline_run`, its stages run by a worker thread, progress written to the row.
 
-A run is started by the API (POST /api/v1/runs) and followed by reading its row; each stage's
-progress is `{"state": queued|running|done|error, "done": n, "total": m, "started_at", "finished_at"}`.
-Stages call the same service functions as the CLI. A run left `running` by a stopped server is
-marked as interrupted the next time `trendreel serve` starts; starting it again is safe, since every
-stage is idempotent (same ids, same rows).
+A run is started by the API (POST /api/v1/runs) or the workspace and followed by reading its row; each
+stage's progress is `{"state": queued|running|done|error, "done": n, "total": m, "started_at",
+"finished_at"}`. The stages and what a run of each kind goes through come from the pipeline table
+(services.pipeline); the App's runner (engine.runner) executes each one, in this process or on the
+engine's workers. A run left `running` by a stopped server is marked as interrupted the next time
+`trendreel serve` starts; starting it again is safe, since every stage is idempotent (same ids, same rows).
 """
 
 from __future__ import annotations
@@ -15,41 +16,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Callable
-
 from sqlalchemy import select, update
 
+from trendreel.bootstrap import App
 from trendreel.db.tables import Event, PipelineRun
 from trendreel.errors import InvalidInput, NotFound, TrendreelError
+from trendreel.services.pipeline import RUN_KINDS, STAGES, StageRunner
 
 log = logging.getLogger("trendreel.api.runs")
-
-# Which stages a run of each kind goes through, in order.
-KIND_STAGES: dict[str, list[str]] = {
-    "full": ["crawl", "index", "trends"],
-    "crawl": ["crawl"],
-    "index": ["index"],
-    "trends": ["trends"],
-    "story": ["story"],
-    "render": ["render"],
-    "edit": ["edit"],
-    "publish": ["publish"],
-    "metrics": ["metrics"],
-    "gc": ["gc"],
-}
-# Events each stage appends: a stage's events are these types inside the stage's time span.
-STAGE_EVENTS = {
-    "crawl": ["ArticleCrawled", "ArticleUpdated", "MediaStored"],
-    "index": ["ArticleIndexed"],
-    "trends": ["TrendDetected"],
-    "story": ["StoryWritten"],
-    "render": ["VideoRendered"],
-    "edit": ["VideoEdited"],
-    "publish": ["VideoPublished"],
-    "metrics": ["MetricsCollected"],
-    "gc": ["FilePurged"],
-}
-
 
 def run_id() -> str:
     """'r' + 23 random hex chars: a run is an occurrence, not a content key."""
@@ -71,17 +45,17 @@ def run_dict(r: PipelineRun) -> dict:
 class Runner:
     """Runs pipeline runs of this process on one background thread (one run at a time, in order)."""
 
-    def __init__(self, app, *, stage_functions: dict[str, Callable] | None = None):
+    def __init__(self, app: App, *, runner: StageRunner | None = None):
         self.app = app
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._stages = stage_functions or STAGE_FUNCTIONS
+        self._runner = runner or app.runner()
 
     def start(self, *, kind: str, params: dict, created_by: str | None) -> dict:
         """Store a queued run and hand it to the worker thread; the row as a dict."""
-        if kind not in KIND_STAGES:
-            raise InvalidInput(f"unknown run kind {kind!r}: use one of {', '.join(KIND_STAGES)}")
-        stages = KIND_STAGES[kind]
+        if kind not in RUN_KINDS:
+            raise InvalidInput(f"unknown run kind {kind!r}: use one of {', '.join(RUN_KINDS)}")
+        stages = RUN_KINDS[kind]
         row = PipelineRun(id=run_id(), kind=kind, status="queued", params=params, created_by=created_by,
                           progress={s: {"state": "queued", "done": 0, "total": None} for s in stages},
                           result={}, created_at=_now())
@@ -112,19 +86,20 @@ class Runner:
             kind, params, progress = row.kind, dict(row.params or {}), dict(row.progress or {})
         self._write(rid, status="running", started_at=_now())
         results: dict = {}
-        for stage in KIND_STAGES[kind]:
+        for stage in RUN_KINDS[kind]:
             progress[stage] = {**progress.get(stage, {}), "state": "running", "started_at": _now().isoformat()}
             self._write(rid, progress=dict(progress))
             last = [0.0]
 
-            def report(done: int, total: int | None, _stage=stage) -> None:
-                progress[_stage] = {**progress[_stage], "done": int(done), "total": None if total is None else int(total)}
+            def report(done: int, total: int | None, info: str | None = None, _stage=stage) -> None:
+                progress[_stage] = {**progress[_stage], "done": int(done), "total": None if total is None else int(total),
+                                    **({"info": info} if info else {})}
                 if time.monotonic() - last[0] > 0.5:  # at most two row updates a second
                     last[0] = time.monotonic()
                     self._write(rid, progress=dict(progress))
 
             try:
-                results[stage] = self._stages[stage](self.app, params, report)
+                results[stage] = self._runner.run(stage, params, report)
             except Exception as exc:  # noqa: BLE001 - the run records every failure
                 message = str(exc) if isinstance(exc, TrendreelError) else f"internal error in stage {stage} ({type(exc).__name__})"
                 if not isinstance(exc, TrendreelError):
@@ -175,7 +150,7 @@ def run_events(app, rid: str, *, stage: str | None = None, limit: int = 200, aft
             p = run["progress"][st]
             if not p.get("started_at"):
                 continue
-            q = (select(Event).where(Event.type.in_(STAGE_EVENTS.get(st, [])), Event.id > after_id,
+            q = (select(Event).where(Event.type.in_(STAGES[st].events if st in STAGES else ()), Event.id > after_id,
                                      Event.at >= datetime.fromisoformat(p["started_at"]))
                  .order_by(Event.id).limit(limit))
             if p.get("finished_at"):
@@ -185,100 +160,3 @@ def run_events(app, rid: str, *, stage: str | None = None, limit: int = 200, aft
                             "subject_type": e.subject_type, "subject_id": e.subject_id, "payload": dict(e.payload or {})})
     out.sort(key=lambda e: e["id"])
     return out[:limit]
-
-
-# ---- stages: each calls the service functions the CLI calls ------------------------------
-
-def _crawl(app, params, report):
-    from trendreel import services
-
-    stats = services.crawl_sources(app, source_names=params.get("sources") or None, urls=params.get("urls") or None,
-                                   max_pages=params.get("max_pages"),
-                                   on_progress=lambda st: report(st.fetched + st.errors, None))
-    return stats.as_dict()
-
-
-def _index(app, params, report):
-    from trendreel import services
-
-    stats = services.index_articles(app, article_ids=params.get("article_ids") or None, force=bool(params.get("force")),
-                                    on_progress=lambda done, total, _s: report(done, total))
-    return stats.as_dict()
-
-
-def _trends(app, params, report):
-    from trendreel import services
-
-    trends = services.detect_trends(app, window=params.get("window"), since=params.get("since"), until=params.get("until"),
-                                    on_progress=lambda step, done, total: report(done, total))
-    return {"trends": len(trends), "trend_ids": [t["id"] for t in trends[:50]]}
-
-
-def _story(app, params, report):
-    from trendreel import services
-
-    st = services.write_story(app, trend_id=params["trend_id"], item_id=params.get("item_id"),
-                              backend=params.get("backend"), force=bool(params.get("force")))
-    report(1, 1)
-    return {"story_id": st["id"], "reused": st.get("reused", False)}
-
-
-def _render(app, params, report):
-    from trendreel import services
-
-    v = services.render_story(app, story_id=params["story_id"], backend=params.get("backend"), force=bool(params.get("force")))
-    report(1, 1)
-    return {"video_id": v["id"], "status": v["status"], "reused": v.get("reused", False)}
-
-
-STAGE_FUNCTIONS: dict[str, Callable] = {"crawl": _crawl, "index": _index, "trends": _trends, "story": _story,
-                                        "render": _render}
-
-
-def _publish(app, params, report):
-    from trendreel.publish import service as publish
-
-    p = publish.publish_video(app, video_id=params["video_id"], to=params["to"], privacy=params.get("privacy"),
-                              allow_similar=bool(params.get("allow_similar")), on_progress=report)
-    return {"publication_id": p["id"], "status": p.get("status"), "url": p.get("url"), "reused": p.get("reused", False)}
-
-
-def _metrics(app, params, report):
-    from trendreel.metrics import service as metrics
-
-    out = metrics.collect_metrics(app, all=bool(params.get("all")), on_progress=report)
-    return {k: v for k, v in out.items() if k != "publications"} if isinstance(out, dict) else {}
-
-
-def _gc(app, params, report):
-    from trendreel.retention import service as retention
-
-    return retention.collect_garbage(app, dry_run=bool(params.get("dry_run")),
-                                     on_progress=lambda done, total, freed: report(done, total))
-
-
-STAGE_FUNCTIONS.update({"publish": _publish, "metrics": _metrics, "gc": _gc})
-
-
-def _edit(app, params, report):
-    from trendreel.edit import service as edit
-
-    v = edit.edit_video(app, video_id=params["video_id"], target_seconds=params.get("target_seconds"),
-                        backend=params.get("backend"), force=bool(params.get("force")))
-    report(1, 1)
-    return {"video_id": v["id"], "status": v["status"], "reused": v.get("reused", False)}
-
-
-STAGE_FUNCTIONS["edit"] = _edit
-
-
-def _report(app, params, report):
-    from trendreel.report.service import build_report
-
-    out = build_report(app)  # into <home>/report: the API names no paths
-    report(1, 1)
-    return {k: v for k, v in out.items() if k not in ("out_dir", "html", "csv")}
-
-
-STAGE_FUNCTIONS["report"] = _report
-KIND_STAGES["report"] = ["report"]

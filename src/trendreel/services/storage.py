@@ -34,7 +34,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trendreel import events
 from trendreel.db.tables import Event, MediaItem, Video, utcnow
-from trendreel.errors import Conflict, FileMissing, StorageError, TrendreelError
+from trendreel.errors import FileMissing, StorageError
+from trendreel.retention.errors import GcRunning, RetentionError
 from trendreel.retention.plan import IN_CHUNK, Plan, PurgeItem, load_videos, make_plan, measure_usage
 
 log = logging.getLogger(__name__)
@@ -46,14 +47,6 @@ KIND_ORDER = ("image", "video", "rendered", "edited")
 DELETE_WORKERS = 8
 _PG_LOCK_KEY = 0x7472_6763  # "trgc", with the schema's hash: one gc per PostgreSQL database and schema
 ProgressFn = Callable[[int, int, int], None]  # (items done, items planned, bytes freed)
-
-
-class RetentionError(TrendreelError):
-    """gc cannot run now (another gc holds the lock, a journal cannot be read)."""
-
-
-class GcRunning(RetentionError, Conflict):
-    """Another gc holds the lock of this database."""
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -20,7 +20,7 @@ from trendreel import events
 from trendreel.db import repo
 from trendreel.db.tables import Account, MetricSample, Publication, utcnow
 from trendreel.errors import TrendreelError
-from trendreel.metrics.base import MetricsError, MetricsNotFound, Sample, get_source
+from trendreel.metrics.base import MetricsError, MetricsNotFound, Sample
 from trendreel.metrics.schedule import Schedule, is_due, latest_due, next_due
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def collect_metrics(app, *, all: bool = False, now: datetime | None = None, on_p
         summary = {"account": label, "platform": account["platform"], "publications": len(group), "stored": 0, "errors": 0}
         result["accounts"].append(summary)
         try:
-            source = get_source(account["platform"], app)
+            source = app.metrics_source(account["platform"])
         except TrendreelError as exc:
             _account_error(result, summary, label, group, str(exc))
             done += len(group)

@@ -1,0 +1,63 @@
+"""Every use case of trendreel, in one place: the CLI, the HTTP API, the web workspace, the engine and
+the demo call these (and nothing below them).
+
+    from trendreel import services
+    services.write_story(app, trend_id="t…")
+
+Names load their module on first use, so a command that lists stories does not import the renderer.
+The public names are listed here, one module each; tests keep this list and the modules in step.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+# public name -> the services module that defines it
+_WHERE: dict[str, str] = {
+    # what is collected (content.py)
+    "crawl_sources": "content", "extract_target": "content", "import_items": "content", "list_articles": "content",
+    "get_article": "content", "crawl_errors": "content", "storage_counts": "content", "list_categories": "content",
+    "save_category": "content",
+    # the index (index.py)
+    "index_articles": "index", "search": "index", "categorize_texts": "index",
+    # trends and stories (trends.py, stories.py)
+    "detect_trends": "trends", "list_trends": "trends", "get_trend": "trends", "best_per_language": "trends",
+    "write_story": "stories", "get_story": "stories", "list_stories": "stories", "edit_story": "stories",
+    # videos (render.py, edit.py)
+    "render_story": "render", "list_videos": "render", "get_video": "render", "video_file": "render",
+    "edit_video": "edit",
+    # review, accounts, publishing (publishing.py)
+    "approve_video": "publishing", "reject_video": "publishing", "publish_video": "publishing",
+    "get_publication": "publishing", "list_publications": "publishing", "add_account": "publishing",
+    "list_accounts": "publishing", "remove_account": "publishing", "resolve_target": "publishing",
+    # views over time and the report (metrics.py, report.py)
+    "collect_metrics": "metrics", "list_metrics": "metrics", "build_report": "report",
+    # the storage budget (storage.py)
+    "storage_status": "storage", "collect_garbage": "storage",
+    # people and API tokens (users.py)
+    "add_user": "users", "list_users": "users", "get_user": "users", "set_role": "users", "remove_user": "users",
+    "verify_password": "users", "create_token": "users", "list_tokens": "users", "revoke_token": "users",
+    "user_for_token": "users", "session_user": "users",
+    # pipeline runs (runs.py) and the pipeline table (pipeline.py)
+    "Runner": "runs", "get_run": "runs", "list_runs": "runs", "run_events": "runs", "mark_interrupted": "runs",
+    "STAGES": "pipeline", "RUN_KINDS": "pipeline", "run_stage": "pipeline",
+    # what the workspace shows (workspace.py)
+    "recent_events": "workspace", "event_counts": "workspace", "effective_settings": "workspace",
+    "video_reviews": "workspace", "views_chart": "workspace",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"trendreel.services has no use case {name!r}")
+    value = getattr(import_module(f"trendreel.services.{module}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
