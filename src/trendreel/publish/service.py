@@ -277,7 +277,7 @@ def publish_video(app, *, video_id: str, to: str, privacy: str | None = None, al
         files = {"video": _local(app, video["path"], work, "video.mp4"),
                  "thumbnail": _local(app, video["thumbnail_path"], work, "thumb.jpg"),
                  "subtitles": _local(app, video["subtitles_path"], work, "subtitles.srt")}
-        from trendreel.render.ffmpeg import ffmpeg_exe
+        from trendreel.adapters.ffmpeg import ffmpeg_exe
 
         fingerprint = prior_fp or video_fingerprint(files["video"], video["duration_s"] or 0.0,
                                                     ffmpeg=ffmpeg_exe(app.settings.render.ffmpeg))

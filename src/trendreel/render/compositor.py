@@ -25,9 +25,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.render.base import RenderJob, RenderOutput
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import ffmpeg_exe, loudness, run_ffmpeg, video_problems
+from trendreel.render.ffmpeg import loudness, run_ffmpeg, video_problems
 from trendreel.render.plan import HOOK_GAP_S, RenderPlan, Shot, build_plan
 from trendreel.render.subtitles import write_subtitles
 from trendreel.settings import RenderSettings
