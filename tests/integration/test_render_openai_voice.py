@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chatserver import EDGE_SILENCE_S, WORD_S, ChatServer, Fail, Speak
+from tests.chatserver import WORD_S, ChatServer, Fail, Speak
 from tests.render_support import make_clip, make_image, make_story, store_article, store_media, store_story
 from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.bootstrap import App
