@@ -34,6 +34,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe  # noqa: E402
 from trendreel.bootstrap import App  # noqa: E402
 from trendreel.db.engine import Database  # noqa: E402
 from trendreel.db.tables import Video, utcnow  # noqa: E402
@@ -42,7 +43,7 @@ from trendreel.edit.cutter import encode_args  # noqa: E402
 from trendreel.edit.plan import Cue, format_srt  # noqa: E402
 from trendreel.files.layout import video_prefix  # noqa: E402
 from trendreel.files.store import open_file_store  # noqa: E402
-from trendreel.render.ffmpeg import ffmpeg_exe, probe  # noqa: E402
+from trendreel.render.ffmpeg import probe  # noqa: E402
 from trendreel.render.fonts import resolve_font  # noqa: E402
 from trendreel.settings import Settings  # noqa: E402
 

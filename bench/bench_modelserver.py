@@ -18,9 +18,7 @@ import importlib.util
 import json
 import os
 import platform
-import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time

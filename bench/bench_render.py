@@ -72,7 +72,7 @@ def log(msg: str) -> None:
 
 
 def ffmpeg_exe() -> str:
-    from trendreel.render.ffmpeg import ffmpeg_exe as exe
+    from trendreel.adapters.ffmpeg import ffmpeg_exe as exe
 
     return exe()
 
@@ -219,9 +219,9 @@ def plain_command(plan, work: Path, settings) -> list[str]:
 
 def prepare_plain(home: Path, story, work: Path):
     """Build trendreel's plan once (speech, media checks, ASS) so the plain command has the same inputs."""
+    from trendreel.adapters.ffmpeg import ffmpeg_exe as exe
     from trendreel.bootstrap import build_app
     from trendreel.render.compositor import _fonts_dir
-    from trendreel.render.ffmpeg import ffmpeg_exe as exe
     from trendreel.render.plan import build_plan
     from trendreel.services.render import _fetch_media
     from trendreel.render.subtitles import write_subtitles

@@ -7,9 +7,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.db.tables import Story, Video, utcnow
 from trendreel.files.layout import video_prefix
-from trendreel.render.ffmpeg import ffmpeg_exe
 
 PATTERNS = {
     "testsrc2": "testsrc2=size={w}x{h}:rate=15",

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.db.tables import Article, MediaItem, Story as StoryRow
 from trendreel.files.layout import media_file
 from trendreel.ids import article_id, media_id
-from trendreel.render.ffmpeg import ffmpeg_exe
 from trendreel.story.models import Citation, MediaRef, Scene, Story
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ the name into an object. Every kind works the same way:
     categorizer      index.categorizer               (IndexSettings)               linear
     chat_model       story.backend, trends.text_backend (LlmSettings, home=)       llamacpp, openai
     story_writer     story.backend                   (StorySettings, LlmSettings, chat) template, llamacpp, openai
-    voice            the engine in render.voices     (voice, rate=)                espeak-ng, piper
+    voice            the engine in render.voices     (voice, settings=RenderSettings, rate=) espeak-ng, piper, openai
     video_generator  render.backend                  (RenderSettings)              compositor, remote, ltx2
     video_editor     edit.backend                    (EditSettings)                cutter
     publisher        --to PLATFORM:ACCOUNT           (app)                         folder, youtube
@@ -82,7 +82,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         ("openai", "trendreel.story.llm:openai_writer"))),
     Kind("voice", "trendreel.voices", "render.voices", "speech engine", (
         ("espeak-ng", "trendreel.render.tts:EspeakSpeech"),
-        ("piper", "trendreel.render.tts:PiperSpeech"))),
+        ("piper", "trendreel.render.tts:PiperSpeech"),
+        ("openai", "trendreel.render.tts:OpenAISpeech"))),
     Kind("video_generator", "trendreel.video_generators", "render.backend", "video backend", (
         ("compositor", "trendreel.render.compositor:Compositor"),
         ("remote", "trendreel.render.remote:RemoteGenerator"),

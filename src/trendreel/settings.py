@@ -284,8 +284,12 @@ class RenderSettings(BaseModel):
     loudness_passes: Literal[1, 2] = Field(2, description="Loudness normalisation: 2 measures first then applies a linear gain, 1 normalises on the fly.")
     voices: dict[str, str] = Field(
         default_factory=lambda: {"ko": "espeak-ng:ko", "en": "piper:en_US-joe-medium"},
-        description="Voice per language, ENGINE:VOICE: espeak-ng:<espeak voice> or piper:<packaged voice name or .onnx path>; other languages try espeak-ng with the language code.")
+        description="Voice per language, ENGINE:VOICE: espeak-ng:<espeak voice>, piper:<packaged voice name or .onnx path> or openai:<voice of the speech server at speech_base_url>; other languages try espeak-ng with the language code.")
     speech_rate: float = Field(1.0, ge=0.5, le=2.0, description="Speaking speed relative to the voice's normal speed.")
+    speech_base_url: str | None = Field(None, description="OpenAI-compatible speech server for openai:VOICE voices (POST /audio/speech), e.g. http://gpu-1:8000/v1.")
+    speech_model: str = Field("tts-1", description="Speech model name sent to that server with openai:VOICE voices.")
+    speech_api_key: SecretStr | None = Field(None, description="Bearer token for the speech server; never logged.")
+    speech_timeout_s: float = Field(120.0, gt=0, description="Time limit of one speech request (one scene's narration).")
     font_file: Path | None = Field(None, description="TrueType/OpenType font for on-screen text and subtitles; default: NanumGothic (Debian fonts-nanum), which has Hangul and Latin.")
     ffmpeg: Path | None = Field(None, description="ffmpeg executable; default: the static build of imageio-ffmpeg, else ffmpeg on PATH.")
     threads: int = Field(0, ge=0, le=256, description="Encoder threads (0: all cores).")

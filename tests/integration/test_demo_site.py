@@ -6,7 +6,6 @@ import datetime as dt
 import http.client
 import json
 import re
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -17,7 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from trendreel.demo.site import SITE_ORIGIN, build_large_site, build_sample_site, ffmpeg_exe, load_manifest
+from trendreel.adapters.ffmpeg import ffmpeg_exe, ffprobe_exe
+from trendreel.demo.site import SITE_ORIGIN, build_large_site, build_sample_site, load_manifest
 from trendreel.demo.server import serve_site
 
 TODAY = dt.date(2026, 11, 20)
@@ -97,12 +97,12 @@ def test_videos_are_playable(site):
 
 
 def _probe(video: Path) -> set[str]:
-    ffprobe = shutil.which("ffprobe")
+    ffprobe = ffprobe_exe()
     if ffprobe:
         out = subprocess.run([ffprobe, "-v", "error", "-show_entries", "stream=codec_type", "-of", "json", str(video)],
                              capture_output=True, text=True, check=True).stdout
         return {s["codec_type"] for s in json.loads(out)["streams"]}
-    err = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(video)], capture_output=True, text=True).stderr
+    err = subprocess.run([ffmpeg_exe(system_first=True), "-hide_banner", "-i", str(video)], capture_output=True, text=True).stderr
     return {kind.lower() for kind in re.findall(r"Stream #\d+:\d+.*?: (Video|Audio):", err)}
 
 

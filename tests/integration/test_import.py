@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel import services
 from trendreel.bootstrap import App
 from trendreel.db.tables import Article, Category, Event, MediaItem
-from trendreel.demo.site import ffmpeg_exe
 from trendreel.files.store import open_file_store
 
 
@@ -29,7 +29,7 @@ def _write_jsonl(path, rows, extra_lines=()):
 def media_dir(tmp_path_factory):
     """A real PNG and a real MP4 made by ffmpeg, plus a text file pretending to be an image."""
     d = tmp_path_factory.mktemp("import-media")
-    ff = ffmpeg_exe()
+    ff = ffmpeg_exe(system_first=True)
     subprocess.run([ff, "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=96x64", "-frames:v", "1",
                     str(d / "photo.png")], check=True)
     subprocess.run([ff, "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=96x64:rate=10", "-t", "1",

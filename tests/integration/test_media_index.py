@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from trendreel.demo.site import ffmpeg_exe
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.errors import ConfigError, ExtractionFailed, FileMissing
 from trendreel.index.media import (
     CaptionTextImageEmbedder,
@@ -172,7 +172,7 @@ def test_clip_errors_say_what_to_fix(tmp_path):
 
 
 def _ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args], check=True)
+    subprocess.run([ffmpeg_exe(system_first=True), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args], check=True)
 
 
 X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
@@ -331,9 +331,9 @@ def test_speech_model_errors(tmp_path):
 
 def test_probe_without_ffprobe_uses_pyav(videos, monkeypatch, tmp_path):
     pytest.importorskip("av")
-    from trendreel.index.media import video as video_mod
+    from trendreel.adapters import ffmpeg as ffmpeg_adapter
 
-    monkeypatch.setattr(video_mod.shutil, "which", lambda name: None)
+    monkeypatch.setattr(ffmpeg_adapter, "ffprobe_exe", lambda: None)
     info = probe_video(videos["tone"])
     assert (info.width, info.height, info.has_audio, info.codec) == (320, 240, True, "h264")
     assert info.duration_s == pytest.approx(3.0, abs=0.1)

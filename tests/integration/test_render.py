@@ -29,6 +29,7 @@ from tests.render_support import (
     store_story,
     text_pixels,
 )
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel import events
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
@@ -36,8 +37,8 @@ from trendreel.db.tables import Event, Video
 from trendreel.errors import ConfigError
 from trendreel.files.store import open_file_store
 from trendreel.render import FontUnavailable, RenderError, SpeechUnavailable
+from trendreel.render.ffmpeg import loudness, probe, volume
 from trendreel.services.render import get_video, list_videos, render_story
-from trendreel.render.ffmpeg import ffmpeg_exe, loudness, probe, volume
 from trendreel.settings import Settings
 from trendreel.story.models import MediaRef
 

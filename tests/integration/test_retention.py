@@ -400,7 +400,7 @@ def test_cli_storage_and_gc(tmp_path):
     home = tmp_path / "home"
     db = Database(f"sqlite:///{home / 'trendreel.db'}")
     try:
-        w = build_world(_app(db, (home / "files").as_uri(), tmp_path, budget_bytes=10**12))
+        build_world(_app(db, (home / "files").as_uri(), tmp_path, budget_bytes=10**12))
     finally:
         db.dispose()
     (home / "trendreel.toml").write_text('[retention]\nbudget_bytes = "120KB"\nlow_water = 0.9\n', encoding="utf-8")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tests.render_support import make_clip, make_image, make_story, make_unsupported_codec
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.render.base import MediaFile
 from trendreel.render.errors import RenderError, SpeechUnavailable
-from trendreel.render.ffmpeg import ffmpeg_exe
 from trendreel.render.plan import FIRST_LEAD_S, build_plan
 from trendreel.render.tts import EspeakSpeech, PiperSpeech, SpeechClip, speech_for, voice_spec
 from trendreel.settings import RenderSettings

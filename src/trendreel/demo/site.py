@@ -14,7 +14,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 from xml.sax.saxutils import escape as xml_escape
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe, run_ffmpeg
 from trendreel.demo.content import (
     ARTICLES,
     BROKEN_PAGE_TEXT,
@@ -55,6 +55,7 @@ SITE_ORIGIN = "http://sample.trendreel.invalid"
 SITE_NAME = "Trendreel Daily"
 MANIFEST_NAME = "manifest.json"
 KST = dt.timezone(dt.timedelta(hours=9))
+VIDEO_TIMEOUT_S = 120  # one sample video takes well under a second
 
 BROKEN_PAGE = "/archive/legacy.html"
 MISLABELLED_PAGE = "/gallery/photo-of-the-day.html"
@@ -342,32 +343,21 @@ class _Painter:
             img.save(target, "JPEG", quality=80, optimize=True)
 
 
-def ffmpeg_exe() -> str:
-    """The ffmpeg to use: the system one when present, else the static build from imageio-ffmpeg."""
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - imageio-ffmpeg is a dependency
-        raise ConfigError("building the sample site needs ffmpeg (install ffmpeg or imageio-ffmpeg)") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
 def _make_video(target: Path, *, source: str, size: tuple[int, int], seconds: int, freq: int) -> None:
     w, h = size
     target.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+    args = [
+        "-loglevel", "error",
         "-f", "lavfi", "-i", f"{source}=size={w}x{h}:rate=24",
         "-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate=44100",
         "-t", str(seconds),
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "32", "-pix_fmt", "yuv420p",
         "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", str(target),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0 or not target.is_file():
-        raise ConfigError(f"ffmpeg could not make the sample video {target.name}: {proc.stderr.strip()[-300:]}")
+    run_ffmpeg(args, what=f"making the sample video {target.name}", timeout_s=VIDEO_TIMEOUT_S,
+               exe=ffmpeg_exe(system_first=True), error=ConfigError)
+    if not target.is_file():
+        raise ConfigError(f"ffmpeg could not make the sample video {target.name}: it wrote no file")
 
 
 # --------------------------------------------------------------------------- the sample site

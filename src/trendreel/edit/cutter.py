@@ -22,6 +22,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.edit.analyze import analyze
 from trendreel.edit.base import EditJob, EditOutput
 from trendreel.edit.errors import EditError, EditFailed
@@ -42,7 +43,7 @@ from trendreel.edit.plan import (
     trim_to,
 )
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import ffmpeg_exe, loudness, probe, run_ffmpeg, video_problems
+from trendreel.render.ffmpeg import loudness, probe, run_ffmpeg, video_problems
 from trendreel.settings import EditSettings
 
 log = logging.getLogger(__name__)
@@ -263,7 +264,7 @@ class Cutter:
 
     def __init__(self, settings: EditSettings):
         self.settings = settings
-        self.exe = ffmpeg_exe(settings.ffmpeg)
+        self.exe = ffmpeg_exe(settings.ffmpeg, setting="edit.ffmpeg")
 
     def settings_key(self) -> str:
         return settings_key(self.settings)

@@ -3,9 +3,11 @@
 Each call costs `publish.youtube_cost_list` units (1, as the quota table says) of the project's daily
 pool, counted in `quota_usage` before it is made, the same way publishing counts its calls; collection
 stops short of the last `metrics.youtube_reserve_units` of the pool so uploads can still set thumbnails.
-Credentials, their refresh and the API root are the publisher's (publish/youtube.py): a refreshed token
-is stored back encrypted. 5xx answers and dropped connections are retried with the publisher's backoff;
-quotaExceeded, refused credentials and other refusals end the batch with a message that says what to do.
+Credentials, their refresh, the API root and the retry rules are the YouTube adapter's
+(`trendreel.adapters.youtube.YouTubeClient`, with the publish settings, as publishing uses it): a
+refreshed token is stored back encrypted; 5xx answers and dropped connections are retried with
+publishing's backoff; quotaExceeded, refused credentials and other refusals end the batch with a
+message that says what to do.
 
 A video YouTube does not return (deleted, or private to another channel) gets a sample with no counts
 and `raw.status = "not_found"`. likeCount or commentCount missing (hidden likes, comments off) is None.
@@ -13,29 +15,18 @@ and `raw.status = "not_found"`. likeCount or commentCount missing (hidden likes,
 
 from __future__ import annotations
 
-import json
-import logging
-import random
-import time
-
-import google.auth.exceptions
-from googleapiclient.errors import HttpError
-
-from trendreel.metrics.base import MetricsError, Sample
-from trendreel.publish import quota
-from trendreel.publish.accounts import save_credentials
-from trendreel.publish.errors import CredentialsError
-from trendreel.publish.youtube import (
-    CONNECTION_ERRORS,
-    QUOTA_REASONS,
-    RETRY_REASONS,
-    RETRY_STATUSES,
-    YouTubePublisher,
-    error_reason,
+from trendreel.adapters.youtube import (
+    YouTubeAuthRefused,
+    YouTubeCredentialsInvalid,
+    YouTubeQuotaSpent,
+    YouTubeRefused,
+    YouTubeUnavailable,
     project_of,
 )
-
-log = logging.getLogger(__name__)
+from trendreel.metrics.base import MetricsError, Sample
+from trendreel.publish import quota
+from trendreel.publish.errors import CredentialsError
+from trendreel.publish.youtube import youtube_client
 
 MAX_IDS = 50  # videos.list takes at most 50 ids per call
 
@@ -53,7 +44,7 @@ class YouTubeMetrics:
 
     def __init__(self, app):
         self.app = app
-        self.publisher = YouTubePublisher(app)
+        self.client = youtube_client(app)
 
     def fetch(self, publications: list[dict]) -> dict[str, Sample | MetricsError]:
         if not publications:
@@ -70,36 +61,32 @@ class YouTubeMetrics:
         if not wanted:
             return out
         try:
-            creds, info = self.publisher.credentials(account)
-        except CredentialsError as exc:
+            with self.client.signed_in(account) as (creds, info):
+                self._fetch(account, wanted, creds, project_of(info), out)
+        except (CredentialsError, YouTubeCredentialsInvalid) as exc:
             raise MetricsError(str(exc)) from exc
-        first_token = creds.token
-        project = project_of(info)
-        try:
-            youtube = self.publisher.service(creds)
-            ids = list(wanted)
-            for start in range(0, len(ids), MAX_IDS):
-                batch = ids[start:start + MAX_IDS]
-                self._spend(project, account)
-                response = self._call(lambda: youtube.videos().list(part="statistics", id=",".join(batch)).execute(),
-                                      project, account)
-                items = {item.get("id"): item for item in response.get("items", [])}
-                for ext in batch:
-                    item = items.get(ext)
-                    for pid in wanted[ext]:
-                        if item is None:
-                            out[pid] = Sample(None, None, None, {"status": "not_found", "id": ext})
-                        else:
-                            stats = dict(item.get("statistics") or {})
-                            out[pid] = Sample(_count(stats, "viewCount"), _count(stats, "likeCount"),
-                                              _count(stats, "commentCount"), {"status": "ok", "id": ext, "statistics": stats})
-        except google.auth.exceptions.RefreshError as exc:
-            raise MetricsError(f"YouTube refused to refresh the token of youtube:{account['name']} ({exc}); sign in "
-                               f"again with `trendreel accounts login youtube {account['name']}`") from exc
-        finally:
-            if creds.token and creds.token != first_token:  # refreshed: keep it (encrypted) for the next run
-                save_credentials(self.app, account["id"], {**info, **json.loads(creds.to_json())})
         return out
+
+    def _fetch(self, account: dict, wanted: dict[str, list[str]], creds, project: str,
+               out: dict[str, Sample | MetricsError]) -> None:
+        """videos.list for every wanted id, MAX_IDS a call, each call's quota spent first."""
+        youtube = self.client.service(creds)
+        ids = list(wanted)
+        for start in range(0, len(ids), MAX_IDS):
+            batch = ids[start:start + MAX_IDS]
+            self._spend(project, account)
+            response = self._call(lambda: youtube.videos().list(part="statistics", id=",".join(batch)).execute(),
+                                  project, account)
+            items = {item.get("id"): item for item in response.get("items", [])}
+            for ext in batch:
+                item = items.get(ext)
+                for pid in wanted[ext]:
+                    if item is None:
+                        out[pid] = Sample(None, None, None, {"status": "not_found", "id": ext})
+                    else:
+                        stats = dict(item.get("statistics") or {})
+                        out[pid] = Sample(_count(stats, "viewCount"), _count(stats, "likeCount"),
+                                          _count(stats, "commentCount"), {"status": "ok", "id": ext, "statistics": stats})
 
     def _spend(self, project: str, account: dict) -> None:
         p, reserve = self.app.settings.publish, self.app.settings.metrics.youtube_reserve_units
@@ -117,32 +104,22 @@ class YouTubeMetrics:
             raise MetricsError(str(exc)) from exc
 
     def _call(self, fn, project: str, account: dict):
-        """One videos.list call with the publisher's retry rules."""
-        p = self.app.settings.publish
-        failures = 0
-        while True:
-            try:
-                return fn()
-            except HttpError as exc:
-                reason, code = error_reason(exc), exc.resp.status
-                if reason in QUOTA_REASONS:
-                    quota.exhaust(self.app, project, inserts=False)
-                    reset = quota.reset_time()
-                    raise MetricsError(f"YouTube answered {reason} for youtube:{account['name']}: the day's quota of project "
-                                       f"{project} is spent; collection goes on after {reset:%Y-%m-%d %H:%M %Z}") from exc
-                if code in (401, 403) and reason not in RETRY_REASONS:
-                    raise MetricsError(f"YouTube refused videos.list for youtube:{account['name']} (HTTP {code} {reason or ''}); "
-                                       f"sign in again with `trendreel accounts login youtube {account['name']}` "
-                                       "(the account needs the youtube.readonly scope)") from exc
-                if code not in RETRY_STATUSES and reason not in RETRY_REASONS:
-                    raise MetricsError(f"YouTube refused videos.list for youtube:{account['name']}: HTTP {code} {reason or ''}".strip()) from exc
-                last = f"HTTP {code}"
-            except CONNECTION_ERRORS as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            failures += 1
-            if failures > p.retries:
-                raise MetricsError(f"YouTube videos.list for youtube:{account['name']} failed {failures} times in a row "
-                                   f"(last: {last}); run `trendreel metrics collect` again later")
-            delay = min(p.backoff_max_s, p.backoff_s * 2 ** (failures - 1)) * (0.5 + random.random() / 2)
-            log.warning("youtube metrics: %s; retry %d of %d in %.1f s", last, failures, p.retries, delay)
-            time.sleep(delay)
+        """One videos.list call with the adapter's retry rules, its failures as MetricsError."""
+        name = account["name"]
+        try:
+            return self.client.call(fn, "videos.list")
+        except YouTubeQuotaSpent as exc:
+            quota.exhaust(self.app, project, inserts=False)
+            reset = quota.reset_time()
+            raise MetricsError(f"YouTube answered {exc.reason} for youtube:{name}: the day's quota of project "
+                               f"{project} is spent; collection goes on after {reset:%Y-%m-%d %H:%M %Z}") from exc
+        except YouTubeAuthRefused as exc:
+            raise MetricsError(f"YouTube refused videos.list for youtube:{name} (HTTP {exc.status} {exc.reason or ''}); "
+                               f"sign in again with `trendreel accounts login youtube {name}` "
+                               "(the account needs the youtube.readonly scope)") from exc
+        except YouTubeRefused as exc:
+            raise MetricsError(f"YouTube refused videos.list for youtube:{name}: HTTP {exc.status} "
+                               f"{exc.reason or ''}".strip()) from exc
+        except YouTubeUnavailable as exc:
+            raise MetricsError(f"YouTube videos.list for youtube:{name} failed {exc.failures} times in a row "
+                               f"(last: {exc.last}); run `trendreel metrics collect` again later") from exc

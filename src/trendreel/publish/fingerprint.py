@@ -8,11 +8,11 @@ resolution or small edits keep most bits; a different video flips about half. St
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
+from trendreel.adapters.ffmpeg import run_ffmpeg, stderr_tail
 from trendreel.publish.errors import PublishError
 
 FRAMES = 8
@@ -24,18 +24,15 @@ def video_fingerprint(path: Path, duration_s: float, *, ffmpeg: str, timeout_s: 
     """The fingerprint of the video file at `path` (whose length is `duration_s`)."""
     duration_s = max(float(duration_s or 0.0), 0.04)
     rate = FRAMES / duration_s
-    cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path), "-an",
-           "-vf", f"fps={rate:.6f}:start_time=0,scale={SIDE}:{SIDE}:flags=area,format=gray",
-           "-frames:v", str(FRAMES), "-f", "rawvideo", "pipe:1"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PublishError(f"cannot read frames of {path} for the duplicate guard: {exc}") from exc
+    args = ["-loglevel", "error", "-i", str(path), "-an",
+            "-vf", f"fps={rate:.6f}:start_time=0,scale={SIDE}:{SIDE}:flags=area,format=gray",
+            "-frames:v", str(FRAMES), "-f", "rawvideo", "pipe:1"]
+    what = f"cannot read frames of {path} for the duplicate guard"
+    proc = run_ffmpeg(args, what=what, timeout_s=timeout_s, exe=ffmpeg, check=False, text=False, error=PublishError)
     frames = np.frombuffer(proc.stdout, dtype=np.uint8)
     n = len(frames) // (SIDE * SIDE)
     if proc.returncode != 0 or n == 0:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no frames"]
-        raise PublishError(f"cannot read frames of {path} for the duplicate guard: {tail[0]}")
+        raise PublishError(f"{what}: {stderr_tail(proc.stderr, 1) if proc.stderr.strip() else 'no frames'}")
     hexes = []
     for frame in frames[: n * SIDE * SIDE].reshape(n, SIDE * SIDE).astype(np.float32):
         bits = frame > frame.mean()

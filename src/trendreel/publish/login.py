@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from trendreel.adapters.youtube import SCOPES
 from trendreel.publish import accounts
 from trendreel.publish.errors import CredentialsError
-from trendreel.publish.youtube import SCOPES
 
 
 def read_client_secrets(path: Path) -> dict:

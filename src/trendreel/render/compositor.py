@@ -25,9 +25,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.render.base import RenderJob, RenderOutput
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import ffmpeg_exe, loudness, run_ffmpeg, video_problems
+from trendreel.render.ffmpeg import loudness, run_ffmpeg, video_problems
 from trendreel.render.plan import HOOK_GAP_S, RenderPlan, Shot, build_plan
 from trendreel.render.subtitles import write_subtitles
 from trendreel.settings import RenderSettings
@@ -40,13 +41,18 @@ ZOOM = 0.12  # Ken Burns: zoom from 1.0 to 1.12, or pan across an image zoomed 1
 # zoompan moves its crop window in whole input pixels; scaling the still to 1.5x the frame first
 # makes each step a fraction of an output pixel, so slow motion does not judder.
 OVERSAMPLE = 1.5
-# remote and ltx2 belong to other backends; changing them does not change what the compositor draws
-SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg", "remote", "ltx2"}
+# remote and ltx2 belong to other backends; changing them does not change what the compositor draws.
+# The speech server's address, key and time limit say where a voice comes from, not what it says.
+SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg", "remote", "ltx2",
+                       "speech_base_url", "speech_api_key", "speech_timeout_s"}
 BACKDROP_RATIO = 1.3  # aspect ratio this much off the frame's: show whole over a blurred copy (fit = blur)
 
 
 def settings_key(settings: RenderSettings) -> str:
-    data = settings.model_dump(mode="json", exclude=SETTINGS_NOT_IN_KEY)
+    exclude = set(SETTINGS_NOT_IN_KEY)
+    if not any(spec.startswith("openai:") for spec in settings.voices.values()):
+        exclude.add("speech_model")  # only openai voices use it; keys made before it existed stay the same
+    data = settings.model_dump(mode="json", exclude=exclude)
     blob = json.dumps({"compositor": VERSION, **data}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

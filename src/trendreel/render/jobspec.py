@@ -2,7 +2,8 @@
 a JSON spec plus uploads; the server rebuilds the RenderJob and runs a video generator on it.
 
 Settings that belong to the machine rather than to the video (the ffmpeg executable, threads, the
-ffmpeg time limit, the font file, LTX-2's weights folder, device and offload) are the server's own;
+ffmpeg time limit, the font file, the speech server's address, key and time limit, LTX-2's weights
+folder, device and offload) are the server's own;
 everything else comes from the client, so the same settings give the same video on either side.
 """
 
@@ -20,7 +21,8 @@ __all__ = ["FORMAT", "RenderHandler", "job_spec", "render_job_from_spec"]
 
 FORMAT = 1
 # Fields of RenderSettings taken from the server, never from the request.
-SERVER_SIDE = {"backend", "remote", "ffmpeg", "threads", "timeout_s", "font_file"}
+SERVER_SIDE = {"backend", "remote", "ffmpeg", "threads", "timeout_s", "font_file",
+               "speech_base_url", "speech_api_key", "speech_timeout_s"}
 SERVER_SIDE_LTX2 = {"model_path", "device", "offload"}
 OUTPUTS = {"video": "video.mp4", "thumbnail": "thumb.jpg", "subtitles": "subtitles.srt"}
 
@@ -32,6 +34,8 @@ def _plain(name: str) -> str:
 def client_settings(settings: RenderSettings) -> dict:
     """The render settings a server needs to render the same video (no paths of this machine)."""
     data = settings.model_dump(mode="json", exclude=SERVER_SIDE | {"music_path"})
+    if not any(spec.startswith("openai:") for spec in settings.voices.values()):
+        del data["speech_model"]  # unused: a server from before openai voices reads this spec too
     data["ltx2"] = {k: v for k, v in data["ltx2"].items() if k not in SERVER_SIDE_LTX2}
     return data
 

@@ -33,10 +33,11 @@ from typing import Protocol
 
 import numpy as np
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.errors import ConfigError
 from trendreel.render.base import MediaFile, RenderJob, RenderOutput
 from trendreel.render.errors import GeneratorUnavailable, RenderFailed
-from trendreel.render.ffmpeg import ffmpeg_exe, run_ffmpeg
+from trendreel.render.ffmpeg import run_ffmpeg
 from trendreel.settings import Ltx2Settings, RenderSettings
 
 log = logging.getLogger(__name__)

@@ -235,7 +235,7 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
             raise ConfigError(f"render.music_path {music} does not exist")
     font = resolve_font(settings.font_file, need_hangul=needs_hangul(story))
     measure = TextMeasure(font)
-    speech = speech or speech_for(story.lang, settings.voices, rate=settings.speech_rate)
+    speech = speech or speech_for(story.lang, settings.voices, rate=settings.speech_rate, settings=settings)
 
     def check_media() -> tuple[list[list[Visual]], float]:
         t = time.perf_counter()

