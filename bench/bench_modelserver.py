@@ -49,7 +49,7 @@ def main() -> None:
 
     from tests.modelserver_support import ServerProcess
     from trendreel.bootstrap import build_app
-    from trendreel.modelserver.client import ModelServerClient
+    from trendreel.adapters.modelserver import ModelServerClient
     from trendreel.services.render import render_story
     from trendreel.settings import Settings
 

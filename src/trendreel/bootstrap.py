@@ -62,7 +62,7 @@ class App:
     # ---- index ---------------------------------------------------------------------------------
 
     def text_embedder(self) -> TextEmbedder:
-        from trendreel.index.embedders import load_text_embedder  # usearch/ONNX models load with it
+        from trendreel.index.embedders import load_text_embedder  # numpy: only commands that embed need it
 
         idx = self.settings.index
         return self._once("text_embedder", lambda: load_text_embedder(idx.text_embedder, registry=self.registry,
@@ -85,7 +85,7 @@ class App:
 
     def speech_to_text(self) -> SpeechToText | None:
         """Transcripts of videos; None when index.speech_model = "none" or no model is installed."""
-        from trendreel.index.media.speech import load_speech_to_text  # faster-whisper loads with it
+        from trendreel.index.media.speech import load_speech_to_text  # faster-whisper: only for indexing videos
 
         idx = self.settings.index
         if idx.speech_model == "none":
@@ -94,6 +94,7 @@ class App:
 
     def indexer(self) -> Indexer:
         """The index stage with every model the settings name."""
+        # numpy, Pillow, imagehash, trafilatura: only commands that index need them
         from trendreel.index.stage import Indexer
         from trendreel.index.summarize import ExtractiveSummarizer
 
@@ -127,7 +128,7 @@ class App:
 
     def trend_texts(self) -> LlmTrendTexts | None:
         """The language model that rewords trend lines when trends.text_backend names one, else None."""
-        from trendreel.trends.llm_text import LlmTrendTexts
+        from trendreel.trends.llm_text import LlmTrendTexts  # the story stage's grounding: only when reworded
 
         name = self.settings.trends.text_backend
         if name == "extractive":

@@ -21,7 +21,7 @@ from tests.render_support import make_clip, make_image, make_story, store_articl
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
 from trendreel.files.store import open_file_store
-from trendreel.modelserver import JobFailed, ModelServerUnavailable
+from trendreel.adapters.modelserver import JobFailed, ModelServerUnavailable
 from trendreel.services.render import get_video, list_videos, render_story
 from trendreel.render.ffmpeg import probe
 from trendreel.settings import Settings

@@ -17,11 +17,12 @@ from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
 from trendreel.files.store import open_file_store
-from trendreel.render import RenderError, SpeechUnavailable, render_story
+from trendreel.render import RenderError, SpeechUnavailable
 from trendreel.render.base import MediaFile
 from trendreel.render.ffmpeg import loudness, probe, volume
 from trendreel.render.plan import build_plan
 from trendreel.render.tts import EDGE_S, OpenAISpeech, speech_for
+from trendreel.services.render import render_story
 from trendreel.settings import RenderSettings, Settings
 from trendreel.story.models import MediaRef
 
@@ -120,5 +121,5 @@ def test_a_server_error_is_retried_and_a_refusal_is_explained(tmp_path):
 def test_without_a_speech_server_the_voice_is_unavailable():
     with pytest.raises(SpeechUnavailable, match="needs render.speech_base_url"):
         speech_for("en", VOICES, settings=RenderSettings(voices=VOICES))
-    with pytest.raises(ValueError, match="openai:VOICE"):
+    with pytest.raises(ValueError, match="write ENGINE:VOICE"):
         RenderSettings(voices={"en": "openai:"})

@@ -10,7 +10,7 @@ from trendreel.bootstrap import build_app
 from trendreel.engine import service as engine
 from trendreel.engine.service import EngineUnavailable
 from trendreel.errors import ConfigError, FileMissing, LlmError, StorageError, TrendreelError
-from trendreel.modelserver.errors import ModelServerError
+from trendreel.adapters.modelserver import ModelServerError
 from trendreel.publish.errors import NotApproved
 from trendreel.services.pipeline import STAGES, InProcessRunner, stage_options
 from trendreel.settings import Settings

@@ -8,7 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from trendreel.modelserver.app import create_app
-from trendreel.modelserver.jobs import JobStore, job_id
+from trendreel.adapters.modelserver import job_id
+from trendreel.modelserver.jobs import JobStore
 
 TOKEN = "u" * 24
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from trendreel.modelserver.client import ModelServerClient, backoff
-from trendreel.modelserver.errors import JobFailed, ModelServerRefused, ModelServerUnavailable
+from trendreel.adapters.modelserver import JobFailed, ModelServerClient, ModelServerRefused, ModelServerUnavailable, backoff
 
 JOB = "j" + "a" * 31
 

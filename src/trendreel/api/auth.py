@@ -24,12 +24,11 @@ from fastapi import Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from trendreel.services import users
 from trendreel.api.errors import ApiError
 from trendreel.errors import ConfigError
+from trendreel.services import users
 
 SESSION_COOKIE = "trendreel_session"
-CSRF_COOKIE = "trendreel_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})

@@ -11,6 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from trendreel.api.errors import ApiError
+from trendreel.db.tables import MediaItem, Video
 
 CHUNK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -26,8 +27,6 @@ class FileRef:
 
 def media_file(app, media_id: str) -> FileRef:
     """The stored file of an article's image or video."""
-    from trendreel.db.tables import MediaItem
-
     with app.db.session() as s:
         m = s.get(MediaItem, media_id)
         if m is None:
@@ -43,8 +42,6 @@ VIDEO_FILES = {"video": ("path", "video/mp4"), "thumbnail": ("thumbnail_path", "
 
 
 def video_file(app, video_id: str, which: str) -> FileRef:
-    from trendreel.db.tables import Video
-
     attr, mime = VIDEO_FILES[which]
     with app.db.session() as s:
         v = s.get(Video, video_id)

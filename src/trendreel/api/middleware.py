@@ -9,6 +9,8 @@ from prometheus_client import Counter, Histogram
 
 from trendreel.api.errors import error_body
 
+CSRF_COOKIE = "trendreel_csrf"  # the double-submit cookie the workspace's forms echo
+
 API_PREFIX = "/api/v1"
 
 REQUESTS = Counter("trendreel_http_requests", "HTTP requests answered, by route template and status.",
@@ -124,8 +126,6 @@ class CsrfCookie:
             if msg["type"] == "http.response.start":
                 value = scope.get("state", {}).get("set_csrf_cookie")
                 if value is not None:
-                    from trendreel.api.auth import CSRF_COOKIE
-
                     age = self.max_age if value else 0
                     cookie = f"{CSRF_COOKIE}={value}; Path=/; Max-Age={age}; SameSite=Lax" + ("; Secure" if self.secure else "")
                     msg = {**msg, "headers": [*msg.get("headers", []), (b"set-cookie", cookie.encode("latin-1"))]}
@@ -136,7 +136,12 @@ class CsrfCookie:
 
 def metrics_payload() -> tuple[bytes, str]:
     """The Prometheus text of this process, or of every worker when PROMETHEUS_MULTIPROC_DIR is set."""
-    from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+    from prometheus_client import (
+        CONTENT_TYPE_LATEST,
+        REGISTRY,
+        CollectorRegistry,
+        generate_latest,
+    )
 
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

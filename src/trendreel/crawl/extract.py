@@ -19,7 +19,13 @@ from lxml.html import HtmlElement, document_fromstring
 from pydantic import BaseModel
 
 from trendreel.crawl.extract_decode import decode_html
-from trendreel.crawl.extract_scan import MediaCandidate, PageScan, clean_space, scan_page
+from trendreel.crawl.extract_scan import (
+    PLAYERS,
+    MediaCandidate,
+    PageScan,
+    clean_space,
+    scan_page,
+)
 from trendreel.errors import ExtractionFailed
 
 __all__ = ["ExtractedMedia", "Extraction", "decode_html", "extract"]
@@ -488,15 +494,13 @@ def _lead_image(doc: Any, scan: PageScan, images: list[ExtractedMedia]) -> str |
 
 
 def _videos(scan: PageScan) -> list[ExtractedMedia]:
-    from trendreel.crawl.extract_scan import _PLAYERS
-
     videos = [_media(v) for v in scan.videos]
     meta = scan.meta
     og = meta.get("og:video:secure_url") or meta.get("og:video:url") or meta.get("og:video")
     absolute = scan.absolute(og)
     if absolute and absolute.startswith(("http://", "https://")) and all(v.url != absolute for v in videos):
         mime = clean_space(meta.get("og:video:type"))
-        kind = "embed" if _PLAYERS.match(absolute) or (mime or "").lower() == "text/html" else "video"
+        kind = "embed" if PLAYERS.match(absolute) or (mime or "").lower() == "text/html" else "video"
         width, height = meta.get("og:video:width"), meta.get("og:video:height")
         videos.append(
             ExtractedMedia(

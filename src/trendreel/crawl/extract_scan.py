@@ -26,7 +26,7 @@ _TRACKER = re.compile(
     re.I,
 )
 _LOGO = re.compile(r"(^|[/_.-])(logo|icon|avatar|sprite|favicon|emoji)", re.I)
-_PLAYERS = re.compile(
+PLAYERS = re.compile(
     r"^https?://([\w-]+\.)*("
     r"youtube\.com/(embed|v)/|youtube-nocookie\.com/embed/|youtu\.be/|"
     r"player\.vimeo\.com/video/|dailymotion\.com/embed/|geo\.dailymotion\.com/player|"
@@ -264,7 +264,7 @@ def scan_page(tree: HtmlElement, url: str) -> PageScan:
                     )
         elif tag == "iframe":
             absolute = scan.absolute(el.get("src") or el.get("data-src"))
-            if absolute and absolute not in seen_vid and _PLAYERS.match(absolute):
+            if absolute and absolute not in seen_vid and PLAYERS.match(absolute):
                 seen_vid.add(absolute)
                 scan.videos.append(
                     MediaCandidate(

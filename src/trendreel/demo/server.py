@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
-from trendreel.demo.site import SITE_ORIGIN
+from trendreel.demo.site import SITE_ORIGIN, build_sample_site
 from trendreel.errors import ConfigError
 
 __all__ = ["serve_site", "main"]
@@ -253,8 +253,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="print only the base URL, as the first line on stdout (for scripts)")
     args = parser.parse_args(argv)
     if args.build:
-        from trendreel.demo.site import build_sample_site
-
         manifest = build_sample_site(args.dir)
         if not args.print_url:
             print(f"sample site: {len(manifest.articles)} articles", flush=True)

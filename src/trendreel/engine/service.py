@@ -258,6 +258,7 @@ def run_worker(settings, *, queue: str = "all", activities: int = 1, on_ready: C
     _temporal()
     from temporalio.worker import Worker
 
+    # Both import temporalio (the optional `temporal` extra): only a worker needs them.
     from trendreel.engine import activities as acts
     from trendreel.engine.workflows import WORKFLOWS
 

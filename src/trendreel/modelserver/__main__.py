@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 from trendreel.errors import TrendreelError
+from trendreel.modelserver.app import create_app
+from trendreel.modelserver.handlers import build_handlers
+from trendreel.settings import Settings
 
 log = logging.getLogger("trendreel.modelserver")
 
@@ -47,10 +50,6 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     import uvicorn
-
-    from trendreel.modelserver.app import create_app
-    from trendreel.modelserver.handlers import build_handlers
-    from trendreel.settings import Settings
 
     token = _token(args)
     try:

@@ -31,9 +31,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from trendreel.adapters.modelserver import file_sha256
 from trendreel.errors import TrendreelError
 from trendreel.modelserver.handlers import Handler, JobContext
-from trendreel.modelserver.jobs import FILE_NAME, JobStore, file_sha256
+from trendreel.modelserver.jobs import FILE_NAME, JobStore, _now
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +151,6 @@ class Worker:
         log.warning("job %s failed: %s", jid, message)
 
 
-def _now() -> str:
-    from trendreel.modelserver.jobs import _now as now
-
-    return now()
 
 
 def create_app(*, work_dir: Path, token: str, handlers: dict[str, Handler], max_upload_bytes: int = 2 << 30,

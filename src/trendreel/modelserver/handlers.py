@@ -20,6 +20,7 @@ from typing import Protocol
 
 from trendreel.errors import ConfigError
 from trendreel.registry import default_registry
+from trendreel.render.jobspec import RenderHandler
 from trendreel.settings import Settings
 
 __all__ = ["Handler", "JobContext", "build_handlers", "kind_names", "register_kind"]
@@ -63,8 +64,6 @@ def _render_factory(kind: str) -> Callable[[Settings], Handler] | None:
         return None
 
     def factory(settings: Settings) -> Handler:
-        from trendreel.render.jobspec import RenderHandler
-
         return RenderHandler(backend, settings.render)
 
     return factory

@@ -15,7 +15,6 @@ finished jobs keep their outputs across restarts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -25,7 +24,9 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["FILE_NAME", "STATES", "JobStore", "file_sha256", "job_id"]
+from trendreel.adapters.modelserver import file_sha256, job_id
+
+__all__ = ["FILE_NAME", "STATES", "JobStore"]
 
 STATES = ("queued", "running", "done", "error")
 # File names in a job: plain names only, so no upload or fetch can reach outside the job's folder.
@@ -35,21 +36,6 @@ JOB_ID = re.compile(r"^j[0-9a-f]{31}$")
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def job_id(kind: str, spec: dict, files: dict[str, str]) -> str:
-    """'j' + 31 hex of sha256 over the kind, the canonical JSON of the spec and (name, sha256) of each file."""
-    blob = json.dumps({"kind": kind, "spec": spec, "files": sorted(files.items())}, sort_keys=True,
-                      ensure_ascii=False, separators=(",", ":"))
-    return "j" + hashlib.sha256(blob.encode()).hexdigest()[:31]
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -13,9 +13,14 @@ import re
 import shutil
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from trendreel.errors import ConfigError
 from trendreel.registry import Registry, default_registry
 from trendreel.render.base import MediaFile, RenderJob
+from trendreel.render.errors import RenderError
 from trendreel.settings import RenderSettings
+from trendreel.story.models import Story
 
 __all__ = ["FORMAT", "RenderHandler", "job_spec", "render_job_from_spec"]
 
@@ -57,8 +62,6 @@ def job_spec(job: RenderJob) -> tuple[dict, dict[str, Path]]:
             music = _plain(f"music{src.suffix.lower()[:8]}")
             files[music] = src
         else:
-            from trendreel.errors import ConfigError
-
             raise ConfigError(f"render.music_path {src} does not exist")
     spec = {"format": FORMAT, "story": job.story.model_dump(mode="json"), "settings": client_settings(job.settings),
             "media": media, "music": music}
@@ -67,10 +70,6 @@ def job_spec(job: RenderJob) -> tuple[dict, dict[str, Path]]:
 
 def render_job_from_spec(spec: dict, inputs: Path, workdir: Path, server: RenderSettings, backend: str) -> RenderJob:
     """The RenderJob a spec describes, with the server's machine settings; ValueError when it is malformed."""
-    from pydantic import ValidationError
-
-    from trendreel.story.models import Story
-
     if spec.get("format") != FORMAT:
         raise ValueError(f"render spec format {spec.get('format')!r}; this server reads format {FORMAT}")
     try:
@@ -116,8 +115,6 @@ class RenderHandler:
         try:
             job = render_job_from_spec(ctx.spec, ctx.inputs, work, self.server, self.backend)
         except ValueError as exc:
-            from trendreel.render.errors import RenderError
-
             raise RenderError(str(exc)) from None
         generator = self.registry.create("video_generator", self.backend, job.settings)
         ctx.progress(0.01, f"rendering with {self.backend}")

@@ -36,9 +36,13 @@ import numpy as np
 from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.errors import ConfigError
 from trendreel.render.base import MediaFile, RenderJob, RenderOutput
+from trendreel.render.compositor import Compositor
+from trendreel.render.compositor import settings_key as compositor_key
 from trendreel.render.errors import GeneratorUnavailable, RenderFailed
 from trendreel.render.ffmpeg import run_ffmpeg
+from trendreel.render.plan import build_plan
 from trendreel.settings import Ltx2Settings, RenderSettings
+from trendreel.story.models import MediaRef
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +122,8 @@ def load_model(cfg: Ltx2Settings) -> Ltx2Model:
         if key in _MODELS:
             return _MODELS[key]
         try:
-            import torch
             import diffusers  # noqa: F401
+            import torch
         except ImportError as exc:
             raise GeneratorUnavailable(f"the ltx2 backend needs torch, diffusers, transformers and accelerate ({exc.name} is "
                                        "missing): install trendreel[gpu] on the GPU machine (scripts/modelserver-install-gpu)") from None
@@ -245,8 +249,6 @@ class Ltx2Generator:
         self.on_progress: Callable[[float, str | None], None] | None = None
 
     def settings_key(self) -> str:
-        from trendreel.render.compositor import settings_key as compositor_key
-
         gen = self.settings.ltx2.model_dump(mode="json", exclude={"model_path", "device", "offload"})
         blob = json.dumps({"ltx2": VERSION, "compositor": compositor_key(self.settings), **gen}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -256,10 +258,6 @@ class Ltx2Generator:
             self.on_progress(fraction, note)
 
     def generate(self, job: RenderJob) -> RenderOutput:
-        from trendreel.render.compositor import Compositor
-        from trendreel.render.plan import build_plan
-        from trendreel.story.models import MediaRef
-
         s, cfg = self.settings, self.settings.ltx2
         model = self._model or load_model(cfg)  # fails before any work when the model cannot run
         exe = ffmpeg_exe(s.ffmpeg)

@@ -17,8 +17,12 @@ import time
 from pathlib import Path
 
 from trendreel.adapters.ffmpeg import ffmpeg_exe
+from trendreel.adapters.modelserver import ModelServerClient
 from trendreel.errors import ConfigError
 from trendreel.render.base import RenderJob, RenderOutput
+from trendreel.render.compositor import verify_video
+from trendreel.render.errors import RenderFailed
+from trendreel.render.jobspec import OUTPUTS, client_settings, job_spec
 from trendreel.settings import RenderSettings
 
 log = logging.getLogger(__name__)
@@ -54,8 +58,6 @@ class RemoteGenerator:
         self.settings = settings
 
     def settings_key(self) -> str:
-        from trendreel.render.jobspec import client_settings
-
         # the server's kind and everything that changes the video; not the URL, credential or timing
         kind = self.settings.remote.kind
         data = client_settings(self.settings)
@@ -65,16 +67,11 @@ class RemoteGenerator:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def client(self):
-        from trendreel.modelserver.client import ModelServerClient
-
         r = self.settings.remote
         return ModelServerClient(r.url, remote_token(self.settings), poll_s=r.poll_s, poll_max_s=r.poll_max_s,
                                  retry_for_s=r.retry_for_s, request_timeout_s=r.request_timeout_s, timeout_s=r.timeout_s)
 
     def generate(self, job: RenderJob) -> RenderOutput:
-        from trendreel.render.compositor import verify_video
-        from trendreel.render.jobspec import OUTPUTS, job_spec
-
         t0 = time.perf_counter()
         kind = self.settings.remote.kind
         spec, files = job_spec(job)
@@ -85,8 +82,6 @@ class RemoteGenerator:
         names = result.get("files") or OUTPUTS
         missing = [n for n in names.values() if n not in got]
         if missing:
-            from trendreel.render.errors import RenderFailed
-
             raise RenderFailed(f"the model server's job {state['id']} has no {', '.join(missing)}")
         video = got[names["video"]]
         width, height = int(result.get("width") or self.settings.width), int(result.get("height") or self.settings.height)

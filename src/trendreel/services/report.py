@@ -22,7 +22,9 @@ from zoneinfo import ZoneInfo
 
 from trendreel.db.tables import utcnow
 from trendreel.errors import ConfigError, TrendreelError
+from trendreel.render.fonts import resolve_font
 from trendreel.report.data import PublicationFacts, load_publications, load_series, stream_samples
+from trendreel.report.html import page
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,7 @@ class _AtomicFile:
 
 def _font(app) -> tuple[str | None, list[str]]:
     """The plot font's family (NanumGothic by default) and warnings when no Hangul font was found."""
-    from trendreel.render.fonts import resolve_font
-
-    from trendreel.report.plots import font_family
+    from trendreel.report.plots import font_family  # matplotlib: only when a report is drawn
 
     try:
         info = resolve_font(app.settings.render.font_file, need_hangul=True)
@@ -174,8 +174,6 @@ def build_report(app, *, out_dir: Path | str | None = None, now: datetime | None
     rows = [{"id": p.id, "title": p.title, "trend": p.trend, "url": p.url, "account": p.account,
              "published": p.published_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"), "views": p.views, "likes": p.likes,
              "comments": p.comments, "trends_at_upload": p.trends_at_upload} for p in newest]
-    from trendreel.report.html import page
-
     html = page(generated_at=generated.strftime("%Y-%m-%d %H:%M %Z"), zone=settings.report_timezone, totals=totals,
                 figures=figures, table_rows=rows, table_total=len(ordered), csv_files={"samples": samples_path.name, "publications": pubs_path.name},
                 warnings=warns)
@@ -187,7 +185,7 @@ def build_report(app, *, out_dir: Path | str | None = None, now: datetime | None
 
 
 def _figures(app, pubs: list[PublicationFacts], top_videos: list[PublicationFacts], series: dict, zone: ZoneInfo):
-    from trendreel.report import plots
+    from trendreel.report import plots  # matplotlib: only when a report is drawn
 
     settings = app.settings.metrics
     family, warns = _font(app)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import func, select
 
 from trendreel.db.tables import Event, Video
+from trendreel.errors import TrendreelError
+from trendreel.render.fonts import resolve_font
 
 __all__ = ["effective_settings", "event_counts", "recent_events", "video_reviews", "views_chart"]
 
@@ -35,8 +37,6 @@ def recent_events(app, *, limit: int = 30, types: list[str] | None = None) -> li
 
 def event_counts(app, *, hours: float = 24.0) -> dict[str, int]:
     """How many events of each type were appended in the last `hours`, most first."""
-    from datetime import timedelta, timezone
-
     since = datetime.now(timezone.utc) - timedelta(hours=hours)
     with app.db.session() as s:
         rows = s.execute(select(Event.type, func.count()).where(Event.at >= since).group_by(Event.type))
@@ -121,9 +121,7 @@ def _show(value: Any) -> str:
 
 def views_chart(app, series: list[tuple[str, datetime, list[tuple[datetime, int]]]], title: str) -> tuple[str, list[str]]:
     """An inline SVG of views against days since publishing (one line per publication) and any font warnings."""
-    from trendreel.errors import TrendreelError
-    from trendreel.render.fonts import resolve_font
-    from trendreel.report import plots
+    from trendreel.report import plots  # matplotlib: only when a chart is drawn
 
     warns: list[str] = []
     try:  # the renderer's face (NanumGothic by default), so Hangul titles do not show as boxes

@@ -27,6 +27,8 @@ from trendreel.logs import get_logger
 from trendreel.settings import TrendSettings
 from trendreel.trends.core import DetectedTrend, TrendInput, TrendParams, detect
 from trendreel.trends.errors import TrendError
+from trendreel.trends.llm_text import TrendBriefing
+from trendreel.trends.text import RISING_BURST
 from trendreel.trends.windows import to_datetime, to_seconds
 from trendreel.units import format_window, parse_window
 
@@ -111,9 +113,6 @@ def run_detection(*, db, vectors, settings: TrendSettings, embedder: str, window
 
 def _reword(db, trends: list[DetectedTrend], data: TrendInput, texts, detector: str,
             on_progress: Progress | None) -> None:
-    from trendreel.trends.llm_text import TrendBriefing
-    from trendreel.trends.text import RISING_BURST
-
     with db.session() as s:
         stored = {r.id: r for r in s.scalars(select(Trend).where(Trend.id.in_([t.id for t in trends])))}
         earlier = {i: (r.detector, list(r.key_phrases or []), r.text) for i, r in stored.items()}

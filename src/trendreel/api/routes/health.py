@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from trendreel.api.auth import get_app, require_role
+from trendreel.api.middleware import metrics_payload
 from trendreel.api.schemas import Health, Ready
 
 router = APIRouter(tags=["health"])
@@ -66,8 +67,6 @@ async def readyz(request: Request):
 @router.get("/metrics", summary="Prometheus metrics (admin, or public with serve.metrics_public)",
             response_class=Response, responses={200: {"content": {"text/plain": {}}}})
 async def metrics(request: Request) -> Response:
-    from trendreel.api.middleware import metrics_payload
-
     if not get_app(request).settings.serve.metrics_public:
         await require_role("admin")(request)
     data, content_type = metrics_payload()

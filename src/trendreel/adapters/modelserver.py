@@ -1,4 +1,5 @@
-"""Client of a model server: submit -> poll -> fetch, with retries that survive a server restart.
+"""The internal model server's protocol, client side: submit -> poll -> fetch, with retries that survive a
+server restart; its errors and the content ids both sides compute (the server is trendreel.modelserver).
 
 - Every request is retried on connection errors, timeouts and 5xx answers, waiting 0.5 s, 1 s, 2 s, ...
   (at most 10 s) until `retry_for_s` has passed since the first failure; then ModelServerUnavailable
@@ -7,10 +8,22 @@
 - Submitting asks first whether the job's content id is known (GET), so a resubmit uploads nothing
   and a job the server finished is fetched, not redone. Uploads are safe to retry for the same reason.
 - Fetched files are written to a temporary name, checked against the server's sha256, then renamed.
+
+Errors (each says what to do, and whether running again may help):
+
+TrendreelError
+└── ModelServerError           the model server refused the job or could not run it (`retryable` says
+    │                          whether the same request may succeed later)
+    ├── ModelServerUnavailable the server cannot be reached or answered 5xx for longer than the retry
+    │                          window, e.g. it went down mid-job (always retryable: a resubmit finds
+    │                          the same job by its content id)
+    ├── ModelServerRefused     401/403 (the internal credential is missing or wrong) or a 4xx for the request
+    └── JobFailed              the job ran and failed on the server (the server's message)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -21,13 +34,55 @@ from pathlib import Path
 
 import httpx
 
-from trendreel.modelserver.errors import JobFailed, ModelServerError, ModelServerRefused, ModelServerUnavailable
-from trendreel.modelserver.jobs import file_sha256, job_id
+from trendreel.errors import TrendreelError, Unavailable
 
 log = logging.getLogger(__name__)
 
 __all__ = ["ModelServerClient", "backoff"]
 
+
+class ModelServerError(TrendreelError):
+    """A job could not be run on the model server."""
+
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None, job_id: str | None = None):
+        super().__init__(message, retryable=retryable)
+        self.status = status
+        self.job_id = job_id
+
+
+class ModelServerUnavailable(ModelServerError, Unavailable):
+    """No answer (or only 5xx) for longer than the retry window; running again resubmits the same job."""
+
+    def __init__(self, message: str, *, status: int | None = None, job_id: str | None = None):
+        super().__init__(message, retryable=True, status=status, job_id=job_id)
+
+
+class ModelServerRefused(ModelServerError):
+    """The server refused the request: bad credential, unknown kind, too large, malformed."""
+
+
+class JobFailed(ModelServerError):
+    """The job ran on the server and failed there."""
+
+
+# ---- content ids: the same job (kind, spec, input files) has the same id on both sides ---------------
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def job_id(kind: str, spec: dict, files: dict[str, str]) -> str:
+    """'j' + 31 hex of sha256 over the kind, the canonical JSON of the spec and (name, sha256) of each file."""
+    blob = json.dumps({"kind": kind, "spec": spec, "files": sorted(files.items())}, sort_keys=True,
+                      ensure_ascii=False, separators=(",", ":"))
+    return "j" + hashlib.sha256(blob.encode()).hexdigest()[:31]
+
+
+# ---- the client --------------------------------------------------------------------------------
 
 def backoff(first: float, *, factor: float = 2.0, cap: float = 10.0) -> Iterator[float]:
     """first, first*factor, ... never more than cap."""
