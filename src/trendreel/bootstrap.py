@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 from trendreel.db.engine import Database
@@ -31,14 +31,28 @@ if TYPE_CHECKING:  # the types only: building them imports models, numpy, torch 
     from trendreel.metrics.base import MetricsSource
     from trendreel.publish.base import Publisher
     from trendreel.render.base import VideoGenerator
-    from trendreel.services.pipeline import StageRunner
     from trendreel.story.llm import ChatBackend
     from trendreel.story.writers import StoryWriter
     from trendreel.trends.llm_text import LlmTrendTexts
 
 T = TypeVar("T")
 
-__all__ = ["App", "build_app"]
+__all__ = ["App", "Report", "StageRunner", "build_app"]
+
+
+class Report(Protocol):
+    def __call__(self, done: int, total: int | None, info: str | None = None) -> None:
+        """Progress of a stage: `done` of `total` (None: unknown), and a short line about it."""
+
+
+class StageRunner(Protocol):
+    """What runs one stage of the pipeline table (services.pipeline) to its end: registry kind engine_runner."""
+
+    name: str
+
+    def run(self, name: str, params: dict, report: Report) -> dict:
+        """Run stage `name` with `params`; its result."""
+        ...
 
 
 @dataclass

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from trendreel import events
-from trendreel.bootstrap import App
+from trendreel.bootstrap import App, Report, StageRunner
 from trendreel.errors import InvalidInput
 from trendreel.services.content import crawl_sources
 from trendreel.services.edit import edit_video
@@ -30,12 +30,9 @@ from trendreel.services.stories import write_story
 from trendreel.services.trends import detect_trends
 from trendreel.settings import Settings, SourceConfig
 
-class Report(Protocol):
-    def __call__(self, done: int, total: int | None, info: str | None = None) -> None:
-        """Progress of a stage: `done` of `total` (None: unknown), and a short line about it."""
 StageFunction = Callable[[App, dict, Report], dict]
 
-__all__ = ["RUN_KINDS", "STAGES", "InProcessRunner", "Stage", "StageRunner", "run_stage", "stage_options"]
+__all__ = ["RUN_KINDS", "STAGES", "InProcessRunner", "Stage", "run_stage", "stage_options"]
 
 
 @dataclass(frozen=True)
@@ -183,15 +180,7 @@ def stage_options(settings: Settings) -> dict:
             "retry_max_attempts": e.retry_max_attempts}
 
 
-# ---- runners: who executes a stage (registry kind engine_runner) ------------------------------------
-
-class StageRunner(Protocol):
-    name: str
-
-    def run(self, name: str, params: dict, report: Report) -> dict:
-        """Run stage `name` with `params` to its end; its result."""
-        ...
-
+# ---- runners: who executes a stage (registry kind engine_runner, contract bootstrap.StageRunner) ----
 
 class InProcessRunner:
     """engine.runner = "inprocess": stages run in the calling process (the embedded default)."""
