@@ -261,7 +261,7 @@ def test_bad_inputs_are_clear_errors(app, sources, tmp_path):
     with pytest.raises(EditError, match="unknown video 'vnope'"):
         edit_video(app, video_id="vnope")
     vid = store_rendered(app, "vsource00000000000000002", sources, status="error")
-    with pytest.raises(EditError, match="is not rendered yet"):
+    with pytest.raises(EditError, match="is not finished"):
         edit_video(app, video_id=vid)
     vid = store_rendered(app, "vsource00000000000000003", sources)
     with app.db.session() as s:

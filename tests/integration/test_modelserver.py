@@ -22,7 +22,8 @@ from trendreel.bootstrap import App
 from trendreel.db.engine import Database
 from trendreel.files.store import open_file_store
 from trendreel.adapters.modelserver import JobFailed, ModelServerUnavailable
-from trendreel.services.render import get_video, list_videos, render_story
+from trendreel.services.render import render_story
+from trendreel.services.videos import get_video, list_videos
 from trendreel.render.ffmpeg import probe
 from trendreel.settings import Settings
 from trendreel.story.models import MediaRef

@@ -38,7 +38,8 @@ from trendreel.errors import ConfigError
 from trendreel.files.store import open_file_store
 from trendreel.render import FontUnavailable, RenderError, SpeechUnavailable
 from trendreel.render.ffmpeg import loudness, probe, volume
-from trendreel.services.render import get_video, list_videos, render_story
+from trendreel.services.render import render_story
+from trendreel.services.videos import get_video, list_videos
 from trendreel.settings import Settings
 from trendreel.story.models import MediaRef
 

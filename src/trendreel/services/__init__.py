@@ -24,9 +24,9 @@ _WHERE: dict[str, str] = {
     # trends and stories (trends.py, stories.py)
     "detect_trends": "trends", "list_trends": "trends", "get_trend": "trends", "best_per_language": "trends",
     "write_story": "stories", "get_story": "stories", "list_stories": "stories", "edit_story": "stories",
-    # videos (render.py, edit.py)
-    "render_story": "render", "list_videos": "render", "get_video": "render", "video_file": "render",
-    "edit_video": "edit",
+    # videos (render.py, edit.py, videos.py)
+    "render_story": "render", "edit_video": "edit",
+    "list_videos": "videos", "get_video": "videos", "video_file": "videos",
     # review, accounts, publishing (publishing.py)
     "approve_video": "publishing", "reject_video": "publishing", "publish_video": "publishing",
     "get_publication": "publishing", "list_publications": "publishing", "add_account": "publishing",

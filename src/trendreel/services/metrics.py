@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from trendreel import events
+from trendreel.bootstrap import App
 from trendreel.db import repo
 from trendreel.db.tables import Account, MetricSample, Publication, utcnow
 from trendreel.errors import TrendreelError
@@ -38,7 +39,7 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def _publications(app, *, publication_id: str | None = None) -> list[dict]:
+def _publications(app: App, *, publication_id: str | None = None) -> list[dict]:
     """Done publications with their account and last sample time, oldest first."""
     last = (select(MetricSample.publication_id, func.max(MetricSample.collected_at).label("last_at"),
                    func.count().label("n"))
@@ -65,7 +66,7 @@ def _publications(app, *, publication_id: str | None = None) -> list[dict]:
     return out
 
 
-def collect_metrics(app, *, all: bool = False, now: datetime | None = None, on_progress=None) -> dict:
+def collect_metrics(app: App, *, all: bool = False, now: datetime | None = None, on_progress=None) -> dict:
     """Poll the publications that are due now (every done publication with all=True) and store the samples.
 
     Returns what happened: counts (due, polled, stored, already stored, unknown counts), the errors per
@@ -132,7 +133,7 @@ def _account_error(result: dict, summary: dict, label: str, batch: list[dict], m
     result["errors"].append({"account": label, "publications": [p["id"] for p in batch], "message": message})
 
 
-def _store(app, batch: list[dict], fetched: dict, clock: datetime | None, result: dict, summary: dict, label: str) -> None:
+def _store(app: App, batch: list[dict], fetched: dict, clock: datetime | None, result: dict, summary: dict, label: str) -> None:
     collected_at = clock or utcnow()
     with app.db.session() as s:
         for pub in batch:
@@ -174,7 +175,7 @@ def sample_dict(row: MetricSample) -> dict:
             "likes": row.likes, "comments": row.comments, "status": raw.get("status", "ok"), "due_at": raw.get("due_at")}
 
 
-def list_metrics(app, publication_id: str | None = None, *, now: datetime | None = None) -> list[dict]:
+def list_metrics(app: App, publication_id: str | None = None, *, now: datetime | None = None) -> list[dict]:
     """Done publications with their latest counts and when they are next due; with an id, also every sample."""
     run_at = _aware(now) or utcnow()
     schedule = Schedule.from_settings(app.settings.metrics)

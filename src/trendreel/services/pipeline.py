@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trendreel import events
-from trendreel.bootstrap import App, Report, StageRunner
+from trendreel.bootstrap import App, Report
 from trendreel.errors import InvalidInput
 from trendreel.services.content import crawl_sources
 from trendreel.services.edit import edit_video

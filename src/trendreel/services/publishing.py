@@ -22,16 +22,24 @@ from sqlalchemy import delete, select
 
 from trendreel import events
 from trendreel.adapters.ffmpeg import ffmpeg_exe
+from trendreel.bootstrap import App
 from trendreel.db import repo
 from trendreel.db.tables import Account, Publication, PublicationTrend, Video, utcnow
 from trendreel.errors import FileMissing, TrendreelError
 from trendreel.ids import publication_id as make_publication_id
 from trendreel.publish import accounts as accounts_mod
 from trendreel.publish.base import PublishJob
-from trendreel.publish.errors import CredentialsError, NearDuplicate, NotApproved, PublishError, UnknownPublication
+from trendreel.publish.errors import (
+    CredentialsError,
+    NearDuplicate,
+    NotApproved,
+    PublishError,
+    UnknownPublication,
+)
 from trendreel.publish.fingerprint import similarity, video_fingerprint
 from trendreel.publish.metadata import build_metadata
 from trendreel.services.trends import list_trends
+from trendreel.services.videos import finished_video
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +51,7 @@ PRIVACY = ("private", "unlisted", "public")
 
 # ---- accounts --------------------------------------------------------------------------------
 
-def add_account(app, *, platform: str, name: str, credentials: dict | None = None,
+def add_account(app: App, *, platform: str, name: str, credentials: dict | None = None,
                 credentials_file: Path | None = None, path: Path | None = None) -> dict:
     """Add (or update) an account: youtube with an authorized-user JSON (parsed, or a file of it), folder with
     a directory."""
@@ -67,17 +75,17 @@ def add_account(app, *, platform: str, name: str, credentials: dict | None = Non
     return accounts_mod.add_account(app, platform=platform, name=name, credentials=credentials, options=options)
 
 
-def list_accounts(app, *, platform: str | None = None, include_removed: bool = False) -> list[dict]:
+def list_accounts(app: App, *, platform: str | None = None, include_removed: bool = False) -> list[dict]:
     """Accounts (never their credentials), by platform and name."""
     return accounts_mod.list_accounts(app, platform=platform, include_removed=include_removed)
 
 
-def remove_account(app, *, platform: str, name: str) -> dict:
+def remove_account(app: App, *, platform: str, name: str) -> dict:
     """Remove an account: its credentials are dropped, its publications stay listed."""
     return accounts_mod.remove_account(app, platform=platform, name=name)
 
 
-def _folder_account_for_path(app, raw: str) -> dict:
+def _folder_account_for_path(app: App, raw: str) -> dict:
     path = Path(raw).expanduser().absolute()
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.name or "root").strip("-")[:60] or "folder"
     name = f"{stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
@@ -87,7 +95,7 @@ def _folder_account_for_path(app, raw: str) -> dict:
     return accounts_mod.add_account(app, platform="folder", name=name, options={"path": str(path)})
 
 
-def resolve_target(app, to: str) -> dict:
+def resolve_target(app: App, to: str) -> dict:
     """`youtube:NAME` or `folder:NAME|PATH` as an active account (a folder path gets an account of its own)."""
     platform, sep, name = (to or "").partition(":")
     if not sep or not name:
@@ -115,7 +123,7 @@ def _reviewer(by: str | None) -> str:
         return "unknown"
 
 
-def _review(app, video_id: str, *, verdict: str, by: str | None, reason: str | None = None) -> dict:
+def _review(app: App, video_id: str, *, verdict: str, by: str | None, reason: str | None = None) -> dict:
     with app.db.session() as s:
         row = s.get(Video, video_id)
         if row is None:
@@ -138,12 +146,12 @@ def _review(app, video_id: str, *, verdict: str, by: str | None, reason: str | N
                 "changed": True, **({"reason": reason} if reason else {})}
 
 
-def approve_video(app, video_id: str, *, by: str | None = None) -> dict:
+def approve_video(app: App, video_id: str, *, by: str | None = None) -> dict:
     """Say yes to publishing a video (VideoApproved); approving again changes nothing."""
     return _review(app, video_id, verdict="approved", by=by)
 
 
-def reject_video(app, video_id: str, *, by: str | None = None, reason: str | None = None) -> dict:
+def reject_video(app: App, video_id: str, *, by: str | None = None, reason: str | None = None) -> dict:
     """Say no to publishing a video (VideoRejected); `trendreel approve` overrides it later."""
     return _review(app, video_id, verdict="rejected", by=by, reason=reason)
 
@@ -162,7 +170,7 @@ def publication_dict(row: Publication, account: Account | None = None) -> dict:
     }
 
 
-def get_publication(app, publication_id: str) -> dict:
+def get_publication(app: App, publication_id: str) -> dict:
     with app.db.session() as s:
         row = s.get(Publication, publication_id)
         if row is None:
@@ -174,7 +182,7 @@ def get_publication(app, publication_id: str) -> dict:
         return out
 
 
-def list_publications(app, *, video_id: str | None = None, account: str | None = None, limit: int = 50) -> list[dict]:
+def list_publications(app: App, *, video_id: str | None = None, account: str | None = None, limit: int = 50) -> list[dict]:
     """Publications, newest first; `account` is PLATFORM:NAME or an account id."""
     with app.db.session() as s:
         q = (select(Publication, Account).join(Account, Account.id == Publication.account_id)
@@ -187,22 +195,7 @@ def list_publications(app, *, video_id: str | None = None, account: str | None =
         return [publication_dict(p, a) for p, a in s.execute(q).all()]
 
 
-def _video_facts(app, video_id: str) -> dict:
-    with app.db.session() as s:
-        row = s.get(Video, video_id)
-        if row is None:
-            raise UnknownPublication(f"unknown video {video_id!r}", hint="list videos with `trendreel videos`")
-        if row.status != "done":
-            raise PublishError(f"video {video_id} is not finished (status {row.status}"
-                               f"{': ' + row.error if row.error else ''}); render it again first")
-        if row.files_purged_at is not None or not row.path:
-            raise PublishError(f"the files of video {video_id} were purged; render its story again to publish it",
-                               hint=f"`trendreel render --story {row.story_id} --force`")
-        return {"id": row.id, "story_id": row.story_id, "path": row.path, "thumbnail_path": row.thumbnail_path,
-                "subtitles_path": row.subtitles_path, "duration_s": row.duration_s, "review": row.review}
-
-
-def _gate(app, video: dict) -> None:
+def _gate(app: App, video: dict) -> None:
     if video["review"] == "approved":
         return
     if video["review"] == "rejected":
@@ -214,7 +207,7 @@ def _gate(app, video: dict) -> None:
     approve_video(app, video["id"], by="auto-approve")
 
 
-def _local(app, key: str | None, work: Path, name: str) -> Path | None:
+def _local(app: App, key: str | None, work: Path, name: str) -> Path | None:
     """A stored file as a local path (the store's own file when it is a folder, else a copy in `work`)."""
     if not key:
         return None
@@ -228,7 +221,7 @@ def _local(app, key: str | None, work: Path, name: str) -> Path | None:
     return target
 
 
-def _check_duplicates(app, account: dict, video_id: str, fingerprint: str, allow_similar: bool) -> None:
+def _check_duplicates(app: App, account: dict, video_id: str, fingerprint: str, allow_similar: bool) -> None:
     threshold = app.settings.publish.duplicate_threshold
     with app.db.session() as s:
         rows = s.execute(select(Publication.id, Publication.video_id, Publication.url, Publication.fingerprint)
@@ -246,7 +239,7 @@ def _check_duplicates(app, account: dict, video_id: str, fingerprint: str, allow
                         "publish it anyway with --allow-similar", publication_id=pid, similarity=sim)
 
 
-def _snapshot_trends(app, s, publication_id: str) -> int:
+def _snapshot_trends(app: App, s, publication_id: str) -> int:
     n = app.settings.publish.trends_snapshot
     if n <= 0:
         return 0
@@ -259,7 +252,7 @@ def _snapshot_trends(app, s, publication_id: str) -> int:
     return len(trends)
 
 
-def publish_video(app, *, video_id: str, to: str, privacy: str | None = None, allow_similar: bool = False,
+def publish_video(app: App, *, video_id: str, to: str, privacy: str | None = None, allow_similar: bool = False,
                   restart_upload: bool = False, on_progress=None) -> dict:
     """Publish an approved, finished video to `to` (PLATFORM:NAME) once; the publication as a dict.
 
@@ -276,7 +269,7 @@ def publish_video(app, *, video_id: str, to: str, privacy: str | None = None, al
             return {**publication_dict(row, s.get(Account, account["id"])), "reused": True}
         prior_state = dict(row.upload_state or {}) if row is not None else {}
         prior_fp = row.fingerprint if row is not None else None
-    video = _video_facts(app, video_id)
+    video = finished_video(app, video_id, purpose="published", missing=UnknownPublication, not_ready=PublishError)
     _gate(app, video)
     publisher = app.publisher(account["platform"])
 
@@ -336,7 +329,7 @@ def publish_video(app, *, video_id: str, to: str, privacy: str | None = None, al
     return {**out, "reused": False}
 
 
-def _fail(app, pid: str, message: str) -> None:
+def _fail(app: App, pid: str, message: str) -> None:
     with app.db.session() as s:
         row = s.get(Publication, pid)
         if row is not None:

@@ -20,10 +20,16 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from trendreel.bootstrap import App
 from trendreel.db.tables import utcnow
 from trendreel.errors import ConfigError, TrendreelError
 from trendreel.render.fonts import resolve_font
-from trendreel.report.data import PublicationFacts, load_publications, load_series, stream_samples
+from trendreel.report.data import (
+    PublicationFacts,
+    load_publications,
+    load_series,
+    stream_samples,
+)
 from trendreel.report.html import page
 
 log = logging.getLogger(__name__)
@@ -67,9 +73,10 @@ class _AtomicFile:
             self.tmp.unlink(missing_ok=True)
 
 
-def _font(app) -> tuple[str | None, list[str]]:
+def _font(app: App) -> tuple[str | None, list[str]]:
     """The plot font's family (NanumGothic by default) and warnings when no Hangul font was found."""
-    from trendreel.report.plots import font_family  # matplotlib: only when a report is drawn
+    # matplotlib: only when a report is drawn
+    from trendreel.report.plots import font_family
 
     try:
         info = resolve_font(app.settings.render.font_file, need_hangul=True)
@@ -110,7 +117,7 @@ def _means(pubs: list[PublicationFacts], slot, n: int) -> list[tuple[float | Non
     return [(sums[i] / counts[i] if counts[i] else None, counts[i]) for i in range(n)]
 
 
-def build_report(app, *, out_dir: Path | str | None = None, now: datetime | None = None) -> dict:
+def build_report(app: App, *, out_dir: Path | str | None = None, now: datetime | None = None) -> dict:
     """Write report.html, samples.csv and publications.csv into out_dir (default <home>/report); what was written."""
     settings = app.settings.metrics
     out = Path(out_dir).expanduser().absolute() if out_dir else app.settings.home / "report"
@@ -184,7 +191,7 @@ def build_report(app, *, out_dir: Path | str | None = None, now: datetime | None
             "total_views": sum(p.views for p in known), "figures": [f["id"] for f in figures], "warnings": warns}
 
 
-def _figures(app, pubs: list[PublicationFacts], top_videos: list[PublicationFacts], series: dict, zone: ZoneInfo):
+def _figures(app: App, pubs: list[PublicationFacts], top_videos: list[PublicationFacts], series: dict, zone: ZoneInfo):
     from trendreel.report import plots  # matplotlib: only when a report is drawn
 
     settings = app.settings.metrics

@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+
 from sqlalchemy import select, update
 
 from trendreel.bootstrap import App
@@ -113,7 +114,7 @@ class Runner:
         self._write(rid, status="done", finished_at=_now(), result=results, progress=dict(progress))
 
 
-def mark_interrupted(app) -> int:
+def mark_interrupted(app: App) -> int:
     """Runs left queued or running by a server that stopped: marked as errors that say to start them again."""
     with app.db.session() as s:
         return s.execute(update(PipelineRun).where(PipelineRun.status.in_(("queued", "running")))
@@ -122,7 +123,7 @@ def mark_interrupted(app) -> int:
                                        "(finished stages are reused)")).rowcount
 
 
-def get_run(app, rid: str) -> dict:
+def get_run(app: App, rid: str) -> dict:
     with app.db.session() as s:
         row = s.get(PipelineRun, rid)
         if row is None:
@@ -130,7 +131,7 @@ def get_run(app, rid: str) -> dict:
         return run_dict(row)
 
 
-def list_runs(app, *, status: str | None = None, limit: int = 50) -> list[dict]:
+def list_runs(app: App, *, status: str | None = None, limit: int = 50) -> list[dict]:
     with app.db.session() as s:
         q = select(PipelineRun).order_by(PipelineRun.created_at.desc(), PipelineRun.id).limit(limit)
         if status:
@@ -138,7 +139,7 @@ def list_runs(app, *, status: str | None = None, limit: int = 50) -> list[dict]:
         return [run_dict(r) for r in s.scalars(q)]
 
 
-def run_events(app, rid: str, *, stage: str | None = None, limit: int = 200, after_id: int = 0) -> list[dict]:
+def run_events(app: App, rid: str, *, stage: str | None = None, limit: int = 200, after_id: int = 0) -> list[dict]:
     """Events the run's stages appended: each stage's event types within the time it ran."""
     run = get_run(app, rid)
     stages = [stage] if stage else list(run["progress"])

@@ -33,10 +33,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from trendreel import events
+from trendreel.bootstrap import App
 from trendreel.db.tables import Event, MediaItem, Video, utcnow
 from trendreel.errors import FileMissing, StorageError
 from trendreel.retention.errors import GcRunning, RetentionError
-from trendreel.retention.plan import IN_CHUNK, Plan, PurgeItem, load_videos, make_plan, measure_usage
+from trendreel.retention.plan import (
+    IN_CHUNK,
+    Plan,
+    PurgeItem,
+    load_videos,
+    make_plan,
+    measure_usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +65,7 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 # --- status -----------------------------------------------------------------------------------
 
 
-def storage_status(app, *, check: bool = False) -> dict:
+def storage_status(app: App, *, check: bool = False) -> dict:
     """Used vs budget, by kind, from the rows; with check=True also lists the store and compares."""
     settings = app.settings.retention
     with app.db.session() as s:
@@ -114,7 +122,7 @@ def _listing(files) -> Iterator[tuple[str, int]]:
         raise StorageError(f"cannot list {files.url}: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
 
 
-def _check_store(app, videos) -> dict:
+def _check_store(app: App, videos) -> dict:
     """List the whole store once and compare with the rows (the only place gc ever lists everything)."""
     sizes: dict[str, int] = {}
     areas: dict[str, dict] = {}
@@ -157,7 +165,7 @@ def _check_store(app, videos) -> dict:
 
 
 @contextmanager
-def _gc_lock(app):
+def _gc_lock(app: App):
     """One gc at a time per database: a PostgreSQL advisory lock, or a lock file next to the SQLite file."""
     engine = app.db.engine
     busy = GcRunning("another gc is running on this database; wait for it to finish "
@@ -195,7 +203,7 @@ def _dedupe_key(item: PurgeItem) -> str:
     return f"{events.FILE_PURGED}:{item.kind}:{item.id}:{(item.sha256 or 'unknown')[:16]}"
 
 
-def _mark(app, items: list[PurgeItem], run_id: str, *, repaired: bool = False) -> list[PurgeItem]:
+def _mark(app: App, items: list[PurgeItem], run_id: str, *, repaired: bool = False) -> list[PurgeItem]:
     """Mark the rows purged and append their FilePurged events in one transaction; the newly marked items."""
     if not items:
         return []
@@ -243,7 +251,7 @@ def _journal(run_id: str, batch_no: int, items: list[PurgeItem]) -> tuple[str, b
     return key, json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-def _repair_journals(app, pool: ThreadPoolExecutor) -> dict:
+def _repair_journals(app: App, pool: ThreadPoolExecutor) -> dict:
     """Finish what a crashed gc started: rows whose files are gone are marked, the rest left as they are."""
     out = {"journals": 0, "items_marked": 0, "bytes": 0}
     for key in sorted(app.files.list(JOURNAL_PREFIX)):
@@ -289,7 +297,7 @@ def _plan_summary(plan: Plan) -> dict:
     }
 
 
-def collect_garbage(app, *, dry_run: bool = False, on_progress: ProgressFn | None = None) -> dict:
+def collect_garbage(app: App, *, dry_run: bool = False, on_progress: ProgressFn | None = None) -> dict:
     """Free space when usage is over the budget (published videos' files first, then the oldest raw media).
 
     Returns what was freed (or, with dry_run, what would be, deleting and writing nothing).

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from trendreel import events
 from trendreel.bootstrap import App
 from trendreel.db import repo
-from trendreel.db.tables import Event, MediaItem
+from trendreel.db.tables import Event, MediaItem, utcnow
 from trendreel.db.tables import Story as StoryRow
-from trendreel.db.tables import utcnow
 from trendreel.errors import ConfigError, InvalidInput, StoryInvalid, UnknownStory
 from trendreel.ids import story_id
 from trendreel.settings import Settings
@@ -32,7 +31,7 @@ from trendreel.story.source import load_item, load_trend
 from trendreel.story.template import TemplateWriter
 
 
-def write_story(app, *, trend_id: str, item_id: str | None = None, backend: str | None = None,
+def write_story(app: App, *, trend_id: str, item_id: str | None = None, backend: str | None = None,
                 force: bool = False) -> dict:
     """A story for the trend, told from `item_id` or the best-matching stored item; stored and returned."""
     name = app.registry.check("story_writer", backend or app.settings.story.backend)
@@ -50,7 +49,7 @@ def write_story(app, *, trend_id: str, item_id: str | None = None, backend: str 
     return _story_dict(row) | {"reused": False}
 
 
-def get_story(app, story_id: str) -> dict:
+def get_story(app: App, story_id: str) -> dict:
     """One stored story, whole."""
     with app.db.session() as s:
         row = s.get(StoryRow, story_id)
@@ -59,7 +58,7 @@ def get_story(app, story_id: str) -> dict:
         return _story_dict(row)
 
 
-def list_stories(app, *, trend_id: str | None = None, limit: int = 50) -> list[dict]:
+def list_stories(app: App, *, trend_id: str | None = None, limit: int = 50) -> list[dict]:
     """Stored stories, newest first (a summary of each; `get_story` gives the scenes)."""
     if not 1 <= limit <= 1000:
         raise ConfigError("limit must be between 1 and 1000")
@@ -81,7 +80,7 @@ def backend_model(name: str, settings: Settings) -> str:
     return settings.llm.model
 
 
-def save_story(app, story: Story) -> StoryRow:
+def save_story(app: App, story: Story) -> StoryRow:
     """Store a validated, graded story under its id (a new row or the same row changed) with its event."""
     body = story.model_dump(mode="json")
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
@@ -120,7 +119,7 @@ def _summary(row: StoryRow) -> dict:
 EDITABLE = ("title", "hook", "hashtags", "scenes")
 
 
-def edit_story(app, story_id: str, changes: dict, *, by: str | None = None) -> dict:
+def edit_story(app: App, story_id: str, changes: dict, *, by: str | None = None) -> dict:
     """Apply `changes` (title, hook, hashtags, scenes) to a stored story; StoryInvalid lists what is wrong.
 
     The story keeps its row and id (its trend, item, backend and model do not change), so the video made
@@ -180,7 +179,7 @@ def edit_story(app, story_id: str, changes: dict, *, by: str | None = None) -> d
     return {**get_story(app, row.id), "edited": True}
 
 
-def _note_editor(app, story_id: str, by: str | None) -> None:
+def _note_editor(app: App, story_id: str, by: str | None) -> None:
     """Who edited: added to the StoryWritten event the save just appended."""
     if not by:
         return

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timezone
 
 from sqlalchemy import select
 
+from trendreel.bootstrap import App
 from trendreel.db.tables import Article, Category, Source, Trend, TrendItem
 from trendreel.errors import ConfigError
 from trendreel.trends.errors import UnknownTrend
@@ -25,7 +26,7 @@ from trendreel.units import format_window
 MAX_LIMIT = 1000
 
 
-def detect_trends(app, *, window: str | None = None, since=None, until=None,
+def detect_trends(app: App, *, window: str | None = None, since=None, until=None,
                   on_progress: Progress | None = None) -> list[dict]:
     """Detect trends among the stored items in [since, until), store them, return them best first.
 
@@ -41,7 +42,7 @@ def detect_trends(app, *, window: str | None = None, since=None, until=None,
     return _trend_dicts(app, [t.id for t in run.trends])
 
 
-def list_trends(app, *, since=None, until=None, limit: int = 50) -> list[dict]:
+def list_trends(app: App, *, since=None, until=None, limit: int = 50) -> list[dict]:
     """Stored trends seen in [since, until) (any overlap), best score first."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ConfigError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -56,7 +57,7 @@ def list_trends(app, *, since=None, until=None, limit: int = 50) -> list[dict]:
     return _trend_dicts(app, ids)
 
 
-def get_trend(app, trend_id: str) -> dict:
+def get_trend(app: App, trend_id: str) -> dict:
     """One stored trend with its history and evidence."""
     found = _trend_dicts(app, [trend_id])
     if not found:
@@ -92,7 +93,7 @@ def as_utc(value, option: str) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
-def _trend_dicts(app, trend_ids: list[str]) -> list[dict]:
+def _trend_dicts(app: App, trend_ids: list[str]) -> list[dict]:
     if not trend_ids:
         return []
     with app.db.session() as s:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, select
 
+from trendreel.bootstrap import App
 from trendreel.db.tables import ApiToken, User
 from trendreel.errors import InvalidInput, NotFound, TrendreelError, Unauthenticated
 
@@ -84,7 +85,7 @@ def _user_by_name(s, username: str) -> User:
     return u
 
 
-def add_user(app, *, username: str, password: str, role: str = "viewer") -> dict:
+def add_user(app: App, *, username: str, password: str, role: str = "viewer") -> dict:
     """Add a user, or set the password and role of an existing one."""
     if not USERNAME_RE.match(username or ""):
         raise TrendreelError("a user name is 1-100 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
@@ -105,12 +106,12 @@ def add_user(app, *, username: str, password: str, role: str = "viewer") -> dict
         return {**user_dict(u), "created": created}
 
 
-def list_users(app) -> list[dict]:
+def list_users(app: App) -> list[dict]:
     with app.db.session() as s:
         return [user_dict(u) for u in s.scalars(select(User).order_by(User.username))]
 
 
-def get_user(app, uid: str) -> dict:
+def get_user(app: App, uid: str) -> dict:
     with app.db.session() as s:
         u = s.get(User, uid)
         if u is None:
@@ -118,7 +119,7 @@ def get_user(app, uid: str) -> dict:
         return user_dict(u)
 
 
-def set_role(app, *, username: str, role: str) -> dict:
+def set_role(app: App, *, username: str, role: str) -> dict:
     _check_role(role)
     with app.db.session() as s:
         u = _user_by_name(s, username)
@@ -127,7 +128,7 @@ def set_role(app, *, username: str, role: str) -> dict:
         return user_dict(u)
 
 
-def remove_user(app, *, username: str) -> dict:
+def remove_user(app: App, *, username: str) -> dict:
     """Delete a user and every token of theirs (their sessions stop working on the next request)."""
     with app.db.session() as s:
         u = _user_by_name(s, username)
@@ -138,7 +139,7 @@ def remove_user(app, *, username: str) -> dict:
         return {**out, "tokens_removed": n}
 
 
-def verify_password(app, *, username: str, password: str) -> dict:
+def verify_password(app: App, *, username: str, password: str) -> dict:
     """The user whose name and password these are, else AuthError (same message and cost either way)."""
     hasher = password_hasher()
     with app.db.session() as s:
@@ -154,7 +155,7 @@ def verify_password(app, *, username: str, password: str) -> dict:
         return user_dict(u)
 
 
-def create_token(app, *, username: str, name: str, expires_days: float | None = None) -> dict:
+def create_token(app: App, *, username: str, name: str, expires_days: float | None = None) -> dict:
     """A new bearer token for the user; the token itself is in the answer once and never stored."""
     if not name or len(name) > 100:
         raise TrendreelError("a token name is 1-100 characters, e.g. the program that uses it")
@@ -176,7 +177,7 @@ def token_dict(t: ApiToken, username: str | None = None) -> dict:
             "expires_at": iso(t.expires_at), "last_used_at": iso(t.last_used_at), "revoked_at": iso(t.revoked_at)}
 
 
-def list_tokens(app, *, username: str | None = None, include_revoked: bool = False) -> list[dict]:
+def list_tokens(app: App, *, username: str | None = None, include_revoked: bool = False) -> list[dict]:
     with app.db.session() as s:
         q = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.created_at)
         if username:
@@ -186,7 +187,7 @@ def list_tokens(app, *, username: str | None = None, include_revoked: bool = Fal
         return [token_dict(t, name) for t, name in s.execute(q)]
 
 
-def revoke_token(app, *, token_id: str, username: str | None = None) -> dict:
+def revoke_token(app: App, *, token_id: str, username: str | None = None) -> dict:
     """Revoke a token by id (only among the user's own tokens when `username` is given)."""
     with app.db.session() as s:
         t = s.get(ApiToken, token_id)
@@ -199,7 +200,7 @@ def revoke_token(app, *, token_id: str, username: str | None = None) -> dict:
         return token_dict(t, owner.username if owner else None)
 
 
-def user_for_token(app, token: str, *, touch_after_s: float = 60.0) -> dict:
+def user_for_token(app: App, token: str, *, touch_after_s: float = 60.0) -> dict:
     """The user a bearer token belongs to, else AuthError; notes when it was last used (once a minute)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise AuthError("unknown or revoked API token")
@@ -225,7 +226,7 @@ TOKEN_CACHE_S = 2.0
 _token_cache: dict[str, tuple[float, dict]] = {}
 
 
-def cached_user_for_token(app, token: str) -> dict | None:
+def cached_user_for_token(app: App, token: str) -> dict | None:
     """user_for_token's answer if this process checked the same token less than TOKEN_CACHE_S ago."""
     import time
 
@@ -235,7 +236,7 @@ def cached_user_for_token(app, token: str) -> dict | None:
     return None
 
 
-def remember_token(app, token: str, user: dict) -> None:
+def remember_token(app: App, token: str, user: dict) -> None:
     import time
 
     if len(_token_cache) > 10_000:
@@ -247,7 +248,7 @@ def forget_tokens() -> None:
     _token_cache.clear()
 
 
-def session_user(app, uid: str) -> dict | None:
+def session_user(app: App, uid: str) -> dict | None:
     """The user of a browser session, with a fingerprint of the password hash (a new password ends old sessions)."""
     with app.db.session() as s:
         u = s.get(User, uid)

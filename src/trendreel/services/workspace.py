@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import func, select
 
+from trendreel.bootstrap import App
 from trendreel.db.tables import Event, Video
 from trendreel.errors import TrendreelError
 from trendreel.render.fonts import resolve_font
@@ -23,7 +24,7 @@ _SECRET_NAME = re.compile(r"(secret|password|passwd|api_key|access_key|token|cre
 _URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/:@\s]+):([^@/\s]+)@", re.I)
 
 
-def recent_events(app, *, limit: int = 30, types: list[str] | None = None) -> list[dict]:
+def recent_events(app: App, *, limit: int = 30, types: list[str] | None = None) -> list[dict]:
     """The newest domain events, newest first (optionally of some types only)."""
     if not 1 <= limit <= 1000:
         raise ValueError("limit must be between 1 and 1000")
@@ -35,7 +36,7 @@ def recent_events(app, *, limit: int = 30, types: list[str] | None = None) -> li
                  "subject_id": e.subject_id, "payload": dict(e.payload or {})} for e in s.scalars(q)]
 
 
-def event_counts(app, *, hours: float = 24.0) -> dict[str, int]:
+def event_counts(app: App, *, hours: float = 24.0) -> dict[str, int]:
     """How many events of each type were appended in the last `hours`, most first."""
     since = datetime.now(timezone.utc) - timedelta(hours=hours)
     with app.db.session() as s:
@@ -43,7 +44,7 @@ def event_counts(app, *, hours: float = 24.0) -> dict[str, int]:
         return dict(sorted(((t, int(n)) for t, n in rows), key=lambda kv: (-kv[1], kv[0])))
 
 
-def video_reviews(app, video_ids: list[str]) -> dict[str, dict]:
+def video_reviews(app: App, video_ids: list[str]) -> dict[str, dict]:
     """The approval gate's verdict per video: {id: {review, reviewed_by, reviewed_at, reason}} (review None: not reviewed)."""
     if not video_ids:
         return {}
@@ -71,7 +72,7 @@ def _mask(name: str, value: Any) -> Any:
     return value
 
 
-def effective_settings(app) -> list[dict]:
+def effective_settings(app: App) -> list[dict]:
     """The settings in force, one section per group: [{section, rows: [{name, value, description}]}], secrets masked."""
     settings = app.settings
     top_rows: list[dict] = []
@@ -119,7 +120,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def views_chart(app, series: list[tuple[str, datetime, list[tuple[datetime, int]]]], title: str) -> tuple[str, list[str]]:
+def views_chart(app: App, series: list[tuple[str, datetime, list[tuple[datetime, int]]]], title: str) -> tuple[str, list[str]]:
     """An inline SVG of views against days since publishing (one line per publication) and any font warnings."""
     from trendreel.report import plots  # matplotlib: only when a chart is drawn
 
