@@ -38,7 +38,6 @@ import numpy as np
 
 from trendreel.errors import ConfigError, StorageError
 from trendreel.index.vectors.base import (
-    folder_of,
     KINDS,
     SearchFilter,
     SearchHit,
@@ -48,6 +47,7 @@ from trendreel.index.vectors.base import (
     check_record,
     check_vector,
     dedupe_last,
+    folder_of,
     from_us,
     to_us,
 )

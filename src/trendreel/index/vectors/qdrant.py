@@ -27,7 +27,6 @@ import numpy as np
 
 from trendreel.errors import ConfigError, StorageError
 from trendreel.index.vectors.base import (
-    folder_of,
     KINDS,
     MODALITY,
     SearchFilter,
@@ -38,6 +37,7 @@ from trendreel.index.vectors.base import (
     check_record,
     check_vector,
     dedupe_last,
+    folder_of,
     from_us,
     to_us,
 )
