@@ -43,7 +43,8 @@ def assert_error(resp, status: int, code: str | None = None) -> dict:
     if code:
         assert body["error"]["code"] == code, body
     text = resp.text
-    for leak in ("Traceback", "File \"", "sqlalchemy", "SELECT ", "/tmp/", "site-packages", ".py\""):
+    # nothing internal, and no command-line hint ("list trends with `trendreel trends`"): the CLI's alone
+    for leak in ("Traceback", "File \"", "sqlalchemy", "SELECT ", "/tmp/", "site-packages", ".py\"", "`trendreel "):
         assert leak not in text, f"{leak!r} leaked: {text[:500]}"
     return body["error"]
 

@@ -103,7 +103,8 @@ def test_a_pipeline_run_is_followed_to_done_with_its_events(site, trends_run):
     assert [t["id"] for t in trends[:3]] == trends_run["result"]["trends"]["trend_ids"][:3]
     one = c.get(f"/api/v1/trends/{trends[0]['id']}").json()
     assert one["evidence"] and one["history"]
-    assert_error(c.get("/api/v1/trends/t" + "0" * 23), 404)
+    unknown = assert_error(c.get("/api/v1/trends/t" + "0" * 23), 404, "not_found")
+    assert unknown["message"] == f"unknown trend {'t' + '0' * 23!r}"  # the CLI's hint is not in it
 
 
 def test_a_failing_run_records_its_stage_and_message(site):

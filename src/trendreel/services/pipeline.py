@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from trendreel import events
 from trendreel.bootstrap import App, Report
@@ -192,10 +191,3 @@ class InProcessRunner:
 
     def run(self, name: str, params: dict, report: Report) -> dict:
         return run_stage(self.app, name, params, report)
-
-
-def describe() -> list[dict[str, Any]]:
-    """The table as plain data (for docs and `trendreel pipeline`)."""
-    return [{"stage": s.name, "events": list(s.events), "needs": sorted(s.needs), "long": s.long,
-             "queue": f"gpu when {s.gpu_backend}.backend is a GPU backend" if s.gpu_backend else "cpu"}
-            for s in STAGES.values()]

@@ -19,10 +19,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select, update
 
-from trendreel.bootstrap import App
+from trendreel.bootstrap import App, StageRunner
 from trendreel.db.tables import Event, PipelineRun
 from trendreel.errors import InvalidInput, NotFound, TrendreelError
-from trendreel.services.pipeline import RUN_KINDS, STAGES, StageRunner
+from trendreel.services.pipeline import RUN_KINDS, STAGES
 
 log = logging.getLogger("trendreel.api.runs")
 
