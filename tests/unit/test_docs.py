@@ -324,15 +324,16 @@ FILES_CHECK_PENDING = {"docs/architecture.md"}
 def _source_files(path: Path) -> tuple[list[str], list[Path]]:
     """Each `something.py` (or `dir/something.py`) in the code of a page, and the folders they may be
     relative to: the repository, src/ and src/trendreel, the page's folder, and every package
-    (`trendreel.x`) and folder (`bench/`) the page names in code ("Code: `trendreel.web` — `pages.py`")."""
+    (`trendreel.x`) and folder (`bench/`, `adapters/`) the page names in code ("Code: `trendreel.web` —
+    `pages.py`")."""
     files, bases = [], [ROOT, ROOT / "src", SRC, path.parent]
     blocks, spans = _code(path)
     for token in (t for code in spans + blocks for t in re.findall(r"[\w./-]+", code)):
         package = re.fullmatch(r"trendreel((?:\.\w+)+)", token)
         if package and SRC.joinpath(*package.group(1).split(".")[1:]).is_dir():
             bases.append(SRC.joinpath(*package.group(1).split(".")[1:]))
-        elif token.endswith("/") and (ROOT / token).is_dir():
-            bases.append(ROOT / token)
+        elif token.endswith("/"):  # a folder of the repository (bench/) or of the package (adapters/)
+            bases += [base / token for base in (ROOT, SRC) if (base / token).is_dir()]
         elif re.fullmatch(r"[\w./-]*\w\.py", token):  # not a glob's tail (cli_*.py)
             files.append(token)
     return files, bases
