@@ -179,8 +179,13 @@ SERVICE_HELPERS = {
     "stories.backend_model": "the model part of a story id, known without loading the model",
     "stories.save_story": "stores a validated story for write_story and edit_story",
     "render.load_story": "reads a stored story for render_story and edit_video",
-    "render.video_dict": "the shape of a video row, shared with edit_video",
-    "render.mark_failed": "records a failed render or edit on its row",
+    "videos.video_dict": "the shape of a video row",
+    "videos.mark_failed": "records a failed render or edit on its row",
+    "videos.claim_row": "marks a rendered or edited video's row running before the work",
+    "videos.run_recorded": "runs a render or an edit with every failure written on its row",
+    "videos.store_files": "stores a rendered or edited video's files, the video last",
+    "videos.finish_row": "marks the row done with its files and event, in one transaction",
+    "videos.finished_video": "the facts of a finished video for the edit and publish stages",
     "publishing.publication_dict": "the shape of a publication row",
     "metrics.sample_dict": "the shape of a metrics sample row",
     "users.AuthError": "the error the gateway's authentication raises",
@@ -197,12 +202,9 @@ SERVICE_HELPERS = {
     "runs.run_id": "id of a new pipeline run",
     "runs.run_dict": "the shape of a pipeline run row",
     "pipeline.Stage": "one row of the pipeline table (STAGES)",
-    "pipeline.Report": "the progress callback type of a stage",
     "pipeline.stage": "one row of the pipeline table by name",
     "pipeline.stage_options": "queues, timeouts and retries of each stage, for the Temporal engine",
-    "pipeline.StageRunner": "the engine_runner contract (registry kind)",
     "pipeline.InProcessRunner": "the built-in engine_runner `inprocess`, built by the registry",
-    "pipeline.describe": "the pipeline table as plain data",
 }
 
 
@@ -316,9 +318,6 @@ def test_module_paths_in_docs_exist():
     assert not wrong, "the docs name trendreel modules or attributes that do not exist:\n" + "\n".join(wrong)
 
 
-# docs/architecture.md is being rewritten on another branch; its file list still names the stages'
-# old service.py modules. Drop it from here once the rewrite is merged.
-FILES_CHECK_PENDING = {"docs/architecture.md"}
 
 
 def _source_files(path: Path) -> tuple[list[str], list[Path]]:
@@ -342,8 +341,6 @@ def _source_files(path: Path) -> tuple[list[str], list[Path]]:
 def test_source_files_named_in_docs_exist():
     wrong = []
     for page in DOC_FILES:
-        if _rel(page) in FILES_CHECK_PENDING:
-            continue
         files, bases = _source_files(page)
         wrong += sorted({f"{_rel(page)}: {name}" for name in files if not any((b / name).exists() for b in bases)})
     assert not wrong, "the docs name source files that do not exist:\n" + "\n".join(wrong)
