@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from sqlalchemy import func, inspect, select, text
 
 from trendreel.db import repo
-from trendreel.db.engine import Database, migrate
+from trendreel.db.engine import Database, alembic_config, current_revisions, head_revision, migrate
 from trendreel.db.tables import Category, Event
 
 SEEDED = {"life", "economy", "entertainment", "politics", "society", "sports", "tech", "world", "culture"}
@@ -103,3 +107,75 @@ def test_migrations_match_the_table_models(database):
 
     with database.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+# ---- opening a database: Alembic only when the schema is behind ---------------------------------
+
+def _alembic_head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from trendreel.db.engine import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def test_head_revision_read_from_the_files_is_alembics_head():
+    assert head_revision() == _alembic_head()
+
+
+def _open_in_a_fresh_process(url: str, args: dict) -> dict:
+    """Open the database as a command does, in a new interpreter, and say what that loaded."""
+    code = (
+        "import json, sys\n"
+        "from trendreel.db.engine import Database, current_revisions\n"
+        "db = Database(sys.argv[1], connect_args=json.loads(sys.argv[2]))\n"
+        "with db.engine.connect() as conn:\n"
+        "    revisions = sorted(current_revisions(conn))\n"
+        "db.dispose()\n"
+        "print(json.dumps({'revisions': revisions, 'alembic': 'alembic' in sys.modules,\n"
+        "                  'alembic.command': 'alembic.command' in sys.modules}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, url, json.dumps(args)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_a_new_database_is_migrated_and_a_current_one_opens_without_alembic(db_url):
+    url, args = db_url
+    first = _open_in_a_fresh_process(url, args)
+    assert first == {"revisions": [_alembic_head()], "alembic": True, "alembic.command": True}
+    again = _open_in_a_fresh_process(url, args)
+    assert again == {"revisions": [_alembic_head()], "alembic": False, "alembic.command": False}
+
+
+def _downgrade(database: Database, revision: str) -> None:
+    from alembic import command
+
+    with database.engine.begin() as conn:
+        cfg = alembic_config(database.engine)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def test_an_older_schema_is_upgraded_when_opened(database, db_url):
+    from alembic.script import ScriptDirectory
+
+    head = _alembic_head()
+    previous = ScriptDirectory.from_config(alembic_config(database.engine)).get_revision(head).down_revision
+    _downgrade(database, previous)
+    older_tables = set(inspect(database.engine).get_table_names())
+    with database.engine.connect() as conn:
+        assert current_revisions(conn) == {previous}
+
+    url, args = db_url
+    reopened = Database(url, connect_args=args)
+    try:
+        with reopened.engine.connect() as conn:
+            assert current_revisions(conn) == {head}
+        assert set(inspect(reopened.engine).get_table_names()) > older_tables  # the newest migration's tables
+    finally:
+        reopened.dispose()

@@ -1,4 +1,4 @@
-"""`trendreel` commands of the publish stage, registered on the one Typer app of cli.py."""
+"""Review and publishing: `approve`, `reject`, `publish`, `publications` and `accounts ...`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from trendreel.cli import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
-from trendreel import services as publish
+from trendreel.cli._common import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
 
 accounts_app = typer.Typer(help="Accounts videos are published to (several per platform).", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
@@ -35,8 +34,10 @@ def accounts_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add an account (or replace its credentials); credentials are stored encrypted."""
+    from trendreel import services
+
     with _app(home) as application:
-        row = publish.add_account(application, platform=platform, name=name, credentials_file=credentials, path=path)
+        row = services.add_account(application, platform=platform, name=name, credentials_file=credentials, path=path)
     if as_json:
         _print_json(row)
         return
@@ -53,8 +54,10 @@ def accounts_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List accounts (credentials are never shown)."""
+    from trendreel import services
+
     with _app(home) as application:
-        rows = publish.list_accounts(application, platform=platform, include_removed=removed)
+        rows = services.list_accounts(application, platform=platform, include_removed=removed)
     if as_json:
         _print_json(rows)
         return
@@ -72,8 +75,10 @@ def accounts_remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove an account: its credentials are deleted, its publications stay listed."""
+    from trendreel import services
+
     with _app(home) as application:
-        row = publish.remove_account(application, platform=platform, name=name)
+        row = services.remove_account(application, platform=platform, name=name)
     if as_json:
         _print_json(row)
         return
@@ -112,8 +117,10 @@ def approve(
     as_json: JsonOpt = False,
 ) -> None:
     """Approve a video for publishing (the approval gate)."""
+    from trendreel import services
+
     with _app(home) as application:
-        r = publish.approve_video(application, video_id, by=by)
+        r = services.approve_video(application, video_id, by=by)
     if as_json:
         _print_json(r)
         return
@@ -130,8 +137,10 @@ def reject(
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a video: it will not be published unless approved later."""
+    from trendreel import services
+
     with _app(home) as application:
-        r = publish.reject_video(application, video_id, by=by, reason=reason)
+        r = services.reject_video(application, video_id, by=by, reason=reason)
     if as_json:
         _print_json(r)
         return
@@ -163,6 +172,8 @@ def publish_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Publish an approved video to an account, once (an interrupted upload resumes)."""
+    from trendreel import services
+
     with _app(home) as application:
         with Progress(TextColumn("[bold]upload[/bold]"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                       TimeRemainingColumn(), console=err, transient=True) as progress:
@@ -171,7 +182,7 @@ def publish_cmd(
             def on_progress(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            r = publish.publish_video(application, video_id=video_id, to=to, privacy=privacy,
+            r = services.publish_video(application, video_id=video_id, to=to, privacy=privacy,
                                       allow_similar=allow_similar, restart_upload=restart_upload, on_progress=on_progress)
     if as_json:
         _print_json(r)
@@ -191,8 +202,10 @@ def publications(
     as_json: JsonOpt = False,
 ) -> None:
     """List publications: where each video went, its URL, status and privacy."""
+    from trendreel import services
+
     with _app(home) as application:
-        rows = publish.list_publications(application, video_id=video_id, account=account, limit=limit)
+        rows = services.list_publications(application, video_id=video_id, account=account, limit=limit)
     if as_json:
         _print_json(rows)
         return

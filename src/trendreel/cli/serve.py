@@ -1,4 +1,7 @@
-"""`trendreel` commands of the service: serve, users, tokens; registered on the one Typer app of cli.py."""
+"""The service and its people: `serve`, `users ...` and `tokens ...`.
+
+`serve` imports uvicorn and the API only when it runs; the web app itself loads in uvicorn's workers.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from trendreel.cli import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, _settings, app, out
-from trendreel.errors import ConfigError, TrendreelError
+from trendreel.cli._common import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, _settings, app, out
 
 users_app = typer.Typer(help="People who use the web workspace and the API, with their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for programs (bearer tokens, shown once).", no_args_is_help=True)
@@ -21,6 +23,8 @@ app.add_typer(tokens_app, name="tokens")
 
 def check_workers(settings, workers: int) -> None:
     """Several processes need a vector store they may share: the local store is one process's (it is locked)."""
+    from trendreel.errors import ConfigError
+
     if workers > 1 and settings.vectors_url.startswith("local://"):
         raise ConfigError(
             f"--workers {workers} needs a vector store that several processes can open, but vectors_url is the local "
@@ -41,9 +45,10 @@ def serve(
     """Serve the web workspace and the HTTP API (uvicorn); put nginx in front for TLS (docs/serve.md)."""
     import uvicorn
 
+    from trendreel import services
     from trendreel.api.auth import secret_key
-    from trendreel.services.runs import mark_interrupted
     from trendreel.bootstrap import build_app
+    from trendreel.errors import ConfigError
 
     if home is not None:
         os.environ["TRENDREEL_HOME"] = str(home.expanduser().absolute())  # the workers read the same settings
@@ -59,8 +64,8 @@ def serve(
     secret_key(settings)  # made once here, not raced by the workers
     application = build_app(settings)  # migrates the database before any worker starts
     try:
-        interrupted = mark_interrupted(application)
-        users_count = len(__import__("trendreel.services.users", fromlist=["list_users"]).list_users(application))
+        interrupted = services.mark_interrupted(application)
+        users_count = len(services.list_users(application))
     finally:
         application.close()
     if interrupted:
@@ -87,6 +92,8 @@ def _users_table(rows: list[dict]) -> None:
 
 
 def _read_password(password_stdin: bool) -> str:
+    from trendreel.errors import TrendreelError
+
     if password_stdin:
         line = sys.stdin.readline()
         if not line:
@@ -106,6 +113,7 @@ def users_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a user (or set an existing user's password and role)."""
+    from trendreel.errors import TrendreelError
     from trendreel.services import users
 
     if role not in users.ROLES:

@@ -1,4 +1,4 @@
-"""`trendreel` commands of the retention stage, registered on the one Typer app of cli.py."""
+"""The storage budget: `storage` and `gc`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trendreel.cli import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
-from trendreel import services as retention
-from trendreel.units import format_size
+from trendreel.cli._common import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
 
 _REASONS = {"published_video": "published videos (local files)", "raw_media": "raw media (oldest first)"}
 
@@ -26,10 +24,13 @@ def storage(
     as_json: JsonOpt = False,
 ) -> None:
     """Storage used against the budget (retention.budget_bytes), by kind, from the database rows."""
+    from trendreel import services
+    from trendreel.units import format_size
+
     with _app(home) as application:
         if check and not as_json:
             _say(f"listing {application.files.url} ...")
-        status = retention.storage_status(application, check=check)
+        status = services.storage_status(application, check=check)
     if as_json:
         _print_json(status)
         return
@@ -73,9 +74,12 @@ def gc(
 
     Rows stay, marked purged, each with a FilePurged event. Safe to interrupt and to run again.
     """
+    from trendreel import services
+    from trendreel.units import format_size
+
     with _app(home) as application:
         if dry_run:
-            result = retention.collect_garbage(application, dry_run=True)
+            result = services.collect_garbage(application, dry_run=True)
         else:
             with Progress(SpinnerColumn(), TextColumn("[bold]gc[/bold]"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                           TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err, transient=as_json) as progress:
@@ -84,7 +88,7 @@ def gc(
                 def on_progress(done: int, total: int, freed: int) -> None:
                     progress.update(task, completed=done, total=total, info=f"{format_size(freed)} freed")
 
-                result = retention.collect_garbage(application, on_progress=on_progress)
+                result = services.collect_garbage(application, on_progress=on_progress)
     if as_json:
         _print_json(result)
         return

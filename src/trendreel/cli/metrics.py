@@ -1,4 +1,4 @@
-"""`trendreel` commands of the metrics stage, registered on the one Typer app of cli.py."""
+"""Views over time: `metrics collect`, `metrics list` and `report`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trendreel.cli import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
+from trendreel.cli._common import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
 
 metrics_app = typer.Typer(help="Views, likes and comments of published videos over time.", no_args_is_help=True)
 app.add_typer(metrics_app, name="metrics")
@@ -26,13 +26,13 @@ def metrics_collect(
     as_json: JsonOpt = False,
 ) -> None:
     """Poll the counts of the publications that are due (1 h, 6 h, 24 h, 3 d, 7 d, then weekly); exit 1 if an account failed."""
-    from trendreel.services import collect_metrics
+    from trendreel import services
 
     with _app(home) as application:
         with Progress(TextColumn("[bold]metrics[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as progress:
             task = progress.add_task("metrics", total=None)
-            r = collect_metrics(application, all=all_,
+            r = services.collect_metrics(application, all=all_,
                                 on_progress=lambda done, total: progress.update(task, completed=done, total=total))
     if as_json:
         _print_json(r)
@@ -61,10 +61,10 @@ def metrics_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Published videos with their latest counts and next poll, or every sample of one publication."""
-    from trendreel.services import list_metrics
+    from trendreel import services
 
     with _app(home) as application:
-        rows = list_metrics(application, publication)
+        rows = services.list_metrics(application, publication)
     if as_json:
         _print_json(rows[0] if publication else rows)
         return
@@ -100,11 +100,11 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Write an HTML report with plots (views over time, by trend, category, platform, account, weekday/hour) and CSVs."""
-    from trendreel.services import build_report
+    from trendreel import services
 
     with _app(home) as application:
         _say("drawing the report ...")
-        r = build_report(application, out_dir=out_dir)
+        r = services.build_report(application, out_dir=out_dir)
     if as_json:
         _print_json(r)
         return
