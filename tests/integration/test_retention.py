@@ -407,8 +407,7 @@ def test_cli_storage_and_gc(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRENDREEL_")}
 
     def cli(*args):
-        # `python -m trendreel.cli` would run cli.py as __main__, a second copy that the stage modules do not extend.
-        return subprocess.run([sys.executable, "-c", "from trendreel.cli import main; main()", *args, "--home", str(home)],
+        return subprocess.run([sys.executable, "-m", "trendreel", *args, "--home", str(home)],
                               capture_output=True,
                               text=True, env=env, timeout=120)
 
