@@ -15,10 +15,10 @@ from typing import Any
 
 # public name -> the services module that defines it
 _WHERE: dict[str, str] = {
-    # what is collected (content.py)
-    "crawl_sources": "content", "extract_target": "content", "import_items": "content", "list_articles": "content",
-    "get_article": "content", "crawl_errors": "content", "storage_counts": "content", "list_categories": "content",
-    "save_category": "content",
+    # collecting (crawl.py) and reading what was collected (content.py)
+    "crawl_sources": "crawl", "extract_target": "crawl", "import_items": "crawl",
+    "list_articles": "content", "get_article": "content", "crawl_errors": "content", "storage_counts": "content",
+    "list_categories": "content", "save_category": "content",
     # the index (index.py)
     "index_articles": "index", "search": "index", "categorize_texts": "index",
     # trends and stories (trends.py, stories.py)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from trendreel import events
 from trendreel.bootstrap import App, Report
 from trendreel.errors import InvalidInput
-from trendreel.services.content import crawl_sources
+from trendreel.services.crawl import crawl_sources
 from trendreel.services.edit import edit_video
 from trendreel.services.index import index_articles
 from trendreel.services.metrics import collect_metrics
