@@ -57,13 +57,17 @@ class GrowthTable:
         days = sorted(d for d in by_day if d > 0)
         return cls(days, [float(np.mean(by_day[d])) for d in days], [len(by_day[d]) for d in days])
 
-    def __call__(self, horizon_days) -> np.ndarray:
-        """Mean growth at each horizon (0 at 0; linear between the days seen; flat past the last)."""
+    def __call__(self, horizon_days, *, monotone: bool = False) -> np.ndarray:
+        """Mean growth at each horizon (0 at 0; linear between the days seen; flat past the last).
+        monotone: never less than at a shorter horizon (a mean over fewer, different videos may dip;
+        views do not)."""
         h = np.asarray(horizon_days, dtype=float)
         if not len(self.days):
             return np.zeros_like(h)
         xs = np.concatenate([[0.0], self.days])
         ys = np.concatenate([[0.0], self.growth])
+        if monotone:
+            ys = np.maximum.accumulate(np.maximum(ys, 0.0))
         return np.interp(np.maximum(h, 0.0), xs, ys)
 
     def to_dict(self) -> dict:

@@ -10,9 +10,11 @@ When each is known:
 - metadata (title, tags, category, language, account): at publishing, `published_at` (else the
   first sample's time, the first moment this data shows the video);
 - counts (views, likes, comments and their ratios): at the sample they come from;
-- the horizon and the growth the baseline expects over it: when the forecast is asked;
+- the horizon and the growth the baseline expects over it (its table made non-decreasing): when the
+  forecast is asked;
 - account and category stats: at `TrainingStats.known_at`, the last training sample's time. For a
-  training history itself they leave that history out, so a model does not learn from its own answer.
+  training history itself the account's leave that history out, so a model does not learn from its
+  own answer.
 
 The text a cold-start model embeds is `text_of(history)` (title and tags); the embedding itself is
 the model's business (an injected embedder), cached by the text's hash.
@@ -101,19 +103,16 @@ class TrainingStats:
         return cls(growth, accounts, categories, overall, known_at)
 
     def groups(self, history: History, leave_out: History | None = None) -> tuple[GroupSums, GroupSums, GroupSums]:
-        """(account, category, overall) sums for `history`; `leave_out` is a training history (whole,
-        as it was fitted) whose own contribution is taken out, so a training row never sees its answer."""
+        """(account, category, overall) sums for `history`. `leave_out` is a training history (whole,
+        as it was fitted) whose own part is taken out of its ACCOUNT's sums, so a training row does not
+        see its own answer there. Category and overall sums keep it: one value per category is no
+        leak, whereas a leave-one-out category mean varies with the row's own answer and, beside the
+        category itself, gives that answer away."""
         account = self.accounts.get(history.account, GroupSums()) if history.account else GroupSums()
-        category = self.categories.get(history.category, GroupSums())
-        overall = self.overall
-        if leave_out is not None and leave_out.samples:
-            own = _sums_of(leave_out, self.growth)
-            if leave_out.account and leave_out.account == history.account and history.account in self.accounts:
-                account = account.add(own, -1)
-            if leave_out.category == history.category and history.category in self.categories:
-                category = category.add(own, -1)
-            overall = overall.add(own, -1)
-        return account, category, overall
+        if (leave_out is not None and leave_out.samples and leave_out.account
+                and leave_out.account == history.account and history.account in self.accounts):
+            account = account.add(_sums_of(leave_out, self.growth), -1)
+        return account, self.categories.get(history.category, GroupSums()), self.overall
 
     def to_dict(self) -> dict:
         return {"growth": self.growth.to_dict(),
@@ -217,7 +216,7 @@ def early_features(history: History, stats: TrainingStats, at: datetime, *,
     out.update(sample_features(latest))
     out.update({
         "horizon_days": Feature(horizon, at),
-        "baseline_growth": Feature(float(stats.growth(horizon)), at),
+        "baseline_growth": Feature(float(stats.growth(horizon, monotone=True)), at),
         "age_days": Feature(max(0.0, days_between(start, latest.at)), latest.at),
         "samples_seen": Feature(float(len(history.samples)), latest.at),
     })
