@@ -126,6 +126,40 @@ def fit_ridge(design: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
     return coef, y_mean - float(x_mean @ coef)
 
 
+# The penalties a model tries; leave-one-out error picks one (cheap for ridge: one eigendecomposition).
+ALPHAS = tuple(float(a) for a in np.logspace(-1, 4, 16))
+
+
+def fit_ridge_loo(design: np.ndarray, target: np.ndarray, weight: np.ndarray | None, relative_penalty: np.ndarray,
+                  alphas: Sequence[float] = ALPHAS) -> tuple[np.ndarray, float, float, dict[float, float]]:
+    """Ridge with penalty alpha * relative_penalty_j, alpha chosen from `alphas` by the weighted
+    leave-one-out squared error (closed form: residual / (1 - leverage)). Returns (coefficients,
+    intercept, alpha, {alpha: leave-one-out MSE}). The penalty grows with the data's size no more than
+    the data asks, so the same model suits a few hundred videos or a hundred thousand."""
+    w = np.ones(len(target)) if weight is None else np.asarray(weight, dtype=float)
+    total = w.sum()
+    x_mean = (w @ design) / total
+    y_mean = float(w @ target) / total
+    root_w = np.sqrt(w)
+    col = 1.0 / np.sqrt(np.asarray(relative_penalty, dtype=float))
+    xs = (design - x_mean) * col * root_w[:, None]  # a uniform penalty alpha in these columns
+    ys = (target - y_mean) * root_w
+    eig, vecs = np.linalg.eigh(xs.T @ xs)
+    eig = np.maximum(eig, 0.0)
+    z = xs @ vecs
+    q = z.T @ ys
+    z2 = z * z
+    errors = {}
+    for alpha in alphas:
+        shrink = 1.0 / (eig + alpha)
+        fitted = z @ (q * shrink)
+        leverage = z2 @ shrink + w / total  # the intercept's share of each row's leverage
+        errors[float(alpha)] = float(np.mean(((ys - fitted) / np.maximum(1.0 - leverage, 1e-6)) ** 2) * len(w) / total)
+    best = min(errors, key=errors.get)
+    coef = vecs @ (q / (eig + best)) * col
+    return coef, y_mean - float(x_mean @ coef), best, errors
+
+
 # ---- the bytes -----------------------------------------------------------------------------------
 
 
@@ -205,13 +239,15 @@ class Forecaster:
 
     Trained on each history's first sample -> its last sample at least `min_days` later (the Task A
     question: how far a trending video gets), with the account and category stats of the other
-    training histories. `alpha` is the ridge penalty on standardised features.
+    training histories. `alpha` is the ridge penalty on standardised features; None picks it by
+    leave-one-out error over ALPHAS on the training rows (`alpha_chosen` says which).
     """
 
     kind = "forecaster"
 
-    def __init__(self, alpha: float = 1.0, min_days: float = 2.0):
-        self.alpha = float(alpha)
+    def __init__(self, alpha: float | None = None, min_days: float = 2.0):
+        self.alpha = None if alpha is None else float(alpha)
+        self.alpha_chosen = self.alpha
         self.min_days = float(min_days)
         self.stats: TrainingStats | None = None
         self.encoder: Encoder | None = None
@@ -220,10 +256,14 @@ class Forecaster:
         self.trained_on = 0
         self.created = ""
 
-    # The feature rows: plain dicts from the feature functions, less what this model leaves out.
+    # The feature rows: plain dicts of the feature functions' values.
     def _row(self, seen: History, at: datetime, leave_out: History | None = None) -> dict:
-        feats = early_features(seen, self.stats, at, leave_out=leave_out)
-        return {k: f.value for k, f in feats.items() if k not in FORECAST_EXCLUDED}
+        return {k: f.value for k, f in early_features(seen, self.stats, at, leave_out=leave_out).items()}
+
+    @staticmethod
+    def _inputs(rows: Sequence[dict]) -> list[dict]:
+        """What the multiplier r(x) sees: the rows less what this model leaves out."""
+        return [{k: v for k, v in r.items() if k not in FORECAST_EXCLUDED} for r in rows]
 
     def fit(self, histories: Sequence[History]) -> Forecaster:
         self.stats = TrainingStats.fit(histories)
@@ -234,12 +274,14 @@ class Forecaster:
                 target.append(log10_views(h.samples[-1].views))
         if not rows:
             raise ValueError(f"no training history has a sample {self.min_days:g} days or more after its first")
-        self.encoder = Encoder.fit(rows)
-        design = self.encoder.transform(rows)
+        self.encoder = Encoder.fit(self._inputs(rows))
+        design = self.encoder.transform(self._inputs(rows))
         now, growth = self._base(rows)
         # The multiplier of the baseline's growth; weight g^2 makes this the squared error of log10 views.
         ratio = (np.asarray(target) - now) / growth
-        self.coef, self.intercept = fit_ridge(design, ratio, growth ** 2, np.full(design.shape[1], self.alpha))
+        alphas = ALPHAS if self.alpha is None else (self.alpha,)
+        self.coef, self.intercept, self.alpha_chosen, _ = fit_ridge_loo(design, ratio, growth ** 2,
+                                                                       np.ones(design.shape[1]), alphas)
         self.trained_on, self.created = len(rows), _now()
         return self
 
@@ -259,10 +301,31 @@ class Forecaster:
         return [self._row(h, t) for h, t in zip(histories, target_times(histories, at))]
 
     def _predict_rows(self, rows: list[dict], design: np.ndarray) -> np.ndarray:
+        """log10 views now + g(h) * r(x, h), made non-decreasing in the horizon: the most the model
+        expects at any whole day up to h (or at h), and never less than the views already seen."""
         now = np.array([r["log_views"] for r in rows], dtype=float)
+        horizon = np.array([r["horizon_days"] for r in rows], dtype=float)
         growth = np.array([r["baseline_growth"] for r in rows], dtype=float)
-        # at or before the latest sample there is nothing to grow (growth 0 -> today's views)
-        return now + growth * (design @ self.coef + self.intercept)
+        ratio = design @ self.coef + self.intercept
+        best = np.maximum(0.0, growth * ratio)
+        # r depends on the horizon through two columns; take their part out and put it back per day.
+        cols = {name: i for i, name in enumerate(self.encoder.numeric)}
+        h_col, g_col = cols.get("horizon_days"), cols.get("baseline_growth")
+        if h_col is not None or g_col is not None:
+            def part(h, g):
+                out = 0.0
+                if h_col is not None:
+                    out = out + self.coef[h_col] * (h - self.encoder.mean[h_col]) / self.encoder.scale[h_col]
+                if g_col is not None:
+                    out = out + self.coef[g_col] * (g - self.encoder.mean[g_col]) / self.encoder.scale[g_col]
+                return out
+            rest = ratio - part(horizon, growth)
+            for day in range(1, int(np.ceil(horizon.max(initial=0.0)))):
+                g_day = float(self.stats.growth(day, monotone=True))
+                earlier = horizon > day
+                if earlier.any():
+                    best[earlier] = np.maximum(best[earlier], g_day * (rest[earlier] + part(float(day), g_day)))
+        return now + best
 
     def predict_log10(self, histories: Sequence[History], at: datetime | Sequence[datetime] | None = None) -> np.ndarray:
         """log10 views of each history at `at` (one time, or one per history; None: each one's last
@@ -270,7 +333,7 @@ class Forecaster:
         rows = self._rows(histories, at)
         if not rows:
             return np.zeros(0)
-        return self._predict_rows(rows, self.encoder.transform(rows))
+        return self._predict_rows(rows, self.encoder.transform(self._inputs(rows)))
 
     def predict(self, histories: Sequence[History], at: datetime | Sequence[datetime] | None = None) -> np.ndarray:
         """Views of each history at `at`."""
@@ -281,14 +344,14 @@ class Forecaster:
         the growth multiplier per standard deviation, and, given histories with their times and true
         log10 views, the permutation importance of each feature on them."""
         self._check()
-        out = {"kind": self.kind, "format_version": FORMAT_VERSION, "alpha": self.alpha, "min_days": self.min_days,
+        out = {"kind": self.kind, "format_version": FORMAT_VERSION, "alpha": self.alpha_chosen, "min_days": self.min_days,
                "trained_on": self.trained_on, "created": self.created,
                "growth_by_day": self.stats.growth.to_dict(), "intercept_multiplier": round(self.intercept, 5),
                "effects": _effects(self.encoder.columns, self.coef, self.encoder.scale, "growth_multiplier")}
         if histories is not None and truth_log10 is not None:
             rows = self._rows(histories, at)
             out["permutation_importance"] = _permutation_importance(
-                lambda d: self._predict_rows(rows, d), self.encoder.transform(rows), np.asarray(truth_log10, float),
+                lambda d: self._predict_rows(rows, d), self.encoder.transform(self._inputs(rows)), np.asarray(truth_log10, float),
                 _column_groups(self.encoder))
         return out
 
@@ -296,8 +359,8 @@ class Forecaster:
         self._check()
         header = {"format_version": FORMAT_VERSION, "kind": self.kind, "features": self.encoder.columns,
                   "encoder": self.encoder.to_dict(), "params": {"alpha": self.alpha, "min_days": self.min_days},
-                  "stats": self.stats.to_dict(), "intercept": self.intercept, "trained_on": self.trained_on,
-                  "created": self.created}
+                  "alpha_chosen": self.alpha_chosen, "stats": self.stats.to_dict(), "intercept": self.intercept,
+                  "trained_on": self.trained_on, "created": self.created}
         return _pack(header, {"coef": self.coef, "mean": self.encoder.mean, "scale": self.encoder.scale})
 
     @classmethod
@@ -309,6 +372,7 @@ class Forecaster:
         if model.encoder.columns != header["features"]:
             raise ModelFormatError("the model's feature list does not match its encoder")
         model.coef, model.intercept = arrays["coef"], float(header["intercept"])
+        model.alpha_chosen = header["alpha_chosen"]
         model.trained_on, model.created = int(header["trained_on"]), header["created"]
         return model
 
@@ -372,14 +436,15 @@ class ColdStartModel:
 
     `embedder` is injected (usem in production, hash in tests) and its name is stored with the model;
     loading needs an embedder of the same name and size. `alpha` is the ridge penalty of the
-    standardised features, `text_penalty` that of the raw embedding's dimensions, `neighbours` the k
+    standardised features (None: picked by leave-one-out error over ALPHAS), `text_penalty` that of
+    the raw embedding's dimensions relative to it, `neighbours` the k
     of the text-neighbour feature, `memory` how many of the most recent training videos it keeps for
     that (bounding the model's size and the cost of a prediction).
     """
 
     kind = "cold_start"
 
-    def __init__(self, embedder, target: str = "first", alpha: float = 100.0, text_penalty: float = 10.0,
+    def __init__(self, embedder, target: str = "first", alpha: float | None = None, text_penalty: float = 0.1,
                  neighbours: int = 30, memory: int = 4096, cache: EmbeddingCache | None = None):
         if target not in ("first", "last"):
             raise ValueError(f"target must be 'first' or 'last', got {target!r}")
@@ -387,7 +452,8 @@ class ColdStartModel:
         if cache is not None and embedder is not None and cache.embedder is not embedder:
             raise ValueError("the cache given is for another embedder")
         self.target = target
-        self.alpha = float(alpha)
+        self.alpha = None if alpha is None else float(alpha)
+        self.alpha_chosen = self.alpha
         self.text_penalty = float(text_penalty)
         self.neighbours = int(neighbours)
         self.memory = int(memory)
@@ -431,8 +497,9 @@ class ColdStartModel:
             row["text_neighbours"] = float(value)
         self.encoder = Encoder.fit(rows)
         design = np.hstack([self.encoder.transform(rows), vectors])
-        penalty = np.concatenate([np.full(len(self.encoder.columns), self.alpha), np.full(vectors.shape[1], self.text_penalty)])
-        coef, self.intercept = fit_ridge(design, target, None, penalty)
+        relative = np.concatenate([np.ones(len(self.encoder.columns)), np.full(vectors.shape[1], self.text_penalty)])
+        alphas = ALPHAS if self.alpha is None else (self.alpha,)
+        coef, self.intercept, self.alpha_chosen, _ = fit_ridge_loo(design, target, None, relative, alphas)
         self.coef, self.text_coef = coef[:len(self.encoder.columns)], coef[len(self.encoder.columns):]
         self.trained_on, self.created = len(histories), _now()
         return self
@@ -477,7 +544,7 @@ class ColdStartModel:
         permutation importance of each feature (the text embedding as one)."""
         self._check()
         out = {"kind": self.kind, "format_version": FORMAT_VERSION, "target": self.target, "embedder": self.embedder_name,
-               "embedder_dim": self.cache.dim, "alpha": self.alpha, "text_penalty": self.text_penalty,
+               "embedder_dim": self.cache.dim, "alpha": self.alpha_chosen, "text_penalty": self.text_penalty,
                "neighbours": self.neighbours, "memory": int(len(self.memory_target)), "trained_on": self.trained_on,
                "created": self.created, "intercept_log10": round(self.intercept, 5),
                "effects": _effects(self.encoder.columns, self.coef, self.encoder.scale, "log10_views"),
@@ -497,8 +564,8 @@ class ColdStartModel:
                   "encoder": self.encoder.to_dict(),
                   "params": {"target": self.target, "alpha": self.alpha, "text_penalty": self.text_penalty,
                              "neighbours": self.neighbours, "memory": self.memory},
-                  "stats": self.stats.to_dict(), "intercept": self.intercept, "trained_on": self.trained_on,
-                  "created": self.created}
+                  "alpha_chosen": self.alpha_chosen, "stats": self.stats.to_dict(), "intercept": self.intercept,
+                  "trained_on": self.trained_on, "created": self.created}
         return _pack(header, {"coef": self.coef, "text_coef": self.text_coef, "mean": self.encoder.mean,
                               "scale": self.encoder.scale, "memory_vectors": self.memory_vectors,
                               "memory_target": self.memory_target})
@@ -518,7 +585,7 @@ class ColdStartModel:
         if model.encoder.columns != header["features"]:
             raise ModelFormatError("the model's feature list does not match its encoder")
         model.coef, model.text_coef = arrays["coef"], arrays["text_coef"]
-        model.intercept = float(header["intercept"])
+        model.intercept, model.alpha_chosen = float(header["intercept"]), header["alpha_chosen"]
         model.memory_vectors, model.memory_target = arrays["memory_vectors"], arrays["memory_target"]
         model.trained_on, model.created = int(header["trained_on"]), header["created"]
         return model
