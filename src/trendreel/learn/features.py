@@ -3,7 +3,7 @@
 Written so that the same numbers can be computed from database rows (a feature store): a feature
 function takes one History (metadata and the samples known so far), the `TrainingStats` learned from
 the training histories, and for a forecast the time asked about; it returns {name: Feature(value,
-known_at)}. A value is a float, or a str for a categorical one (category, language) that the model
+known_at)}. A value is a float, or a str for a categorical one (category, language, weekday) that the model
 one-hot encodes with the vocabulary it learned.
 
 When each is known:
@@ -37,6 +37,7 @@ from .history import History, Sample
 ACCOUNT_PRIOR_WEIGHT = 1.0
 # The same for a category's mean against the overall one.
 CATEGORY_PRIOR_WEIGHT = 5.0
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -180,8 +181,8 @@ def metadata_features(history: History, stats: TrainingStats, *, leave_out: Hist
         "category_last_mean": Feature(cat_last, stats.known_at),
     }
     if when is not None:
-        out["weekday"] = Feature(float(when.weekday()), when)
-        out["weekend"] = Feature(float(when.weekday() >= 5), when)
+        # the day of the week as a category: its effect need not grow from Monday to Sunday
+        out["weekday"] = Feature(WEEKDAYS[when.weekday()], when)
         out["hour"] = Feature(float(when.hour), when)
     return out
 

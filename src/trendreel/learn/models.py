@@ -40,7 +40,7 @@ FORMAT_VERSION = 1
 MAGIC = b"trendreel.learn\n"
 
 # The forecaster leaves out the time of week: it did not help the training-period cross-validation.
-FORECAST_EXCLUDED = ("weekday", "weekend", "hour")
+FORECAST_EXCLUDED = ("weekday", "hour")
 
 
 class ModelFormatError(ValueError):
