@@ -111,21 +111,6 @@ class Encoder:
         return cls(list(data["numeric"]), {k: list(v) for k, v in data["categorical"].items()}, mean, scale)
 
 
-def fit_ridge(design: np.ndarray, target: np.ndarray, weight: np.ndarray | None, penalty: np.ndarray) -> tuple[np.ndarray, float]:
-    """(coefficients, intercept) minimising sum w (y - X b - c)^2 + sum penalty_j b_j^2, the intercept
-    not penalised."""
-    w = np.ones(len(target)) if weight is None else np.asarray(weight, dtype=float)
-    total = w.sum()
-    x_mean = (w @ design) / total
-    y_mean = float(w @ target) / total
-    xc = design - x_mean
-    yc = target - y_mean
-    gram = (xc * w[:, None]).T @ xc
-    gram[np.diag_indices_from(gram)] += penalty
-    coef = np.linalg.solve(gram, (xc * w[:, None]).T @ yc)
-    return coef, y_mean - float(x_mean @ coef)
-
-
 # The penalties a model tries; leave-one-out error picks one (cheap for ridge: one eigendecomposition).
 ALPHAS = tuple(float(a) for a in np.logspace(-1, 4, 16))
 
