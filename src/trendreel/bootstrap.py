@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the types only: building them imports models, numpy, torch 
     from trendreel.index.media.speech import SpeechToText
     from trendreel.index.stage import Indexer
     from trendreel.index.vectors.base import VectorStore
+    from trendreel.learn.backend import RidgeViews
     from trendreel.metrics.base import MetricsSource
     from trendreel.publish.base import Publisher
     from trendreel.render.base import VideoGenerator
@@ -168,6 +169,12 @@ class App:
     def metrics_source(self, platform: str) -> MetricsSource:
         self.registry.check("metrics_source", platform)
         return self._once(f"metrics_source:{platform}", lambda: self.registry.create("metrics_source", platform, self))
+
+    def views_model(self) -> RidgeViews:
+        """The views model (learn.model): makes and loads forecasters and cold-start predictors."""
+        learn = self.settings.learn
+        return self._once(f"views_model:{learn.model}", lambda: self.registry.create(
+            "views_model", learn.model, learn, text_embedder=self.text_embedder()))
 
     def runner(self) -> StageRunner:
         """What runs a pipeline stage: in this process, or on the engine's workers (engine.runner)."""

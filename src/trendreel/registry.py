@@ -16,6 +16,7 @@ the name into an object. Every kind works the same way:
     video_editor     edit.backend                    (EditSettings)                cutter
     publisher        --to PLATFORM:ACCOUNT           (app)                         folder, youtube
     metrics_source   an account's platform           (app)                         folder, youtube
+    views_model      learn.model                     (LearnSettings, text_embedder=) ridge
     engine_runner    engine.runner                   (app)                         inprocess, temporal
 
 `chat` is a function name -> chat model (the story writer asks for its own); `app` is the App, for the
@@ -96,6 +97,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("metrics_source", "trendreel.metrics_sources", "the account's platform", "metrics source", (
         ("folder", "trendreel.metrics.folder:FolderMetrics"),
         ("youtube", "trendreel.metrics.youtube:YouTubeMetrics"))),
+    Kind("views_model", "trendreel.views_models", "learn.model", "views model", (
+        ("ridge", "trendreel.learn.backend:RidgeViews"),)),
     Kind("engine_runner", "trendreel.engine_runners", "engine.runner", "engine runner", (
         ("inprocess", "trendreel.services.pipeline:InProcessRunner"),
         ("temporal", "trendreel.engine.service:TemporalRunner"))),

@@ -480,6 +480,26 @@ class RetentionSettings(BaseModel):
         return v
 
 
+class LearnSettings(BaseModel):
+    """The learning loop: which views model forecasts, how the pipeline chooses what to make (docs/learning.md)."""
+
+    model_config = _STRICT
+
+    model: str = Field("ridge", description="Views model (forecaster and cold-start predictor): ridge, or a registered plugin.")
+    cold_start_target: Literal["first", "last"] = Field(
+        "last", description="What the cold-start predictor predicts: the views of a history's first sample, or of its last one.")
+    policy: Literal["thompson", "epsilon", "ranked", "random"] = Field(
+        "thompson", description="How trends are chosen for stories: thompson (sample from each trend's predicted views), epsilon (a share at random, the rest best first), ranked (best first), random.")
+    explore_share: float = Field(0.2, ge=0, le=1, description="With policy epsilon: the share of choices made at random (recorded as exploring).")
+    eval_share: float = Field(0.8, gt=0, lt=1, description="Evaluation's time split: the oldest share of histories (by first sample) is fitted on, the rest held out.")
+    min_histories: int = Field(30, ge=2, le=1_000_000, description="Fewest histories with samples a model is fitted on; fewer is an error saying how many are stored.")
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str) -> str:
+        return _registered("views_model", v, "views model")
+
+
 class EngineSettings(BaseModel):
     """Which engine runs the pipeline: in this process, or a Temporal cluster's workers (docs/engine.md)."""
 
@@ -535,6 +555,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    learn: LearnSettings = Field(default_factory=LearnSettings)
     youtube_api_root: str = Field("https://youtube.googleapis.com/", description="Root of the YouTube Data API (TRENDREEL_YOUTUBE_API_ROOT); point it at a local server for tests.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")

@@ -311,7 +311,8 @@ class Publication(Base):
     __tablename__ = "publication"
     __table_args__ = (UniqueConstraint("video_id", "account_id", name="uq_publication_video_account"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    video_id: Mapped[str] = mapped_column(ForeignKey("video.id"), index=True)
+    # None for a publication imported from elsewhere (`trendreel metrics import`): not a video of ours.
+    video_id: Mapped[str | None] = mapped_column(ForeignKey("video.id"), index=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("account.id"), index=True)
     platform: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | uploading | done | error
@@ -353,6 +354,48 @@ class MetricSample(Base):
     likes: Mapped[int | None] = mapped_column(BigInteger)
     comments: Mapped[int | None] = mapped_column(BigInteger)
     raw: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class LearnedModel(Base):
+    """A fitted model (views forecaster or cold-start predictor): its bytes in the file store, its evaluation here.
+
+    `version` counts up per kind; the newest is the one forecasts use. The evaluation (time split, the
+    model beside the plain baselines) is kept with it, so a model's figures are never separated from it.
+    """
+
+    __tablename__ = "learned_model"
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_learned_model_kind_version"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # forecaster | cold_start
+    backend: Mapped[str] = mapped_column(String(40))  # the registry's views_model name
+    version: Mapped[int] = mapped_column(Integer)
+    features_version: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    trained_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    n_train: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(Text)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    evaluation: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Decision(Base):
+    """One trend the pipeline chose to make a story of: by which policy and arm (ranked or exploring),
+    with which model's expected views. Joined through story -> video -> publication to the views it got."""
+
+    __tablename__ = "decision"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    context: Mapped[str] = mapped_column(String(200))  # what asked: the demo, a workflow id, a person
+    policy: Mapped[str] = mapped_column(String(20))  # ranked | epsilon | thompson | random | score
+    arm: Mapped[str] = mapped_column(String(20))  # ranked | explore
+    rank: Mapped[int] = mapped_column(Integer)
+    trend_id: Mapped[str] = mapped_column(String(32), index=True)
+    model_id: Mapped[str | None] = mapped_column(String(32))
+    expected_views: Mapped[float | None] = mapped_column()
+    score: Mapped[float | None] = mapped_column()
+    candidates: Mapped[int] = mapped_column(Integer)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class QuotaUsage(Base):

@@ -184,6 +184,11 @@ def metadata_features(history: History, stats: TrainingStats, *, leave_out: Hist
         # the day of the week as a category: its effect need not grow from Monday to Sunday
         out["weekday"] = Feature(WEEKDAYS[when.weekday()], when)
         out["hour"] = Feature(float(when.hour), when)
+    # Our own publications also carry what the pipeline knew (trend, story, video, trends live at upload;
+    # trendreel.learn.rows): numbers as they are, words as categories. Imported histories have none.
+    for name, value in (history.extra.get("features") or {}).items():
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+            out[f"own_{name}"] = Feature(value if isinstance(value, str) else float(value), when)
     return out
 
 
