@@ -8,6 +8,7 @@ One Typer app (in _common) and one module per area, each registering its command
     stories     trends, trend, story, stories, render, edit, videos
     engine      worker, engine ...
     metrics     report, metrics ...
+    learning    metrics import, learn ..., forecast
     publish     approve, reject, publish, publications, accounts ...
     retention   storage, gc
     serve       serve, users ..., tokens ...
@@ -20,6 +21,6 @@ imported inside the command that uses it, so `trendreel --help` loads no databas
 from trendreel.cli._common import app, main
 
 # Importing a module registers its commands; `--help` lists them in this order.
-from trendreel.cli import content, demo, index, stories, engine, metrics, publish, retention, serve  # noqa: F401,I001
+from trendreel.cli import content, demo, index, stories, engine, metrics, learning, publish, retention, serve  # noqa: F401,I001
 
 __all__ = ["app", "main"]

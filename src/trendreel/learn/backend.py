@@ -17,9 +17,20 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from trendreel.learn.baselines import AccountMean, LogLinearGrowth
-from trendreel.learn.evaluate import cold_start_cases, early_cases, score, split_by_time, truths
+from trendreel.learn.evaluate import (
+    cold_start_cases,
+    early_cases,
+    score,
+    split_by_time,
+    truths,
+)
 from trendreel.learn.history import History
-from trendreel.learn.models import ColdStartModel, EmbeddingCache, Forecaster, load_model
+from trendreel.learn.models import (
+    ColdStartModel,
+    EmbeddingCache,
+    Forecaster,
+    load_model,
+)
 
 __all__ = ["RidgeViews", "default_split", "evaluate_split"]
 

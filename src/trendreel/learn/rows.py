@@ -29,7 +29,15 @@ from sqlalchemy.orm import Session
 from trendreel import events
 from trendreel.db import repo
 from trendreel.db.tables import (
-    Account, Category, MetricSample, Publication, PublicationTrend, Story, Trend, Video, utcnow,
+    Account,
+    Category,
+    MetricSample,
+    Publication,
+    PublicationTrend,
+    Story,
+    Trend,
+    Video,
+    utcnow,
 )
 from trendreel.learn.features import TrainingStats, metadata_features, sample_features
 from trendreel.learn.history import History, Sample

@@ -31,6 +31,10 @@ _WHERE: dict[str, str] = {
     "approve_video": "publishing", "reject_video": "publishing", "publish_video": "publishing",
     "get_publication": "publishing", "list_publications": "publishing", "add_account": "publishing",
     "list_accounts": "publishing", "remove_account": "publishing", "resolve_target": "publishing",
+    # the learning loop (learning.py)
+    "import_histories": "learning", "learning_features": "learning", "fit_models": "learning",
+    "evaluate_models": "learning", "list_models": "learning", "forecast": "learning", "expected_views": "learning",
+    "choose_trends": "learning", "compare_decisions": "learning",
     # views over time and the report (metrics.py, report.py)
     "collect_metrics": "metrics", "list_metrics": "metrics", "build_report": "report",
     # the storage budget (storage.py)
