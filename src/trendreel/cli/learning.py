@@ -10,7 +10,17 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from trendreel.cli._common import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, app, err, out
+from trendreel.cli._common import (
+    HomeOpt,
+    JsonOpt,
+    _app,
+    _cell,
+    _print_json,
+    _say,
+    app,
+    err,
+    out,
+)
 from trendreel.cli.metrics import metrics_app
 
 learn_app = typer.Typer(help="Learn from the views: features, models, their evaluation, the choices made.",

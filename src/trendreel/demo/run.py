@@ -89,7 +89,8 @@ def run_demo(settings: Settings, *, on_stage: StageProgress | None = None, keep_
             step("detecting trends")
             result["trends"] = [services.get_trend(app, tid) for tid in stage("trends")["trend_ids"]]
             result["stories"], result["videos"] = [], []
-            for trend in services.best_per_language(result["trends"]):
+            # by expected views once a model is fitted, else by trend score; each choice recorded
+            for trend in services.choose_per_language(app, result["trends"], context="demo"):
                 step(f"writing a story: {trend['text']}")
                 story = services.get_story(app, stage("story", trend_id=trend["id"])["story_id"])
                 result["stories"].append(story)

@@ -17,9 +17,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
+from trendreel import services
+from trendreel.bootstrap import build_app
 from trendreel.errors import ConfigError, TrendreelError, Unavailable
 from trendreel.services.pipeline import stage_options
-from trendreel.services.trends import best_per_language
 
 log = logging.getLogger("trendreel.engine")
 
@@ -123,9 +124,10 @@ async def result_of(handle) -> dict:
 
 def run_pipeline(settings, *, sources: list[dict] | None = None, crawl: dict | None = None, videos: int | None = None,
                  publish_to: str | None = None, on_step: Callable[[str], None] | None = None) -> dict:
-    """Crawl, index and detect trends through the engine, then one video workflow per picked trend
-    (the demo's picks: the best trend and the best one in another language; or the best `videos`),
-    all videos at once, the first approved and published to `publish_to` when given. Waits for all."""
+    """Crawl, index and detect trends through the engine, then one video workflow per chosen trend (one per
+    language for two languages, or `videos` of them; chosen by expected views with exploration once a
+    model is fitted, each choice recorded), all videos at once, the first approved and published to
+    `publish_to` when given. Waits for all."""
     step = on_step or (lambda _t: None)
 
     async def go() -> dict:
@@ -133,8 +135,7 @@ def run_pipeline(settings, *, sources: list[dict] | None = None, crawl: dict | N
         t0 = time.perf_counter()
         step("crawl, index and trends: workflow " + crawl_workflow_id(None, sources))
         crawled = await result_of(await start_crawl(client, settings, sources=sources, crawl=crawl))
-        trends = crawled["trends"]
-        picked = best_per_language(trends) if videos is None else trends[:videos]
+        picked = _choose(settings, crawled["trends"], videos, context="engine:" + crawl_workflow_id(None, sources))
         if not picked:
             raise EngineError("no trends were detected, so there is no video to make: crawl more sources first")
         handles = []
@@ -148,6 +149,18 @@ def run_pipeline(settings, *, sources: list[dict] | None = None, crawl: dict | N
                 "wall_s": round(time.perf_counter() - t0, 3)}
 
     return asyncio.run(go())
+
+
+def _choose(settings, top: list[dict], videos: int | None, *, context: str) -> list[dict]:
+    """The trends to make videos of, chosen by the learning loop's policy (services.learning)."""
+    app = build_app(settings)
+    try:
+        trends = [services.get_trend(app, t["id"]) for t in top]
+        if videos is None:
+            return services.choose_per_language(app, trends, context=context)
+        return services.choose_trends(app, trends, videos, context=context)
+    finally:
+        app.close()
 
 
 def run_video(settings, **kwargs) -> dict:
@@ -209,9 +222,16 @@ def parse_every(text: str) -> timedelta:
 
 async def apply_schedules(client, settings) -> list[dict]:
     """Create, update or delete the periodic crawl and metric-poll schedules to match the settings."""
-    from temporalio.client import (Schedule, ScheduleActionStartWorkflow, ScheduleAlreadyRunningError,
-                                   ScheduleIntervalSpec, ScheduleOverlapPolicy, SchedulePolicy, ScheduleSpec,
-                                   ScheduleUpdate)
+    from temporalio.client import (
+        Schedule,
+        ScheduleActionStartWorkflow,
+        ScheduleAlreadyRunningError,
+        ScheduleIntervalSpec,
+        ScheduleOverlapPolicy,
+        SchedulePolicy,
+        ScheduleSpec,
+        ScheduleUpdate,
+    )
     from temporalio.service import RPCError
 
     e, options, out = settings.engine, stage_options(settings), []

@@ -22,7 +22,7 @@ _WHERE: dict[str, str] = {
     # the index (index.py)
     "index_articles": "index", "search": "index", "categorize_texts": "index",
     # trends and stories (trends.py, stories.py)
-    "detect_trends": "trends", "list_trends": "trends", "get_trend": "trends", "best_per_language": "trends",
+    "detect_trends": "trends", "list_trends": "trends", "get_trend": "trends",
     "write_story": "stories", "get_story": "stories", "list_stories": "stories", "edit_story": "stories",
     # videos (render.py, edit.py, videos.py)
     "render_story": "render", "edit_video": "edit",
@@ -34,7 +34,7 @@ _WHERE: dict[str, str] = {
     # the learning loop (learning.py)
     "import_histories": "learning", "learning_features": "learning", "fit_models": "learning",
     "evaluate_models": "learning", "list_models": "learning", "forecast": "learning", "expected_views": "learning",
-    "choose_trends": "learning", "compare_decisions": "learning",
+    "choose_trends": "learning", "choose_per_language": "learning", "compare_decisions": "learning",
     # views over time and the report (metrics.py, report.py)
     "collect_metrics": "metrics", "list_metrics": "metrics", "build_report": "report",
     # the storage budget (storage.py)

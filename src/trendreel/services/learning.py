@@ -47,7 +47,7 @@ from trendreel.learn.rows import (
 KINDS = ("forecaster", "cold_start")
 MAX_FORECAST_LINES = 100_000
 
-__all__ = ["LearnError", "choose_trends", "compare_decisions", "evaluate_models", "expected_views", "fit_models",
+__all__ = ["LearnError", "choose_per_language", "choose_trends", "compare_decisions", "evaluate_models", "expected_views", "fit_models",
            "forecast", "import_histories", "learning_features", "list_models"]
 
 
@@ -338,6 +338,19 @@ def choose_trends(app: App, trends: list[dict], count: int, *, context: str, see
             out.append({**by_id[c.key], "decision": {"id": did, "arm": c.arm, "policy": policy if expected else "score",
                                                       "expected_views": info.get("views"), "rank": c.rank}})
     return out
+
+
+def choose_per_language(app: App, trends: list[dict], *, languages: int = 2, context: str) -> list[dict]:
+    """One trend per language for the `languages` languages with the best trends (the demo tells one
+    Korean and one English story), each chosen among that language's trends by choose_trends."""
+    order: list[str] = []
+    for t in trends:
+        if t["lang"] not in order:
+            order.append(t["lang"])
+    picked: list[dict] = []
+    for lang in order[:languages]:
+        picked += choose_trends(app, [t for t in trends if t["lang"] == lang], 1, context=context)
+    return picked
 
 
 def compare_decisions(app: App) -> dict:

@@ -65,17 +65,6 @@ def get_trend(app: App, trend_id: str) -> dict:
     return found[0]
 
 
-def best_per_language(trends: list[dict], count: int = 2) -> list[dict]:
-    """The best trend, then the best one in each further language, up to `count` (one story per language)."""
-    picked: list[dict] = []
-    for t in trends:
-        if all(t["lang"] != p["lang"] for p in picked):
-            picked.append(t)
-        if len(picked) == count:
-            break
-    return picked
-
-
 def as_utc(value, option: str) -> datetime | None:
     """A datetime (naive = UTC), a date (its midnight UTC) or an ISO string as an aware UTC datetime."""
     if value is None or value == "":
