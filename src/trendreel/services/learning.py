@@ -210,12 +210,13 @@ def _latest(app: App, kind: str, *, fit_when_missing: bool = True):
 
 # ---- forecast ---------------------------------------------------------------------------------
 
-def forecast(app: App, *, path: Path | None = None, publication_id: str | None = None,
+def forecast(app: App, *, path: Path | None = None, lines: list[dict] | None = None, publication_id: str | None = None,
              predict_at: datetime | None = None) -> list[dict]:
-    """Views at `predict_at` of each history in a JSON Lines file (the import shape plus "predict_at"), or of
-    one stored publication: from its samples so far when it has any, else from its metadata alone."""
-    if (path is None) == (publication_id is None):
-        raise InvalidInput("give a file of histories or a publication id, not both")
+    """Views at `predict_at` of each history in a JSON Lines file or given as decoded lines (the import shape
+    plus "predict_at"), or of one stored publication: from its samples so far when it has any, else from
+    its metadata alone. Fits the models first when none is stored."""
+    if sum(x is not None for x in (path, lines, publication_id)) != 1:
+        raise InvalidInput("give a file of histories, the histories, or a publication id (one of them)")
     asks: list[tuple[History, datetime]] = []
     if publication_id is not None:
         found = load_histories(app.db, publication_ids=[publication_id], with_samples_only=False)
@@ -225,8 +226,10 @@ def forecast(app: App, *, path: Path | None = None, publication_id: str | None =
         when = _utc(predict_at) if predict_at else utcnow() + timedelta(days=7)
         asks.append((history, when))
     else:
-        for line_no, raw in _forecast_lines(Path(path)):
-            when = raw.pop("predict_at", None) if isinstance(raw, dict) else None
+        given = _forecast_lines(Path(path)) if path is not None else _given_lines(lines)
+        for line_no, raw in given:
+            raw = dict(raw)
+            when = raw.pop("predict_at", None)
             if when is None and predict_at is None:
                 raise InvalidInput(f"line {line_no}: predict_at is missing (or give --at)")
             samples = raw.get("samples") or []
@@ -254,6 +257,15 @@ def forecast(app: App, *, path: Path | None = None, publication_id: str | None =
             views[id(h)] = float(v)
     return [{"id": h.id, "predict_at": at.isoformat(),
              "views": round(views[id(h)]), "from": "samples" if h.samples else "metadata"} for h, at in asks]
+
+
+def _given_lines(lines: list[dict]):
+    if len(lines) > MAX_FORECAST_LINES:
+        raise InvalidInput(f"more than {MAX_FORECAST_LINES:,} histories: split them")
+    for n, obj in enumerate(lines, start=1):
+        if not isinstance(obj, dict):
+            raise InvalidInput(f"line {n}: expected a JSON object")
+        yield n, obj
 
 
 def _forecast_lines(path: Path):

@@ -1,6 +1,6 @@
 """The pipeline, defined once: each stage with its function, the events it appends, where it runs.
 
-    crawl → index → trends → story → render → edit → approve → publish → metrics → report, gc
+    crawl → index → trends → story → render → edit → approve → publish → metrics → learn, report, gc
 
 Every runner reads this table: the in-process runner (below), the gateway's pipeline runs
 (services.runs), the Temporal engine (one generic activity, `run_stage`, on each queue) and the demo.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from trendreel import events
 from trendreel.bootstrap import App, Report
@@ -20,6 +21,7 @@ from trendreel.errors import InvalidInput
 from trendreel.services.crawl import crawl_sources
 from trendreel.services.edit import edit_video
 from trendreel.services.index import index_articles
+from trendreel.services.learning import fit_models
 from trendreel.services.metrics import collect_metrics
 from trendreel.services.publishing import approve_video, publish_video
 from trendreel.services.render import render_story
@@ -127,6 +129,14 @@ def _report(app: App, params: dict, report: Report) -> dict:
     return {k: v for k, v in out.items() if k not in ("out_dir", "html", "csv")}
 
 
+def _learn(app: App, params: dict, report: Report) -> dict:
+    split = params.get("split_at")
+    out = fit_models(app, split_at=datetime.fromisoformat(split) if isinstance(split, str) else split)
+    report(1, 1)
+    return {"models": [{"id": m["id"], "kind": m["kind"], "version": m["version"]} for m in out["models"]],
+            "evaluation": out["evaluation"]}
+
+
 def _gc(app: App, params: dict, report: Report) -> dict:
     return collect_garbage(app, dry_run=bool(params.get("dry_run")),
                            on_progress=lambda done, total, freed: report(done, total))
@@ -145,6 +155,7 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("publish", _publish, (events.VIDEO_PUBLISHED,), long=True),
     Stage("metrics", _metrics, (events.METRICS_COLLECTED,)),
     Stage("report", _report, ()),
+    Stage("learn", _learn, (events.MODEL_FITTED,), needs=frozenset({"models"})),
     Stage("gc", _gc, (events.FILE_PURGED,)),
 )}
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from trendreel.api.routes import auth, content, media, pipeline, publishing, users
+from trendreel.api.routes import (
+    auth,
+    content,
+    learning,
+    media,
+    pipeline,
+    publishing,
+    users,
+)
 
 
 def all_routers() -> list[APIRouter]:
-    return [auth.router, users.router, content.router, media.router, pipeline.router, publishing.router]
+    return [auth.router, users.router, content.router, media.router, pipeline.router, publishing.router,
+            learning.router]

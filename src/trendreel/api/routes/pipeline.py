@@ -67,7 +67,12 @@ class EditRun(Strict):
     force: bool = False
 
 
-RunRequest = Annotated[Union[FullRun, CrawlRun, IndexRun, TrendsRun, StoryRun, RenderRun, EditRun],
+class LearnRun(Strict):
+    kind: Literal["learn"]
+    split_at: datetime | None = Field(None, description="Evaluate on histories first seen on or after this time.")
+
+
+RunRequest = Annotated[Union[FullRun, CrawlRun, IndexRun, TrendsRun, StoryRun, RenderRun, EditRun, LearnRun],
                        Field(discriminator="kind")]
 
 
