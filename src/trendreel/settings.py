@@ -488,8 +488,8 @@ class LearnSettings(BaseModel):
     model: str = Field("ridge", description="Views model (forecaster and cold-start predictor): ridge, or a registered plugin.")
     cold_start_target: Literal["first", "last"] = Field(
         "last", description="What the cold-start predictor predicts: the views of a history's first sample, or of its last one.")
-    policy: Literal["thompson", "epsilon", "ranked", "random"] = Field(
-        "thompson", description="How trends are chosen for stories: thompson (sample from each trend's predicted views), epsilon (a share at random, the rest best first), ranked (best first), random.")
+    policy: Literal["epsilon", "thompson", "ranked", "random"] = Field(
+        "epsilon", description="How trends are chosen for stories: epsilon (explore_share of them at random, the rest best first), thompson (sample from each trend's predicted views; its spread is the model's held-out error, which explores more than needed: see docs/learning.md), ranked (best first), random.")
     explore_share: float = Field(0.2, ge=0, le=1, description="With policy epsilon: the share of choices made at random (recorded as exploring).")
     eval_share: float = Field(0.8, gt=0, lt=1, description="Evaluation's time split: the oldest share of histories (by first sample) is fitted on, the rest held out.")
     min_histories: int = Field(30, ge=2, le=1_000_000, description="Fewest histories with samples a model is fitted on; fewer is an error saying how many are stored.")

@@ -23,12 +23,13 @@ NOT_AT_START = ["fastapi", "alembic", "sqlalchemy", "numpy", "scipy", "pydantic"
 # Every command in the order --help lists them: commands, then groups.
 COMMANDS = ["crawl", "extract", "articles", "errors", "status", "sources", "demo", "import", "index", "search",
             "categorize", "trends", "trend", "story", "stories", "render", "edit", "videos", "worker", "report",
-            "approve", "reject", "publish", "publications", "storage", "gc", "serve",
-            "categories", "engine", "metrics", "accounts", "users", "tokens"]
+            "forecast", "approve", "reject", "publish", "publications", "storage", "gc", "serve",
+            "categories", "engine", "metrics", "learn", "accounts", "users", "tokens"]
 SUBCOMMANDS = {
     "categories": ["list", "set"],
     "engine": ["dev-server", "run-demo", "video", "crawl", "schedules"],
-    "metrics": ["collect", "list"],
+    "metrics": ["collect", "list", "import"],
+    "learn": ["features", "evaluate", "fit", "models", "arms"],
     "accounts": ["add", "list", "remove", "login"],
     "users": ["add", "list", "remove", "role"],
     "tokens": ["create", "list", "revoke"],

@@ -204,6 +204,7 @@ SERVICE_HELPERS = {
     "pipeline.Stage": "one row of the pipeline table (STAGES)",
     "pipeline.stage": "one row of the pipeline table by name",
     "pipeline.stage_options": "queues, timeouts and retries of each stage, for the Temporal engine",
+    "learning.LearnError": "the error the learning use cases raise when too little is stored",
     "pipeline.InProcessRunner": "the built-in engine_runner `inprocess`, built by the registry",
 }
 
