@@ -161,8 +161,9 @@ def test_trend_choices_are_recorded_with_their_policy_and_arm(app):
         rows = s.scalars(select(Decision).order_by(Decision.made_at)).all()
         assert len(rows) == 5 and {r.context for r in rows} == {"test"}
         assert all(r.model_id for r in rows[2:]) and all(r.expected_views for r in rows[2:])
+    assert len(services.choose_now(app, count=2, context="cli")) == 2  # the stored trends, as `learn choose` does
     arms = services.compare_decisions(app)
-    assert arms["decisions"] == 5 and arms["ranked"]["n"] == 0  # no video made of them yet
+    assert arms["decisions"] == 7 and arms["ranked"]["n"] == 0  # no video made of them yet
 
 
 def test_the_cli_and_the_api_reach_the_same_use_cases(make_settings, tmp_path):

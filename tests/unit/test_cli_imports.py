@@ -29,7 +29,7 @@ SUBCOMMANDS = {
     "categories": ["list", "set"],
     "engine": ["dev-server", "run-demo", "video", "crawl", "schedules"],
     "metrics": ["collect", "list", "import"],
-    "learn": ["features", "evaluate", "fit", "models", "arms"],
+    "learn": ["features", "evaluate", "fit", "models", "choose", "arms"],
     "accounts": ["add", "list", "remove", "login"],
     "users": ["add", "list", "remove", "role"],
     "tokens": ["create", "list", "revoke"],

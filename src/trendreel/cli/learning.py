@@ -150,6 +150,31 @@ def learn_models(
     out.print(table)
 
 
+@learn_app.command("choose")
+def learn_choose(
+    count: Annotated[int, typer.Option("--count", help="How many trends to choose.")] = 3,
+    limit: Annotated[int, typer.Option("--limit", help="Among this many best-scored stored trends.")] = 50,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Choose trends to make stories of by expected views with exploration (learn.policy), and record the choice."""
+    from trendreel import services
+
+    with _app(home) as application:
+        rows = services.choose_now(application, count=count, limit=limit, context="cli")
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("trend", "arm", "policy", "expected views", "text")
+    table.columns[0].no_wrap = True
+    for t in rows:
+        d = t["decision"]
+        table.add_row(t["id"], d["arm"], d["policy"], "" if d["expected_views"] is None else f"{d['expected_views']:,}",
+                      _cell(t["text"]))
+    out.print(table)
+    _say("next: trendreel story --trend TREND_ID for each")
+
+
 @learn_app.command("arms")
 def learn_arms(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Choices made by rank and by exploring, compared by the views their videos got (95 % intervals)."""

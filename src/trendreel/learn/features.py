@@ -167,6 +167,7 @@ def metadata_features(history: History, stats: TrainingStats, *, leave_out: Hist
     title = history.title.strip()
     out = {
         "category": Feature(history.category or "(none)", when),
+        "platform": Feature(history.platform or "(none)", when),
         "language": Feature(history.language or "(none)", when),
         "title_chars": Feature(math.log1p(len(title)), when),
         "title_words": Feature(float(len(title.split())), when),

@@ -34,7 +34,7 @@ _WHERE: dict[str, str] = {
     # the learning loop (learning.py)
     "import_histories": "learning", "learning_features": "learning", "fit_models": "learning",
     "evaluate_models": "learning", "list_models": "learning", "forecast": "learning", "expected_views": "learning",
-    "choose_trends": "learning", "choose_per_language": "learning", "compare_decisions": "learning",
+    "choose_trends": "learning", "choose_now": "learning", "choose_per_language": "learning", "compare_decisions": "learning",
     # views over time and the report (metrics.py, report.py)
     "collect_metrics": "metrics", "list_metrics": "metrics", "build_report": "report",
     # the storage budget (storage.py)

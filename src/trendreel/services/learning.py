@@ -43,11 +43,12 @@ from trendreel.learn.rows import (
     import_history,
     load_histories,
 )
+from trendreel.services.trends import list_trends
 
 KINDS = ("forecaster", "cold_start")
 MAX_FORECAST_LINES = 100_000
 
-__all__ = ["LearnError", "choose_per_language", "choose_trends", "compare_decisions", "evaluate_models", "expected_views", "fit_models",
+__all__ = ["LearnError", "choose_now", "choose_per_language", "choose_trends", "compare_decisions", "evaluate_models", "expected_views", "fit_models",
            "forecast", "import_histories", "learning_features", "list_models"]
 
 
@@ -350,6 +351,16 @@ def choose_trends(app: App, trends: list[dict], count: int, *, context: str, see
             out.append({**by_id[c.key], "decision": {"id": did, "arm": c.arm, "policy": policy if expected else "score",
                                                       "expected_views": info.get("views"), "rank": c.rank}})
     return out
+
+
+def choose_now(app: App, *, count: int = 3, limit: int = 50, context: str = "manual") -> list[dict]:
+    """Choose `count` of the best `limit` stored trends by the policy (as the pipeline does), and record it."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("limit must be between 1 and 1000")
+    trends = list_trends(app, limit=limit)
+    if not trends:
+        raise LearnError("no trends are stored yet", hint="`trendreel trends` detects them")
+    return choose_trends(app, trends, count, context=context)
 
 
 def choose_per_language(app: App, trends: list[dict], *, languages: int = 2, context: str) -> list[dict]:

@@ -79,6 +79,17 @@ async def fit(body: EvaluateIn, request: Request, user: Editor):
     return await start_run(request, user, "learn", body.model_dump(mode="json", exclude_none=True))
 
 
+class ChooseIn(Strict):
+    count: int = Field(3, ge=1, le=100)
+    limit: int = Field(50, ge=1, le=1000)
+
+
+@router.post("/learn/choose", summary="Choose trends by expected views with exploration, and record the choice")
+async def choose(body: ChooseIn, request: Request, user: Editor) -> list[dict[str, Any]]:
+    return await call(services.choose_now, get_app(request), count=body.count, limit=body.limit,
+                      context=f"api:{user.username}")
+
+
 @router.get("/learn/arms", summary="Ranked and exploring choices compared by the views their videos got")
 async def arms(request: Request, _: Viewer) -> dict[str, Any]:
     return await call(services.compare_decisions, get_app(request))
