@@ -1,5 +1,6 @@
 """The report from the RDB alone, on SQLite and PostgreSQL: inline SVG plots with Korean titles, CSV numbers
-equal to the database's, the same report after every file is purged, the empty case, and the CLI."""
+equal to the database's, the same report after every file is purged, the empty case, and the CLI; histories
+imported from other channels counted but kept out of the figures."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from tests.metrics_support import add_publication, add_samples, add_trend, add_video, folder_account, youtube_account
+from trendreel import services
 from trendreel.bootstrap import App
 from trendreel.db.tables import MetricSample, Video
 from trendreel.files.store import open_file_store
+from trendreel.learn.synthetic import synthetic_histories
 from trendreel.services.report import build_report
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -177,3 +180,30 @@ def test_cli_metrics_and_report(make_settings, tmp_path, monkeypatch):
     (outbox / pid / "stats.json").write_text("[1, 2]")
     r = runner.invoke(cli, ["metrics", "collect", "--all"])
     assert r.exit_code == 1 and "folder:inbox" in r.output and "not a JSON object" in r.output
+
+
+# ---- histories imported from other channels -----------------------------------
+
+def other_channels(n: int, *, seed: int = 1) -> list[dict]:
+    """n made-up histories of other channels in the import shape; far more views than ours, so a leak shows."""
+    return [{"id": h.id, "platform": "youtube", "account": h.account, "title": h.title, "category": h.category,
+             "tags": list(h.tags), "language": h.language,
+             "samples": [{"at": x.at.isoformat(), "views": x.views, "likes": x.likes, "comments": x.comments}
+                         for x in h.samples]}
+            for h in synthetic_histories(n, seed=seed, start=NOW - 60 * D, days=40)]
+
+
+def test_imported_histories_are_counted_but_kept_out_of_the_figures(app, tmp_path):
+    pubs = populate(app, tmp_path)
+    assert services.import_histories(app, lines=other_channels(40))["imported"] == 40
+    r = build_report(app, out_dir=tmp_path / "report", now=NOW)
+    # The figures count our 5 publications, their 9 samples and their views, nothing imported.
+    assert (r["publications"], r["samples"], r["total_views"], r["imported_histories"]) == (5, 9, 2500 + 1200 + 50, 40)
+    assert {x["publication_id"] for x in read_csv(r["csv"]["publications"])} == set(pubs.values())
+    assert {x["publication_id"] for x in read_csv(r["csv"]["samples"])} <= set(pubs.values())
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "40 histories imported from other channels" in html and "left out of every figure" in html
+    assert "channel-0" not in html and "youtube:channel" not in html  # no imported account in any bar or table
+    assert "<!-- youtube:채널 (2) -->" in section(html, "views_by_account")
+    assert section(html, "trends_at_upload").count("<tr>") == 6
+    assert html.count("<svg") == 6

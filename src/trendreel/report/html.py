@@ -22,8 +22,9 @@ def _num(value) -> str:
 
 
 def page(*, generated_at: str, zone: str, totals: list[tuple[str, str]], figures: list[dict], table_rows: list[dict],
-         table_total: int, csv_files: dict[str, str], warnings: list[str]) -> str:
-    """The whole page; figures: {id, title, note, svg}; table_rows: one per publication, newest first."""
+         table_total: int, csv_files: dict[str, str], warnings: list[str], notes: list[str] = ()) -> str:
+    """The whole page; figures: {id, title, note, svg}; notes: plain sentences under the totals;
+    table_rows: one per publication, newest first."""
     parts = ["<!DOCTYPE html>", '<html lang="ko">', "<head>", '<meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              "<title>trendreel 성과 보고서 · performance report</title>", f"<style>{CSS}</style>", "</head>", "<body>",
@@ -33,6 +34,8 @@ def page(*, generated_at: str, zone: str, totals: list[tuple[str, str]], figures
     parts.append('<div class="totals">' + "".join(f"<div>{escape(k)}<b>{escape(v)}</b></div>" for k, v in totals) + "</div>")
     links = " · ".join(f'<a href="{escape(name)}">{escape(name)}</a> ({escape(what)})' for what, name in csv_files.items())
     parts.append(f'<p class="meta">CSV: {links}</p>')
+    for note in notes:
+        parts.append(f'<p class="meta">{escape(note)}</p>')
     for w in warnings:
         parts.append(f'<p class="note">⚠ {escape(w)}</p>')
     if not table_rows:

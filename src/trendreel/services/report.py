@@ -6,7 +6,8 @@ Files written to `out_dir` (each to a temporary name first, then renamed, so a r
 - samples.csv: one row per metric sample with what the video was made from and where it went;
 - publications.csv: one row per publication with its latest counts and the trends live at upload.
 
-The CSVs are UTF-8 with a byte-order mark, so spreadsheet programs read Hangul right.
+The CSVs are UTF-8 with a byte-order mark, so spreadsheet programs read Hangul right. Histories
+imported from other channels are counted, never shown: the figures are about our own publications.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from trendreel.errors import ConfigError, TrendreelError
 from trendreel.render.fonts import resolve_font
 from trendreel.report.data import (
     PublicationFacts,
+    count_imported,
     load_publications,
     load_series,
     stream_samples,
@@ -131,6 +133,7 @@ def build_report(app: App, *, out_dir: Path | str | None = None, now: datetime |
 
     with app.db.session() as s:
         pubs = load_publications(s)
+        imported = count_imported(s)
         n_samples = 0
         with _AtomicFile(samples_path, encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
@@ -176,6 +179,10 @@ def build_report(app: App, *, out_dir: Path | str | None = None, now: datetime |
               ("계정 · accounts", f"{len({p.account for p in ordered}):,}")]
     if len(known) < len(ordered):
         totals.append(("조회수 모름 · views unknown", f"{len(ordered) - len(known):,}"))
+    notes = []
+    if imported:
+        notes.append(f"가져온 이력 · {imported:,} histories imported from other channels (trendreel metrics import) "
+                     "are left out of every figure about publications: they only teach the models.")
     # The table lists the newest publications (all of them are in publications.csv), so the page stays light.
     newest = ordered[::-1][:TABLE_ROWS]
     rows = [{"id": p.id, "title": p.title, "trend": p.trend, "url": p.url, "account": p.account,
@@ -183,12 +190,12 @@ def build_report(app: App, *, out_dir: Path | str | None = None, now: datetime |
              "comments": p.comments, "trends_at_upload": p.trends_at_upload} for p in newest]
     html = page(generated_at=generated.strftime("%Y-%m-%d %H:%M %Z"), zone=settings.report_timezone, totals=totals,
                 figures=figures, table_rows=rows, table_total=len(ordered), csv_files={"samples": samples_path.name, "publications": pubs_path.name},
-                warnings=warns)
+                warnings=warns, notes=notes)
     with _AtomicFile(html_path, encoding="utf-8") as fh:
         fh.write(html)
     return {"out_dir": str(out), "html": str(html_path), "csv": {"samples": str(samples_path), "publications": str(pubs_path)},
             "publications": len(ordered), "samples": n_samples, "views_unknown": len(ordered) - len(known),
-            "total_views": sum(p.views for p in known), "figures": [f["id"] for f in figures], "warnings": warns}
+            "total_views": sum(p.views for p in known), "imported_histories": imported, "figures": [f["id"] for f in figures], "warnings": warns}
 
 
 def _figures(app: App, pubs: list[PublicationFacts], top_videos: list[PublicationFacts], series: dict, zone: ZoneInfo):
