@@ -14,6 +14,7 @@ svg.plot{max-width:100%;height:auto}p.note{color:#555;font-size:.85rem;margin:.2
 table{border-collapse:collapse;width:100%;font-size:.85rem}th,td{border-bottom:1px solid #e5e7eb;padding:.35rem .4rem;
 text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}ol{margin:0;padding-left:1.2rem}
 .empty{background:#fff7ed;border:1px solid #fed7aa;border-radius:6px;padding:1rem}
+table.compact{width:auto;min-width:50%}td.muted,span.muted{color:#6b7280}
 """
 
 
@@ -21,10 +22,27 @@ def _num(value) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def table(headers: list[str], rows: list[list], *, numeric: set[int] = frozenset(), css: str = "") -> str:
+    """An HTML table of escaped text; columns in `numeric` are right-aligned. A cell may be (text,
+    css class) to mark it, e.g. ("yes", "muted")."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for i, cell in enumerate(row):
+            text, extra = cell if isinstance(cell, tuple) else (cell, "")
+            classes = " ".join(c for c in ("n" if i in numeric else "", extra) if c)
+            attr = f' class="{classes}"' if classes else ""
+            cells.append(f"<td{attr}>{escape(str(text))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    attr = f' class="{css}"' if css else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
 def page(*, generated_at: str, zone: str, totals: list[tuple[str, str]], figures: list[dict], table_rows: list[dict],
          table_total: int, csv_files: dict[str, str], warnings: list[str], notes: list[str] = ()) -> str:
-    """The whole page; figures: {id, title, note, svg}; notes: plain sentences under the totals;
-    table_rows: one per publication, newest first."""
+    """The whole page; figures: {id, title, note, svg, html} (svg and html already safe: drawn here or
+    built by `table`); notes: plain sentences under the totals; table_rows: one per publication, newest first."""
     parts = ["<!DOCTYPE html>", '<html lang="ko">', "<head>", '<meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              "<title>trendreel 성과 보고서 · performance report</title>", f"<style>{CSS}</style>", "</head>", "<body>",
@@ -48,8 +66,10 @@ def page(*, generated_at: str, zone: str, totals: list[tuple[str, str]], figures
         parts.append(f'<section id="{escape(fig["id"])}"><h2>{escape(fig["title"])}</h2>')
         if fig.get("note"):
             parts.append(f'<p class="note">{escape(fig["note"])}</p>')
-        if fig["svg"]:
+        if fig.get("svg"):
             parts.append(fig["svg"])
+        if fig.get("html"):
+            parts.append(fig["html"])
         parts.append("</section>")
     if table_rows:
         parts.append('<section id="trends_at_upload"><h2>업로드 당시 트렌드 · Trends live at upload time</h2>')

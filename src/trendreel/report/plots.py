@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#ea580c", "#4f46e5"]
 WEEKDAYS = ["월\nMon", "화\nTue", "수\nWed", "목\nThu", "금\nFri", "토\nSat", "일\nSun"]
@@ -102,4 +103,100 @@ def weekday_hour(by_weekday: list[tuple[float | None, int]], by_hour: list[tuple
         ax.ticklabel_format(axis="y", style="plain")
     left.set_ylabel("평균 조회수 · mean views")
     fig.suptitle(title, fontsize=11)
+    return to_svg(fig)
+
+
+def _views_label(value: float, _pos=None) -> str:
+    """A tick of a log axis of views: 1, 10, 100, 1k, 10k, 1M ..."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
+
+
+def forecast_scatter(series: list[tuple[str, str, list[tuple[float, float, bool]]]], title: str) -> str:
+    """Predicted against actual views on log axes, the diagonal drawn: (label, colour, [(actual,
+    predicted, in training)]) per predictor; a point the model trained on is drawn hollow."""
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    values = [v for _, _, points in series for a, p, _ in points for v in (a, p)]
+    low, high = max(min(values, default=1.0), 1.0) / 2, max(max(values, default=10.0), 10.0) * 2
+    ax.plot([low, high], [low, high], color="#9ca3af", linewidth=1, linestyle="--", label="예측 = 실제 · predicted = actual")
+    for label, colour, points in series:
+        for in_training, face, suffix in ((False, colour, ""), (True, "none", " (학습에 쓰임 · trained on)")):
+            chosen = [(max(a, 1.0), max(p, 1.0)) for a, p, t in points if t == in_training]
+            if chosen:
+                ax.scatter([a for a, _ in chosen], [p for _, p in chosen], s=28, facecolors=face, edgecolors=colour,
+                           linewidths=1.2, label=label + suffix, zorder=3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(low, high)
+    ax.set_ylim(low, high)
+    ax.set_aspect("equal")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(_views_label))
+    ax.set_xlabel("실제 조회수 · actual views")
+    ax.set_ylabel("예측 조회수 · predicted views")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="major")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+    return to_svg(fig)
+
+
+def effects(rows: list[tuple[str, float]], title: str, xlabel: str) -> str:
+    """Signed horizontal bars, largest effect on top: (label, effect per standard deviation)."""
+    fig, ax = plt.subplots(figsize=(8, max(1.8, 0.32 * len(rows) + 1.0)))
+    labels = [short(label, 44) for label, _ in rows][::-1]
+    values = [v for _, v in rows][::-1]
+    ax.barh(range(len(rows)), values, color=[PALETTE[2] if v >= 0 else PALETTE[1] for v in values], height=0.6)
+    ax.set_yticks(range(len(rows)), labels)
+    ax.axvline(0, color="#374151", linewidth=0.8)
+    for y, v in enumerate(values):
+        ax.text(v, y, f" {v:+.3f} " if v >= 0 else f" {v:+.3f} ", va="center", ha="left" if v >= 0 else "right", fontsize=7)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.margins(x=0.22)
+    ax.grid(alpha=0.3, axis="x")
+    return to_svg(fig)
+
+
+def arms(rows: list[tuple[str, float, tuple[float, float] | None, int]], difference: tuple[float, tuple[float, float] | None] | None,
+         title: str) -> str:
+    """Each arm's geometric mean views with its 95 % interval (label, mean, (low, high) or None, n), and
+    the ratio ranked / explore with its interval, on log axes."""
+    panels = 2 if difference is not None else 1
+    fig, axes = plt.subplots(panels, 1, figsize=(8, 1.3 + 0.75 * len(rows) + (1.5 if panels == 2 else 0)),
+                             gridspec_kw={"height_ratios": [len(rows), 1.4][:panels]}, squeeze=False)
+    ax = axes[0][0]
+    for y, (label, mean, ci, n) in enumerate(rows[::-1]):
+        colour = PALETTE[0] if label.startswith("ranked") else PALETTE[3]
+        if ci is not None:
+            ax.errorbar([mean], [y], xerr=[[mean - ci[0]], [ci[1] - mean]], fmt="o", color=colour, capsize=4, markersize=6)
+        else:
+            ax.plot([mean], [y], "o", color=colour, markersize=6)
+        ax.annotate(f"{mean:,.0f} (n={n})", (mean, y), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7)
+    ax.set_yticks(range(len(rows)), [label for label, *_ in rows[::-1]])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(_views_label))
+    ax.set_xlabel("조회수 기하평균 · geometric mean views (95 % CI)")
+    ax.margins(x=0.15)
+    ax.grid(alpha=0.3, axis="x")
+    ax.set_title(title)
+    if difference is not None:
+        ratio, ci = difference
+        ax2 = axes[1][0]
+        ax2.axvline(1.0, color="#374151", linewidth=0.8)
+        if ci is not None:
+            ax2.errorbar([ratio], [0], xerr=[[ratio - ci[0]], [ci[1] - ratio]], fmt="D", color=PALETTE[4], capsize=4)
+        else:
+            ax2.plot([ratio], [0], "D", color=PALETTE[4])
+        ax2.annotate(f"{ratio:.2f}×", (ratio, 0), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7)
+        ax2.set_yticks([0], ["ranked ÷ explore"])
+        ax2.set_ylim(-0.8, 0.8)
+        ax2.set_xscale("log")
+        ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}×"))
+        ax2.set_xlabel("조회수 비 · views ratio (1× = no difference)")
+        ax2.margins(x=0.3)
+        ax2.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
     return to_svg(fig)
