@@ -1,18 +1,23 @@
 """The web workspace through the real gateway (sessions, CSRF, roles) on SQLite and PostgreSQL:
-who may see and do what, the story editor's inline grounding messages, masked settings, Korean text."""
+who may see and do what, the story editor's inline grounding messages, masked settings, Korean text,
+the predicted views of each trend by the newest fitted model."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.api_helpers import PASSWORD, make_gateway
+from tests.metrics_support import add_trend
 from tests.render_support import make_story, store_article, store_story
 from trendreel import services
 from trendreel.bootstrap import App
 from trendreel.files.store import open_file_store
+from trendreel.learn.synthetic import synthetic_histories
 from trendreel.services.workspace import MASK
 
 # Pages that only read are checked on SQLite; what writes (roles, the story editor) on PostgreSQL too.
@@ -184,3 +189,58 @@ def test_dashboard_and_lists_render_on_an_empty_home(gateway):
     assert client.head("/static/workspace.js").status_code == 200
     assert client.get("/static/../pages.py").status_code == 404
     assert client.get("/static/nothing.css").status_code == 404
+
+
+def predicted_cells(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<td class="num predicted" data-trend="([^"]+)">([^<]*)</td>', html))
+
+
+@sqlite_only
+def test_trends_show_the_views_the_newest_model_predicts(database, make_settings, monkeypatch):
+    settings = make_settings(index={"text_embedder": "hash"})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    app = App(settings=settings, db=database, files=open_file_store(settings.files_url))
+    gw = make_gateway(settings, app)
+    now = datetime.now(timezone.utc)
+    ids = [add_trend(app, name, text=text, category=cat, score=score, at=now)
+           for name, text, cat, score in (("chips", "반도체 수출 급증", "economy", 3.5),
+                                          ("tour", "World tour announced", "entertainment", 2.0),
+                                          ("river", "한강 불꽃축제", "life", 1.2))]
+    client = browser(gw, "viewer")
+    page = client.get("/trends")
+    assert page.status_code == 200 and "Predicted views" not in page.text and predicted_cells(page.text) == {}
+
+    start = now - timedelta(days=60)
+    lines = [{"id": h.id, "platform": "youtube", "account": h.account, "title": h.title, "category": h.category,
+              "tags": list(h.tags), "language": h.language,
+              "samples": [{"at": x.at.isoformat(), "views": x.views} for x in h.samples]}
+             for h in synthetic_histories(40, seed=2, start=start, days=30)]
+    services.import_histories(app, lines=lines)
+    services.fit_models(app)
+    calls = []
+    real = services.expected_views
+    monkeypatch.setattr(services, "expected_views", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    page = client.get("/trends")
+    assert calls == [3]  # one prediction for the whole list, not one per trend
+    expected = real(app, services.list_trends(app, limit=100))
+    cells = predicted_cells(page.text)
+    assert set(cells) == set(ids)
+    for tid in ids:  # shown to two significant figures
+        views = expected[tid]["views"]
+        assert cells[tid] == f"{round(views, -(len(str(views)) - 2)) if views >= 100 else views:,}"
+    assert "Predicted views <small>v1</small>" in page.text and "cold-start model v1" in page.text
+
+    page = client.get(f"/trends/{ids[0]}")
+    assert re.search(r'id="predicted-views">Predicted views of a video made from it: <b>[\d,]+</b> '
+                     r"<small>\(cold-start model v1", page.text)
+
+    services.fit_models(app)  # a newer model replaces it
+    assert "Predicted views <small>v2</small>" in client.get("/trends").text
+
+    # The models' files gone: the column goes, the page stays.
+    shutil.rmtree(settings.home / "files")
+    page = client.get("/trends")
+    assert page.status_code == 200 and "Predicted views" not in page.text and "반도체 수출 급증" in page.text
+    page = client.get(f"/trends/{ids[0]}")
+    assert page.status_code == 200 and "predicted-views" not in page.text
+    app.close()

@@ -168,7 +168,18 @@ def _fmt_num(n) -> str:
     return "—" if n is None else f"{n:,}"
 
 
-TEMPLATES.env.filters.update(time=_fmt_time, bytes=_fmt_bytes, num=_fmt_num)
+def _fmt_approx(n) -> str:
+    """A prediction to two significant figures (12,345 -> "12,000"): its digits past those are noise."""
+    if n is None:
+        return "—"
+    n = float(n)
+    if n < 100:
+        return f"{n:,.0f}"
+    digits = len(str(int(n))) - 2
+    return f"{round(n, -digits):,.0f}"
+
+
+TEMPLATES.env.filters.update(time=_fmt_time, bytes=_fmt_bytes, num=_fmt_num, approx=_fmt_approx)
 
 
 # ---- static files (shipped in the package: nothing is fetched at run time) --------------------
@@ -283,10 +294,32 @@ async def article(article_id: ArticleId, request: Request, user: Viewer):
 
 # ---- trends and stories -----------------------------------------------------------------------
 
+def _predicted_views(app, trends: list[dict]) -> tuple[dict[str, dict], dict | None]:
+    """Views a video made of each trend is expected to get, by the newest cold-start model, with that
+    model ({id, version}); ({}, None) when no model is fitted. One prediction for the whole list. A
+    model that cannot be loaded costs the column, never the page."""
+    if not trends:
+        return {}, None
+    try:
+        expected = services.expected_views(app, trends)
+        if not expected:
+            return {}, None
+        first = next(iter(expected.values()))
+        version = next((m["version"] for m in services.list_models(app, kind="cold_start") if m["id"] == first["model_id"]),
+                       None)
+    except (TrendreelError, ValueError, OSError) as exc:
+        log.warning("predicted views left out of the trends page: %s", exc)
+        return {}, None
+    # sd_log10 is the model's held-out error, the same for every trend: a factor either way
+    return expected, {"id": first["model_id"], "version": version, "factor": 10 ** first["sd_log10"]}
+
+
 @router.get("/trends", response_class=HTMLResponse)
 async def trends(request: Request, user: Viewer):
-    rows = await call(services.list_trends, get_app(request), limit=100)
-    return render(request, "trends.html", user, trends=rows)
+    app = get_app(request)
+    rows = await call(services.list_trends, app, limit=100)
+    predicted, model = await call(_predicted_views, app, rows)
+    return render(request, "trends.html", user, trends=rows, predicted=predicted, model=model)
 
 
 @router.get("/trends/{trend_id}", response_class=HTMLResponse)
@@ -294,7 +327,8 @@ async def trend(trend_id: TrendId, request: Request, user: Viewer):
     app = get_app(request)
     item = await call(services.get_trend, app, trend_id)
     stories = await call(services.list_stories, app, trend_id=trend_id)
-    return render(request, "trend.html", user, trend=item, stories=stories)
+    predicted, model = await call(_predicted_views, app, [item])
+    return render(request, "trend.html", user, trend=item, stories=stories, predicted=predicted.get(trend_id), model=model)
 
 
 @router.post("/trends/{trend_id}/story")
