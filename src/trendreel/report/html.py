@@ -10,7 +10,7 @@ color:#111;padding:0 1rem;line-height:1.45}
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem}
 .meta{color:#555;font-size:.9rem}.totals{display:flex;gap:1.5rem;flex-wrap:wrap;margin:1rem 0}
 .totals div{background:#f3f4f6;border-radius:6px;padding:.5rem .9rem}.totals b{display:block;font-size:1.2rem}
-svg.plot{max-width:100%;height:auto}p.note{color:#555;font-size:.85rem;margin:.2rem 0}
+svg.plot{max-width:100%;height:auto}svg.plot.square{max-width:640px;display:block}p.note{color:#555;font-size:.85rem;margin:.2rem 0}
 table{border-collapse:collapse;width:100%;font-size:.85rem}th,td{border-bottom:1px solid #e5e7eb;padding:.35rem .4rem;
 text-align:left;vertical-align:top}td.n{text-align:right;font-variant-numeric:tabular-nums}ol{margin:0;padding-left:1.2rem}
 .empty{background:#fff7ed;border:1px solid #fed7aa;border-radius:6px;padding:1rem}

@@ -37,7 +37,7 @@ def style(family: str | None) -> dict:
     return rc
 
 
-def to_svg(fig) -> str:
+def to_svg(fig, css: str = "plot") -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
@@ -45,7 +45,7 @@ def to_svg(fig) -> str:
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, count=1, flags=re.S)  # RDF boilerplate
     # matplotlib writes a fixed size in pt: keep the aspect ratio, let the page scale it.
-    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="plot"', svg, count=1)
+    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', rf'<svg\1 class="{css}"', svg, count=1)
 
 
 def short(text: str | None, n: int = 38) -> str:
@@ -66,6 +66,12 @@ def views_over_time(series: list[tuple[str, datetime, list[tuple[datetime, int]]
     ax.set_ylabel("조회수 · views")
     ax.grid(alpha=0.3)
     ax.ticklabel_format(axis="y", style="plain")
+    # From publishing and from 0 views: one early count alone would otherwise get an axis of 1e-5 offsets.
+    latest = max((at - published_at).total_seconds() / 86400 for _, published_at, points in series for at, _ in points) \
+        if any(points for _, _, points in series) else 1.0
+    ax.set_xlim(0, max(latest * 1.05, 0.1))
+    ax.set_ylim(bottom=0)
+    ax.ticklabel_format(axis="x", useOffset=False)
     if series:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return to_svg(fig)
@@ -138,8 +144,8 @@ def forecast_scatter(series: list[tuple[str, str, list[tuple[float, float, bool]
     ax.set_ylabel("예측 조회수 · predicted views")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="major")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
-    return to_svg(fig)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False, ncol=2)
+    return to_svg(fig, css="plot square")
 
 
 def effects(rows: list[tuple[str, float]], title: str, xlabel: str) -> str:
@@ -159,44 +165,60 @@ def effects(rows: list[tuple[str, float]], title: str, xlabel: str) -> str:
     return to_svg(fig)
 
 
+def _interval(ax, y: float, value: float, ci: tuple[float, float] | None, lo: float, hi: float, colour: str,
+              marker: str) -> None:
+    """A point with its interval on a log axis cut to [lo, hi]; an end past the cut is an arrow head,
+    so a few videos' huge interval does not squash the axis into decades of nothing."""
+    ax.plot([value], [y], marker, color=colour, markersize=6, zorder=3)
+    if ci is None:
+        return
+    left, right = max(ci[0], lo), min(ci[1], hi)
+    ax.plot([left, right], [y, y], color=colour, linewidth=1.6)
+    for end, cut, head in ((left, ci[0] < lo, "<"), (right, ci[1] > hi, ">")):
+        ax.plot([end], [y], head if cut else "|", color=colour, markersize=7 if cut else 9)
+
+
+def _log_limits(values: list[float], span: float = 100.0) -> tuple[float, float]:
+    """Axis limits around the points: at most `span` times beyond the outermost ones either way."""
+    return min(values) / span ** 0.5, max(values) * span ** 0.5
+
+
 def arms(rows: list[tuple[str, float, tuple[float, float] | None, int]], difference: tuple[float, tuple[float, float] | None] | None,
          title: str) -> str:
     """Each arm's geometric mean views with its 95 % interval (label, mean, (low, high) or None, n), and
-    the ratio ranked / explore with its interval, on log axes."""
+    the ratio ranked / explore with its interval, on log axes cut near the points (arrows: it goes on)."""
     panels = 2 if difference is not None else 1
     fig, axes = plt.subplots(panels, 1, figsize=(8, 1.3 + 0.75 * len(rows) + (1.5 if panels == 2 else 0)),
                              gridspec_kw={"height_ratios": [len(rows), 1.4][:panels]}, squeeze=False)
     ax = axes[0][0]
+    means = [mean for _, mean, _, _ in rows]
+    lo, hi = _log_limits(means)
+    lo, hi = max(lo, 0.5), max(hi, 10.0)  # a geometric mean of views is never below 1
     for y, (label, mean, ci, n) in enumerate(rows[::-1]):
         colour = PALETTE[0] if label.startswith("ranked") else PALETTE[3]
-        if ci is not None:
-            ax.errorbar([mean], [y], xerr=[[mean - ci[0]], [ci[1] - mean]], fmt="o", color=colour, capsize=4, markersize=6)
-        else:
-            ax.plot([mean], [y], "o", color=colour, markersize=6)
+        _interval(ax, y, mean, ci, lo, hi, colour, "o")
         ax.annotate(f"{mean:,.0f} (n={n})", (mean, y), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7)
     ax.set_yticks(range(len(rows)), [label for label, *_ in rows[::-1]])
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.set_xscale("log")
+    ax.set_xlim(lo, hi)
     ax.xaxis.set_major_formatter(FuncFormatter(_views_label))
     ax.set_xlabel("조회수 기하평균 · geometric mean views (95 % CI)")
-    ax.margins(x=0.15)
     ax.grid(alpha=0.3, axis="x")
     ax.set_title(title)
     if difference is not None:
         ratio, ci = difference
         ax2 = axes[1][0]
+        lo, hi = _log_limits([ratio, 1.0])
         ax2.axvline(1.0, color="#374151", linewidth=0.8)
-        if ci is not None:
-            ax2.errorbar([ratio], [0], xerr=[[ratio - ci[0]], [ci[1] - ratio]], fmt="D", color=PALETTE[4], capsize=4)
-        else:
-            ax2.plot([ratio], [0], "D", color=PALETTE[4])
+        _interval(ax2, 0, ratio, ci, lo, hi, PALETTE[4], "D")
         ax2.annotate(f"{ratio:.2f}×", (ratio, 0), xytext=(0, 7), textcoords="offset points", ha="center", fontsize=7)
         ax2.set_yticks([0], ["ranked ÷ explore"])
         ax2.set_ylim(-0.8, 0.8)
         ax2.set_xscale("log")
+        ax2.set_xlim(lo, hi)
         ax2.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}×"))
         ax2.set_xlabel("조회수 비 · views ratio (1× = no difference)")
-        ax2.margins(x=0.3)
         ax2.grid(alpha=0.3, axis="x")
     fig.tight_layout()
     return to_svg(fig)

@@ -372,6 +372,25 @@ def _views(value: float | None) -> str:
     return "—" if value is None else f"{round(value):,}"
 
 
+def _compact(views: float) -> str:
+    """Views for an interval's end, which a few videos can send to absurd sizes: 1,234 / 5.6M / 78B."""
+    views = max(views, 1.0)  # a geometric mean of view counts (0 counted as 1) is never below 1
+    if views >= 1e12:
+        return ">1,000B"
+    for size, suffix in ((1e9, "B"), (1e6, "M")):
+        if views >= size:
+            return f"{views / size:,.3g}{suffix}"
+    return f"{round(views):,}"
+
+
+def _ratio(value: float) -> str:
+    if value < 0.01:
+        return "<0.01×"
+    if value >= 1000:
+        return ">1,000×"
+    return f"{value:.2f}×"
+
+
 def _figure(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -511,11 +530,11 @@ def _arms_section(plots, arms: dict) -> dict:
         a = arms.get(arm) or {}
         mean, ci = a.get("mean_log10"), a.get("ci")
         rows.append([arm, a.get("n", 0), _figure(mean), _views(10 ** mean if mean is not None else None),
-                     f"{_views(10 ** ci[0])} – {_views(10 ** ci[1])}" if ci else "—"])
+                     f"{_compact(10 ** ci[0])} – {_compact(10 ** ci[1])}" if ci else "—"])
     diff = arms.get("difference") or {}
     d, dci = diff.get("mean_log10"), diff.get("ci")
-    rows.append(["ranked − explore", "", _figure(d), f"{diff['views_ratio']:.2f}×" if diff.get("views_ratio") else "—",
-                 f"{10 ** dci[0]:.2f}× – {10 ** dci[1]:.2f}×" if dci else "—"])
+    rows.append(["ranked − explore", "", _figure(d), _ratio(diff["views_ratio"]) if diff.get("views_ratio") else "—",
+                 f"{_ratio(10 ** dci[0])} – {_ratio(10 ** dci[1])}" if dci else "—"])
     html = table(["arm", "videos with views", "mean log10 views", "geometric mean views", f"{level} % interval"], rows,
                  numeric={1, 2, 3, 4}, css="compact")
     note = (f"{decisions:,} recorded choices; each published video made from a chosen trend counts once, by its "
