@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import Undefined
 from starlette.concurrency import run_in_threadpool
 
 from trendreel import events, services
@@ -165,7 +166,8 @@ def _fmt_bytes(n: int | float | None) -> str:
 
 
 def _fmt_num(n) -> str:
-    return "—" if n is None else f"{n:,}"
+    # Undefined: a row without counts, e.g. a publication that failed (only done ones have metrics)
+    return "—" if n is None or isinstance(n, Undefined) else f"{n:,}"
 
 
 def _fmt_approx(n) -> str:
@@ -244,7 +246,7 @@ async def dashboard(request: Request, user: Viewer):
     crawl_errors = await call(services.crawl_errors, app, limit=15)
     videos = await call(services.list_videos, app, limit=200)
     failed_videos = [v for v in videos if v["status"] == "error"][:15]
-    publications = await call(services.list_publications, app, limit=200)
+    publications = await call(services.list_publications, app, limit=200, include_imported=False)
     failed_publications = [p for p in publications if p["status"] == "error"][:15]
     counts = await call(services.storage_counts, app)
     storage = await call(services.storage_status, app)
@@ -426,7 +428,7 @@ async def video(video_id: VideoId, request: Request, user: Viewer):
         except TrendreelError:
             story_item = None
     publications = await call(services.list_publications, app, video_id=video_id)
-    accounts = await call(services.list_accounts, app)
+    accounts = _own(await call(services.list_accounts, app))
     edits = [v for v in await call(services.list_videos, app, story_id=item["story_id"]) if v.get("parent_id") == video_id] \
         if item.get("story_id") else []
     review = (await call(services.video_reviews, app, [video_id])).get(video_id, {})
@@ -484,7 +486,7 @@ def _series(rows: list[dict]) -> list[tuple[str, datetime, list[tuple[datetime, 
 @router.get("/publications", response_class=HTMLResponse)
 async def publications(request: Request, user: Viewer):
     app = get_app(request)
-    rows = await call(services.list_publications, app, limit=200)
+    rows = await call(services.list_publications, app, limit=200, include_imported=False)
     chart, warns = None, []
     latest = {m["publication_id"]: m for m in await call(services.list_metrics, app)}
     top = sorted((m for m in latest.values() if m.get("samples")), key=lambda m: -(m.get("views") or 0))[:10]
@@ -509,10 +511,16 @@ async def publication(publication_id: PublicationId, request: Request, user: Vie
 
 # ---- accounts and settings --------------------------------------------------------------------
 
+def _own(accounts: list[dict]) -> list[dict]:
+    """Our accounts: the channels whose histories were imported to learn from are not ours to publish to."""
+    return [a for a in accounts if not (a.get("options") or {}).get("external")]
+
+
 @router.get("/accounts", response_class=HTMLResponse)
 async def accounts(request: Request, user: Viewer):
     rows = await call(services.list_accounts, get_app(request))
-    return render(request, "accounts.html", user, accounts=rows)
+    own = _own(rows)
+    return render(request, "accounts.html", user, accounts=own, external=len(rows) - len(own))
 
 
 @router.post("/accounts")
