@@ -366,6 +366,7 @@ def _publication_figures(app: App, plots, pubs: list[PublicationFacts], top_vide
 MODEL_NAMES = {"cold_start": "from metadata (cold start)", "forecaster": "from the first counts (forecaster)"}
 FIT_HINT = ("No model is fitted yet: run `trendreel learn fit` (it needs learn.min_histories histories with samples; "
             "`trendreel metrics import FILE.jsonl` brings in other channels' histories to learn from).")
+FIT_HINT_SHORT = "No model is fitted yet: run `trendreel learn fit` (see the models above)."
 
 
 def _views(value: float | None) -> str:
@@ -442,7 +443,7 @@ def _forecast_section(plots, learning: _Learning) -> dict:
     loaded = {k: m for k, m in learning.models.items() if m.model is not None}
     if not loaded:
         return {"id": "forecast_vs_actual", "title": title, "svg": None,
-                "note": FIT_HINT if not learning.models else "The stored models could not be loaded (see above)."}
+                "note": FIT_HINT_SHORT if not learning.models else "The stored models could not be loaded (see above)."}
     rows = learning.forecasts
     if not rows:
         return {"id": "forecast_vs_actual", "title": title, "svg": None,
@@ -501,7 +502,7 @@ def _effects_section(plots, learning: _Learning) -> dict:
     title = "무엇이 조회수를 움직이나 · What drives views"
     if not learning.effects:
         return {"id": "feature_effects", "title": title, "svg": None,
-                "note": FIT_HINT if not learning.models else "No stored model could be loaded (see above)."}
+                "note": FIT_HINT_SHORT if not learning.models else "No stored model could be loaded (see above)."}
     svgs = []
     if learning.effects.get("cold_start") and plots:
         svgs.append(plots.effects(learning.effects["cold_start"], "예측 전 · from metadata (cold start)",
