@@ -67,10 +67,11 @@ def views_over_time(series: list[tuple[str, datetime, list[tuple[datetime, int]]
     ax.grid(alpha=0.3)
     ax.ticklabel_format(axis="y", style="plain")
     # From publishing and from 0 views: one early count alone would otherwise get an axis of 1e-5 offsets.
-    latest = max((at - published_at).total_seconds() / 86400 for _, published_at, points in series for at, _ in points) \
-        if any(points for _, _, points in series) else 1.0
-    ax.set_xlim(0, max(latest * 1.05, 0.1))
-    ax.set_ylim(bottom=0)
+    # A little room left of 0 and above the top, so a point at a limit is not drawn on the axis.
+    days = [(at - published_at).total_seconds() / 86400 for _, published_at, points in series for at, _ in points]
+    right = max(max(days, default=1.0) * 1.05, 0.1)
+    ax.set_xlim(-0.02 * right, right)
+    ax.set_ylim(0, max((v for _, _, points in series for _, v in points), default=1) * 1.08 or 1)
     ax.ticklabel_format(axis="x", useOffset=False)
     if series:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
