@@ -2,10 +2,11 @@
 against the real server (uvicorn on 127.0.0.1) over a home with the crawled, indexed sample site, its
 trends and a written story.
 
-The main flow: log in, find a trend, open its story, edit a line (a line the grounding check refuses
-first, shown inline; then a grounded one), render, approve, publish to the folder platform, see it in
-publications with its views over time. Screenshots of each step are saved under the test's tmp dir
-and, when TRENDREEL_TEST_ARTIFACTS is set, in that folder too.
+The main flow: log in, find a trend (with the views a fitted model predicts for it), open its story,
+edit a line (a line the grounding check refuses first, shown inline; then a grounded one), render,
+approve, publish to the folder platform, see it in publications with its views over time.
+Screenshots of each step are saved under the test's tmp dir and, when TRENDREEL_TEST_ARTIFACTS is
+set, in that folder too.
 """
 
 from __future__ import annotations
@@ -137,6 +138,21 @@ def test_the_main_flow_from_login_to_publication(home, server, browser, shots):
         raise
 
 
+def fit_a_model(app) -> None:
+    """The views models fitted on made-up histories of other channels, imported as they would be."""
+    from datetime import datetime, timedelta, timezone
+
+    from trendreel.learn.synthetic import synthetic_histories
+
+    start = datetime.now(timezone.utc) - timedelta(days=60)
+    services.import_histories(app, lines=[
+        {"id": h.id, "platform": "youtube", "account": h.account, "title": h.title, "category": h.category,
+         "tags": list(h.tags), "language": h.language,
+         "samples": [{"at": x.at.isoformat(), "views": x.views} for x in h.samples]}
+        for h in synthetic_histories(40, seed=3, start=start, days=30)])
+    services.fit_models(app)
+
+
 def flow(page, server: str, home: dict, shots) -> None:
     from playwright.sync_api import expect
 
@@ -169,15 +185,23 @@ def flow(page, server: str, home: dict, shots) -> None:
     assert "캠핑" in page.locator("ol.hits").inner_text()
     shots(page, "search")
 
-    # Find the trend: Korean text with its language marked.
-    page.click("header nav >> text=Trends")
+    # Find the trend: Korean text with its language marked, and the views a video of it is expected to
+    # get once a model is fitted (on other channels' histories, as `trendreel metrics import` brings in).
     trend, story = home["trend"], home["story"]
+    fit_a_model(home["app"])
+    page.click("header nav >> text=Trends")
     link = page.locator(f"a[href='/trends/{trend['id']}']")
     expect(link).to_have_text(trend["text"])
     expect(link).to_have_attribute("lang", "ko")
+    expect(page.locator("table.trends thead")).to_contain_text("Predicted views v1")
+    expected = services.expected_views(home["app"], [services.get_trend(home["app"], trend["id"])])[trend["id"]]
+    expect(page.locator(f"td.predicted[data-trend='{trend['id']}']")).to_have_text(re.compile(r"^[\d,]+$"))
+    shown = int(page.locator(f"td.predicted[data-trend='{trend['id']}']").inner_text().replace(",", ""))
+    assert abs(shown - expected["views"]) <= 0.05 * expected["views"] + 1  # two significant figures
     shots(page, "trends")
     link.click()
     expect(page.locator("h1")).to_have_text(trend["text"])
+    expect(page.locator("#predicted-views")).to_contain_text("cold-start model v1")
     assert page.locator("table tbody tr").count() >= trend["item_count"]  # its evidence
 
     # Open its story and edit a line: a made-up line is refused inline, a grounded one is saved.

@@ -1,18 +1,24 @@
 """The web workspace through the real gateway (sessions, CSRF, roles) on SQLite and PostgreSQL:
-who may see and do what, the story editor's inline grounding messages, masked settings, Korean text."""
+who may see and do what, the story editor's inline grounding messages, masked settings, Korean text,
+the predicted views of each trend by the newest fitted model."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.api_helpers import PASSWORD, make_gateway
+from tests.metrics_support import add_publication, add_samples, add_trend, add_video
 from tests.render_support import make_story, store_article, store_story
 from trendreel import services
 from trendreel.bootstrap import App
+from trendreel.db.tables import Publication
 from trendreel.files.store import open_file_store
+from trendreel.learn.synthetic import synthetic_histories
 from trendreel.services.workspace import MASK
 
 # Pages that only read are checked on SQLite; what writes (roles, the story editor) on PostgreSQL too.
@@ -184,3 +190,91 @@ def test_dashboard_and_lists_render_on_an_empty_home(gateway):
     assert client.head("/static/workspace.js").status_code == 200
     assert client.get("/static/../pages.py").status_code == 404
     assert client.get("/static/nothing.css").status_code == 404
+
+
+def other_channels(n: int, *, seed: int, start: datetime) -> list[dict]:
+    """Histories of other channels in the import shape (`trendreel metrics import`)."""
+    return [{"id": h.id, "platform": "youtube", "account": h.account, "title": h.title, "category": h.category,
+             "tags": list(h.tags), "language": h.language,
+             "samples": [{"at": x.at.isoformat(), "views": x.views} for x in h.samples]}
+            for h in synthetic_histories(n, seed=seed, start=start, days=30)]
+
+
+@sqlite_only
+def test_imported_histories_stay_out_of_the_publications_and_accounts_pages(gateway, tmp_path):
+    app = gateway.app
+    now = datetime.now(timezone.utc)
+    outbox = services.add_account(app, platform="folder", name="outbox", path=tmp_path / "outbox")
+    vid = add_video(app, "ours", title="한강 불꽃축제 영상", trend_id=None, at=now - timedelta(days=2))
+    ours = add_publication(app, vid, outbox, published_at=now - timedelta(days=1), title="한강 불꽃축제 영상")
+    add_samples(app, ours, [(now - timedelta(hours=20), 420, 12, 3)])
+    failed = add_publication(app, add_video(app, "failed", title="실패한 게시", trend_id=None, at=now), outbox,
+                             published_at=now, title="실패한 게시")
+    with app.db.session() as s:  # a publication that failed has no counts: its row shows dashes
+        s.get(Publication, failed).status = "error"
+    lines = other_channels(30, seed=4, start=now - timedelta(days=60))
+    services.import_histories(app, lines=lines)  # newer rows than ours: they must not push ours off the list
+    client = browser(gateway, "viewer")
+
+    page = client.get("/publications")
+    assert page.status_code == 200, page.text[-800:]
+    listed = re.findall(r'<a href="/publications/(p[0-9a-f]{23})">', page.text)
+    assert sorted(listed) == sorted([ours, failed]) and "420" in page.text
+    page = client.get("/accounts")
+    assert re.findall(r"<tr><td>(\w+)</td><td>([^<]+)</td>", page.text) == [("folder", "outbox")]
+    channels = len({line["account"] for line in lines})
+    assert f"{channels} channels whose histories were imported" in page.text
+    page = browser(gateway, "editor").get(f"/videos/{vid}")  # the publish form is an editor's
+    assert re.findall(r'<option value="([^"]+)">', page.text.split('name="to"', 1)[1].split("</select>", 1)[0]) == \
+        ["folder:outbox"]
+    assert client.get("/").status_code == 200
+
+
+def predicted_cells(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<td class="num predicted" data-trend="([^"]+)">([^<]*)</td>', html))
+
+
+@sqlite_only
+def test_trends_show_the_views_the_newest_model_predicts(database, make_settings, monkeypatch):
+    settings = make_settings(index={"text_embedder": "hash"})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    app = App(settings=settings, db=database, files=open_file_store(settings.files_url))
+    gw = make_gateway(settings, app)
+    now = datetime.now(timezone.utc)
+    ids = [add_trend(app, name, text=text, category=cat, score=score, at=now)
+           for name, text, cat, score in (("chips", "반도체 수출 급증", "economy", 3.5),
+                                          ("tour", "World tour announced", "entertainment", 2.0),
+                                          ("river", "한강 불꽃축제", "life", 1.2))]
+    client = browser(gw, "viewer")
+    page = client.get("/trends")
+    assert page.status_code == 200 and "Predicted views" not in page.text and predicted_cells(page.text) == {}
+
+    services.import_histories(app, lines=other_channels(40, seed=2, start=now - timedelta(days=60)))
+    services.fit_models(app)
+    calls = []
+    real = services.expected_views
+    monkeypatch.setattr(services, "expected_views", lambda *a, **k: calls.append(len(a[1])) or real(*a, **k))
+    page = client.get("/trends")
+    assert calls == [3]  # one prediction for the whole list, not one per trend
+    expected = real(app, services.list_trends(app, limit=100))
+    cells = predicted_cells(page.text)
+    assert set(cells) == set(ids)
+    for tid in ids:  # shown to two significant figures
+        views = expected[tid]["views"]
+        assert cells[tid] == f"{round(views, -(len(str(views)) - 2)) if views >= 100 else views:,}"
+    assert "Predicted views <small>v1</small>" in page.text and "cold-start model v1" in page.text
+
+    page = client.get(f"/trends/{ids[0]}")
+    assert re.search(r'id="predicted-views">Predicted views of a video made from it: <b>[\d,]+</b> '
+                     r"<small>\(cold-start model v1", page.text)
+
+    services.fit_models(app)  # a newer model replaces it
+    assert "Predicted views <small>v2</small>" in client.get("/trends").text
+
+    # The models' files gone: the column goes, the page stays.
+    shutil.rmtree(settings.home / "files")
+    page = client.get("/trends")
+    assert page.status_code == 200 and "Predicted views" not in page.text and "반도체 수출 급증" in page.text
+    page = client.get(f"/trends/{ids[0]}")
+    assert page.status_code == 200 and "predicted-views" not in page.text
+    app.close()

@@ -3,6 +3,9 @@
 One query for the publications with their video, story, trend, category and account; the samples are
 streamed once in (publication, time) order, so the CSV of samples is written while the latest counts
 of each publication are taken; the series of the videos drawn in the plot are read afterwards.
+
+The report is about our own publications (status done). Histories imported from other channels
+(status imported, no video, an external account) only feed the models: they are counted, never read.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from trendreel.db.tables import (
@@ -25,6 +28,7 @@ from trendreel.db.tables import (
     Trend,
     Video,
 )
+from trendreel.learn.rows import IMPORTED
 
 
 @dataclass
@@ -81,10 +85,20 @@ def load_publications(session) -> dict[str, PublicationFacts]:
 
 
 def stream_samples(session, batch: int = 5000) -> Iterator[MetricSample]:
-    """Every sample in (publication, collected_at) order, read in batches."""
-    q = (select(MetricSample).order_by(MetricSample.publication_id, MetricSample.collected_at, MetricSample.id)
+    """Every sample of a done publication in (publication, collected_at) order, read in batches (an
+    import of other channels' histories may hold millions of samples: they are not read)."""
+    q = (select(MetricSample).join(Publication, Publication.id == MetricSample.publication_id)
+         .where(Publication.status == "done")
+         .order_by(MetricSample.publication_id, MetricSample.collected_at, MetricSample.id)
          .execution_options(yield_per=batch))
     yield from session.scalars(q)
+
+
+def count_imported(session) -> int:
+    """Histories imported from other channels that have a sample (what the models can learn from)."""
+    has_sample = exists().where(MetricSample.publication_id == Publication.id)
+    return session.scalar(select(func.count()).select_from(Publication)
+                          .where(Publication.status == IMPORTED, has_sample)) or 0
 
 
 def load_series(session, publication_ids: list[str]) -> dict[str, list[tuple[datetime, int]]]:

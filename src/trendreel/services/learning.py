@@ -152,6 +152,7 @@ def fit_models(app: App, *, split_at: datetime | None = None) -> dict:
     evaluation = evaluate_models(app, split_at=split_at)
     views = app.views_model()
     trained_until = max(h.samples[-1].at for h in histories)
+    imported = sum(1 for h in histories if h.extra.get("imported"))  # the report says what the models learned from
     stored = []
     for kind, model in (("forecaster", views.forecaster()), ("cold_start", views.cold_start())):
         model.fit(histories)
@@ -167,6 +168,7 @@ def fit_models(app: App, *, split_at: datetime | None = None) -> dict:
                                features_version=FEATURES_VERSION, created_at=utcnow(), trained_until=trained_until,
                                n_train=len(histories), path=key, bytes=put.bytes, sha256=put.sha256,
                                evaluation={**{k: v for k, v in evaluation.items() if not k.startswith("from_")},
+                                           "n_imported": imported,
                                            **({"figures": evaluation[task]} if task in evaluation else {})})
             s.add(row)
             s.flush()

@@ -182,11 +182,15 @@ def get_publication(app: App, publication_id: str) -> dict:
         return out
 
 
-def list_publications(app: App, *, video_id: str | None = None, account: str | None = None, limit: int = 50) -> list[dict]:
-    """Publications, newest first; `account` is PLATFORM:NAME or an account id."""
+def list_publications(app: App, *, video_id: str | None = None, account: str | None = None, limit: int = 50,
+                      include_imported: bool = True) -> list[dict]:
+    """Publications, newest first; `account` is PLATFORM:NAME or an account id. include_imported=False
+    leaves out histories imported from other channels (status "imported", learn.rows.IMPORTED)."""
     with app.db.session() as s:
         q = (select(Publication, Account).join(Account, Account.id == Publication.account_id)
              .order_by(Publication.created_at.desc(), Publication.id).limit(limit))
+        if not include_imported:
+            q = q.where(Publication.status != "imported")
         if video_id:
             q = q.where(Publication.video_id == video_id)
         if account:

@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import Undefined
 from starlette.concurrency import run_in_threadpool
 
 from trendreel import events, services
@@ -165,10 +166,22 @@ def _fmt_bytes(n: int | float | None) -> str:
 
 
 def _fmt_num(n) -> str:
-    return "—" if n is None else f"{n:,}"
+    # Undefined: a row without counts, e.g. a publication that failed (only done ones have metrics)
+    return "—" if n is None or isinstance(n, Undefined) else f"{n:,}"
 
 
-TEMPLATES.env.filters.update(time=_fmt_time, bytes=_fmt_bytes, num=_fmt_num)
+def _fmt_approx(n) -> str:
+    """A prediction to two significant figures (12,345 -> "12,000"): its digits past those are noise."""
+    if n is None:
+        return "—"
+    n = float(n)
+    if n < 100:
+        return f"{n:,.0f}"
+    digits = len(str(int(n))) - 2
+    return f"{round(n, -digits):,.0f}"
+
+
+TEMPLATES.env.filters.update(time=_fmt_time, bytes=_fmt_bytes, num=_fmt_num, approx=_fmt_approx)
 
 
 # ---- static files (shipped in the package: nothing is fetched at run time) --------------------
@@ -233,7 +246,7 @@ async def dashboard(request: Request, user: Viewer):
     crawl_errors = await call(services.crawl_errors, app, limit=15)
     videos = await call(services.list_videos, app, limit=200)
     failed_videos = [v for v in videos if v["status"] == "error"][:15]
-    publications = await call(services.list_publications, app, limit=200)
+    publications = await call(services.list_publications, app, limit=200, include_imported=False)
     failed_publications = [p for p in publications if p["status"] == "error"][:15]
     counts = await call(services.storage_counts, app)
     storage = await call(services.storage_status, app)
@@ -283,10 +296,32 @@ async def article(article_id: ArticleId, request: Request, user: Viewer):
 
 # ---- trends and stories -----------------------------------------------------------------------
 
+def _predicted_views(app, trends: list[dict]) -> tuple[dict[str, dict], dict | None]:
+    """Views a video made of each trend is expected to get, by the newest cold-start model, with that
+    model ({id, version}); ({}, None) when no model is fitted. One prediction for the whole list. A
+    model that cannot be loaded costs the column, never the page."""
+    if not trends:
+        return {}, None
+    try:
+        expected = services.expected_views(app, trends)
+        if not expected:
+            return {}, None
+        first = next(iter(expected.values()))
+        version = next((m["version"] for m in services.list_models(app, kind="cold_start") if m["id"] == first["model_id"]),
+                       None)
+    except (TrendreelError, ValueError, OSError) as exc:
+        log.warning("predicted views left out of the trends page: %s", exc)
+        return {}, None
+    # sd_log10 is the model's held-out error, the same for every trend: a factor either way
+    return expected, {"id": first["model_id"], "version": version, "factor": 10 ** first["sd_log10"]}
+
+
 @router.get("/trends", response_class=HTMLResponse)
 async def trends(request: Request, user: Viewer):
-    rows = await call(services.list_trends, get_app(request), limit=100)
-    return render(request, "trends.html", user, trends=rows)
+    app = get_app(request)
+    rows = await call(services.list_trends, app, limit=100)
+    predicted, model = await call(_predicted_views, app, rows)
+    return render(request, "trends.html", user, trends=rows, predicted=predicted, model=model)
 
 
 @router.get("/trends/{trend_id}", response_class=HTMLResponse)
@@ -294,7 +329,8 @@ async def trend(trend_id: TrendId, request: Request, user: Viewer):
     app = get_app(request)
     item = await call(services.get_trend, app, trend_id)
     stories = await call(services.list_stories, app, trend_id=trend_id)
-    return render(request, "trend.html", user, trend=item, stories=stories)
+    predicted, model = await call(_predicted_views, app, [item])
+    return render(request, "trend.html", user, trend=item, stories=stories, predicted=predicted.get(trend_id), model=model)
 
 
 @router.post("/trends/{trend_id}/story")
@@ -392,7 +428,7 @@ async def video(video_id: VideoId, request: Request, user: Viewer):
         except TrendreelError:
             story_item = None
     publications = await call(services.list_publications, app, video_id=video_id)
-    accounts = await call(services.list_accounts, app)
+    accounts = _own(await call(services.list_accounts, app))
     edits = [v for v in await call(services.list_videos, app, story_id=item["story_id"]) if v.get("parent_id") == video_id] \
         if item.get("story_id") else []
     review = (await call(services.video_reviews, app, [video_id])).get(video_id, {})
@@ -450,7 +486,7 @@ def _series(rows: list[dict]) -> list[tuple[str, datetime, list[tuple[datetime, 
 @router.get("/publications", response_class=HTMLResponse)
 async def publications(request: Request, user: Viewer):
     app = get_app(request)
-    rows = await call(services.list_publications, app, limit=200)
+    rows = await call(services.list_publications, app, limit=200, include_imported=False)
     chart, warns = None, []
     latest = {m["publication_id"]: m for m in await call(services.list_metrics, app)}
     top = sorted((m for m in latest.values() if m.get("samples")), key=lambda m: -(m.get("views") or 0))[:10]
@@ -475,10 +511,16 @@ async def publication(publication_id: PublicationId, request: Request, user: Vie
 
 # ---- accounts and settings --------------------------------------------------------------------
 
+def _own(accounts: list[dict]) -> list[dict]:
+    """Our accounts: the channels whose histories were imported to learn from are not ours to publish to."""
+    return [a for a in accounts if not (a.get("options") or {}).get("external")]
+
+
 @router.get("/accounts", response_class=HTMLResponse)
 async def accounts(request: Request, user: Viewer):
     rows = await call(services.list_accounts, get_app(request))
-    return render(request, "accounts.html", user, accounts=rows)
+    own = _own(rows)
+    return render(request, "accounts.html", user, accounts=own, external=len(rows) - len(own))
 
 
 @router.post("/accounts")

@@ -151,7 +151,7 @@ async def gc(body: GcRequest, request: Request, user: Admin):
 # ---- reports ------------------------------------------------------------------------------
 
 REPORT_FILES = {"report.html": "text/html; charset=utf-8", "samples.csv": "text/csv; charset=utf-8",
-                "publications.csv": "text/csv; charset=utf-8"}
+                "publications.csv": "text/csv; charset=utf-8", "forecasts.csv": "text/csv; charset=utf-8"}
 
 
 @router.post("/reports", response_model=RunAccepted, status_code=202, tags=["reports"],
@@ -162,7 +162,8 @@ async def build_report(request: Request, user: Editor):
 
 @router.get("/reports/{name}", tags=["reports"], summary="The last built report or one of its CSV files",
             response_class=Response, responses={200: {"content": {"text/html": {}, "text/csv": {}}}})
-async def get_report(name: Literal["report.html", "samples.csv", "publications.csv"], request: Request, _: Viewer):
+async def get_report(name: Literal["report.html", "samples.csv", "publications.csv", "forecasts.csv"], request: Request,
+                     _: Viewer):
     path = get_app(request).settings.home / "report" / name
     if not path.is_file():
         raise ApiError(404, "not_found", "no report built yet: POST /api/v1/reports first")
