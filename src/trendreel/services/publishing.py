@@ -183,9 +183,9 @@ def get_publication(app: App, publication_id: str) -> dict:
 
 
 def list_publications(app: App, *, video_id: str | None = None, account: str | None = None, limit: int = 50,
-                      include_imported: bool = True) -> list[dict]:
-    """Publications, newest first; `account` is PLATFORM:NAME or an account id. include_imported=False
-    leaves out histories imported from other channels (status "imported", learn.rows.IMPORTED)."""
+                      include_imported: bool = False) -> list[dict]:
+    """Our publications, newest first; `account` is PLATFORM:NAME or an account id. include_imported=True
+    also lists the histories imported from other channels (status "imported", learn.rows.IMPORTED)."""
     with app.db.session() as s:
         q = (select(Publication, Account).join(Account, Account.id == Publication.account_id)
              .order_by(Publication.created_at.desc(), Publication.id).limit(limit))

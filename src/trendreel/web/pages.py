@@ -246,7 +246,7 @@ async def dashboard(request: Request, user: Viewer):
     crawl_errors = await call(services.crawl_errors, app, limit=15)
     videos = await call(services.list_videos, app, limit=200)
     failed_videos = [v for v in videos if v["status"] == "error"][:15]
-    publications = await call(services.list_publications, app, limit=200, include_imported=False)
+    publications = await call(services.list_publications, app, limit=200)
     failed_publications = [p for p in publications if p["status"] == "error"][:15]
     counts = await call(services.storage_counts, app)
     storage = await call(services.storage_status, app)
@@ -486,7 +486,7 @@ def _series(rows: list[dict]) -> list[tuple[str, datetime, list[tuple[datetime, 
 @router.get("/publications", response_class=HTMLResponse)
 async def publications(request: Request, user: Viewer):
     app = get_app(request)
-    rows = await call(services.list_publications, app, limit=200, include_imported=False)
+    rows = await call(services.list_publications, app, limit=200)
     chart, warns = None, []
     latest = {m["publication_id"]: m for m in await call(services.list_metrics, app)}
     top = sorted((m for m in latest.values() if m.get("samples")), key=lambda m: -(m.get("views") or 0))[:10]
