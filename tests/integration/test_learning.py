@@ -195,7 +195,7 @@ def test_the_cli_and_the_api_reach_the_same_use_cases(make_settings, tmp_path):
         assert [m["version"] for m in viewer.get("/api/v1/learn/models", params={"kind": "forecaster"}).json()] == [1]
         run = editor.post("/api/v1/learn/fit", json={}).json()["run"]
         assert run["kind"] == "learn"
-        forecast = viewer.post("/api/v1/forecast", json={"histories": [{"id": "b", "title": "x", "predict_at": "2030-01-01T00:00:00Z"}]})
+        forecast = editor.post("/api/v1/forecast", json={"histories": [{"id": "b", "title": "x", "predict_at": "2030-01-01T00:00:00Z"}]})
         assert forecast.status_code == 200 and forecast.json()[0]["from"] == "metadata"
         assert set(viewer.get("/api/v1/learn/arms").json()) >= {"decisions", "ranked", "explore", "difference"}
     finally:

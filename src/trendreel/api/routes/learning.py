@@ -95,7 +95,8 @@ async def arms(request: Request, _: Viewer) -> dict[str, Any]:
     return await call(services.compare_decisions, get_app(request))
 
 
-@router.post("/forecast", response_model=list[ForecastOut], summary="Views at a later time, from samples or metadata")
-async def forecast(body: ForecastIn, request: Request, _: Viewer):
+@router.post("/forecast", response_model=list[ForecastOut],
+             summary="Views at a later time, from samples or metadata (fits the models first when none is stored)")
+async def forecast(body: ForecastIn, request: Request, _: Editor):
     return await call(services.forecast, get_app(request), lines=body.histories, publication_id=body.publication_id,
                       predict_at=body.predict_at)
