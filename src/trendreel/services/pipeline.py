@@ -82,7 +82,8 @@ def _trends(app: App, params: dict, report: Report) -> dict:
 
 def _story(app: App, params: dict, report: Report) -> dict:
     story = write_story(app, trend_id=params["trend_id"], item_id=params.get("item_id"), backend=params.get("backend"),
-                        force=bool(params.get("force")))
+                        lang=params.get("lang"), force=bool(params.get("force")),
+                        on_progress=lambda step, done, total: report(done, total))
     report(1, 1)
     return {"story_id": story["id"], "title": story.get("title"), "reused": story.get("reused", False)}
 
