@@ -378,6 +378,8 @@ class PublishSettings(BaseModel):
     secret_key_file: Path | None = Field(None, description="Fernet key that encrypts account credentials; default <home>/secret.key (created with mode 0600).")
     secret_key: SecretStr | None = Field(None, description="The Fernet key itself (e.g. TRENDREEL_PUBLISH__SECRET_KEY from a secret store); wins over secret_key_file; never logged.")
     trends_snapshot: int = Field(10, ge=0, le=100, description="Top trends recorded with each publication (the trends live at publish time).")
+    max_verbatim_share: float = Field(
+        0.5, ge=0, le=1, description="A story with more of its narration copied word for word from its sources (story verbatim_share) is published publicly only with --allow-copied.")
     chunk_mib: float = Field(8.0, gt=0, le=1024, description="Resumable upload chunk size in MiB (a multiple of 0.25 MiB, as the protocol asks).")
     retries: int = Field(8, ge=0, le=50, description="New attempts of one upload step after a 5xx answer or a dropped connection.")
     backoff_s: float = Field(1.0, ge=0, le=60, description="First retry delay; doubles each retry (with jitter), at most backoff_max_s.")

@@ -115,7 +115,8 @@ def _approve(app: App, params: dict, report: Report) -> dict:
 
 def _publish(app: App, params: dict, report: Report) -> dict:
     p = publish_video(app, video_id=params["video_id"], to=params["to"], privacy=params.get("privacy"),
-                      allow_similar=bool(params.get("allow_similar")), on_progress=report)
+                      allow_similar=bool(params.get("allow_similar")), allow_copied=bool(params.get("allow_copied")),
+                      on_progress=report)
     return {"publication_id": p["id"], "status": p.get("status"), "url": p.get("url"), "reused": p.get("reused", False)}
 
 
