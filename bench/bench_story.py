@@ -185,8 +185,23 @@ def negative_control(stories: list[Story], threshold: float) -> dict:
     def share(checked):
         return round(sum(scene_support(sc, threshold=threshold).supported for sc in checked) / len(checked), 3) if checked else None
 
+    # A closing line names only the topic (its other words are the spoken frame's): any article of the
+    # same topic backs it, so the facts are judged on the other scenes.
+    closings = {id(s.scenes[-1]) for s in stories}
+    facts = [sc for sc in scenes if id(sc) not in closings]
+    shifted_facts = [sc.model_copy(update={"citations": other.citations})
+                     for sc, other in zip(facts, facts[len(facts) // 2:] + facts[: len(facts) // 2])]
+    same_trend_facts = []
+    for s in stories:
+        sibling = next((o for o in stories if o.trend_id == s.trend_id and o.article_id != s.article_id), None)
+        if sibling is not None:
+            quotes = [c for sc in sibling.scenes for c in sc.citations]
+            same_trend_facts += [sc.model_copy(update={"citations": quotes}) for sc in s.scenes[:-1]]
     return {"scenes": len(shifted), "supported_by_other_topic": share(shifted),
-            "same_trend_scenes": len(same_trend), "supported_by_same_trend_article": share(same_trend)}
+            "same_trend_scenes": len(same_trend), "supported_by_same_trend_article": share(same_trend),
+            "fact_scenes": len(shifted_facts), "facts_supported_by_other_topic": share(shifted_facts),
+            "same_trend_fact_scenes": len(same_trend_facts),
+            "facts_supported_by_same_trend_article": share(same_trend_facts)}
 
 
 def _similarity(embed, a: str, b: str) -> float:
@@ -221,7 +236,9 @@ def main() -> None:
             embed = app.text_embedder()
             out = {"benchmark": "story", "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
                    "articles": len(cases), "settings": story.model_dump(), "backends": {}}
-            for writer in (FirstSentences(story), TemplateWriter(story)):
+            # The baseline says whole sentences, however long: it is the script before any rewriting.
+            whole_sentences = story.model_copy(update={"max_scene_seconds": 60.0, "max_hook_seconds": 30.0})
+            for writer in (FirstSentences(whole_sentences), TemplateWriter(story)):
                 out["backends"][writer.name], stories = run_backend(writer, cases, embed)
                 if writer.name == "template":
                     out["negative_control"] = negative_control(stories, story.grounding_threshold)

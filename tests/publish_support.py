@@ -55,7 +55,7 @@ STORY_BODY = {
 
 
 def add_video(app, name: str, *, pattern: str = "testsrc2", seconds: float = 3.0, story: bool = True,
-              review: str | None = None, **encode) -> str:
+              review: str | None = None, story_body: dict | None = None, **encode) -> str:
     """Store a generated video (file, thumbnail, .srt) and its row (stage rendered, status done); its id."""
     vid = "v" + hashlib.sha256(name.encode()).hexdigest()[:23]
     sid = "s" + hashlib.sha256(name.encode()).hexdigest()[:23] if story else None
@@ -72,7 +72,7 @@ def add_video(app, name: str, *, pattern: str = "testsrc2", seconds: float = 3.0
     with app.db.session() as s:
         if sid:
             s.add(Story(id=sid, backend="template", model="template", lang="en", title=STORY_BODY["title"],
-                        duration_s=9.0, body={**STORY_BODY, "id": sid}, created_at=created))
+                        duration_s=9.0, body={**(story_body or STORY_BODY), "id": sid}, created_at=created))
             s.flush()
         s.add(Video(id=vid, story_id=sid, stage="rendered", backend="test", status="done", path=stored.key,
                     thumbnail_path=prefix + "thumb.jpg", subtitles_path=prefix + "subtitles.srt", duration_s=seconds,

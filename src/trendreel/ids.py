@@ -23,9 +23,11 @@ def media_id(article_id: str, kind: str, source_url: str) -> str:
     return "m" + _digest(article_id, kind, source_url, length=23)
 
 
-def story_id(trend_id: str, article_id: str, backend: str, model: str) -> str:
-    """'s' + 23 hex chars of sha256(trend, item, backend, model): the same inputs land on the same story row."""
-    return "s" + _digest(trend_id, article_id, backend, model, length=23)
+def story_id(trend_id: str, article_id: str, backend: str, model: str, lang: str | None = None) -> str:
+    """'s' + 23 hex chars of sha256(trend, item, backend, model[, lang]): the same inputs land on the same story
+    row. `lang` is given only for a story told in another language than its item's, so that a story in
+    the item's own language keeps the id it had before languages were asked for."""
+    return "s" + _digest(trend_id, article_id, backend, model, *([lang] if lang else []), length=23)
 
 
 def video_id(story_id: str, backend: str, settings_key: str) -> str:

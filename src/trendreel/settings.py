@@ -202,8 +202,13 @@ class StorySettings(BaseModel):
     min_scenes: int = Field(3, ge=1, le=20, description="Fewest scenes in a story.")
     max_scenes: int = Field(8, ge=1, le=30, description="Most scenes in a story.")
     max_scene_chars: int = Field(200, ge=40, le=2000, description="Longest narration of one scene, in characters.")
+    max_scene_seconds: float = Field(
+        7.0, ge=2, le=60, description="Longest narration of one scene, in seconds of speech at the estimated pace (about two short sentences).")
+    max_hook_seconds: float = Field(5.0, ge=1, le=30, description="Longest hook, in seconds of speech at the estimated pace.")
     grounding_threshold: float = Field(
         0.6, gt=0, le=1, description="Share of a scene's narration and of its on-screen text (character n-grams) that must be found in the sources it cites.")
+    cross_lingual_threshold: float = Field(
+        0.5, gt=0, le=1, description="For a story told in another language than its item (language models only): cosine similarity of a scene's and its quotes' text vectors it must reach.")
     prompt_sentences: int = Field(40, ge=3, le=500, description="Most sentences of the item a language model is shown (the most informative ones).")
 
     @field_validator("backend")
@@ -373,6 +378,8 @@ class PublishSettings(BaseModel):
     secret_key_file: Path | None = Field(None, description="Fernet key that encrypts account credentials; default <home>/secret.key (created with mode 0600).")
     secret_key: SecretStr | None = Field(None, description="The Fernet key itself (e.g. TRENDREEL_PUBLISH__SECRET_KEY from a secret store); wins over secret_key_file; never logged.")
     trends_snapshot: int = Field(10, ge=0, le=100, description="Top trends recorded with each publication (the trends live at publish time).")
+    max_verbatim_share: float = Field(
+        0.5, ge=0, le=1, description="A story with more of its narration copied word for word from its sources (story verbatim_share) is published publicly only with --allow-copied.")
     chunk_mib: float = Field(8.0, gt=0, le=1024, description="Resumable upload chunk size in MiB (a multiple of 0.25 MiB, as the protocol asks).")
     retries: int = Field(8, ge=0, le=50, description="New attempts of one upload step after a 5xx answer or a dropped connection.")
     backoff_s: float = Field(1.0, ge=0, le=60, description="First retry delay; doubles each retry (with jitter), at most backoff_max_s.")

@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.publish_support import add_video
+from tests.publish_support import STORY_BODY, add_video
 from trendreel.bootstrap import App
 from trendreel.db.tables import Event, Publication, PublicationTrend, Trend, Video, utcnow
 from trendreel.files.store import open_file_store
 from trendreel.services import publishing as service
+from trendreel.services.pipeline import run_stage
+from trendreel.errors import Conflict
 from trendreel.publish.errors import NearDuplicate, NotApproved, PublishError
 
 
@@ -134,3 +136,44 @@ def test_auto_approve_and_the_near_duplicate_guard(database, make_settings, tmp_
     assert service.publish_video(app, video_id=same, to=f"folder:{tmp_path / 'elsewhere'}")["status"] == "done"
     assert service.publish_video(app, video_id=same, to=f"folder:{outbox}", allow_similar=True)["status"] == "done"
     app.close()
+
+
+def copied_story(share: float | None) -> dict:
+    """A story body whose scenes cite sentences; with `share`, its recorded verbatim share."""
+    quotes = ["Cars crossed the harbour bridge this morning for the first time in two years.",
+              "Ferries go back to their old timetable next week."]
+    scenes = [{"narration": q, "duration_s": 5.0, "media": [],
+               "citations": [{"article_id": "a0", "sentence": i + 1, "quote": q}]} for i, q in enumerate(quotes)]
+    body = {**STORY_BODY, "format": 2, "scenes": scenes}
+    return body if share is None else {**body, "verbatim_share": share}
+
+
+def test_a_mostly_copied_story_goes_public_only_with_an_override(database, make_settings, tmp_path):
+    settings = make_settings(publish={"auto_approve": True, "trends_snapshot": 0, "max_verbatim_share": 0.5})
+    settings.home.mkdir(parents=True, exist_ok=True)
+    app = App(settings=settings, db=database, files=open_file_store(settings.files_url))
+    copied = add_video(app, "copied", pattern="testsrc2", story_body=copied_story(0.9))
+    # An older story without the field: the share is computed from its quotes (its scenes are copied, its hook is not).
+    old = add_video(app, "old-copied", pattern="mandelbrot", story_body=copied_story(None))
+    retold = add_video(app, "retold", pattern="bars", story_body=copied_story(0.2))
+    outbox = tmp_path / "public"
+    try:
+        with pytest.raises(Conflict, match=r"90% copied word for word .*publish.max_verbatim_share = 50%.*allow_copied") as err:
+            service.publish_video(app, video_id=copied, to=f"folder:{outbox}", privacy="public")
+        assert isinstance(err.value, service.MostlyCopied) and "--allow-copied" in err.value.hint
+        with pytest.raises(service.MostlyCopied, match="84% copied"):
+            service.publish_video(app, video_id=old, to=f"folder:{outbox}", privacy="public")
+        assert not outbox.exists() or not any(outbox.iterdir())
+        # Not public: no question asked. Public with the override, or a story in its own words: published.
+        assert service.publish_video(app, video_id=copied, to=f"folder:{tmp_path / 'private'}",
+                                     privacy="private")["status"] == "done"
+        # The pipeline's publish stage (what the API's runs call) passes the override on.
+        with pytest.raises(service.MostlyCopied):
+            run_stage(app, "publish", {"video_id": copied, "to": f"folder:{outbox}", "privacy": "public"})
+        allowed = run_stage(app, "publish", {"video_id": copied, "to": f"folder:{outbox}", "privacy": "public",
+                                             "allow_copied": True})
+        assert allowed["status"] == "done"
+        assert service.get_publication(app, allowed["publication_id"])["privacy"] == "public"
+        assert service.publish_video(app, video_id=retold, to=f"folder:{outbox}", privacy="public")["status"] == "done"
+    finally:
+        app.close()

@@ -1,4 +1,5 @@
-"""Template stories on the crawled and indexed sample site: every article gets a watchable story."""
+"""Template stories on the crawled and indexed sample site: every article gets a watchable, speakable story
+whose pictures come from the whole trend."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from trendreel.bootstrap import build_app
 from trendreel.db.tables import Article, MediaItem, Trend, TrendItem
 from trendreel.demo.run import demo_sources
 from trendreel.services.stories import write_story
+from trendreel.story.timing import speech_seconds
 
 pytestmark = pytest.mark.slow
 
@@ -44,18 +46,23 @@ def demo(tmp_path_factory, sample_url):
     app.close()
 
 
-def _media(app, article_id: str) -> dict[str, MediaItem]:
+def _media(app) -> dict[str, MediaItem]:
     with app.db.session() as s:
-        return {m.id: m for m in s.scalars(select(MediaItem).where(MediaItem.article_id == article_id))}
+        return {m.id: m for m in s.scalars(select(MediaItem))}
 
 
 def assert_watchable(app, story: dict) -> None:
     assert 3 <= len(story["scenes"]) <= 8 and story["duration_s"] <= 60
     assert story["grounding"] == 1.0 and story["hook"] and story["title"] and story["lang"] in ("ko", "en")
-    media = _media(app, story["article_id"])
+    assert story["hook_supported"] and speech_seconds(story["hook"]) <= 5.05
+    assert 0 <= story["verbatim_share"] <= 1
+    media = _media(app)
+    shown = [[m["media_id"] for m in sc["media"]] for sc in story["scenes"]]
+    assert all(not set(a) & set(b) for a, b in zip(shown, shown[1:]) if len(media) > 1)
     for scene in story["scenes"]:
         assert scene["narration"] and scene["on_screen_text"] and scene["citations"]
-        assert all(c["article_id"] == story["article_id"] for c in scene["citations"])
+        assert speech_seconds(scene["narration"]) <= 7.05
+        assert all(c["article_id"] == story["article_id"] for c in scene["citations"] if c["sentence"] is not None)
         for ref in scene["media"]:
             row = media[ref["media_id"]]
             assert row.kind == ref["kind"] and row.status == "stored"
@@ -70,16 +77,23 @@ def test_default_item_is_on_topic_and_has_media(demo):
         evidence = set(s.scalars(select(TrendItem.article_id).where(TrendItem.trend_id == "t-camping")))
         title = s.get(Article, camping["article_id"]).title
     assert camping["article_id"] in evidence and ("캠핑" in title or "차박" in title)
-    assert camping["hook"] == TRENDS["t-camping"][0] and all(sc["media"] for sc in camping["scenes"])
+    assert camping["lang"] == "ko" and all(sc["media"] for sc in camping["scenes"])
+    # The trend's items have many pictures: at least four different ones in the story.
+    assert len({m["media_id"] for sc in camping["scenes"] for m in sc["media"]}) >= 4
     marathon = write_story(demo, trend_id="t-marathon")
     assert_watchable(demo, marathon)
     with demo.db.session() as s:
         assert "arathon" in s.get(Article, marathon["article_id"]).title
+    assert marathon["lang"] == "en"
+    # The same trend in Korean is told from a Korean item.
+    korean = write_story(demo, trend_id="t-marathon", lang="ko")
+    assert_watchable(demo, korean)
+    assert korean["lang"] == "ko" and korean["id"] != marathon["id"]
 
 
 def test_every_demo_article_gets_a_watchable_template_story(demo):
     with demo.db.session() as s:
-        ids = list(s.scalars(select(Article.id).where(Article.duplicate_of.is_(None), Article.text_chars > 300)))
-    assert len(ids) >= 25
-    for aid in ids:
-        assert_watchable(demo, write_story(demo, trend_id="t-camping", item_id=aid, backend="template"))
+        items = s.execute(select(Article.id, Article.lang).where(Article.duplicate_of.is_(None), Article.text_chars > 300)).all()
+    assert len(items) >= 25
+    for aid, lang in items:
+        assert_watchable(demo, write_story(demo, trend_id="t-camping", item_id=aid, backend="template", lang=lang))

@@ -38,14 +38,15 @@ LLM = LlmSettings(threads=1, n_ctx=2048, max_tokens=800, temperature=0, max_retr
 
 
 class Recording:
-    """Passes requests to a real chat backend and keeps its answers."""
+    """Passes requests to a real chat backend (streaming when it does) and keeps its answers."""
 
     def __init__(self, chat):
         self.chat, self.name, self.model = chat, chat.name, chat.model
+        self.streams = getattr(chat, "streams", False)
         self.answers: list[str] = []
 
-    def complete(self, request: dict) -> dict:
-        answer = self.chat.complete(request)
+    def complete(self, request: dict, on_token=None) -> dict:
+        answer = self.chat.complete(request, on_token=on_token) if on_token else self.chat.complete(request)
         self.answers.append(answer["choices"][0]["message"]["content"])
         return answer
 
@@ -60,12 +61,12 @@ def loaded(tmp_path_factory):
     app.close()
 
 
-def write_and_judge(chat) -> list[str]:
+def write_and_judge(chat, on_progress=None) -> list[str]:
     """Write a story through `chat`; return the raw answers after checking what came back."""
     recording = Recording(chat)
     writer = LlmStoryWriter(recording, story=STORY, llm=LLM)
     try:
-        story = writer.write(TREND, ITEM)
+        story = writer.write(TREND, ITEM, on_progress=on_progress)
     except StoryInvalid as exc:
         assert exc.problems  # rejected, and the reasons are given
     else:
@@ -76,6 +77,7 @@ def write_and_judge(chat) -> list[str]:
 def assert_schema_obeyed(content: str) -> None:
     data = json.loads(content)
     assert len(data["scenes"]) == 3
+    assert data["hook_sentences"] and set(data["hook_sentences"]) <= {0, 1, 2, 3}
     for scene in data["scenes"]:
         assert set(scene["sentences"]) <= {0, 1, 2, 3}
         assert scene["media"] and set(scene["media"]) <= {"m-img", "m-vid"}
@@ -92,11 +94,15 @@ def test_the_packaged_model_is_assembled_once_into_the_home(loaded):
     assert packaged_model_path(home) == path and path.stat().st_mtime_ns == stamp
 
 
-def test_llamacpp_backend_answers_within_the_schema(loaded):
+def test_llamacpp_backend_answers_within_the_schema_and_reports_its_tokens(loaded):
     _, writer = loaded
-    answers = write_and_judge(writer.chat)
+    seen = []
+    answers = write_and_judge(writer.chat, on_progress=lambda step, done, total: seen.append((step, done, total)))
     assert len(answers) == 1
     assert_schema_obeyed(answers[0])
+    # The in-process model streams: progress counts the tokens of the answer as they come.
+    counts = [done for step, done, total in seen if step == "attempt 1 of 1: tokens" and total == LLM.max_tokens]
+    assert len(counts) > 10 and counts[:3] == [0, 1, 2] and max(counts) == counts[-1] > 10
 
 
 def test_openai_backend_against_the_real_llama_cpp_server(loaded):

@@ -66,6 +66,37 @@ def test_a_valid_answer_becomes_a_story_with_citations_and_video_ranges():
     assert "[3] Running clubs" in request["messages"][1]["content"]
 
 
+def test_the_prompt_asks_for_a_shorts_script_with_a_cited_hook_and_a_closing_line():
+    with ChatServer([Reply(answer())]) as server:
+        story = writer(server).write(TREND, ITEM)
+    request = server.requests[0]
+    system, user = request["messages"][0]["content"], request["messages"][1]["content"]
+    assert "first two seconds" in system and "closing line" in system and "adding no fact" in system
+    assert "in English" in user and "the last scene is the closing line" in user
+    schema = request["response_format"]["json_schema"]["schema"]
+    assert "hook_sentences" in schema["required"] and schema["properties"]["hook_sentences"]["items"]["enum"] == [0, 1, 2, 3, 4]
+    # The answer gave no hook_sentences: the check cites the sentence that backs the hook.
+    assert [c.sentence for c in story.hook_citations] == [1] and story.hook_supported
+
+
+def test_progress_reports_each_attempt_and_its_tokens():
+    seen = []
+    with ChatServer([Reply('{"title": "cut off'), Reply(answer())]) as server:
+        writer(server).write(TREND, ITEM, on_progress=lambda step, done, total: seen.append((step, done, total)))
+    assert seen == [("attempt 1 of 3: waiting", 0, 1500), ("attempt 1 of 3: tokens", 10, 1500),
+                    ("attempt 2 of 3: waiting", 0, 1500), ("attempt 2 of 3: tokens", 10, 1500)]
+
+
+def test_a_scene_too_long_to_say_is_sent_back():
+    long = "Organisers closed registration three weeks early after 40,000 runners signed up, and more than half of them are running a full marathon for the first time."
+    with ChatServer([Reply(answer(narrations=[long, "Half are new to the marathon.", "Roads will close."])),
+                     Reply(answer())]) as server:
+        story = writer(server).write(TREND, ITEM)
+    assert story.attempts == 2
+    assert "scene 1: narration takes 11.1 s to say; at most 7 s: say less, or split it into two scenes" in \
+        server.requests[1]["messages"][-1]["content"]
+
+
 def test_invalid_json_is_retried_with_the_problem_fed_back():
     with ChatServer([Reply('{"title": "cut off'), Reply(answer())]) as server:
         story = writer(server).write(TREND, ITEM)

@@ -187,6 +187,7 @@ SERVICE_HELPERS = {
     "videos.finish_row": "marks the row done with its files and event, in one transaction",
     "videos.finished_video": "the facts of a finished video for the edit and publish stages",
     "publishing.publication_dict": "the shape of a publication row",
+    "publishing.MostlyCopied": "the Conflict publish_video raises for a mostly copied story (allow_copied overrides)",
     "metrics.sample_dict": "the shape of a metrics sample row",
     "users.AuthError": "the error the gateway's authentication raises",
     "users.password_hasher": "Argon2id hasher shared by add_user and verify_password",

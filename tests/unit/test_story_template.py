@@ -1,4 +1,4 @@
-"""The template writer on hand-made items, and validation of stories against their item."""
+"""The template writer on hand-made items, the spoken lines it makes, and validation of stories against their item."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from trendreel.errors import StoryError
 from trendreel.settings import StorySettings
 from trendreel.story.models import Citation, MediaRef, Scene
 from trendreel.story.source import SourceMedia, StoryItem, TrendBrief, number_sentences
+from trendreel.story.speech import speech_lines
 from trendreel.story.template import TemplateWriter, rank_sentences
+from trendreel.story.text import ON_SCREEN_FRAMES, content_words, numbers
+from trendreel.story.timing import speech_seconds
 from trendreel.story.validate import check
 
 KO_TEXT = """주말 캠핑장 예약 '하늘의 별 따기'…2030 이용객 두 배로
@@ -51,22 +54,57 @@ def test_template_story_is_valid_grounded_and_fits_a_minute():
     assert problems == []
     assert 3 <= len(story.scenes) <= 8 and story.duration_s <= 60
     assert story.grounding == 1.0 and all(s.supported for s in story.scenes)
-    assert story.hook == TREND_KO.text and story.title == KO_TITLE and story.lang == "ko"
+    assert story.title == KO_TITLE and story.lang == "ko"
     assert story.hashtags[:2] == ["#캠핑", "#차박"]
-    # Scenes keep the item's order and every one shows a stored media item.
-    cited = [c.sentence for s in story.scenes for c in s.citations if c.sentence is not None]
+    # Body scenes keep the item's order and every one shows a stored media item.
+    body, closing = story.scenes[:-1], story.scenes[-1]
+    cited = [c.sentence for s in body for c in s.citations if c.sentence is not None]
     assert cited == sorted(cited)
     assert all(len(s.media) == 1 for s in story.scenes)
     assert {m.media_id for s in story.scenes for m in s.media} == {"m-img1", "m-vid1", "m-img2"}
-    # The first caption is shown on screen and cited as a source.
-    first = story.scenes[0]
-    assert first.on_screen_text == MEDIA[0].caption
-    assert any(c.media_id == "m-img1" for c in first.citations)
 
 
-def test_a_hook_in_another_language_than_the_item_is_not_used():
-    story = TemplateWriter(StorySettings()).write(TrendBrief(id="t2", text="Young adults go camping", lang="en"), ko_item())
-    assert story.hook != "Young adults go camping" and story.hook in ko_item().sentences
+def test_the_script_is_spoken_a_hook_short_scenes_and_a_closing_line():
+    settings = StorySettings()
+    story = TemplateWriter(settings).write(TREND_KO, ko_item())
+    # The hook: the title's first phrase, cited and supported.
+    assert story.hook == "주말 캠핑장 예약 '하늘의 별 따기'"
+    assert [c.sentence for c in story.hook_citations] == [0] and story.hook_supported
+    # Scenes: short, spoken (polite endings), at most two lines; parentheticals such as ages are gone.
+    for scene in story.scenes:
+        assert speech_seconds(scene.narration) <= settings.max_scene_seconds
+        assert scene.narration.count(". ") <= 1
+        assert scene.narration.rstrip("?.").endswith(("니다", "세요")), scene.narration
+        assert "(29)" not in scene.narration
+        # Numbers are said exactly as the sources write them.
+        assert numbers(scene.narration) <= numbers(" ".join(c.quote for c in scene.citations))
+    # The closing line is about the trend and adds no claim: nothing but the topic's words and the frame's.
+    closing = story.scenes[-1]
+    assert closing.narration.startswith(TREND_KO.text + ", ")
+    assert set(content_words(closing.narration)) <= set(content_words(TREND_KO.text))
+    assert closing.on_screen_text == ON_SCREEN_FRAMES["ko"] and closing.supported
+    # The old script said whole sentences (the longest 10 s); now no line takes more than 7 s.
+    assert max(speech_seconds(s) for s in ko_item().sentences[1:]) > 10
+
+
+def test_a_long_title_gives_way_to_the_strongest_short_line_as_hook():
+    title = "주말 캠핑장 예약 경쟁 갈수록 치열해져 수도권 오토캠핑장 이용객 구성도 크게 바뀌어"
+    item = StoryItem(article_id="a-ko", title=title, lang="ko", sentences=number_sentences(title, KO_TEXT), media=MEDIA)
+    story = TemplateWriter(StorySettings()).write(TREND_KO, item)
+    hook_sentence = story.hook_citations[0].sentence
+    assert hook_sentence > 0 and story.hook_supported and speech_seconds(story.hook) <= 5
+    assert story.hook in speech_lines(item.sentences[hook_sentence], "ko")
+    # The hook's line is not said again in a scene.
+    assert all(story.hook not in s.narration for s in story.scenes)
+
+
+def test_the_template_tells_a_story_only_in_its_items_language():
+    writer = TemplateWriter(StorySettings())
+    with pytest.raises(StoryError, match="only in its language \\(ko\\), not in en"):
+        writer.write(TrendBrief(id="t2", text="Young adults go camping", lang="en"), ko_item(), lang="en")
+    # A trend line in another language is not said: the closing speaks of the title instead.
+    story = writer.write(TrendBrief(id="t2", text="Young adults go camping", lang="en"), ko_item())
+    assert story.lang == "ko" and "Young" not in story.scenes[-1].narration
 
 
 def test_videos_are_cut_into_ranges_within_their_length():
@@ -82,7 +120,11 @@ def test_a_short_text_borrows_captions_and_too_little_text_is_an_error():
                      media=(SourceMedia(id="m1", kind="image", caption="Lanterns over the pond"),
                             SourceMedia(id="m2", kind="image", caption="Visitors in hanbok at night")))
     story = TemplateWriter(StorySettings()).write(TrendBrief(id="t", text="Palaces at night", lang="en"), item)
-    assert [s.narration for s in story.scenes][1:] == ["Lanterns over the pond", "Visitors in hanbok at night"]
+    # The one sentence is the hook (the title is too short to make one); captions are said as scenes.
+    assert story.hook == "The palace opens at night."
+    assert [s.narration for s in story.scenes] == ["Lanterns over the pond", "Visitors in hanbok at night",
+                                                   "Palaces at night: what do you think? Tell us in the comments."]
+    assert [c.media_id for c in story.scenes[0].citations] == ["m1"]
     assert story.grounding == 1.0
     bare = StoryItem(article_id="a-b", title="x", lang="en", sentences=("x", "Only one sentence here."))
     with pytest.raises(StoryError, match="too little text"):
@@ -135,3 +177,13 @@ def test_validation_checks_scene_count_length_and_repeats():
     assert any("needs 3 to 4" in p for p in problems)
     assert any("at most 20 s" in p for p in problems)
     assert any("repeats the narration of scene 1" in p for p in problems)
+
+
+def test_without_a_short_backed_topic_the_closing_is_the_question_alone():
+    item = long_en_item()
+    long_title = "Thousands of runners from clubs all over the country finished the Riverside Marathon along the Han River"
+    item = StoryItem(article_id=item.article_id, title=long_title, lang="en",
+                     sentences=(long_title, *item.sentences[1:]), media=item.media)
+    story = TemplateWriter(StorySettings()).write(TREND_KO, item)  # a Korean trend line is not said in English
+    assert story.scenes[-1].narration == "What do you think? Tell us in the comments."
+    assert story.scenes[-1].supported and [c.sentence for c in story.scenes[-1].citations] == [0]

@@ -164,6 +164,7 @@ class StorySummary(Open):
     article_id: str
     title: str
     lang: str
+    verbatim_share: float | None = None
 
 
 class StoryOut(Open):
@@ -173,6 +174,8 @@ class StoryOut(Open):
     lang: str
     scenes: list[dict[str, Any]]
     grounding: float | None = None
+    verbatim_share: float | None = None
+    warnings: list[str] = Field(default_factory=list)
 
 
 class MediaRefIn(Strict):
@@ -212,6 +215,8 @@ BackendName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_+.-]{0,39
 
 class StoryRegenerate(Strict):
     backend: BackendName | None = Field(None, description="A story writer (the story's own when left out).")
+    lang: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = Field(
+        None, description="Language of the story (the story's own when left out).")
 
 
 class RenderRequest(Strict):

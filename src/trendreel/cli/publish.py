@@ -167,6 +167,7 @@ def publish_cmd(
     to: Annotated[str, typer.Option("--to", help="youtube:NAME (an account) or folder:PATH|NAME.")],
     privacy: Annotated[Optional[str], typer.Option("--privacy", help="private, unlisted or public (default: publish.privacy).")] = None,
     allow_similar: Annotated[bool, typer.Option("--allow-similar", help="Publish even if the account has a near-duplicate.")] = False,
+    allow_copied: Annotated[bool, typer.Option("--allow-copied", help="Publish publicly even if the story is mostly its sources' own words (over publish.max_verbatim_share).")] = False,
     restart_upload: Annotated[bool, typer.Option("--restart-upload", help="Forget an interrupted upload's session and start a new one.")] = False,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
@@ -183,7 +184,8 @@ def publish_cmd(
                 progress.update(task, completed=done, total=total)
 
             r = services.publish_video(application, video_id=video_id, to=to, privacy=privacy,
-                                      allow_similar=allow_similar, restart_upload=restart_upload, on_progress=on_progress)
+                                      allow_similar=allow_similar, restart_upload=restart_upload,
+                                      allow_copied=allow_copied, on_progress=on_progress)
     if as_json:
         _print_json(r)
         return

@@ -104,6 +104,7 @@ def story(
     trend_id: Annotated[str, typer.Option("--trend", help="The trend to tell (an id from `trendreel trends`).")],
     item: Annotated[Optional[str], typer.Option("--item", help="The stored article to tell it from (default: the most similar one with usable media).")] = None,
     backend: Annotated[Optional[str], typer.Option("--backend", help="template (offline), llamacpp or openai (default: story.backend).")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the story: ko, en, ... (default: the trend's).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Write again even if this story is stored.")] = False,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
@@ -111,12 +112,27 @@ def story(
     """Write a grounded story for a short video from a trend and one stored item."""
     from trendreel import services
 
-    with _app(home) as application, err.status("writing the story"):
-        st = services.write_story(application, trend_id=trend_id, item_id=item, backend=backend, force=force)
+    with _app(home) as application:
+        # One line that follows the steps: a model's attempts with their tokens, the elapsed seconds.
+        with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}[/bold]"),
+                      TextColumn("{task.fields[count]}"), TimeElapsedColumn(), console=err, transient=True) as progress:
+            task = progress.add_task("story: starting", total=None, count="")
+
+            def on_progress(step: str, done: int, total: int) -> None:
+                count = f"{done}/{total}" if step.endswith("tokens") else ""
+                progress.update(task, description=f"story: {step}", count=count)
+
+            st = services.write_story(application, trend_id=trend_id, item_id=item, backend=backend, lang=lang,
+                                      force=force, on_progress=on_progress)
     if as_json:
         _print_json(st)
         return
     _print_story(st)
+    share = st.get("verbatim_share")
+    if share is not None:
+        _say(f"Said word for word from its sources: {share:.0%} of the narration.")
+    for w in st.get("warnings") or []:
+        _say(f"[yellow]warning:[/yellow] {escape(w)}")
     _say(f"{'Stored earlier (use --force to write again)' if st['reused'] else 'Stored'}. Next: trendreel render --story {st['id']}")
 
 
@@ -140,11 +156,13 @@ def stories(
     if story_id:
         _print_story(data)
         return
-    table = Table("id", "lang", "s", "scenes", "grounding", "backend", "title")
-    table.columns[6].overflow = "ellipsis"
+    table = Table("id", "lang", "s", "scenes", "grounding", "copied", "backend", "title")
+    table.columns[7].overflow = "ellipsis"
     for r in data:
+        share = r.get("verbatim_share")
         table.add_row(r["id"], _cell(r["lang"]), f"{r['duration_s']:.0f}", str(r["scenes"]),
-                      "" if r["grounding"] is None else f"{r['grounding']:.2f}", _cell(r["backend"]), _cell(r["title"]))
+                      "" if r["grounding"] is None else f"{r['grounding']:.2f}", "" if share is None else f"{share:.0%}",
+                      _cell(r["backend"]), _cell(r["title"]))
     out.print(table)
 
 

@@ -82,7 +82,8 @@ def _trends(app: App, params: dict, report: Report) -> dict:
 
 def _story(app: App, params: dict, report: Report) -> dict:
     story = write_story(app, trend_id=params["trend_id"], item_id=params.get("item_id"), backend=params.get("backend"),
-                        force=bool(params.get("force")))
+                        lang=params.get("lang"), force=bool(params.get("force")),
+                        on_progress=lambda step, done, total: report(done, total))
     report(1, 1)
     return {"story_id": story["id"], "title": story.get("title"), "reused": story.get("reused", False)}
 
@@ -114,7 +115,8 @@ def _approve(app: App, params: dict, report: Report) -> dict:
 
 def _publish(app: App, params: dict, report: Report) -> dict:
     p = publish_video(app, video_id=params["video_id"], to=params["to"], privacy=params.get("privacy"),
-                      allow_similar=bool(params.get("allow_similar")), on_progress=report)
+                      allow_similar=bool(params.get("allow_similar")), allow_copied=bool(params.get("allow_copied")),
+                      on_progress=report)
     return {"publication_id": p["id"], "status": p.get("status"), "url": p.get("url"), "reused": p.get("reused", False)}
 
 

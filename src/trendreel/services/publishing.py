@@ -25,7 +25,7 @@ from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.bootstrap import App
 from trendreel.db import repo
 from trendreel.db.tables import Account, Publication, PublicationTrend, Video, utcnow
-from trendreel.errors import FileMissing, TrendreelError
+from trendreel.errors import Conflict, FileMissing, TrendreelError, UnknownStory
 from trendreel.ids import publication_id as make_publication_id
 from trendreel.publish import accounts as accounts_mod
 from trendreel.publish.base import PublishJob
@@ -38,6 +38,7 @@ from trendreel.publish.errors import (
 )
 from trendreel.publish.fingerprint import similarity, video_fingerprint
 from trendreel.publish.metadata import build_metadata
+from trendreel.services.stories import get_story
 from trendreel.services.trends import list_trends
 from trendreel.services.videos import finished_video
 
@@ -211,6 +212,23 @@ def _gate(app: App, video: dict) -> None:
     approve_video(app, video["id"], by="auto-approve")
 
 
+def _check_copied(app: App, video: dict) -> None:
+    """A mostly copied story is not said in public without someone deciding so."""
+    if not video.get("story_id"):
+        return
+    try:
+        share = get_story(app, video["story_id"]).get("verbatim_share")
+    except UnknownStory:  # the story row is gone: nothing says how it was written
+        return
+    limit = app.settings.publish.max_verbatim_share
+    if share is not None and share > limit:
+        raise MostlyCopied(
+            f"video {video['id']} tells story {video['story_id']}, whose narration is {share:.0%} copied word for word "
+            f"from its sources (publish.max_verbatim_share = {limit:.0%}); publish it privately, write the story with "
+            "a language model, or publish it anyway with allow_copied",
+            hint=f"`trendreel publish --video {video['id']} --to ... --allow-copied`")
+
+
 def _local(app: App, key: str | None, work: Path, name: str) -> Path | None:
     """A stored file as a local path (the store's own file when it is a folder, else a copy in `work`)."""
     if not key:
@@ -256,9 +274,16 @@ def _snapshot_trends(app: App, s, publication_id: str) -> int:
     return len(trends)
 
 
+class MostlyCopied(PublishError, Conflict):
+    """The video's story says mostly its sources' own words; publishing it publicly needs an override."""
+
+
 def publish_video(app: App, *, video_id: str, to: str, privacy: str | None = None, allow_similar: bool = False,
-                  restart_upload: bool = False, on_progress=None) -> dict:
+                  restart_upload: bool = False, allow_copied: bool = False, on_progress=None) -> dict:
     """Publish an approved, finished video to `to` (PLATFORM:NAME) once; the publication as a dict.
+
+    A public publication of a video whose story has more than publish.max_verbatim_share of its
+    narration copied word for word from its sources is refused (MostlyCopied) unless `allow_copied`.
 
     The dict is `publication_dict`'s shape plus `reused`: True when the video was already published there.
     """
@@ -275,6 +300,8 @@ def publish_video(app: App, *, video_id: str, to: str, privacy: str | None = Non
         prior_fp = row.fingerprint if row is not None else None
     video = finished_video(app, video_id, purpose="published", missing=UnknownPublication, not_ready=PublishError)
     _gate(app, video)
+    if privacy == "public" and not allow_copied:
+        _check_copied(app, video)
     publisher = app.publisher(account["platform"])
 
     work = Path(tempfile.mkdtemp(prefix="trendreel-publish-"))

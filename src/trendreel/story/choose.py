@@ -5,7 +5,9 @@ mean `article` vector of its evidence items when they are indexed (a one-line te
 noisy query). Candidates are the nearest `article` vectors plus the evidence items; originals only
 (no near-duplicates), with stored text. The most similar candidate that has usable media (stored
 images or videos whose files are there) wins, because a story needs something to show; if none
-has media, the most similar one.
+has media, the most similar one. With a language asked for, only items in that language compete
+while there are any; otherwise the story is told from an item in another language (the caller
+says so in the story's warnings).
 """
 
 from __future__ import annotations
@@ -21,16 +23,32 @@ from trendreel.story.source import TrendBrief, has_usable_media
 SEARCH_LIMIT = 30
 
 
-def choose_item(app, trend: TrendBrief) -> str:
-    """Id of the stored item a story for `trend` is best told from."""
+def choose_item(app, trend: TrendBrief, *, lang: str | None = None) -> str:
+    """Id of the stored item a story for `trend` is best told from (in `lang` when one is)."""
     ranked = rank_candidates(app, trend)
     if not ranked:
         raise StoryError(f"no stored item with text matches trend {trend.id}; crawl or import items and index them, "
                          "or name an item", hint="`trendreel index`, or `trendreel story --item ARTICLE_ID`")
+    if lang:
+        languages = item_languages(app, [a for a, _ in ranked])
+        in_lang = [(a, s) for a, s in ranked if same_base_language(languages.get(a), lang)]
+        ranked = in_lang or ranked
     for article_id, _ in ranked:
         if has_usable_media(app.db, app.files, article_id):
             return article_id
     return ranked[0][0]
+
+
+def same_base_language(a: str | None, b: str | None) -> bool:
+    """'en' and 'en-GB' are the same language; an unknown one is none."""
+    return bool(a and b) and a.split("-")[0].casefold() == b.split("-")[0].casefold()
+
+
+def item_languages(app, article_ids: list[str]) -> dict[str, str | None]:
+    if not article_ids:
+        return {}
+    with app.db.session() as s:
+        return dict(s.execute(select(Article.id, Article.lang).where(Article.id.in_(article_ids))).all())
 
 
 def rank_candidates(app, trend: TrendBrief) -> list[tuple[str, float]]:

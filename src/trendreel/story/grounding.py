@@ -10,17 +10,29 @@ narration and for its on-screen text alike,
 - every number it says appears in the quotes (an invented figure is the worst invention).
 
 Paraphrase keeps most n-grams (same words, other endings and order); a claim from elsewhere
-keeps few. `grounding` of a story = share of its scenes that are supported.
+keeps few. `grounding` of a story = share of its scenes that are supported. The hook, when it
+cites sentences, is checked the same way against them (`hook_support`, `hook_supported`).
+
+A story told in another language than its item's (a language model translating, `source_lang`
+set) cannot share character n-grams with its sources: there `support` is the cosine similarity of
+the claim's and the quotes' vectors from the text embedder (multilingual), which must reach
+story.cross_lingual_threshold, and numbers must still appear in the quotes. Recomputing that needs
+the embedder (`similarity`); without it, those verdicts are kept as stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from trendreel.story.models import Scene, Story
 from trendreel.story.text import content_words, is_syllabic, numbers
 
 DEFAULT_THRESHOLD = 0.6
+DEFAULT_CROSS_LINGUAL_THRESHOLD = 0.5
+
+# (claim, source quotes) -> cosine similarity of their vectors, for claims in another language.
+Similarity = Callable[[str, list[str]], float]
 
 
 @dataclass(frozen=True)
@@ -65,19 +77,47 @@ def claims_support(claims: list[str], sources: list[str], *, threshold: float = 
                    supported=all(p.supported for p in parts))
 
 
+def cross_lingual_support(claims: list[str], sources: list[str], similarity: Similarity, *,
+                          threshold: float = DEFAULT_CROSS_LINGUAL_THRESHOLD) -> Support:
+    """Claims in another language than their sources: vector similarity, and numbers found in the sources."""
+    source_numbers = numbers("\n".join(sources))
+    scores = [max(0.0, float(similarity(c, sources))) if content_words(c) else 1.0 for c in claims]
+    missing = tuple(sorted({n for c in claims for n in numbers(c) - source_numbers}))
+    score = round(min(scores), 3) if scores else 1.0
+    return Support(score=score, missing_numbers=missing, supported=score >= threshold and not missing)
+
+
 def scene_support(scene: Scene, *, threshold: float = DEFAULT_THRESHOLD) -> Support:
     """A scene checked against the quotes of its own citations."""
     return claims_support(scene_claims(scene), [c.quote for c in scene.citations], threshold=threshold)
 
 
-def grade(story: Story, *, threshold: float = DEFAULT_THRESHOLD) -> Story:
-    """The story with each scene's support and the story's grounding filled in."""
+def is_cross_lingual(story: Story) -> bool:
+    return bool(story.source_lang) and story.source_lang.split("-")[0] != story.lang.split("-")[0]
+
+
+def grade(story: Story, *, threshold: float = DEFAULT_THRESHOLD, similarity: Similarity | None = None,
+          cross_threshold: float = DEFAULT_CROSS_LINGUAL_THRESHOLD) -> Story:
+    """The story with each scene's and the hook's support and the story's grounding filled in."""
+    cross = is_cross_lingual(story)
+
+    def judge(claims: list[str], quotes: list[str]) -> Support | None:
+        if not cross:
+            return claims_support(claims, quotes, threshold=threshold)
+        if similarity is None:
+            return None  # cannot be recomputed without the embedder: keep the stored verdict
+        return cross_lingual_support(claims, quotes, similarity, threshold=cross_threshold)
+
     scenes = []
     for scene in story.scenes:
-        s = scene_support(scene, threshold=threshold)
-        scenes.append(scene.model_copy(update={"support": s.score, "supported": s.supported}))
-    share = sum(s.supported for s in scenes) / len(scenes)
-    return story.model_copy(update={"scenes": scenes, "grounding": round(share, 3)})
+        s = judge(scene_claims(scene), [c.quote for c in scene.citations])
+        scenes.append(scene if s is None else scene.model_copy(update={"support": s.score, "supported": s.supported}))
+    update: dict = {"scenes": scenes, "grounding": round(sum(bool(s.supported) for s in scenes) / len(scenes), 3)}
+    if story.hook_citations:
+        h = judge([story.hook], [c.quote for c in story.hook_citations])
+        if h is not None:
+            update |= {"hook_support": h.score, "hook_supported": h.supported}
+    return story.model_copy(update=update)
 
 
 def best_sources(claims: list[str], candidates: dict[int, str], *, given: list[str] = (),

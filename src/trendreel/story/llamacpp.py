@@ -9,6 +9,7 @@ locked with a random API key, so only this process (or a test handed the key) ca
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -58,6 +59,7 @@ class LlamaCppChat:
     """A ChatBackend over a llama.cpp server living in this process."""
 
     name = "llamacpp"
+    streams = True  # complete() can report tokens as they are generated
 
     def __init__(self, settings: LlmSettings, *, home: Path):
         try:
@@ -92,7 +94,10 @@ class LlamaCppChat:
         """The OpenAI-compatible HTTP endpoint of the same server (needs `api_key`)."""
         return self._server.listening_address
 
-    def complete(self, request: dict) -> dict:
+    def complete(self, request: dict, on_token=None) -> dict:
+        """One chat completion; with `on_token(count)`, generated as a stream and counted as it comes."""
+        if on_token is not None:
+            return self._streamed(request, on_token)
         try:
             answer = self._server.handle_chat_completions(request)
         except Exception as exc:  # the server raises ValueError/RuntimeError with its own message
@@ -100,6 +105,38 @@ class LlamaCppChat:
         if isinstance(answer, dict) and "error" in answer:
             raise LlmError(f"llama.cpp ({self.model}) answered an error: {str(answer['error'])[:300]}")
         return answer
+
+    def _streamed(self, request: dict, on_token) -> dict:
+        """The same answer assembled from the server's chunks (one per token), reporting the count."""
+        parts: list[str] = []
+        state: dict = {"finish": None, "usage": None, "error": None, "count": 0}
+
+        def chunk(data) -> bool:
+            if isinstance(data, str):
+                data = json.loads(data)
+            if "error" in data:
+                state["error"] = data["error"]
+                return True  # stop
+            for choice in data.get("choices") or []:
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    parts.append(text)
+                    state["count"] += 1
+                    on_token(state["count"])
+                state["finish"] = choice.get("finish_reason") or state["finish"]
+            state["usage"] = data.get("usage") or state["usage"]
+            return False  # go on
+
+        try:
+            self._server.handle_chat_completions({**request, "stream": True}, chunk)
+        except Exception as exc:
+            raise LlmError(f"llama.cpp ({self.model}) could not answer: {exc}") from exc
+        if state["error"] is not None:
+            raise LlmError(f"llama.cpp ({self.model}) answered an error: {str(state['error'])[:300]}")
+        usage = state["usage"] or {"completion_tokens": state["count"]}
+        return {"object": "chat.completion", "model": self.model, "usage": usage,
+                "choices": [{"index": 0, "finish_reason": state["finish"] or "stop",
+                             "message": {"role": "assistant", "content": "".join(parts)}}]}
 
     def close(self) -> None:
         # The server stops when the object is freed.

@@ -1,8 +1,10 @@
 """The story format: what every backend must produce, and what the render stage reads.
 
 A story is a title, a hook line (said first), 3-8 scenes and hashtags. Each scene says one thing
-(narration), shows a short text and stored media (images, or a time range of a stored video), and
-cites where its words come from: sentences of the stored item (0 is the title) or a media caption.
+(narration), shows a short text and stored media (images, or a time range of a stored video) of
+the item or of other items of its trend, and cites where its words come from: sentences of the
+stored item (0 is the title) or a media caption. The hook cites the sentences its claim comes from.
+`verbatim_share` says how much of what is said is copied word for word (see verbatim.py).
 Checks that need only the story itself live here; checks against the item and the settings
 (scene count, length, known media, grounding) live in `validate.py`.
 """
@@ -13,7 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FORMAT_VERSION = 1
+# 2: hook citations, verbatim share, source language and warnings; media of the trend's other items.
+FORMAT_VERSION = 2
 
 
 class MediaRef(BaseModel):
@@ -39,7 +42,8 @@ class MediaRef(BaseModel):
 
 
 class Citation(BaseModel):
-    """Where a scene's words come from: a sentence of the item (0 = its title) or a media caption."""
+    """Where a scene's words come from: a sentence of the item (0 = its title) or a media caption
+    (of the item, or of another item of the trend whose media the scene shows)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -102,6 +106,13 @@ class Story(BaseModel):
     model: str = Field(min_length=1)
     grounding: float | None = Field(None, ge=0, le=1)
     attempts: int = Field(1, ge=1, description="Answers the model needed (1 for the template).")
+    hook_citations: list[Citation] = Field(default_factory=list, description="The sentences the hook's claim comes from.")
+    hook_support: float | None = Field(None, ge=0, le=1)
+    hook_supported: bool | None = None
+    source_lang: str | None = Field(None, description="The told item's language, when it is not the story's.")
+    verbatim_share: float | None = Field(
+        None, ge=0, le=1, description="Share of the narration's characters said word for word from its sources.")
+    warnings: list[str] = Field(default_factory=list)
 
     @field_validator("title", "hook")
     @classmethod
@@ -123,3 +134,11 @@ class Story(BaseModel):
 
     def media_ids(self) -> set[str]:
         return {m.media_id for scene in self.scenes for m in scene.media}
+
+    def narrations(self) -> list[str]:
+        """Everything the voice says, in order: the hook, then each scene."""
+        return [self.hook, *(s.narration for s in self.scenes)]
+
+    def quotes(self) -> list[str]:
+        """Every quote the story cites (hook and scenes)."""
+        return [c.quote for c in (*self.hook_citations, *(c for s in self.scenes for c in s.citations))]

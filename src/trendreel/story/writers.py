@@ -15,4 +15,11 @@ class StoryWriter(Protocol):
     name: str
     model: str
 
-    def write(self, trend: TrendBrief, item: StoryItem) -> Story: ...
+    translates: bool  # writes in another language than its item's (a language model); default False
+
+    def write(self, trend: TrendBrief, item: StoryItem, *, lang: str | None = None, on_progress=None,
+              similarity=None) -> Story:
+        """`lang`: the story's language (default the item's); `on_progress(step, done, total)`;
+        `similarity`: the embedder's judge of claims in another language than their quotes. A plugin
+        may take fewer of these keywords: it is passed only those its `write` names."""
+        ...

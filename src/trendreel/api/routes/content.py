@@ -114,7 +114,8 @@ async def regenerate_story(story_id: StoryId, body: StoryRegenerate, request: Re
     if not story.get("trend_id"):
         raise ApiError(400, "invalid_request", f"story {story_id} has no trend to write it from")
     return await start_run(request, user, "story", {"trend_id": story["trend_id"], "item_id": story["article_id"],
-                                                    "backend": body.backend or story.get("backend"), "force": True})
+                                                    "backend": body.backend or story.get("backend"),
+                                                    "lang": body.lang or story.get("lang"), "force": True})
 
 
 def _video_out(v: dict) -> dict:

@@ -49,6 +49,8 @@ class StoryRun(Strict):
     trend_id: Annotated[str, Field(pattern=r"^t[0-9a-f]{23}$")]
     item_id: Annotated[str, Field(pattern=r"^a[0-9a-f]{23}$")] | None = None
     backend: BackendName | None = None
+    lang: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = Field(
+        None, description="Language of the story (the trend's when left out).")
     force: bool = False
 
 

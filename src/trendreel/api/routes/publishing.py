@@ -22,6 +22,7 @@ class PublishRequest(Strict):
     to: Target
     privacy: Literal["private", "unlisted", "public"] | None = None
     allow_similar: bool = False
+    allow_copied: bool = Field(False, description="Publish publicly even if the story is mostly its sources' own words.")
 
 
 class AccountIn(Strict):
