@@ -232,7 +232,8 @@ def video_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, ass_name: str | N
                 k += 1
             shot_labels.append(f"[{label}]")
         if len(shot_labels) > 1:
-            parts.append(f"{''.join(shot_labels)}concat=n={len(shot_labels)}:v=1:a=0,setpts=N[c{scene.index}]")
+            # concat's output time base is not the shots' 1/fps; xfade needs both of its inputs on the same one
+            parts.append(f"{''.join(shot_labels)}concat=n={len(shot_labels)}:v=1:a=0,settb=1/{fps},setpts=N[c{scene.index}]")
             scene_labels.append(f"[c{scene.index}]")
         else:
             scene_labels.append(shot_labels[0])
