@@ -77,7 +77,7 @@ def test_the_growing_topics_of_the_sample_site_come_out_as_trends_with_their_art
         assert trend["last_seen_at"].startswith(SAMPLE_TODAY.isoformat())
         assert trend["text"] and "\n" not in trend["text"]
     camping = trend_about(demo_trends, "camping-boom")
-    assert camping["lang"] == "ko" and camping["text"].startswith("20~30대 사이에서 캠핑")
+    assert camping["lang"] == "ko" and camping["text"].startswith("20~30대 사이에서 화제: ")
     assert "캠핑" in camping["key_phrases"]
     chips = trend_about(demo_trends, "chip-exports")
     assert chips["category"] == "economy"
@@ -206,6 +206,27 @@ def test_trends_from_stored_items_with_external_ids(app, demo_vectors):
     assert [t["id"] for t in again] == [t["id"] for t in trends]
     with app.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Event).where(Event.type == events.TREND_DETECTED)) == len(trends)
+
+
+def test_the_same_event_keeps_its_id_across_windows_and_daily_runs(app, demo_vectors):
+    """Daily runs (as cron would make them) and another window length continue the stored trends."""
+    store_sample_articles(app, demo_vectors)
+    for day in range(5, -1, -1):  # up to each of the last six days, oldest first
+        detect_trends(app, window="24h", until=(SAMPLE_TODAY - timedelta(days=day - 1)).isoformat())
+    daily = {t["id"] for t in list_trends(app, limit=500)}
+    camping = trend_about(detect_trends(app, window="24h"), "camping-boom")
+    assert camping["id"] in daily
+    six_hours = detect_trends(app, window="6h")
+    assert trend_about(six_hours, "camping-boom")["id"] == camping["id"]
+    stored = list_trends(app, limit=500)
+    assert {t["id"] for t in stored} >= {t["id"] for t in six_hours}
+    # No two stored trends are the same event: none shares half of its evidence with another.
+    items = {t["id"]: {e["id"] for e in get_trend(app, t["id"])["evidence"]} for t in stored}
+    for a in items:
+        for b in items:
+            if a < b:
+                shared = len(items[a] & items[b])
+                assert shared < 0.5 * min(len(items[a]), len(items[b])), (a, b, shared)
 
 
 def test_evidence_follows_the_data_when_an_item_goes(app, demo_vectors):

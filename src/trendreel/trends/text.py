@@ -1,12 +1,14 @@
 """The one-line trend text, written offline from the group's own words.
 
-Only three things go into a line: the group's key phrases, the age group its items mention (when
-enough of them do), and whether it is rising, which the detector measured (burst). A template per
-language puts them together; a language without a template gets the key phrases and the most
-central item's title. Nothing else is added, so a line never says what the items do not.
+A line reads like a headline a person would say: the most central item's title, shortened at its
+first break (…, |, " - ", ": ") or at a word near 60 characters, with bracket tags such as [속보]
+and a trailing outlet name removed. When the items share an age group (enough of them mention it),
+the line says so first, as the product's trend texts promise ("people in their 20s-30s ..."). Items
+without a usable title fall back to the key phrases and whether the group is rising (the detector
+measured it). Nothing else is added, so a line never says what the items do not.
 
-    ko: 20~30대 사이에서 캠핑·차박 관심 급증
-    en: Camping and car camping on the rise among people in their 20s and 30s
+    ko: 20~30대 사이에서 화제: 겨울에도 식지 않는 캠핑 열기
+    en: Chip exports hit a record as AI demand grows
 """
 
 from __future__ import annotations
@@ -20,19 +22,34 @@ RISING_BURST = 1.25
 MAX_TITLE_CHARS = 60
 _TITLE_CUT = re.compile(r"\s*(?:…|\.\.\.|\s\|\s|\s-\s|\s–\s|:\s)\s*")
 _QUOTES = "'\"‘’“”「」『』"
+# "[속보]", "(종합)", "【단독】" at the start or end of a headline: desk tags, not words a person says.
+_TAGS = re.compile(r"^\s*(?:[\[【(〔][^\]】)〕]{1,12}[\]】)〕]\s*)+|(?:\s*[\[【(〔][^\]】)〕]{1,12}[\]】)〕])+\s*$")
+MIN_HEADLINE_CHARS = 8  # shorter "titles" (a derived one-word title, a tag) say too little
 
 
 def trend_line(*, lang: str, phrases: Sequence[str], ages: tuple[int, int] | None, burst: float,
                central_title: str) -> str:
-    """One line for a trend in `lang` (templates for ko and en; others: phrases + title)."""
+    """One line for a trend in `lang`: the central headline, else a key-phrase line."""
     rising = burst >= RISING_BURST
-    title = short_title(central_title)
+    headline = short_title(_TAGS.sub("", central_title or ""))
+    if len(headline) >= MIN_HEADLINE_CHARS or (headline and not phrases):
+        return _with_ages(lang, _capital(headline), ages)
     if lang == "ko":
-        return _korean(phrases, ages, rising, title)
+        return _korean(phrases, ages, rising, headline)
     if lang == "en":
-        return _english(phrases, ages, rising, title)
+        return _english(phrases, ages, rising, headline)
     shown = " · ".join(phrases[:3])
-    return f"{shown} — {title}" if shown and title else (shown or title)
+    return f"{shown} — {headline}" if shown and headline else (shown or headline)
+
+
+def _with_ages(lang: str, headline: str, ages: tuple[int, int] | None) -> str:
+    if not ages:
+        return headline
+    if lang == "ko":
+        return f"{_korean_ages(ages)} 사이에서 화제: {headline}"
+    if lang == "en":
+        return f"Talked about by {_english_ages(ages)}: {headline}"
+    return headline
 
 
 def _korean(phrases: Sequence[str], ages: tuple[int, int] | None, rising: bool, title: str) -> str:
@@ -74,7 +91,8 @@ def _capital(text: str) -> str:
 
 
 def short_title(title: str) -> str:
-    """The title's first part (before …, |, " - ", ": ") without quotes, cut at a word near 60 chars."""
+    """The title's first part (before …, |, " - ", ": ") without quotes; a long one is cut where a
+    clause begins (" as ", " after ", ", " …) near 60 characters, else at a word with "…"."""
     title = " ".join((title or "").split())
     first = _TITLE_CUT.split(title, maxsplit=1)[0]
     if len(first) >= 8:
@@ -82,5 +100,15 @@ def short_title(title: str) -> str:
     title = title.strip(_QUOTES + " ")
     if len(title) <= MAX_TITLE_CHARS:
         return title
+    head = title[: MAX_TITLE_CHARS + 1]
+    clauses = [m.start() for m in _CLAUSE.finditer(head) if m.start() >= MIN_CLAUSE_CHARS]
+    if clauses:
+        return title[: clauses[-1]].rstrip(",;: ")
     cut = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0]
     return cut.rstrip(",;:") + "…"
+
+
+# Where a headline's second clause begins: what comes before it can be said on its own.
+_CLAUSE = re.compile(r",\s|\s(?:as|after|while|amid|with|despite|because|but|and then|following|ahead of)\s"
+                     r"|\s(?:—|–)\s|(?<=[다요])\s")
+MIN_CLAUSE_CHARS = 25
