@@ -306,3 +306,16 @@ def test_detected_texts_only_use_words_of_the_items():
     assert top.text.split(": ", 1)[1] in central
     titles = " ".join(data.titles[e.index] for e in top.evidence)
     assert top.key_phrases and all(p in titles for p in top.key_phrases)
+
+
+def test_a_detected_trend_continues_the_stored_trend_of_the_same_event():
+    from trendreel.trends.identity import continued_ids
+
+    stored = {"tA": {"1", "2", "3", "4"}, "tB": {"7", "8"}}
+    detected = {"tnew": {"2", "3", "4", "5", "6"},  # 3 of stored A's 4 items: the same event
+                "tB": {"8", "9", "10", "11", "12"},  # shares 1 of B's 2 (half of the smaller set): continues B
+                "tother": {"20", "21"}}
+    assert continued_ids(detected, stored) == {"tnew": "tA", "tB": "tB", "tother": "tother"}
+    # Two detected trends on one stored event: the larger overlap keeps the id, the other gets its own.
+    split = continued_ids({"tA": {"1"}, "tX": {"1", "2", "3"}}, {"tA": {"1", "2", "3", "4"}})
+    assert split["tX"] == "tA" and split["tA"] not in {"tA", "tX"}

@@ -27,6 +27,7 @@ from trendreel.logs import get_logger
 from trendreel.settings import TrendSettings
 from trendreel.trends.core import DetectedTrend, TrendInput, TrendParams, detect
 from trendreel.trends.errors import TrendError
+from trendreel.trends.identity import continued_ids
 from trendreel.trends.llm_text import TrendBriefing
 from trendreel.trends.text import RISING_BURST
 from trendreel.trends.windows import to_datetime, to_seconds
@@ -207,11 +208,6 @@ def _trend_input(rows: list[dict], vectors: dict[str, np.ndarray], duplicates: d
 # ---- writing -----------------------------------------------------------------------------------
 
 
-# A detected trend is a stored one when at least this share of its items (or of the stored trend's
-# items, whichever set is smaller) is evidence of that stored trend: the same event seen again.
-SAME_EVENT_SHARE = 0.5
-
-
 def _save(db, trends: list[DetectedTrend], data: TrendInput, params: TrendParams, detector: str,
           on_progress: Progress | None) -> None:
     with db.session() as s:
@@ -224,51 +220,25 @@ def _save(db, trends: list[DetectedTrend], data: TrendInput, params: TrendParams
 
 
 def _adopt_stored_ids(s, trends: list[DetectedTrend], data: TrendInput) -> None:
-    """Give each detected trend the id of the stored trend that is the same event, when there is one.
-
-    The detector's own id is stable for the same window length and the same first group; another
-    window length, a longer range or a group that formed a day earlier would mint a new id for the
-    same event, and the workspace would list it twice. Matching on shared evidence keeps one row
-    per event whose history grows. Each stored trend is claimed at most once (largest overlap first).
-    """
-    item_sets = {t.id: {data.ids[e.index] for e in t.evidence} for t in trends}
-    all_items = sorted(set().union(*item_sets.values())) if item_sets else []
-    stored_of: dict[str, set[str]] = {}
+    """Each detected trend takes the id of the stored trend that is the same event (identity.py)."""
+    detected = {t.id: {data.ids[e.index] for e in t.evidence} for t in trends}
+    all_items = sorted(set().union(*detected.values())) if detected else []
+    holders: set[str] = set()
     for start in range(0, len(all_items), _ID_BATCH):
         part = all_items[start : start + _ID_BATCH]
+        holders.update(s.scalars(select(TrendItem.trend_id).where(TrendItem.article_id.in_(part))))
+    stored: dict[str, set[str]] = {}
+    ordered = sorted(holders)
+    for start in range(0, len(ordered), _ID_BATCH):
+        part = ordered[start : start + _ID_BATCH]
         for trend_id_, article_id in s.execute(select(TrendItem.trend_id, TrendItem.article_id)
-                                               .where(TrendItem.article_id.in_(part))):
-            stored_of.setdefault(article_id, set()).add(trend_id_)
-    if not stored_of:
+                                               .where(TrendItem.trend_id.in_(part))):
+            stored.setdefault(trend_id_, set()).add(article_id)
+    if not stored:
         return
-    candidates = sorted({t for ts in stored_of.values() for t in ts})
-    stored_sizes: dict[str, int] = {}
-    for start in range(0, len(candidates), _ID_BATCH):
-        part = candidates[start : start + _ID_BATCH]
-        stored_sizes.update(s.execute(select(TrendItem.trend_id, func.count()).where(TrendItem.trend_id.in_(part))
-                                      .group_by(TrendItem.trend_id)).all())
-    pairs = []
+    new_ids = continued_ids(detected, stored)
     for trend in trends:
-        shared: dict[str, int] = {}
-        for article_id in item_sets[trend.id]:
-            for stored in stored_of.get(article_id, ()):
-                shared[stored] = shared.get(stored, 0) + 1
-        for stored, n in shared.items():
-            if n >= SAME_EVENT_SHARE * min(len(item_sets[trend.id]), stored_sizes.get(stored, n)):
-                pairs.append((-n, stored != trend.id, trend.id, stored))
-    taken_stored: set[str] = set()
-    renamed: dict[str, str] = {}
-    for _n, _differs, detected, stored in sorted(pairs):
-        if detected in renamed or stored in taken_stored:
-            continue
-        renamed[detected] = stored
-        taken_stored.add(stored)
-    for trend in trends:
-        own = trend.id
-        if own in renamed:
-            trend.id = renamed[own]
-        elif own in taken_stored:  # its own id now names the event another detected trend continues
-            trend.id = "t" + hashlib.sha256(f"{own}:split".encode()).hexdigest()[:23]
+        trend.id = new_ids[trend.id]
 
 
 def _upsert_trend(s, trend: DetectedTrend, data: TrendInput, params: TrendParams, detector: str,
