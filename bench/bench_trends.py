@@ -286,10 +286,19 @@ def time_core(n: int, settings) -> dict:
     trends = detect(data, params, since=START.timestamp(), until=START.timestamp() + DAYS * 86400,
                     on_window=lambda done, total: windows_done.append(time.perf_counter()))
     total = time.perf_counter() - t0
+    grouping = windows_done[-1] - t0
+    # The plain tool on the same vectors: agglomerative clustering per day (bench_events.py's baseline).
+    from bench_events import baseline
+
+    posts = [{"id": i, "t": float(t)} for i, t in zip(data.ids, data.times)]
+    t0 = time.perf_counter()
+    clusters = baseline(posts, data.vectors, float(data.times.min()), float(data.times.max()) + 1)
+    plain = time.perf_counter() - t0
     return {"items": n, "days": DAYS, "window": "24h", "synthetic_vectors": True,
-            "seconds": round(total, 2), "seconds_grouping_and_linking": round(windows_done[-1] - t0, 2),
+            "seconds": round(total, 2), "seconds_grouping_and_linking": round(grouping, 2),
             "items_per_second": round(n / total), "trends": len(trends),
-            "largest_window_items": int(np.bincount((data.times // 86400).astype(int)).max())}
+            "largest_window_items": int(np.bincount((data.times // 86400).astype(int)).max()),
+            "baseline_daily_agglomerative": {"seconds": round(plain, 2), "clusters": len(clusters)}}
 
 
 def time_stage(n: int, settings) -> dict:
