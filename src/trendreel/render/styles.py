@@ -34,9 +34,9 @@ class SubtitleStyle:
 
 
 PRESETS: dict[str, SubtitleStyle] = {
-    "bold": SubtitleStyle("bold", size=0.075, headline_size=0.105, outline=0.0075),
+    "bold": SubtitleStyle("bold", size=0.075, headline_size=0.105, outline=0.009),
     "boxed": SubtitleStyle("boxed", size=0.066, headline_size=0.095, box=True, outline=0.012),
-    "karaoke": SubtitleStyle("karaoke", size=0.075, headline_size=0.105, outline=0.0075, highlight="FFD21F"),
+    "karaoke": SubtitleStyle("karaoke", size=0.075, headline_size=0.105, outline=0.009, highlight="FFD21F"),
     "minimal": SubtitleStyle("minimal", size=0.054, headline_size=0.08, bold=False, outline=0.0028, shadow=0.002),
 }
 
