@@ -262,11 +262,11 @@ def test_bad_inputs_give_a_valid_video_with_warnings(app, media_dir):
     corrupt = store_media(app, aid, 2, "image", media_dir / "corrupt.jpg")
     clip = store_media(app, aid, 3, "video", media_dir / "clip.mp4", duration_s=4.0)
     codec = store_media(app, aid, 4, "video", media_dir / "codec.avi", duration_s=2.0)
-    text = {"title": "Broken inputs", "hook": "Some of these files are broken.",
+    text = {"title": "A very long title that cannot possibly fit on a phone screen as a headline " * 4,
+            "hook": "Some of these files are broken.",
             "narration": ["The first picture is missing.", "The second one is corrupt.",
                           "This clip starts after its end.", "This codec is unknown."],
-            "on_screen": ["A very long on-screen text that cannot possibly fit on a phone screen " * 4,
-                          "corrupt", "empty clip", "unknown codec"]}
+            "on_screen": ["missing", "corrupt", "empty clip", "unknown codec"]}
     story = make_story(aid, "en", [MediaRef(media_id=missing, kind="image"), MediaRef(media_id=corrupt, kind="image"),
                                    MediaRef(media_id=clip, kind="video", start_s=6.0, end_s=8.0),
                                    MediaRef(media_id=codec, kind="video", start_s=0.0, end_s=1.5)], text=text, scene_s=2.0)
@@ -278,12 +278,12 @@ def test_bad_inputs_give_a_valid_video_with_warnings(app, media_dir):
     assert "scene 2:" in warnings and "cannot be read" in warnings
     assert "scene 3:" in warnings and "is empty" in warnings
     assert "scene 4:" in warnings and "cannot be decoded" in warnings
-    assert "on-screen text too long" in warnings
+    assert "title is too long for the headline" in warnings
     kinds = [s["shots"][0]["kind"] for s in video["details"]["plan"]["scenes"]]
     assert kinds == ["card", "card", "image", "card"]
     # on a plain card the subtitle band shows letters only while a cue is up
-    start, end = cue_times(app, video)[1]  # the first scene's own narration, after the hook
-    img = frame(path, (start + end) / 2)
+    cue = video["details"]["plan"]["text_layers"][1]  # the first cue after the headline
+    img = frame(path, (cue["start_s"] + cue["end_s"]) / 2)
     white, black = text_pixels(img[int(640 * 0.62):int(640 * 0.80)])
     assert white > 200 and black > 200
 
