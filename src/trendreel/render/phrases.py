@@ -40,6 +40,7 @@ _BREAK_BEFORE = frozenset(
     "as since than to for with without from into about".split())
 _BREAK_AFTER_KO = re.compile(r"(고|며|면서|서|는데|은데|지만|면|니까|도록|으로|에서|에게|라고|다고|하고)[,.]?$")
 _PARTICLE_KO = re.compile(r"[\uac00-\ud7a3](은|는|이|가|도|을|를)$")  # after a subject, topic or object
+_SAYABLE = re.compile(r"\w")
 # Never end a phrase on these (an article or a preposition waiting for its noun).
 _NO_BREAK_AFTER = frozenset("a an the of to in on at by for with from my your his her its our their this these".split())
 
@@ -145,7 +146,13 @@ def plan_phrases(text: str, *, estimate: Callable[[str], float], fits: Callable[
             out.append((split[-1], end))
     if pending is not None:
         out.append(pending)
-    return out
+    merged: list[tuple[str, str]] = []
+    for phrase, pause in out:  # nothing to say ("🎉", "…"): joined to the phrase before it
+        if merged and not _SAYABLE.search(phrase):
+            merged[-1] = (f"{merged[-1][0]} {phrase}", pause)
+        else:
+            merged.append((phrase, pause))
+    return merged
 
 
 def _read(path: Path) -> tuple[np.ndarray, int, int]:

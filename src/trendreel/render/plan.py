@@ -181,6 +181,7 @@ def _cues_for(parts: list[tuple[PhrasedClip, float]], tempo: float, font: FontIn
     kept up across a short pause, else a moment after the phrase; never longer than MAX_CUE_S."""
     spoken = [(drawable(p.text, font), t0 + p.start_s / tempo, t0 + p.end_s / tempo)
               for said, t0 in parts for p in said.phrases]
+    spoken = [(text, a, b) for text, a, b in spoken if text.strip()]  # a phrase of emoji only shows nothing
     cues: list[Cue] = []
     for k, (text, start, end) in enumerate(spoken):
         following = spoken[k + 1][1] if k + 1 < len(spoken) else None
