@@ -12,6 +12,7 @@ from tests.render_support import make_clip, make_image, make_story, make_unsuppo
 from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.render.base import MediaFile
 from trendreel.render.errors import RenderError, SpeechUnavailable
+from trendreel.render.phrases import MAX_PHRASE_S
 from trendreel.render.plan import FIRST_LEAD_S, build_plan
 from trendreel.render.tts import EspeakSpeech, PiperSpeech, SpeechClip, speech_for, voice_spec
 from trendreel.settings import RenderSettings
@@ -157,8 +158,11 @@ def test_a_too_long_title_is_shortened_for_the_headline(media, tmp_path):
 def test_a_long_narration_is_sped_up_to_fit(media, tmp_path):
     story = make_story("a1", "en", [MediaRef(media_id="img", kind="image")] * 3)
     settings = RenderSettings(width=360, height=640, max_seconds=18)
-    plan, _ = plan_for(story, media, tmp_path, settings, ToneSpeech(per_char=0.1))  # about 18 s of speech
+    plan, speech = plan_for(story, media, tmp_path, settings, ToneSpeech(per_char=0.1))  # about 18 s of speech
     assert plan.duration_s <= 18 and len(plan.scenes) == 3
+    # slower than first guessed: the phrases that came out too long were split and said again
+    assert any(len(t) * 0.1 > MAX_PHRASE_S for t in speech.said)
+    assert all(c.speech_s[1] - c.speech_s[0] <= MAX_PHRASE_S / plan.tempo + 0.01 for c in plan.cues)
     assert 1.0 < plan.tempo <= 1.25
     assert any("faster" in w for w in plan.warnings)
 

@@ -115,6 +115,9 @@ def test_phrases_break_at_sentences_and_clauses_and_stay_short(measure):
     pieces = split_words("Running crews are growing all over the city and the cafes open early", 2)
     assert pieces == ["Running crews are growing all over the city", "and the cafes open early"]
     assert not any(p.split()[-1] in ("the", "a", "of") for p in split_words("the end of the long road to the sea", 3))
+    # nothing to say on its own (an emoji, an ellipsis): joined to the phrase before
+    assert [p for p, _ in plan_phrases("Wow! 🎉 This is great. …", estimate=_estimate, fits=fits)] == [
+        "Wow!", "🎉 This is great. …"]
 
 
 def test_korean_phrases_break_after_endings_and_particles(measure):
