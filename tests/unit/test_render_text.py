@@ -15,7 +15,7 @@ from trendreel.render.subtitles import _ass_time, _srt_time, ass_escape
 from trendreel.render.phrases import plan_phrases, split_words
 from trendreel.render.styles import PRESETS, Layout
 from trendreel.render.text import (ELLIPSIS, TextMeasure, fit, headline, speech_weight, strip_labels, wrap,
-                                   wrap_balanced)
+                                   wrap_balanced, wrap_phrase)
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +126,13 @@ def test_korean_phrases_break_after_endings_and_particles(measure):
     assert " ".join(phrases) == text and len(phrases) >= 3
     assert all(_estimate(p) <= 2.4 for p in phrases)
     assert all(p.split()[-1][-1] in "가서고,도다." for p in phrases[:-1]), phrases
+
+
+def test_a_cue_line_does_not_end_on_a_small_word(measure):
+    lay = Layout(1080, 1920, PRESETS["bold"])
+    lines = wrap_phrase("Cafes open early to catch the runners.", measure, lay.sub_size, lay.text_width())
+    assert lines == ["Cafes open early", "to catch the runners."]
+    assert all(measure.width(line, lay.sub_size) <= lay.text_width() for line in lines)
 
 
 def test_caption_labels_never_reach_the_screen():

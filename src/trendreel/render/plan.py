@@ -34,7 +34,7 @@ from trendreel.render.fonts import FontInfo, drawable, resolve_font
 from trendreel.render.media import Visual, prepare_clip, prepare_image
 from trendreel.render.phrases import PhrasedClip, _Rate, say_phrases
 from trendreel.render.styles import Layout, preset
-from trendreel.render.text import FittedText, TextMeasure, headline, strip_labels, wrap_balanced
+from trendreel.render.text import FittedText, TextMeasure, headline, strip_labels, wrap_balanced, wrap_phrase
 from trendreel.render.tts import Speech, SpeechClip, speech_for, voice_spec
 from trendreel.settings import RenderSettings
 
@@ -196,7 +196,7 @@ def _cues_for(parts: list[tuple[PhrasedClip, float]], tempo: float, font: FontIn
 
 
 def _wrapped(cues: list[Cue], measure: TextMeasure, layout: Layout) -> list[Cue]:
-    return [Cue(c.start_s, c.end_s, tuple(wrap_balanced(c.lines[0], measure, layout.sub_size, layout.text_width())),
+    return [Cue(c.start_s, c.end_s, tuple(wrap_phrase(c.lines[0], measure, layout.sub_size, layout.text_width())),
                 c.speech_s, c.shown) for c in cues]
 
 

@@ -104,6 +104,22 @@ def wrap_balanced(text: str, measure: TextMeasure, size: int, max_width: float) 
     return wrap(text, measure, size, hi)
 
 
+_WEAK_ENDS = frozenset("a an the of to in on at by for with from and or but my your his her its our their".split())
+
+
+def wrap_phrase(text: str, measure: TextMeasure, size: int, max_width: float) -> list[str]:
+    """`wrap_balanced`, but a line does not end on an article, preposition or conjunction when that word
+    fits at the start of the next line ("Cafes open early / to catch the runners.")."""
+    lines = wrap_balanced(text, measure, size, max_width)
+    for i in range(len(lines) - 1):
+        words = lines[i].split()
+        if len(words) > 1 and words[-1].lower() in _WEAK_ENDS:
+            moved = f"{words[-1]} {lines[i + 1]}"
+            if measure.width(moved, size) <= max_width:
+                lines[i], lines[i + 1] = " ".join(words[:-1]), moved
+    return lines
+
+
 def _cut(line: str, measure: TextMeasure, size: int, max_width: float) -> str:
     """`line` shortened (at a word when possible) so that it plus an ellipsis fits."""
     line = line.rstrip()
