@@ -105,7 +105,7 @@ def split_words(text: str, parts: int) -> list[str]:
     return out
 
 
-class _Rate:
+class SpeechRate:
     """Seconds per speech unit, learnt from the phrases said so far."""
 
     def __init__(self) -> None:
@@ -174,10 +174,10 @@ def _conform(data: np.ndarray, rate: int, to_rate: int, to_channels: int) -> np.
 
 
 def say_phrases(speech: Speech, text: str, out: Path, *, fits: Callable[[str], bool] = lambda t: True,
-                rate: _Rate | None = None, max_s: float = MAX_PHRASE_S) -> PhrasedClip:
+                rate: SpeechRate | None = None, max_s: float = MAX_PHRASE_S) -> PhrasedClip:
     """Say `text` phrase by phrase into `out` (one WAV); the phrases' exact places in it."""
     out = Path(out)
-    rate = rate or _Rate()
+    rate = rate or SpeechRate()
     planned = plan_phrases(text, estimate=rate.estimate, fits=fits, max_s=max_s)
     said: list[tuple[str, str, SpeechClip]] = []
     queue = list(planned)

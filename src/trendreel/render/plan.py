@@ -32,7 +32,7 @@ from trendreel.render.base import MediaFile
 from trendreel.render.errors import RenderError
 from trendreel.render.fonts import FontInfo, drawable, resolve_font
 from trendreel.render.media import Visual, prepare_clip, prepare_image
-from trendreel.render.phrases import PhrasedClip, _Rate, say_phrases
+from trendreel.render.phrases import PhrasedClip, SpeechRate, say_phrases
 from trendreel.render.styles import Layout, preset
 from trendreel.render.text import FittedText, TextMeasure, headline, strip_labels, wrap_balanced, wrap_phrase
 from trendreel.render.tts import Speech, SpeechClip, speech_for, voice_spec
@@ -256,7 +256,7 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
     with ThreadPoolExecutor(max_workers=1) as pool:
         checking = pool.submit(check_media)
         t0 = time.perf_counter()
-        rate = _Rate()  # seconds per speech unit, learnt as the phrases are said
+        rate = SpeechRate()  # seconds per speech unit, learnt as the phrases are said
 
         def fits(text: str) -> bool:
             return len(wrap_balanced(drawable(text, font), measure, layout.sub_size, layout.text_width())) <= 2
