@@ -288,6 +288,8 @@ class RenderSettings(BaseModel):
         "blur", description="Media much wider or taller than the frame: blur (shown whole over a blurred copy of itself) or cover (cropped to fill).")
     motion: Literal["kenburns", "none"] = Field("kenburns", description="Still images: kenburns (slow zoom and pan) or none (still).")
     subtitles: bool = Field(True, description="Burn narration subtitles into the picture (the .srt is written either way).")
+    subtitle_style: Literal["bold", "boxed", "karaoke", "minimal"] = Field(
+        "bold", description="Look of the headline and subtitles: bold (large white, thick black outline), boxed (on a translucent box), karaoke (each word lights up in an accent colour as it is said) or minimal (smaller, light outline).")
     music_path: Path | None = Field(None, description="Background music file (any format ffmpeg reads), looped and ducked under speech; empty for none.")
     music_volume_db: float = Field(-16.0, ge=-60, le=0, description="Music level before ducking, relative to its own level.")
     loudness_lufs: float = Field(-14.0, ge=-40, le=-5, description="Integrated loudness of the finished audio (EBU R128); -14 is what YouTube plays at.")

@@ -12,6 +12,7 @@ from tests.render_support import make_clip, make_image, make_story, make_unsuppo
 from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.render.base import MediaFile
 from trendreel.render.errors import RenderError, SpeechUnavailable
+from trendreel.render.phrases import MAX_PHRASE_S
 from trendreel.render.plan import FIRST_LEAD_S, build_plan
 from trendreel.render.tts import EspeakSpeech, PiperSpeech, SpeechClip, speech_for, voice_spec
 from trendreel.settings import RenderSettings
@@ -77,7 +78,9 @@ def test_timeline_scenes_cues_and_text(media, tmp_path):
                                     MediaRef(media_id="clip", kind="video", start_s=1.0, end_s=3.0),
                                     MediaRef(media_id="tall", kind="image")])
     plan, speech = plan_for(story, media, tmp_path)
-    assert speech.said == [story.hook, *(s.narration for s in story.scenes)]
+    # said phrase by phrase: every word once, in order
+    assert " ".join(speech.said) == " ".join([story.hook, *(s.narration for s in story.scenes)])
+    assert len(speech.said) > 4
     assert plan.warnings == []
     fps, xf = plan.fps, plan.crossfade_frames
     assert xf == round(SETTINGS.crossfade_s * fps)
@@ -92,10 +95,10 @@ def test_timeline_scenes_cues_and_text(media, tmp_path):
         assert all(start <= c.start_s < c.end_s <= end + 1e-6 for c in scene.cues)
         assert sum(sh.frames for sh in scene.shots) == scene.frames
     assert plan.scenes[0].narration_start_s == pytest.approx(FIRST_LEAD_S)
-    # the hook comes first, under the title; then the scene's own text
-    assert " ".join(plan.scenes[0].cues[0].lines).startswith("요즘")
-    assert plan.scenes[0].overlays[0].text.lines == ("한강 러닝 열풍",)
-    assert plan.scenes[0].overlays[1].text.lines == ("러닝 크루 급증",)
+    # the title first, as the headline, while the hook starts; the hook's first words are in the .srt
+    assert " ".join(plan.scenes[0].cues[0].lines).startswith("요즘") and not plan.scenes[0].cues[0].shown
+    assert [o.text.lines for o in plan.scenes[0].overlays] == [("한강 러닝 열풍",)]
+    assert all(s.overlays == [] for s in plan.scenes[1:])  # the story's on-screen text is not drawn
     kinds = [[sh.kind for sh in s.shots] for s in plan.scenes]
     assert kinds == [["image"], ["video"], ["image"]]
     clip = plan.scenes[1].shots[0].visual
@@ -128,8 +131,8 @@ def test_bad_media_fall_back_with_warnings(media, tmp_path):
     assert text.count("colour card") == 6
     last_clip = plan.scenes[6].shots[0].visual
     assert last_clip.clip_in == 2.0 and last_clip.clip_out == pytest.approx(4.0, abs=0.05)
-    # a card shows its on-screen text in the middle of the screen
-    assert plan.scenes[0].overlays[-1].position == "center"
+    # a card shows the subtitles like any other scene, and nothing else
+    assert [layer["kind"] for layer in plan.text_layers()][:2] == ["headline", "subtitle"]
 
 
 def test_a_scene_without_media_is_a_card_and_several_media_share_the_scene(media, tmp_path):
@@ -142,21 +145,24 @@ def test_a_scene_without_media_is_a_card_and_several_media_share_the_scene(media
     assert plan.warnings == []  # a scene without media is a choice, not a problem
 
 
-def test_too_long_on_screen_text_is_shrunk_and_cut(media, tmp_path):
-    text = {"title": "Title", "hook": "Hook line.", "narration": ["One.", "Two.", "Three."],
-            "on_screen": ["An on-screen text far too long for one vertical screen " * 6, "ok", "ok"]}
+def test_a_too_long_title_is_shortened_for_the_headline(media, tmp_path):
+    text = {"title": "An on-screen title far too long for one vertical screen " * 6, "hook": "Hook line.",
+            "narration": ["One.", "Two.", "Three."], "on_screen": ["ok", "ok", "ok"]}
     story = make_story("a1", "en", [MediaRef(media_id="img", kind="image")] * 3, text=text)
     plan, _ = plan_for(story, media, tmp_path)
-    overlay = plan.scenes[0].overlays[-1].text
-    assert overlay.truncated and overlay.shrunk and len(overlay.lines) == 3 and overlay.lines[-1].endswith("…")
-    assert any("on-screen text too long" in w for w in plan.warnings)
+    title = plan.scenes[0].overlays[0].text
+    assert title.truncated and title.shrunk and len(title.lines) == 2 and title.lines[-1].endswith("…")
+    assert any("title is too long" in w for w in plan.warnings)
 
 
 def test_a_long_narration_is_sped_up_to_fit(media, tmp_path):
     story = make_story("a1", "en", [MediaRef(media_id="img", kind="image")] * 3)
     settings = RenderSettings(width=360, height=640, max_seconds=18)
-    plan, _ = plan_for(story, media, tmp_path, settings, ToneSpeech(per_char=0.1))  # about 18 s of speech
+    plan, speech = plan_for(story, media, tmp_path, settings, ToneSpeech(per_char=0.1))  # about 18 s of speech
     assert plan.duration_s <= 18 and len(plan.scenes) == 3
+    # slower than first guessed: the phrases that came out too long were split and said again
+    assert any(len(t) * 0.1 > MAX_PHRASE_S for t in speech.said)
+    assert all(c.speech_s[1] - c.speech_s[0] <= MAX_PHRASE_S / plan.tempo + 0.01 for c in plan.cues)
     assert 1.0 < plan.tempo <= 1.25
     assert any("faster" in w for w in plan.warnings)
 

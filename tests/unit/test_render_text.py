@@ -12,7 +12,10 @@ from trendreel.ids import video_id
 from trendreel.render.fonts import DEBIAN_DEJAVU, drawable, has_glyphs, resolve_font
 from trendreel.render.errors import FontUnavailable
 from trendreel.render.subtitles import _ass_time, _srt_time, ass_escape
-from trendreel.render.text import ELLIPSIS, TextMeasure, fit, speech_weight, split_cues, wrap, wrap_balanced
+from trendreel.render.phrases import plan_phrases, split_words
+from trendreel.render.styles import PRESETS, Layout
+from trendreel.render.text import (ELLIPSIS, TextMeasure, fit, headline, speech_weight, strip_labels, wrap,
+                                   wrap_balanced, wrap_phrase)
 
 
 @pytest.fixture(scope="module")
@@ -90,14 +93,76 @@ def test_fit_of_short_text_changes_nothing(measure):
     assert fitted.lines == ("Here to stay",) and fitted.size == 90 and not (fitted.shrunk or fitted.truncated)
 
 
-def test_cues_break_at_sentences_and_hold_at_most_two_lines(measure):
+def _estimate(text: str) -> float:
+    return speech_weight(text) / 13.0
+
+
+def test_phrases_break_at_sentences_and_clauses_and_stay_short(measure):
     text = ("People in their twenties now run along the river every weekend, before work and after dinner. "
             "Experts expect the trend to last.")
-    cues = split_cues(text, measure, size=77, max_width=780)
-    assert len(cues) >= 3
-    assert all(1 <= len(c) <= 2 for c in cues)
-    assert " ".join(" ".join(c) for c in cues) == " ".join(text.split())
-    assert cues[-1] == ("Experts expect", "the trend to last.")
+
+    def fits(t: str) -> bool:
+        return len(wrap_balanced(t, measure, 77, 780)) <= 2
+
+    phrases = plan_phrases(text, estimate=_estimate, fits=fits, max_s=2.4)
+    said = [p for p, _ in phrases]
+    assert " ".join(said) == " ".join(text.split())  # every word, in order, none split
+    assert all(_estimate(p) <= 2.4 and fits(p) for p in said)
+    assert said[-1] == "Experts expect the trend to last." and phrases[-1][1] == "sentence"
+    assert "before work and after dinner." in said  # the clause after the comma is its own phrase
+    assert [k for _, k in phrases].count("sentence") == 2
+    # a long clause is split where it reads well: before a conjunction, never after "the"
+    pieces = split_words("Running crews are growing all over the city and the cafes open early", 2)
+    assert pieces == ["Running crews are growing all over the city", "and the cafes open early"]
+    assert not any(p.split()[-1] in ("the", "a", "of") for p in split_words("the end of the long road to the sea", 3))
+    # nothing to say on its own (an emoji, an ellipsis): joined to the phrase before
+    assert [p for p, _ in plan_phrases("Wow! 🎉 This is great. …", estimate=_estimate, fits=fits)] == [
+        "Wow!", "🎉 This is great. …"]
+
+
+def test_korean_phrases_break_after_endings_and_particles(measure):
+    text = "러닝 크루가 서울 곳곳에서 빠르게 늘고 있고, 카페들도 아침 일찍 문을 엽니다."
+    phrases = [p for p, _ in plan_phrases(text, estimate=_estimate, fits=lambda t: True, max_s=2.4)]
+    assert " ".join(phrases) == text and len(phrases) >= 3
+    assert all(_estimate(p) <= 2.4 for p in phrases)
+    assert all(p.split()[-1][-1] in "가서고,도다." for p in phrases[:-1]), phrases
+
+
+def test_a_cue_line_does_not_end_on_a_small_word(measure):
+    lay = Layout(1080, 1920, PRESETS["bold"])
+    lines = wrap_phrase("Cafes open early to catch the runners.", measure, lay.sub_size, lay.text_width())
+    assert lines == ["Cafes open early", "to catch the runners."]
+    assert all(measure.width(line, lay.sub_size) <= lay.text_width() for line in lines)
+
+
+def test_caption_labels_never_reach_the_screen():
+    assert strip_labels("영상: 한강에서 달리는 시민들") == "한강에서 달리는 시민들"
+    assert strip_labels("[사진] 영상: 시민들이 달린다 ⓒ 연합뉴스") == "시민들이 달린다"
+    assert strip_labels("Photo: A runner at dawn. Image: the river") == "A runner at dawn. the river"
+    assert strip_labels("Video shows a cat") == "Video shows a cat"  # a word, not a label
+
+
+def test_headline_is_the_title_shortened_to_two_lines(measure):
+    lay = Layout(1080, 1920, PRESETS["bold"])
+    short = headline("한강 러닝 열풍", measure, size=lay.headline_size, max_width=lay.text_width())
+    assert short.lines == ("한강 러닝 열풍",) and short.size == lay.headline_size
+    long = headline("Running crews take over the river: why people in their twenties now run every weekend - Daily News",
+                    measure, size=lay.headline_size, max_width=lay.text_width())
+    assert long.lines == ("Running crews", "take over the river")  # up to the colon, without the source
+    ko = headline("서울 한강공원 러닝 크루 급증… 주말 아침마다 수천 명이 함께 달리는 이유는 무엇일까", measure,
+                  size=lay.headline_size, max_width=lay.text_width())
+    assert ko.lines == ("서울 한강공원", "러닝 크루 급증")
+    cut = headline("A very long title without any break that keeps going on and on about running crews in the city",
+                   measure, size=lay.headline_size, max_width=lay.text_width())
+    assert len(cut.lines) == 2 and cut.lines[-1].endswith(ELLIPSIS) and cut.size < lay.headline_size
+
+
+def test_sizes_follow_the_frame_shape():
+    tall, square, wide = (Layout(w, h, PRESETS["bold"]) for w, h in ((1080, 1920), (1080, 1080), (1920, 1080)))
+    assert tall.sub_size == round(1080 * 0.075) and square.sub_size == wide.sub_size < tall.sub_size
+    assert Layout(540, 960, PRESETS["bold"]).sub_size == round(tall.sub_size / 2)
+    assert tall.sub_margin_v == round(1920 * 0.2) and wide.sub_margin_v < wide.height * 0.1
+    assert PRESETS["minimal"].size < PRESETS["bold"].size and PRESETS["karaoke"].highlight
 
 
 def test_speech_weight_counts_hangul_as_syllables():

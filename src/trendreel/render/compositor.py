@@ -35,7 +35,7 @@ from trendreel.settings import RenderSettings
 
 log = logging.getLogger(__name__)
 
-VERSION = "1"  # bump when the same settings would render a different picture or sound
+VERSION = "2"  # bump when the same settings would render a different picture or sound
 SAMPLE_RATE = 48000
 ZOOM = 0.12  # Ken Burns: zoom from 1.0 to 1.12, or pan across an image zoomed 1.12x
 # zoompan moves its crop window in whole input pixels; scaling the still to 1.5x the frame first

@@ -1,8 +1,8 @@
 """The render plan: everything the compositor needs, decided before ffmpeg runs.
 
 Per scene: the shots it shows (an image with a Ken Burns motion, a trimmed video range, or a colour
-card), its narration WAV and where it starts, the subtitle cues, and the on-screen text. The hook is
-said first, over the first scene, while the story's title is on screen.
+card), its narration WAV and where it starts, and its subtitle cues. The hook is said first, over the
+first scene, while the story's title is on screen as a big headline.
 
 Timing, all in whole frames so nothing drifts:
 - a scene lasts max(its story duration, lead-in + narration + pad), where the lead-in lets the
@@ -12,8 +12,10 @@ Timing, all in whole frames so nothing drifts:
 - longer than `render.max_seconds`: scenes first shrink to their narration, then the voice is sped
   up (at most 1.25x), then trailing scenes are dropped (each step is a warning); a first scene that
   alone is too long is an error.
-Subtitle cues split each narration at sentences and clauses into cues of at most two lines and share
-its measured length in proportion to how long each part takes to say.
+Text: one layer at a time. The headline (the title, shortened to two lines) for the first 1.5-2.6 s,
+while the hook's first phrases are said; then one subtitle cue per phrase of the narration, from the
+moment its speech starts (each phrase is synthesised on its own, see phrases.py), at most two lines
+and 2.5 s. The story's on-screen text is not drawn: it repeated the narration.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from trendreel.render.base import MediaFile
 from trendreel.render.errors import RenderError
 from trendreel.render.fonts import FontInfo, drawable, resolve_font
 from trendreel.render.media import Visual, prepare_clip, prepare_image
-from trendreel.render.text import FittedText, TextMeasure, fit, speech_weight, split_cues
+from trendreel.render.phrases import PhrasedClip, SpeechRate, say_phrases
+from trendreel.render.styles import Layout, preset
+from trendreel.render.text import FittedText, TextMeasure, headline, strip_labels, wrap_balanced, wrap_phrase
 from trendreel.render.tts import Speech, SpeechClip, speech_for, voice_spec
 from trendreel.settings import RenderSettings
 
@@ -40,53 +44,12 @@ MOTIONS = ("zoom_in", "pan_right", "zoom_out", "pan_left")
 MAX_TEMPO = 1.25
 HOOK_GAP_S = 0.35
 FIRST_LEAD_S = 0.25
-CUE_HOLD_S = 0.3
+CUE_HOLD_S = 0.3  # a cue stays this long after its phrase when a pause follows
+CUE_JOIN_S = 0.5  # a pause shorter than this keeps the cue up until the next one
+MAX_CUE_S = 2.5
+HEADLINE_MIN_S, HEADLINE_MAX_S = 1.5, 2.6
 CARD_COLOURS = ("0x1f3a5f", "0x5b2a4e", "0x24523f", "0x5a3d1e", "0x35305e", "0x3d4a52")
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Sizes and margins derived from the frame, so a small test render looks like the full one."""
-
-    width: int
-    height: int
-
-    @property
-    def margin_x(self) -> int:
-        return round(self.width * 0.07)
-
-    @property
-    def sub_size(self) -> int:
-        return max(12, round(self.height * 0.040))
-
-    @property
-    def sub_margin_v(self) -> int:
-        return round(self.height * 0.20)  # above the platform's caption and buttons
-
-    @property
-    def top_size(self) -> int:
-        return max(14, round(self.height * 0.048))
-
-    @property
-    def top_margin_v(self) -> int:
-        return round(self.height * 0.11)
-
-    @property
-    def box_pad(self) -> int:
-        return max(2, round(self.height * 0.008))
-
-    @property
-    def card_size(self) -> int:
-        return max(16, round(self.height * 0.058))
-
-    @property
-    def outline(self) -> int:
-        return max(1, round(self.height * 0.0026))
-
-    def text_width(self, boxed: bool = False) -> float:
-        # 6% slack: libass and FreeType round glyph advances differently
-        return (self.width - 2 * self.margin_x - (2 * self.box_pad if boxed else 0)) * 0.94
 
 
 @dataclass
@@ -105,16 +68,18 @@ class Cue:
     start_s: float
     end_s: float
     lines: tuple[str, ...]
+    speech_s: tuple[float, float] = (0.0, 0.0)  # when its phrase is said
+    shown: bool = True  # False: said under the headline, so only in the .srt
 
 
 @dataclass(frozen=True)
 class Overlay:
-    """On-screen text: top of the picture over media, centred large on a card."""
+    """The headline: the story's title, big, at the start."""
 
     start_s: float
     end_s: float
     text: FittedText
-    position: str  # top | center
+    position: str = "headline"
 
 
 @dataclass
@@ -144,6 +109,8 @@ class RenderPlan:
     music: Path | None = None
     warnings: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    style: str = "bold"
+    subtitles: bool = True  # cues burned in (the .srt has them either way)
 
     @property
     def total_frames(self) -> int:
@@ -157,11 +124,21 @@ class RenderPlan:
     def cues(self) -> list[Cue]:
         return [c for s in self.scenes for c in s.cues]
 
+    def text_layers(self) -> list[dict]:
+        """Every text drawn on the picture, in time order: the headline, then the burned-in cues."""
+        out = [{"kind": "headline", "start_s": o.start_s, "end_s": o.end_s, "text": " ".join(o.text.lines)}
+               for s in self.scenes for o in s.overlays]
+        if self.subtitles:
+            out += [{"kind": "subtitle", "start_s": c.start_s, "end_s": c.end_s, "text": " ".join(c.lines),
+                     "speech_s": list(c.speech_s)} for c in self.cues if c.shown]
+        return sorted(out, key=lambda d: d["start_s"])
+
     def summary(self) -> dict:
         """A JSON-able account of the plan for the video's details."""
         return {
             "duration_s": round(self.duration_s, 3), "fps": self.fps, "size": [self.width, self.height],
-            "tempo": self.tempo, "voice": self.voice, "font": self.font.path.name,
+            "tempo": self.tempo, "voice": self.voice, "font": self.font.path.name, "subtitle_style": self.style,
+            "text_layers": self.text_layers(),
             "scenes": [{"start_s": round(s.start_frame / self.fps, 3), "duration_s": round(s.frames / self.fps, 3),
                         "shots": [{"kind": sh.kind, "media_id": sh.visual.media_id, "motion": sh.motion,
                                    **({"in_s": round(sh.visual.clip_in, 3), "out_s": round(sh.visual.clip_out, 3)}
@@ -199,22 +176,55 @@ def _split_frames(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-def _cues_for(texts: list[tuple[str, float, float]], measure: TextMeasure, layout: Layout, limit_s: float) -> list[Cue]:
-    """Cues for (text, start_s, length_s) parts; each part's length is shared by speech weight."""
+def _cues_for(parts: list[tuple[PhrasedClip, float]], tempo: float, font: FontInfo, limit_s: float) -> list[Cue]:
+    """One cue per phrase of the (said phrases, voice start) parts of a scene, from its speech start;
+    kept up across a short pause, else a moment after the phrase; never longer than MAX_CUE_S."""
+    spoken = [(drawable(p.text, font), t0 + p.start_s / tempo, t0 + p.end_s / tempo)
+              for said, t0 in parts for p in said.phrases]
+    spoken = [(text, a, b) for text, a, b in spoken if text.strip()]  # a phrase of emoji only shows nothing
     cues: list[Cue] = []
-    for text, start, length in texts:
-        parts = split_cues(text, measure, size=layout.sub_size, max_width=layout.text_width())
-        weights = [speech_weight(" ".join(p)) for p in parts]
-        total = sum(weights) or 1.0
-        t = start
-        for lines, w in zip(parts, weights):
-            end = t + length * w / total
-            cues.append(Cue(start_s=round(t, 3), end_s=round(end, 3), lines=lines))
-            t = end
-    if cues:  # hold the last cue a moment after the voice stops, within the scene
-        last = cues[-1]
-        cues[-1] = Cue(last.start_s, round(max(last.end_s, min(last.end_s + CUE_HOLD_S, limit_s)), 3), last.lines)
+    for k, (text, start, end) in enumerate(spoken):
+        following = spoken[k + 1][1] if k + 1 < len(spoken) else None
+        if following is not None and following - end < CUE_JOIN_S:
+            until = following
+        else:
+            until = end + CUE_HOLD_S if following is None else min(end + CUE_HOLD_S, following)
+        until = min(until, start + MAX_CUE_S, limit_s)
+        cues.append(Cue(start_s=round(start, 3), end_s=round(max(until, start + 0.05), 3), lines=(text,),
+                        speech_s=(round(start, 3), round(end, 3))))
     return cues
+
+
+def _wrapped(cues: list[Cue], measure: TextMeasure, layout: Layout) -> list[Cue]:
+    return [Cue(c.start_s, c.end_s, tuple(wrap_phrase(c.lines[0], measure, layout.sub_size, layout.text_width())),
+                c.speech_s, c.shown) for c in cues]
+
+
+def _headline(story, cues: list[Cue], hook_phrases: int, measure: TextMeasure, layout: Layout, font: FontInfo,
+              warnings: list[str]) -> tuple[Overlay, list[Cue]]:
+    """The title as a headline from 0 s to the end of the hook's first phrases (1.5-2.6 s); those
+    phrases' cues are only in the .srt, and the next cue starts when the headline ends."""
+    fitted = headline(drawable(story.title, font), measure, size=layout.headline_size, max_width=layout.text_width())
+    if fitted.truncated and fitted.lines and fitted.lines[-1].endswith("…"):
+        warnings.append(f"the title is too long for the headline; shown as {fitted.text!r}")
+    covered, end = 0, HEADLINE_MIN_S
+    for k, c in enumerate(cues[:hook_phrases]):
+        if k == 0 or c.speech_s[1] <= HEADLINE_MAX_S:
+            covered, end = k + 1, max(c.speech_s[1], HEADLINE_MIN_S if k else 0.0)
+        else:
+            break
+    if end < HEADLINE_MIN_S:
+        nxt = cues[covered].speech_s[0] if covered < len(cues) else HEADLINE_MIN_S
+        end = max(end, min(HEADLINE_MIN_S, nxt + 0.2))
+    out = []
+    for k, c in enumerate(cues):
+        if k < covered:
+            out.append(Cue(c.start_s, c.end_s, c.lines, c.speech_s, shown=False))
+        elif c.start_s < end:
+            out.append(Cue(round(end, 3), max(c.end_s, round(end + 0.05, 3)), c.lines, c.speech_s, c.shown))
+        else:
+            out.append(c)
+    return Overlay(start_s=0.0, end_s=round(end, 3), text=fitted), out
 
 
 def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, workdir: Path, *, exe: str,
@@ -226,7 +236,8 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
     timings: dict[str, float] = {}
     warnings: list[str] = []
     fps = settings.fps
-    layout = Layout(settings.width, settings.height)
+    style = preset(settings.subtitle_style)
+    layout = Layout(settings.width, settings.height, style)
 
     music = None
     if settings.music_path is not None:
@@ -234,7 +245,7 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
         if not music.is_file():
             raise ConfigError(f"render.music_path {music} does not exist")
     font = resolve_font(settings.font_file, need_hangul=needs_hangul(story))
-    measure = TextMeasure(font)
+    measure = TextMeasure(font, bold=style.bold)
     speech = speech or speech_for(story.lang, settings.voices, rate=settings.speech_rate, settings=settings)
 
     def check_media() -> tuple[list[list[Visual]], float]:
@@ -245,8 +256,17 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
     with ThreadPoolExecutor(max_workers=1) as pool:
         checking = pool.submit(check_media)
         t0 = time.perf_counter()
-        hook = speech.synthesize(story.hook, workdir / "speech" / "hook.wav")
-        clips = [speech.synthesize(s.narration, workdir / "speech" / f"scene{i:02d}.wav") for i, s in enumerate(story.scenes)]
+        rate = SpeechRate()  # seconds per speech unit, learnt as the phrases are said
+
+        def fits(text: str) -> bool:
+            return len(wrap_balanced(drawable(text, font), measure, layout.sub_size, layout.text_width())) <= 2
+
+        def say(text: str, name: str) -> PhrasedClip:
+            return say_phrases(speech, strip_labels(text) or text, workdir / "speech" / name, fits=fits, rate=rate)
+
+        said_hook = say(story.hook, "hook.wav")
+        said = [say(s.narration, f"scene{i:02d}.wav") for i, s in enumerate(story.scenes)]
+        hook, clips = said_hook.clip, [p.clip for p in said]
         timings["speech_s"] = round(time.perf_counter() - t0, 3)
         visuals, took = checking.result()
     timings["media_check_s"] = round(took, 3)
@@ -317,14 +337,15 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
         voice_start = s0 + leads[i]
         narration = [hook, clips[0]] if i == 0 else [clips[i]]
         if i == 0:
-            parts = [(story.hook, voice_start, hook.duration_s / tempo),
-                     (scene.narration, voice_start + (hook.duration_s + HOOK_GAP_S) / tempo, clips[0].duration_s / tempo)]
+            parts = [(said_hook, voice_start), (said[0], voice_start + (hook.duration_s + HOOK_GAP_S) / tempo)]
         else:
-            parts = [(scene.narration, voice_start, clips[i].duration_s / tempo)]
-        parts = [(drawable(t, font), a, b) for t, a, b in parts]
+            parts = [(said[i], voice_start)]
         limit_s = scene_end - (xf / fps if i < n - 1 else 0)
-        cues = _cues_for(parts, measure, layout, limit_s)
-        overlays = _overlays(story, i, shots, font, measure, layout, s0, scene_end, xf / fps, n, voice_start, hook, tempo, warnings)
+        cues = _wrapped(_cues_for(parts, tempo, font, limit_s), measure, layout)
+        overlays = []
+        if i == 0:
+            title, cues = _headline(story, cues, len(said_hook.phrases), measure, layout, font, warnings)
+            overlays.append(title)
         scenes.append(PlannedScene(index=i, start_frame=start, frames=frames[i], shots=shots, narration=narration,
                                    narration_start_s=voice_start, cues=cues, overlays=overlays,
                                    card_colour=CARD_COLOURS[i % len(CARD_COLOURS)]))
@@ -332,40 +353,7 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
 
     return RenderPlan(width=settings.width, height=settings.height, fps=fps, crossfade_frames=xf, scenes=scenes,
                       font=font, lang=story.lang, voice=voice_spec(story.lang, settings.voices), tempo=round(tempo, 4),
-                      music=music, warnings=warnings, timings=timings)
-
-
-def _overlays(story, i, shots, font, measure, layout, s0, scene_end, xf_s, n, voice_start, hook, tempo, warnings) -> list[Overlay]:
-    scene = story.scenes[i]
-    card_only = all(sh.kind == "card" for sh in shots)
-    begin = s0 + (xf_s / 2 if i > 0 else 0.0)
-    end = scene_end - (xf_s / 2 if i < n - 1 else 0.0)
-    text = scene.on_screen_text or (scene.narration if card_only else "")
-    items: list[tuple[str, float, float]] = []
-    if i == 0:
-        title_end = voice_start + (hook.duration_s + HOOK_GAP_S) / tempo if text else end
-        items.append((story.title, begin, min(title_end, end)))
-        if text:
-            items.append((text, title_end, end))
-    elif text:
-        items.append((text, begin, end))
-    out = []
-    for t, a, b in items:
-        if b - a <= 0.05:
-            continue
-        t = drawable(t, font)
-        if card_only:
-            fitted = fit(t, measure, size=layout.card_size, min_size=round(layout.card_size * 0.6),
-                         max_width=layout.text_width(), max_lines=6)
-            pos = "center"
-        else:
-            fitted = fit(t, measure, size=layout.top_size, min_size=round(layout.top_size * 0.6),
-                         max_width=layout.text_width(boxed=True), max_lines=3)
-            pos = "top"
-        if fitted.truncated:
-            warnings.append(f"scene {i + 1}: on-screen text too long for the screen; shrunk and cut: {fitted.text!r}")
-        out.append(Overlay(start_s=round(a, 3), end_s=round(b, 3), text=fitted, position=pos))
-    return out
+                      music=music, warnings=warnings, timings=timings, style=style.name, subtitles=settings.subtitles)
 
 
 def plan_dict(plan: RenderPlan) -> dict:

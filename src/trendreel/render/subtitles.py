@@ -1,17 +1,21 @@
-"""Subtitle files from a plan: an ASS script that libass burns in (cues and on-screen text) and an .srt.
+"""Subtitle files from a plan: an ASS script that libass burns in (headline and cues) and an .srt.
 
-ASS styles (sizes scale with the frame height, see plan.Layout):
-- Sub: narration cues, bold white with a black outline, bottom centre above the platform's buttons;
-- Top: on-screen text over pictures, bold white in a translucent black box, top centre;
-- Card: on-screen text of a colour card, large, centred.
+Two ASS styles, both from the `render.subtitle_style` preset (styles.py; sizes scale with the frame):
+- Head: the headline, big, in the middle of the frame, for the video's first seconds;
+- Sub: the narration cues, bottom centre above the platform's buttons; with the karaoke preset each
+  word carries a \\k tag of its share of the phrase's speaking time, so it turns to the accent colour
+  as it is said.
 Lines are broken by the plan (measured with the same font), so WrapStyle 2 tells libass not to re-wrap.
+The .srt holds every phrase said, the ones under the headline too.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from trendreel.render.plan import Layout, RenderPlan
+from trendreel.render.plan import Cue, RenderPlan
+from trendreel.render.styles import Layout, SubtitleStyle, preset
+from trendreel.render.text import speech_weight
 
 
 def _ass_time(t: float) -> str:
@@ -35,32 +39,69 @@ def ass_escape(line: str) -> str:
     return line.replace("\\", "\uff3c").replace("{", "\uff5b").replace("}", "\uff5d")
 
 
-def ass_script(plan: RenderPlan, *, subtitles: bool = True) -> str:
-    lay = Layout(plan.width, plan.height)
-    family = plan.font.family
-    bold = -1 if plan.font.bold_path else 0
+def _colour(rgb: str, alpha: int = 0) -> str:
+    """RGB hex as an ASS colour, &HAABBGGRR."""
+    return f"&H{alpha:02X}{rgb[4:6]}{rgb[2:4]}{rgb[0:2]}".upper()
+
+
+def _style_line(name: str, family: str, size: int, st: SubtitleStyle, lay: Layout, *, outline: int, shadow: int,
+                alignment: int, margin_v: int, karaoke: bool, bold: int) -> str:
+    primary = _colour(st.highlight) if karaoke and st.highlight else _colour(st.colour)
+    if st.box:
+        edge = back = _colour(st.box_colour, st.box_alpha)
+        border = 3
+    else:
+        edge, back, border = _colour(st.outline_colour), _colour(st.outline_colour, 0x80), 1
     m = lay.margin_x
+    # Name, Fontname, Fontsize, Primary, Secondary, Outline, Back, Bold, Italic, Underline, StrikeOut,
+    # ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+    return (f"Style: {name},{family},{size},{primary},{_colour(st.colour)},{edge},{back},{bold},0,0,0,100,100,0,0,"
+            f"{border},{outline},{shadow},{alignment},{m},{m},{margin_v},1")
+
+
+def karaoke_text(cue: Cue) -> str:
+    """The cue's lines with a \\k tag before each word: its share (by speech_weight) of the phrase's speech."""
+    lead = max(0.0, cue.speech_s[0] - cue.start_s)
+    said = max(0.05, cue.speech_s[1] - max(cue.start_s, cue.speech_s[0]))
+    words = [line.split() for line in cue.lines]
+    total = sum(speech_weight(w) for line in words for w in line) or 1.0
+    out_lines, t, done = [], 0.0, 0  # cumulative rounding: the tags add up to the speech's length
+    first = f"{{\\k{round(lead * 100)}}}" if lead >= 0.01 else ""
+    for line in words:
+        parts = []
+        for w in line:
+            t += said * speech_weight(w) / total
+            cs = round(t * 100) - done
+            done += cs
+            parts.append(f"{{\\k{cs}}}{ass_escape(w)}")
+        out_lines.append(" ".join(parts))
+    return first + "\\N".join(out_lines)
+
+
+def ass_script(plan: RenderPlan, *, subtitles: bool = True) -> str:
+    st = preset(plan.style)
+    lay = Layout(plan.width, plan.height, st)
+    family = plan.font.family
+    bold = -1 if plan.font.bold_path and st.bold else 0
+    karaoke = st.highlight is not None
+    ratio = lay.headline_size / lay.sub_size
     styles = [
-        # Name, Fontname, Fontsize, Primary, Secondary, Outline, Back, Bold, Italic, Underline, StrikeOut,
-        # ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
-        f"Style: Sub,{family},{lay.sub_size},&H00FFFFFF,&H000000FF,&H00000000,&H80000000,{bold},0,0,0,100,100,0,0,1,"
-        f"{lay.outline + 2},0,2,{m},{m},{lay.sub_margin_v},1",
-        f"Style: Top,{family},{lay.top_size},&H00FFFFFF,&H000000FF,&H50000000,&H50000000,{bold},0,0,0,100,100,0,0,3,"
-        f"{lay.box_pad},0,8,{m},{m},{lay.top_margin_v},1",
-        f"Style: Card,{family},{lay.card_size},&H00FFFFFF,&H000000FF,&H00000000,&H80000000,{bold},0,0,0,100,100,0,0,1,"
-        f"{lay.outline},0,5,{m},{m},0,1",
+        _style_line("Head", family, lay.headline_size, st, lay, outline=round(lay.outline * (1 if st.box else ratio)),
+                    shadow=round(lay.shadow * ratio), alignment=5, margin_v=0, karaoke=False, bold=bold),
+        _style_line("Sub", family, lay.sub_size, st, lay, outline=lay.outline, shadow=lay.shadow, alignment=2,
+                    margin_v=lay.sub_margin_v, karaoke=karaoke, bold=bold),
     ]
     events = []
     for scene in plan.scenes:
         for o in scene.overlays:
-            style = "Card" if o.position == "center" else "Top"
-            base = lay.card_size if style == "Card" else lay.top_size
-            size = "" if o.text.size == base else f"{{\\fs{o.text.size}}}"
+            size = "" if o.text.size == lay.headline_size else f"{{\\fs{o.text.size}}}"
             text = "\\N".join(ass_escape(line) for line in o.text.lines)
-            events.append(f"Dialogue: 1,{_ass_time(o.start_s)},{_ass_time(o.end_s)},{style},,0,0,0,,{size}{text}")
+            events.append(f"Dialogue: 1,{_ass_time(o.start_s)},{_ass_time(o.end_s)},Head,,0,0,0,,{size}{text}")
         if subtitles:
             for c in scene.cues:
-                text = "\\N".join(ass_escape(line) for line in c.lines)
+                if not c.shown:
+                    continue
+                text = karaoke_text(c) if karaoke else "\\N".join(ass_escape(line) for line in c.lines)
                 events.append(f"Dialogue: 0,{_ass_time(c.start_s)},{_ass_time(c.end_s)},Sub,,0,0,0,,{text}")
     return "\n".join([
         "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {plan.width}", f"PlayResY: {plan.height}",

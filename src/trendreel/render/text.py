@@ -17,8 +17,15 @@ ELLIPSIS = "…"
 # Hangul, kana and CJK characters take about as long to say as 2.8 Latin letters
 # (5 syllables/s against 14 characters/s, the story stage's rates).
 _SYLLABIC = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？…])\s+")
-_CLAUSE_END = re.compile(r"(?<=[,;:，、])\s+")
+# Labels that image captions carry ("영상: ", "Photo: ", "[사진] "): never said or shown. At the start of
+# the text or of a sentence; credits after a caption ("ⓒ …", "/ 연합뉴스") go too.
+_LABEL = re.compile(
+    r"(^|(?<=[.!?。]\s))\s*(?:[\[(【<]\s*)?(?:영상|사진|동영상|그래픽|이미지|자료사진|자료|화면|캡처|"
+    r"photo|image|video|picture|graphic|file photo)\s*(?:[\])】>]\s*)?(?:[:：=|]\s*|(?<=[\])】>])\s*)", re.IGNORECASE)
+_CREDIT = re.compile(r"\s*(?:[ⓒ©][^.!?]*|/\s*(?:연합뉴스|뉴시스|뉴스1|AP|AFP|EPA|Reuters|로이터|Yonhap)\b[^.!?]*)(?=[.!?]?\s*$)",
+                     re.IGNORECASE)
+_HEADLINE_SOURCE = re.compile(r"\s+(?:[|｜]\s+.*|[-–—]\s+\S+(?:\s+\S+){0,3})$")
+_HEADLINE_BREAK = re.compile(r"(?<=[:;,…])\s+|\s+[-–—]\s+")
 
 
 @dataclass(frozen=True)
@@ -36,14 +43,15 @@ class FittedText:
 class TextMeasure:
     """Pixel widths of text in one font at ASS sizes."""
 
-    def __init__(self, font: FontInfo):
+    def __init__(self, font: FontInfo, *, bold: bool = True):
         self.font = font
+        self.path = font.measure_path if bold else font.path
 
     @lru_cache(maxsize=64)
     def _face(self, size: int):
         from PIL import ImageFont
 
-        return ImageFont.truetype(str(self.font.measure_path), max(1, round(size / self.font.line_ratio)))
+        return ImageFont.truetype(str(self.path), max(1, round(size / self.font.line_ratio)))
 
     def width(self, text: str, size: int) -> float:
         return float(self._face(size).getlength(text)) if text else 0.0
@@ -96,6 +104,22 @@ def wrap_balanced(text: str, measure: TextMeasure, size: int, max_width: float) 
     return wrap(text, measure, size, hi)
 
 
+_WEAK_ENDS = frozenset("a an the of to in on at by for with from and or but my your his her its our their".split())
+
+
+def wrap_phrase(text: str, measure: TextMeasure, size: int, max_width: float) -> list[str]:
+    """`wrap_balanced`, but a line does not end on an article, preposition or conjunction when that word
+    fits at the start of the next line ("Cafes open early / to catch the runners.")."""
+    lines = wrap_balanced(text, measure, size, max_width)
+    for i in range(len(lines) - 1):
+        words = lines[i].split()
+        if len(words) > 1 and words[-1].lower() in _WEAK_ENDS:
+            moved = f"{words[-1]} {lines[i + 1]}"
+            if measure.width(moved, size) <= max_width:
+                lines[i], lines[i + 1] = " ".join(words[:-1]), moved
+    return lines
+
+
 def _cut(line: str, measure: TextMeasure, size: int, max_width: float) -> str:
     """`line` shortened (at a word when possible) so that it plus an ellipsis fits."""
     line = line.rstrip()
@@ -130,33 +154,29 @@ def speech_weight(text: str) -> float:
     return syllabic * 2.8 + others + 0.5
 
 
-def split_cues(text: str, measure: TextMeasure, *, size: int, max_width: float, max_lines: int = 2) -> list[tuple[str, ...]]:
-    """Narration as subtitle cues of at most `max_lines` balanced lines, broken at sentences, then clauses."""
+def strip_labels(text: str) -> str:
+    """`text` without caption labels ("영상: ", "Photo: ") and trailing credits ("ⓒ …", "/ 연합뉴스")."""
+    text = " ".join((text or "").split())
+    previous = None
+    while previous != text:  # "[사진] 영상: …" carries two labels
+        previous = text
+        text = _LABEL.sub(r"\1", text)
+    return _CREDIT.sub("", text).strip()
 
-    def lines_of(t: str) -> list[str]:
-        return wrap_balanced(t, measure, size, max_width)
 
-    cues: list[tuple[str, ...]] = []
-    for sentence in _SENTENCE_END.split(" ".join(text.split())):
-        if not sentence:
-            continue
-        if len(lines_of(sentence)) <= max_lines:
-            cues.append(tuple(lines_of(sentence)))
-            continue
-        chunk = ""
-        for clause in _CLAUSE_END.split(sentence):
-            merged = f"{chunk} {clause}" if chunk else clause
-            if len(lines_of(merged)) <= max_lines:
-                chunk = merged
-                continue
-            if chunk:
-                cues.append(tuple(lines_of(chunk)))
-            lines = lines_of(clause)
-            if len(lines) <= max_lines:
-                chunk = clause
-            else:
-                cues += [tuple(lines[i:i + max_lines]) for i in range(0, len(lines), max_lines)]
-                chunk = ""
-        if chunk:
-            cues.append(tuple(lines_of(chunk)))
-    return cues
+def headline(title: str, measure: TextMeasure, *, size: int, max_width: float, max_lines: int = 2) -> FittedText:
+    """A title as a headline of at most `max_lines` lines: without a trailing source (" | Site", " - Agency"),
+    shrunk to 80 %, else its first part up to a colon or dash that fits, else cut at a word with '…'."""
+    text = strip_labels(title)
+    text = _HEADLINE_SOURCE.sub("", text) or text
+    min_size = round(size * 0.8)
+    fitted = fit(text, measure, size=size, min_size=min_size, max_width=max_width, max_lines=max_lines)
+    if not fitted.truncated:
+        return fitted
+    parts = _HEADLINE_BREAK.split(text)
+    for k in range(len(parts) - 1, 0, -1):
+        head = " ".join(parts[:k]).rstrip(" :;,…")
+        shorter = fit(head, measure, size=size, min_size=min_size, max_width=max_width, max_lines=max_lines)
+        if not shorter.truncated and len(head.split()) >= 2:
+            return FittedText(lines=shorter.lines, size=shorter.size, shrunk=True, truncated=True)
+    return fitted
