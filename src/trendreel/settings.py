@@ -148,7 +148,7 @@ class TrendSettings(BaseModel):
     cluster_similarity: float = Field(
         0.5, gt=0, lt=1, description="Average cosine similarity at which items of one window form a group (average linkage).")
     link_similarity: float = Field(
-        0.45, gt=0, lt=1, description="Average cosine similarity to a trend's recent items at which a group or an item continues it (also: background items for burst, side-by-side trends merging).")
+        0.55, gt=0, lt=1, description="Average cosine similarity to a trend's recent items at which a group or an item continues it (also: background items for burst, side-by-side trends merging).")
     min_items: int = Field(2, ge=1, le=1000, description="Smallest group in one window that starts a trend.")
     half_life_h: float = Field(48.0, gt=0, description="Recency: a window counts half as much toward its trend's score for every this many hours between its newest item and --until.")
     history_days: float = Field(
@@ -156,10 +156,13 @@ class TrendSettings(BaseModel):
     max_trends: int = Field(100, ge=1, le=10000, description="Most trends kept per detection run, best scores first.")
     max_window_items: int = Field(
         6000, ge=100, le=50000, description="Largest window clustered in one piece; bigger windows are clustered in parts of this size, then joined.")
+    time_bonus: float = Field(
+        0.0, ge=0, le=0.5, description="Added to the similarity of two items published close together (times apart: time_bonus x exp(-gap / time_scale)); only for items with a publication time. 0: words alone.")
+    time_scale: str = Field("20m", description="How fast the time bonus fades with the gap between two items' publication times.")
     text_backend: str = Field(
         "extractive", description="Trend text: extractive (offline, from the items' key phrases), or reworded by the language model in [llm] (llamacpp in process, openai for any OpenAI-compatible server, or a registered chat model); a reworded line must pass the grounding check, else the extractive one stays.")
 
-    @field_validator("window")
+    @field_validator("window", "time_scale")
     @classmethod
     def _window(cls, v: str) -> str:
         problem = window_problem(v)

@@ -62,11 +62,13 @@ class TrendParams:
     window_s: int = 86400
     lookback_windows: int = 7
     cluster_similarity: float = 0.5
-    link_similarity: float = 0.45
+    link_similarity: float = 0.55
     min_items: int = 2
     half_life_h: float = 48.0
     max_window_items: int = 6000
     max_trends: int = 100
+    time_bonus: float = 0.0
+    time_scale_s: float = 3600.0
     max_phrases: int = 4
 
 
@@ -83,6 +85,7 @@ class TrendInput:
     langs: Sequence[str | None] | None = None
     categories: Sequence[str | None] | None = None
     also_sources: Sequence[Sequence[str]] | None = None  # outlets of each item's near-duplicates
+    timed: Sequence[bool] | None = None  # whether each time is a publication time (default: all are)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -92,7 +95,7 @@ class TrendInput:
             raise ValueError(f"vectors must be a 2-d array with one row per item ({n}), not shape {vectors.shape}")
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         self.vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
-        for name in ("times", "titles", "texts", "sources", "langs", "categories", "also_sources"):
+        for name in ("times", "titles", "texts", "sources", "langs", "categories", "also_sources", "timed"):
             value = getattr(self, name)
             if value is not None and len(value) != n:
                 raise ValueError(f"{name} has {len(value)} entries for {n} items")
@@ -198,6 +201,8 @@ class _TimeOrdered:
         self.order = np.asarray(order, dtype=np.int64)
         self.times = data.times[self.order]
         self.vectors = data.vectors[self.order]
+        self.timed = (np.ones(len(order), dtype=bool) if data.timed is None
+                      else np.asarray(data.timed, dtype=bool)[self.order])
         self.windows = window_index(self.times, window_s)
         self.window_s = window_s
         self.window_numbers, starts = np.unique(self.windows, return_index=True)
@@ -250,7 +255,9 @@ def _build_chains(view: _TimeOrdered, params: TrendParams, on_window) -> list[_C
     total_windows = len(view.window_numbers)
     for done, (window, lo, hi) in enumerate(view.window_slices(), start=1):
         labels = cluster_window(view.vectors[lo:hi], similarity=params.cluster_similarity,
-                                max_items=params.max_window_items)
+                                max_items=params.max_window_items, times=view.times[lo:hi],
+                                timed=view.timed[lo:hi], time_bonus=params.time_bonus,
+                                time_scale_s=params.time_scale_s)
         groups, loose = _groups(labels, lo, params.min_items)
         open_chains = [c for c in chains if c.last_window >= window - params.lookback_windows]
         new_chains = _link_groups(groups, open_chains, window, view, params)

@@ -61,7 +61,8 @@ def params_from_settings(settings: TrendSettings, window: str | None = None) -> 
     return TrendParams(window_s=window_s, lookback_windows=settings.lookback_windows,
                        cluster_similarity=settings.cluster_similarity, link_similarity=settings.link_similarity,
                        min_items=settings.min_items, half_life_h=settings.half_life_h,
-                       max_window_items=settings.max_window_items, max_trends=settings.max_trends)
+                       max_window_items=settings.max_window_items, max_trends=settings.max_trends,
+                       time_bonus=settings.time_bonus, time_scale_s=parse_window(settings.time_scale))
 
 
 def detector_key(params: TrendParams, embedder: str, texts=None) -> str:
@@ -69,7 +70,8 @@ def detector_key(params: TrendParams, embedder: str, texts=None) -> str:
     offline lines) the language model that worded the texts."""
     key = (f"v{STAGE_VERSION}|{embedder}|{format_window(params.window_s)}|lookback={params.lookback_windows}"
            f"|cluster={params.cluster_similarity}|link={params.link_similarity}|min={params.min_items}"
-           f"|half_life_h={params.half_life_h}")
+           f"|half_life_h={params.half_life_h}"
+           + (f"|time_bonus={params.time_bonus}/{format_window(int(params.time_scale_s))}" if params.time_bonus else ""))
     return key + (f"|text={texts.name}:{texts.model}" if texts is not None else "")
 
 
@@ -152,7 +154,7 @@ def _time_range(db, settings: TrendSettings, since: datetime | None, until: date
 
 def _load_items(db, since: datetime, until: datetime) -> list[dict]:
     query = (select(Article.id, Article.title, Article.summary, Article.description, Article.lang, Article.sitename,
-                    Article.canonical_url, Source.name, Category.slug, _ITEM_TIME)
+                    Article.canonical_url, Source.name, Category.slug, _ITEM_TIME, Article.published_at)
              .join(Source, Source.id == Article.source_id, isouter=True)
              .join(Category, Category.id == Article.category_id, isouter=True)
              .where(Article.duplicate_of.is_(None), _ITEM_TIME >= since, _ITEM_TIME < until)
@@ -160,7 +162,8 @@ def _load_items(db, since: datetime, until: datetime) -> list[dict]:
     with db.session() as s:
         rows = s.execute(query).all()
     return [{"id": r[0], "title": r[1] or "", "text": r[2] or r[3] or "", "lang": r[4],
-             "source": outlet(r[5], r[6], r[7]), "category": r[8], "time": to_seconds(r[9])} for r in rows]
+             "source": outlet(r[5], r[6], r[7]), "category": r[8], "time": to_seconds(r[9]),
+             "timed": r[10] is not None} for r in rows]
 
 
 def outlet(sitename: str | None, url: str | None, source_name: str | None) -> str:
@@ -201,7 +204,7 @@ def _trend_input(rows: list[dict], vectors: dict[str, np.ndarray], duplicates: d
         ids=[r["id"] for r in rows], times=np.array([r["time"] for r in rows], dtype=np.float64),
         vectors=np.stack([vectors[r["id"]] for r in rows]), titles=[r["title"] for r in rows],
         texts=[r["text"] for r in rows], sources=[r["source"] for r in rows], langs=[r["lang"] for r in rows],
-        categories=[r["category"] for r in rows],
+        categories=[r["category"] for r in rows], timed=[r["timed"] for r in rows],
         also_sources=[sorted(duplicates.get(r["id"], ())) for r in rows])
 
 
