@@ -45,6 +45,7 @@ from trendreel.services.videos import (
     video_dict,
 )
 from trendreel.story.models import Story
+from trendreel.services.voices import voice_options
 
 __all__ = ["check_render_choices", "load_story", "preview_frame", "render_options", "render_settings_for", "render_story"]
 
@@ -213,7 +214,8 @@ def render_settings_for(app: App, lang: str, choices: dict | None) -> RenderSett
             if name not in files:
                 have = f"the files there: {', '.join(files)}" if files else "it has no audio files yet"
                 raise BadRenderChoice(f"render choice music {name!r} is not a file in the music folder "
-                                      f"{_music_dir(app)} ({have}); give a file name from there, or none")
+                                      f"(render.music_dir, else <home>/music; {have}); give a file name from there, "
+                                      "or none")
             data["music_path"] = _music_dir(app) / name
         where["music_path"] = "music"
     try:
@@ -246,8 +248,7 @@ def render_options(app: App, *, lang: str | None = None) -> dict:
                                                            else "16:9" if settings.width > settings.height else "1:1")
     return {"aspects": list(ASPECTS), "aspect": current_aspect,
             "subtitle_styles": _subtitle_styles(), "subtitle_style": getattr(settings, "subtitle_style", None),
-            "music": _music_files(app), "music_dir": str(_music_dir(app)),
-            "music_path": str(settings.music_path) if settings.music_path else None,
+            "music": _music_files(app), "music_path": settings.music_path.name if settings.music_path else None,
             **({"voices": voice_options(app, lang)} if lang else {})}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -115,7 +116,9 @@ def preview_voice(app: App, *, voice: str | None = None, lang: str | None = None
     if not app.registry.knows("voice", engine):
         raise BadVoice(f"voice {spec!r}: unknown engine {engine!r}; use one of {', '.join(app.registry.names('voice'))}")
     base = lang.split("-")[0].lower()
-    text = (text or "").strip() or SAMPLES.get(base) or SAMPLES["ko" if any("\uac00" <= c <= "\ud7a3" for c in name) else "en"]
+    if base not in SAMPLES:  # no language given: the voice's name often starts with one (ko, en_US-joe-medium)
+        base = re.split(r"[-_.]", Path(name).name)[0].lower()
+    text = (text or "").strip() or SAMPLES.get(base) or SAMPLES["en"]
     if len(text) > PREVIEW_MAX_CHARS:
         raise BadVoice(f"a preview text is at most {PREVIEW_MAX_CHARS} characters, not {len(text)}; shorten it")
     extra = settings.speech_model if engine == "openai" else ""
