@@ -35,7 +35,7 @@ from trendreel.render.base import MediaFile, RenderJob
 from trendreel.render.compositor import Compositor
 from trendreel.render.compositor import preview_frame as draw_preview_frame
 from trendreel.render.errors import BadRenderChoice, RenderError, SpeechUnavailable, UnknownVideo
-from trendreel.render.tts import speech_for
+from trendreel.render.tts import speech_for, voice_spec
 from trendreel.settings import RenderSettings
 from trendreel.services.videos import (
     claim_row,
@@ -198,6 +198,8 @@ def render_settings_for(app: App, lang: str, choices: dict | None) -> RenderSett
             raise BadRenderChoice(f"render choice subtitle_style {picked['subtitle_style']!r} is not a preset; "
                                   f"the presets are {', '.join(styles)}")
         data["subtitle_style"], where["subtitle_style"] = picked["subtitle_style"], "subtitle_style"
+    if "voice" in picked and picked["voice"] == voice_spec(lang, base.voices):
+        picked.pop("voice")  # the settings' own voice: the same video as without the choice
     if "voice" in picked:
         spec = picked["voice"]
         if ":" not in spec or not spec.partition(":")[2]:
