@@ -132,3 +132,7 @@ def test_the_api_takes_choices_lists_voices_and_previews(tmp_path, app):
     bad = assert_error(editor.post(f"/api/v1/stories/{SID}/render", json={"music": "missing.mp3"}), 400)
     assert "render choice music 'missing.mp3'" in bad["message"]
     assert_error(editor.post(f"/api/v1/stories/{SID}/render", json={"aspect": "4:3"}), 422)
+    run = assert_error(editor.post("/api/v1/runs", json={"kind": "render", "story_id": SID,
+                                                          "choices": {"voice": "espeak-ng:xx-nope"}}), 400)
+    assert "render choice voice 'espeak-ng:xx-nope'" in run["message"]
+    assert services.list_videos(app, story_id=SID) == []
