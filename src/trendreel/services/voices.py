@@ -41,7 +41,7 @@ def _server_voices(app: App) -> tuple[list[str], str | None]:
     except TrendreelError as exc:
         return [], str(exc)
     try:
-        with ModelServerClient(r.url, token, retry_for_s=0, request_timeout_s=5) as client:
+        with ModelServerClient(r.url, token, retry_for_s=0, request_timeout_s=2) as client:  # pages wait for it
             return [v["name"] for v in client.voices()], None
     except ModelServerError as exc:
         return [], str(exc)
