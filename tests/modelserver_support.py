@@ -23,8 +23,8 @@ def free_port() -> int:
 
 class ServerProcess:
     def __init__(self, work: Path, *, kinds: str = "render:compositor", port: int | None = None,
-                 env: dict[str, str] | None = None, home: Path | None = None):
-        self.work, self.kinds = Path(work), kinds
+                 env: dict[str, str] | None = None, home: Path | None = None, args: list[str] | None = None):
+        self.work, self.kinds, self.args = Path(work), kinds, list(args or [])
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token_file = self.work.parent / f"{self.work.name}.token"
@@ -38,7 +38,7 @@ class ServerProcess:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "trendreel.modelserver", "--host", "127.0.0.1", "--port", str(self.port),
                  "--token-file", str(self.token_file), "--work-dir", str(self.work), "--kinds", self.kinds,
-                 "--log-level", "warning"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                 "--log-level", "warning", *self.args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -11,7 +11,7 @@ the name into an object. Every kind works the same way:
     categorizer      index.categorizer               (IndexSettings)               linear
     chat_model       story.backend, trends.text_backend (LlmSettings, home=)       llamacpp, openai
     story_writer     story.backend                   (StorySettings, LlmSettings, chat) template, llamacpp, openai
-    voice            the engine in render.voices     (voice, settings=RenderSettings, rate=) espeak-ng, piper, openai
+    voice            the engine in render.voices     (voice, settings=RenderSettings, rate=) espeak-ng, piper, openai, modelserver
     video_generator  render.backend                  (RenderSettings)              compositor, remote, ltx2
     video_editor     edit.backend                    (EditSettings)                cutter
     publisher        --to PLATFORM:ACCOUNT           (app)                         folder, youtube
@@ -84,7 +84,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("voice", "trendreel.voices", "render.voices", "speech engine", (
         ("espeak-ng", "trendreel.render.tts:EspeakSpeech"),
         ("piper", "trendreel.render.tts:PiperSpeech"),
-        ("openai", "trendreel.render.tts:OpenAISpeech"))),
+        ("openai", "trendreel.render.tts:OpenAISpeech"),
+        ("modelserver", "trendreel.render.tts:ModelServerSpeech"))),
     Kind("video_generator", "trendreel.video_generators", "render.backend", "video backend", (
         ("compositor", "trendreel.render.compositor:Compositor"),
         ("remote", "trendreel.render.remote:RemoteGenerator"),

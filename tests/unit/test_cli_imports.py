@@ -24,9 +24,10 @@ NOT_AT_START = ["fastapi", "alembic", "sqlalchemy", "numpy", "scipy", "pydantic"
 COMMANDS = ["crawl", "extract", "articles", "errors", "status", "sources", "demo", "import", "index", "search",
             "categorize", "trends", "trend", "story", "stories", "render", "edit", "videos", "worker", "report",
             "forecast", "approve", "reject", "publish", "publications", "storage", "gc", "serve",
-            "categories", "engine", "metrics", "learn", "accounts", "users", "tokens"]
+            "categories", "voices", "engine", "metrics", "learn", "accounts", "users", "tokens"]
 SUBCOMMANDS = {
     "categories": ["list", "set"],
+    "voices": ["list", "preview"],
     "engine": ["dev-server", "run-demo", "video", "crawl", "schedules"],
     "metrics": ["collect", "list", "import"],
     "learn": ["features", "evaluate", "fit", "models", "choose", "arms"],

@@ -34,11 +34,11 @@ from pathlib import Path
 
 import httpx
 
-from trendreel.errors import TrendreelError, Unavailable
+from trendreel.errors import ConfigError, TrendreelError, Unavailable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ModelServerClient", "backoff"]
+__all__ = ["ModelServerClient", "backoff", "read_token"]
 
 
 class ModelServerError(TrendreelError):
@@ -63,6 +63,23 @@ class ModelServerRefused(ModelServerError):
 
 class JobFailed(ModelServerError):
     """The job ran on the server and failed there."""
+
+
+def read_token(token: str | None, token_file: Path | None, *, user: str) -> str:
+    """The internal credential: `token`, else the first line of `token_file` (render.remote.token / token_file);
+    ConfigError says what `user` (who needs the server) must set."""
+    if token and token.strip():
+        return token.strip()
+    if token_file is not None:
+        path = Path(token_file).expanduser()
+        try:
+            found = path.read_text(encoding="utf-8").strip().splitlines()[0].strip()
+        except (OSError, IndexError):
+            raise ConfigError(f"render.remote.token_file {path} cannot be read or is empty") from None
+        if found:
+            return found
+    raise ConfigError(f"{user} needs the model server's internal credential: "
+                      "set render.remote.token_file (or render.remote.token)")
 
 
 # ---- content ids: the same job (kind, spec, input files) has the same id on both sides ---------------
@@ -136,10 +153,14 @@ class ModelServerClient:
             now = self.clock()
             first_failure = now if first_failure is None else first_failure
             if now - first_failure >= self.retry_for_s:
-                what = f" while job {job} was {doing}" if job else (f" while {doing}" if doing else "")
+                if job is None:
+                    raise ModelServerUnavailable(
+                        f"cannot reach the model server at {self.url}{f' while {doing}' if doing else ''} ({problem}; "
+                        f"retried for {self.retry_for_s:g} s); start it (python -m trendreel.modelserver) or fix "
+                        "render.remote.url")
                 raise ModelServerUnavailable(
-                    f"the model server at {self.url} stopped answering{what} ({problem}; retried for "
-                    f"{self.retry_for_s:g} s). Nothing was stored; run it again when the server is back: the job is "
+                    f"the model server at {self.url} stopped answering while job {job} was {doing} ({problem}; retried "
+                    f"for {self.retry_for_s:g} s). Nothing was stored; run it again when the server is back: the job is "
                     f"found again by its content id, so finished work is fetched, not redone", job_id=job)
             delay = next(delays)
             log.info("model server %s: %s; retrying in %.1f s", self.url, problem, delay)
@@ -157,6 +178,19 @@ class ModelServerClient:
 
     def health(self) -> dict:
         return self._request("GET", "/healthz", doing="checking its health").json()
+
+    def speech(self, voice: str, text: str, *, speed: float = 1.0, model: str = "voice") -> bytes:
+        """A WAV of `text` said by the server's voice `voice` (POST /v1/audio/speech, OpenAI's request shape)."""
+        payload = {"model": model, "input": text, "voice": voice, "response_format": "wav", "speed": speed}
+        resp = self._request("POST", "/v1/audio/speech", doing=f"saying a text in voice {voice!r}",
+                             build=lambda: {"json": payload})
+        if not resp.content or resp.headers.get("content-type", "").startswith("application/json"):
+            raise ModelServerError(f"the model server at {self.url} answered without audio: {_message(resp)}")
+        return resp.content
+
+    def voices(self) -> list[dict]:
+        """The voices the server was started with: [{name, spec, engine}]."""
+        return self._request("GET", "/v1/audio/voices", doing="listing its voices").json()["voices"]
 
     def status(self, jid: str, *, doing: str = "polled") -> dict | None:
         """The job's state, or None when the server does not know it."""

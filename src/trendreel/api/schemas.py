@@ -219,9 +219,34 @@ class StoryRegenerate(Strict):
         None, description="Language of the story (the story's own when left out).")
 
 
-class RenderRequest(Strict):
+Aspect = Literal["9:16", "1:1", "16:9"]
+SubtitleStyle = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
+VoiceSpec = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_+.-]{0,39}:\S.{0,299}$")]
+MusicName = Annotated[str, StringConstraints(pattern=r"^[^/\\\x00]{1,200}$")]
+
+
+class RenderChoices(Strict):
+    """Choices for one render; left out, the render settings decide. Each combination is its own video."""
+
+    aspect: Aspect | None = Field(None, description="Frame: 9:16 (the default), 1:1 or 16:9.")
+    subtitle_style: SubtitleStyle | None = Field(None, description="A subtitle preset (render.subtitle_style).")
+    voice: VoiceSpec | None = Field(None, description="ENGINE:VOICE for the story's language, e.g. modelserver:ko.")
+    music: MusicName | None = Field(None, description="A file name in the music folder (render.music_dir), or none.")
+
+
+class RenderRequest(RenderChoices):
     backend: BackendName | None = Field(None, description="A video generator (render.backend when left out).")
     force: bool = False
+
+    def choices(self) -> dict:
+        return self.model_dump(include=set(RenderChoices.model_fields), exclude_none=True)
+
+
+class VoicePreviewRequest(Strict):
+    voice: VoiceSpec | None = Field(None, description="ENGINE:VOICE; the voice of `lang` when left out.")
+    lang: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = Field(
+        None, description="Preview the voice this language gets (render.voices).")
+    text: str | None = Field(None, max_length=200, description="What to say (a sample sentence when left out).")
 
 
 class VideoOut(Open):

@@ -1,4 +1,4 @@
-"""From trends to videos: `trends`, `trend`, `story`, `stories`, `render`, `edit` and `videos`."""
+"""From trends to videos: `trends`, `trend`, `story`, `stories`, `render`, `edit`, `videos` and `voices`."""
 
 from __future__ import annotations
 
@@ -171,15 +171,24 @@ def render(
     story_id: Annotated[str, typer.Option("--story", help="The story to render (an id from `trendreel stories`).")],
     backend: Annotated[Optional[str], typer.Option("--backend", help="Video generator (default: render.backend, the ffmpeg compositor).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Render again even if this video is stored.")] = False,
+    aspect: Annotated[Optional[str], typer.Option("--aspect", help="This render's frame: 9:16 (default), 1:1 or 16:9.")] = None,
+    subtitle_style: Annotated[Optional[str], typer.Option("--subtitle-style", help="This render's subtitle preset (render.subtitle_style).")] = None,
+    voice: Annotated[Optional[str], typer.Option("--voice", help="This render's voice, ENGINE:VOICE for the story's language (see `trendreel voices list`).")] = None,
+    music: Annotated[Optional[str], typer.Option("--music", help="A file name in the music folder (render.music_dir, else <home>/music), or none.")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Render a story into a vertical video with narration, subtitles and normalised sound."""
+    """Render a story into a vertical video with narration, subtitles and normalised sound.
+
+    --aspect, --subtitle-style, --voice and --music change this render only; each combination is its own video."""
     from trendreel import services
 
+    choices = {k: v for k, v in {"aspect": aspect, "subtitle_style": subtitle_style, "voice": voice,
+                                 "music": music}.items() if v is not None}
     with _app(home) as application:
         with err.status("rendering (ffmpeg)"):
-            v = services.render_story(application, story_id=story_id, backend=backend, force=force)
+            v = services.render_story(application, story_id=story_id, backend=backend, force=force,
+                                      choices=choices or None)
         if as_json:
             _print_json({**v, "file": services.video_file(application, v)})
             return
@@ -247,3 +256,55 @@ def videos(
         table.add_row(r["id"], r["stage"], _cell(r["parent_id"] or ""), r["status"],
                       f"{r['duration_s']:.1f}" if r["duration_s"] else "", _cell(r["file"] or r["error"] or ""))
     out.print(table)
+
+
+voices_app = typer.Typer(help="Narration voices: which voice each language gets, and hearing one.", no_args_is_help=True)
+app.add_typer(voices_app, name="voices")
+
+
+@voices_app.command("list")
+def voices_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The voice each language gets (render.voices), the speech engines and whether each is ready."""
+    from trendreel import services
+
+    with _app(home) as application:
+        data = services.list_voices(application)
+    if as_json:
+        _print_json(data)
+        return
+    table = Table("language", "voice", "may choose")
+    for lang, spec in data["voices"].items():
+        table.add_row(_cell(lang), _cell(spec), _cell(", ".join(data["options"].get(lang, []))))
+    out.print(table)
+    engines = Table("engine", "ready", "voices", "note")
+    for e in data["engines"]:
+        ready = "?" if e["ready"] is None else ("yes" if e["ready"] else "no")
+        engines.add_row(_cell(e["name"]), ready, _cell(", ".join(e["voices"])), _cell(e["note"] or ""))
+    out.print(engines)
+    _say("Hear one: trendreel voices preview --voice ENGINE:VOICE --out preview.wav")
+
+
+@voices_app.command("preview")
+def voices_preview(
+    out_file: Annotated[str, typer.Option("--out", help="Where to write the WAV.")],
+    voice: Annotated[Optional[str], typer.Option("--voice", help="ENGINE:VOICE, e.g. espeak-ng:ko, piper:en_US-joe-medium, modelserver:ko.")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Preview the voice this language gets (render.voices).")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="What to say (at most 200 characters; a sample sentence when left out).")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Say a short text in a voice into a WAV file (kept in a cache, so the same preview is said once)."""
+    import shutil
+    from pathlib import Path
+
+    from trendreel import services
+
+    with _app(home) as application:
+        with err.status("saying the preview"):
+            p = services.preview_voice(application, voice=voice, lang=lang, text=text)
+        shutil.copyfile(p["path"], Path(out_file).expanduser())
+    data = {**p, "path": str(p["path"]), "out": out_file}
+    if as_json:
+        _print_json(data)
+        return
+    _say(f"{escape(p['voice'])}: {p['duration_s']:.2f} s → {escape(out_file)}{' (from the cache)' if p['cached'] else ''}")

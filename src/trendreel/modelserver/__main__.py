@@ -1,4 +1,4 @@
-"""Start a model server: python -m trendreel.modelserver --token-file FILE [--kinds render:ltx2] ...
+"""Start a model server: python -m trendreel.modelserver --token-file FILE [--kinds render:ltx2] [--voice NAME=SPEC] ...
 
 The server's own settings (render.ffmpeg, render.font_file, render.ltx2.model_path, ...) come from the
 usual places: the settings file in TRENDREEL_HOME or TRENDREEL_CONFIG, and TRENDREEL_* variables.
@@ -16,6 +16,7 @@ from pathlib import Path
 from trendreel.errors import TrendreelError
 from trendreel.modelserver.app import create_app
 from trendreel.modelserver.handlers import build_handlers
+from trendreel.modelserver.voices import VoiceBank, parse_voices
 from trendreel.settings import Settings
 
 log = logging.getLogger("trendreel.modelserver")
@@ -43,6 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8601)
     p.add_argument("--token-file", help="file whose first line is the internal token (else TRENDREEL_MODELSERVER_TOKEN)")
     p.add_argument("--kinds", default="render:compositor", help="comma-separated job kinds, e.g. render:compositor,render:ltx2")
+    p.add_argument("--voice", action="append", default=[], metavar="NAME=SPEC",
+                   help="a voice for POST /v1/audio/speech (repeatable): NAME=/path/voice.onnx (a Piper voice file) "
+                        "or NAME=ENGINE:VOICE (e.g. en=piper:en_US-joe-medium); the pipeline uses it as modelserver:NAME")
     p.add_argument("--work-dir", help="jobs and their files (default <home>/modelserver)")
     p.add_argument("--max-upload-mb", type=float, default=2048, help="largest upload accepted (413 beyond)")
     p.add_argument("--log-level", default="info")
@@ -55,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         settings = Settings()
         handlers = build_handlers([k.strip() for k in args.kinds.split(",") if k.strip()], settings)
+        voices = VoiceBank(parse_voices(args.voice), settings.render) if args.voice else None
     except TrendreelError as exc:
         raise SystemExit(str(exc)) from None
     try:
@@ -63,7 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError:
         pass
     work = Path(args.work_dir).expanduser() if args.work_dir else settings.home / "modelserver"
-    app = create_app(work_dir=work, token=token, handlers=handlers, max_upload_bytes=int(args.max_upload_mb * 2**20))
+    app = create_app(work_dir=work, token=token, handlers=handlers, max_upload_bytes=int(args.max_upload_mb * 2**20),
+                     voices=voices)
+    if voices:
+        log.info("voices: %s", ", ".join(f"{d['name']} ({d['spec']})" for d in voices.describe()))
     log.info("model server for %s on http://%s:%d, jobs in %s", ", ".join(sorted(handlers)), args.host, args.port, work)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level.lower(), access_log=False)
 

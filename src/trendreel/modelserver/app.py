@@ -5,6 +5,8 @@
     GET    /v1/jobs/{id}              state: status queued|running|done|error, progress, note, error, outputs
     GET    /v1/jobs/{id}/files/{name} an output file of a done job
     DELETE /v1/jobs/{id}              cancel (a running job stops at its next check) and delete its files
+    POST   /v1/audio/speech           JSON {model, input, voice, response_format: wav, speed} -> audio/wav
+    GET    /v1/audio/voices           the voices the server was started with (--voice NAME=SPEC)
     GET    /healthz                   liveness, the kinds served (the only route without the credential)
 
 Every /v1 route needs `Authorization: Bearer <internal token>` (compared in constant time): missing
@@ -28,13 +30,15 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trendreel.adapters.modelserver import file_sha256
 from trendreel.errors import TrendreelError
 from trendreel.modelserver.handlers import Handler, JobContext
 from trendreel.modelserver.jobs import FILE_NAME, JobStore, _now
+from trendreel.modelserver.voices import MAX_INPUT_CHARS, VoiceBank
 
 log = logging.getLogger(__name__)
 
@@ -154,8 +158,8 @@ class Worker:
 
 
 def create_app(*, work_dir: Path, token: str, handlers: dict[str, Handler], max_upload_bytes: int = 2 << 30,
-               start_worker: bool = True) -> FastAPI:
-    """The server for `handlers` with its state under `work_dir`; requests need `token`."""
+               start_worker: bool = True, voices: VoiceBank | None = None) -> FastAPI:
+    """The server for `handlers` (and `voices`) with its state under `work_dir`; requests need `token`."""
     if not token or len(token) < 16:
         raise ValueError("the internal token must be at least 16 characters")
     store = JobStore(work_dir)
@@ -252,6 +256,38 @@ def create_app(*, work_dir: Path, token: str, handlers: dict[str, Handler], max_
             worker.submit(state["id"])
             return JSONResponse(state, status_code=201)
         return JSONResponse(state, status_code=200)
+
+    @app.get("/v1/audio/voices", dependencies=auth)
+    def list_voices() -> dict:
+        return {"voices": voices.describe() if voices else []}
+
+    @app.post("/v1/audio/speech", dependencies=auth)
+    async def speech(request: Request):
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(400, "invalid_request", "the body must be JSON: {model, input, voice, response_format, speed}") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "invalid_request", "the body must be a JSON object")
+        name, text = body.get("voice"), body.get("input")
+        fmt, speed = body.get("response_format", "wav"), body.get("speed", 1.0)
+        offered = voices.names() if voices else []
+        if not isinstance(name, str) or name not in offered:
+            have = ", ".join(offered) if offered else "none (start it with --voice NAME=SPEC)"
+            raise ApiError(404, "unknown_voice", f"this model server has no voice {name!r}; its voices: {have}")
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(400, "invalid_request", "input: give the text to say")
+        if len(text) > MAX_INPUT_CHARS:
+            raise ApiError(413, "too_large", f"input: at most {MAX_INPUT_CHARS} characters per request, not {len(text)}")
+        if fmt != "wav":
+            raise ApiError(400, "invalid_request", f"response_format: this server answers wav only, not {fmt!r}")
+        if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not 0.25 <= speed <= 4.0:
+            raise ApiError(400, "invalid_request", f"speed: a number from 0.25 to 4.0, not {speed!r}")
+        try:
+            audio = await run_in_threadpool(voices.say, name, text, float(speed))
+        except TrendreelError as exc:
+            raise ApiError(500, "speech_failed", f"voice {name!r} could not say the text: {exc}") from None
+        return Response(audio, media_type="audio/wav")
 
     @app.get("/v1/jobs", dependencies=auth)
     def jobs() -> dict:

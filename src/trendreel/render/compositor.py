@@ -348,3 +348,21 @@ class Compositor:
         }
         return RenderOutput(video=video, thumbnail=thumb, subtitles=srt, duration_s=checked["duration_s"],
                             width=plan.width, height=plan.height, details=details)
+
+
+def preview_frame(settings: RenderSettings, job: RenderJob, out: Path) -> dict:
+    """A PNG of the frame just after the hook, drawn by the compositor like the video: the story's first
+    scene only, picture only (no sound passes, no checks), so it costs a second or two, not a render."""
+    exe = ffmpeg_exe(settings.ffmpeg)
+    workdir = Path(job.workdir)
+    story = job.story.model_copy(update={"scenes": job.story.scenes[:1]})
+    plan = build_plan(story, dict(job.media), settings, workdir, exe=exe)
+    write_subtitles(plan, workdir, burn_in=settings.subtitles)
+    run_ffmpeg(video_command(plan, workdir, settings), what="composing the preview", timeout_s=settings.timeout_s,
+               cwd=workdir, exe=exe)
+    scene = plan.scenes[0]
+    after_hook = scene.narration_start_s + (scene.narration[0].duration_s + HOOK_GAP_S) / plan.tempo + 0.3
+    at = max(0.0, min(after_hook, plan.duration_s - 1.0 / plan.fps))
+    run_ffmpeg(["-ss", f"{at:.3f}", "-i", "picture.mp4", "-frames:v", "1", "-update", "1", str(Path(out).absolute())],
+               what="cutting the preview frame", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
+    return {"at_s": round(at, 3), "width": plan.width, "height": plan.height, "warnings": list(plan.warnings)}

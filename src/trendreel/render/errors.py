@@ -3,6 +3,7 @@
 TrendreelError
 └── RenderError                the video cannot be made (unknown story, nothing usable, bad settings)
     ├── UnknownVideo           the story or video asked for is not stored (a NotFound)
+    ├── BadRenderChoice        a per-render choice (aspect, subtitle style, voice, music) is not valid (an InvalidInput)
     ├── SpeechUnavailable      the narration engine for the story's language is missing (names it, says how to install)
     ├── FontUnavailable        no font that can draw the story's script (e.g. Hangul without fonts-nanum)
     ├── RenderFailed           ffmpeg failed or its output did not pass the checks (no file is stored)
@@ -14,7 +15,7 @@ falls back to a plain colour card and the video's `details.warnings` says why.
 
 from __future__ import annotations
 
-from trendreel.errors import NotFound, TrendreelError
+from trendreel.errors import InvalidInput, NotFound, TrendreelError
 
 
 class RenderError(TrendreelError):
@@ -39,3 +40,7 @@ class GeneratorUnavailable(RenderError):
 
 class UnknownVideo(RenderError, NotFound):
     """The story to render, or the video asked for, is not stored."""
+
+
+class BadRenderChoice(RenderError, InvalidInput):
+    """A per-render choice (aspect, subtitle style, voice, music) cannot be used; the message names the choice."""

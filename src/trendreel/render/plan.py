@@ -138,7 +138,7 @@ class RenderPlan:
         return {
             "duration_s": round(self.duration_s, 3), "fps": self.fps, "size": [self.width, self.height],
             "tempo": self.tempo, "voice": self.voice, "font": self.font.path.name, "subtitle_style": self.style,
-            "text_layers": self.text_layers(),
+            "text_layers": self.text_layers(), "music": self.music.name if self.music else None,
             "scenes": [{"start_s": round(s.start_frame / self.fps, 3), "duration_s": round(s.frames / self.fps, 3),
                         "shots": [{"kind": sh.kind, "media_id": sh.visual.media_id, "motion": sh.motion,
                                    **({"in_s": round(sh.visual.clip_in, 3), "out_s": round(sh.visual.clip_out, 3)}

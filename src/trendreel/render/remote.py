@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 from trendreel.adapters.ffmpeg import ffmpeg_exe
-from trendreel.adapters.modelserver import ModelServerClient
-from trendreel.errors import ConfigError
+from trendreel.adapters.modelserver import ModelServerClient, read_token
 from trendreel.render.base import RenderJob, RenderOutput
 from trendreel.render.compositor import verify_video
 from trendreel.render.errors import RenderFailed
@@ -35,18 +34,8 @@ VERSION = "1"
 def remote_token(settings: RenderSettings) -> str:
     """The internal credential: render.remote.token, else the first line of render.remote.token_file."""
     r = settings.remote
-    if r.token is not None and r.token.get_secret_value().strip():
-        return r.token.get_secret_value().strip()
-    if r.token_file is not None:
-        path = Path(r.token_file).expanduser()
-        try:
-            token = path.read_text(encoding="utf-8").strip().splitlines()[0].strip()
-        except (OSError, IndexError):
-            raise ConfigError(f"render.remote.token_file {path} cannot be read or is empty") from None
-        if token:
-            return token
-    raise ConfigError("the remote video backend needs the model server's internal credential: "
-                      "set render.remote.token_file (or render.remote.token)")
+    return read_token(r.token.get_secret_value() if r.token is not None else None, r.token_file,
+                      user="the remote video backend")
 
 
 class RemoteGenerator:

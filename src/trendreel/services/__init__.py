@@ -24,8 +24,9 @@ _WHERE: dict[str, str] = {
     # trends and stories (trends.py, stories.py)
     "detect_trends": "trends", "list_trends": "trends", "get_trend": "trends",
     "write_story": "stories", "get_story": "stories", "list_stories": "stories", "edit_story": "stories",
-    # videos (render.py, edit.py, videos.py)
-    "render_story": "render", "edit_video": "edit",
+    # videos (render.py, edit.py, videos.py) and voices (voices.py)
+    "render_story": "render", "edit_video": "edit", "render_options": "render", "check_render_choices": "render",
+    "preview_frame": "render", "list_voices": "voices", "preview_voice": "voices",
     "list_videos": "videos", "get_video": "videos", "video_file": "videos",
     # review, accounts, publishing (publishing.py)
     "approve_video": "publishing", "reject_video": "publishing", "publish_video": "publishing",

@@ -95,7 +95,8 @@ def _video(v: dict) -> dict:
 
 
 def _render(app: App, params: dict, report: Report) -> dict:
-    video = render_story(app, story_id=params["story_id"], backend=params.get("backend"), force=bool(params.get("force")))
+    video = render_story(app, story_id=params["story_id"], backend=params.get("backend"), force=bool(params.get("force")),
+                         choices=params.get("choices"))
     report(1, 1)
     return _video(video)
 

@@ -45,7 +45,7 @@ STAGE_EVENTS = [events.TREND_DETECTED, events.STORY_WRITTEN, events.VIDEO_RENDER
 # Pages load only this site's own script, styles, images and media; inline SVG charts carry a <style>.
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                               "img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'none'; "
+                               "img-src 'self' data: blob:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
                                "form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -355,12 +355,18 @@ def _scene_problems(problems: list[str], n: int) -> tuple[dict[int, list[str]], 
     return by_scene, general
 
 
+async def _render_options(app, user: CurrentUser, story: dict) -> dict | None:
+    """The per-render choices offered on a story's page (to those who may render)."""
+    return await call(services.render_options, app, lang=story["lang"]) if user.can("editor") else None
+
+
 @router.get("/stories/{story_id}", response_class=HTMLResponse)
 async def story(story_id: StoryId, request: Request, user: Viewer):
     app = get_app(request)
     item = await call(services.get_story, app, story_id)
     videos = await call(services.list_videos, app, story_id=story_id)
-    return render(request, "story.html", user, story=item, videos=videos, problems={}, general_problems=[])
+    return render(request, "story.html", user, story=item, videos=videos, problems={}, general_problems=[],
+                  options=await _render_options(app, user, item))
 
 
 @router.post("/stories/{story_id}", response_class=HTMLResponse)
@@ -386,7 +392,7 @@ async def save_story(story_id: StoryId, request: Request, user: Editor):
         edited = {**current, **{k: v for k, v in changes.items() if k != "scenes"}, "scenes": scenes}
         videos = await call(services.list_videos, app, story_id=story_id)
         return render(request, "story.html", user, status_code=422, story=edited, videos=videos, problems=by_scene,
-                      general_problems=general, error=str(exc))
+                      general_problems=general, error=str(exc), options=await _render_options(app, user, current))
     flash(request, f"Saved: every scene passed the grounding check (story grounding {saved.get('grounding')}).")
     return see_other(f"/stories/{story_id}")
 
@@ -402,9 +408,16 @@ async def regenerate_story(story_id: StoryId, request: Request, user: Editor):
 
 @router.post("/stories/{story_id}/render")
 async def render_story(story_id: StoryId, request: Request, user: Editor,
-                       force: Annotated[bool, Form()] = False):
-    await call(services.get_story, get_app(request), story_id)
-    return await start_run(request, user, "render", {"story_id": story_id, "force": force})
+                       force: Annotated[bool, Form()] = False,
+                       voice: Annotated[str, Form(max_length=300)] = "",
+                       subtitle_style: Annotated[str, Form(max_length=40)] = "",
+                       music: Annotated[str, Form(max_length=200)] = "",
+                       aspect: Annotated[str, Form(max_length=10)] = ""):
+    # a bad choice is refused now, with its message, rather than failing the run later
+    choices = await call(services.check_render_choices, get_app(request), story_id=story_id,
+                         choices={"voice": voice, "subtitle_style": subtitle_style, "music": music, "aspect": aspect})
+    return await start_run(request, user, "render", {"story_id": story_id, "force": force,
+                                                     **({"choices": choices} if choices else {})})
 
 
 # ---- videos: review, re-edit, publish ---------------------------------------------------------

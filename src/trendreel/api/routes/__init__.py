@@ -12,9 +12,10 @@ from trendreel.api.routes import (
     pipeline,
     publishing,
     users,
+    voices,
 )
 
 
 def all_routers() -> list[APIRouter]:
     return [auth.router, users.router, content.router, media.router, pipeline.router, publishing.router,
-            learning.router]
+            learning.router, voices.router]

@@ -14,7 +14,7 @@ from trendreel.api.content import cached_trends_json
 from trendreel.api.errors import ApiError
 from trendreel.api.routes._common import ArticleId, Editor, StoryId, TrendId, VideoId, Viewer, call, check_backend, start_run
 from trendreel.api.schemas import (
-    ERRORS, ArticleOut, CategoryOut, BackendName, RenderRequest, RunAccepted, SearchHit, SourceOut, StoryEdit, StoryOut,
+    ERRORS, ArticleOut, CategoryOut, BackendName, RenderChoices, RenderRequest, RunAccepted, SearchHit, SourceOut, StoryEdit, StoryOut,
     StoryRegenerate, StorySummary, Strict, TrendOut, VideoOut,
 )
 
@@ -139,7 +139,27 @@ async def get_video(video_id: VideoId, request: Request, _: Viewer):
 async def render(story_id: StoryId, body: RenderRequest, request: Request, user: Editor):
     check_backend(request, "video_generator", body.backend)
     await call(services.get_story, get_app(request), story_id)  # 404 now rather than a failed run later
-    return await start_run(request, user, "render", {"story_id": story_id, "backend": body.backend, "force": body.force})
+    # a bad choice is refused now (400 naming it) rather than failing the run later
+    choices = await call(services.check_render_choices, get_app(request), story_id=story_id, choices=body.choices())
+    return await start_run(request, user, "render", {"story_id": story_id, "backend": body.backend, "force": body.force,
+                                                     **({"choices": choices} if choices else {})})
+
+
+@router.get("/stories/{story_id}/render-options", tags=["videos"],
+            summary="What one render of this story may choose: aspects, subtitle styles, music, voices")
+async def render_options(story_id: StoryId, request: Request, _: Viewer) -> dict:
+    story = await call(services.get_story, get_app(request), story_id)
+    return await call(services.render_options, get_app(request), lang=story["lang"])
+
+
+@router.post("/stories/{story_id}/preview-frame", tags=["videos"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}, "description": "the frame just after the hook"}},
+             summary="A PNG of the first scene just after the hook, with these choices (cheap, cached)")
+async def preview_frame(story_id: StoryId, body: RenderChoices, request: Request, _: Editor):
+    frame = await call(services.preview_frame, get_app(request), story_id=story_id,
+                       choices=body.model_dump(exclude_none=True))
+    return Response(frame["path"].read_bytes(), media_type="image/png",
+                    headers={"Cache-Control": "no-store", "X-Frame-Size": f"{frame['width']}x{frame['height']}"})
 
 
 class EditRequest(Strict):

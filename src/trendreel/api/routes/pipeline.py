@@ -10,8 +10,9 @@ from pydantic import Field
 
 from trendreel.api.auth import get_app
 from trendreel.api.routes._common import Editor, RunId, Viewer, call, check_backend, start_run
+from trendreel import services
 from trendreel.services import runs
-from trendreel.api.schemas import ERRORS, BackendName, EventOut, RunAccepted, RunOut, Strict
+from trendreel.api.schemas import ERRORS, BackendName, EventOut, RenderChoices, RunAccepted, RunOut, Strict
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERRORS)
 SourceName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
@@ -59,6 +60,7 @@ class RenderRun(Strict):
     story_id: Annotated[str, Field(pattern=r"^s[0-9a-f]{23}$")]
     backend: BackendName | None = None
     force: bool = False
+    choices: RenderChoices | None = Field(None, description="Aspect, subtitle style, voice and music of this render.")
 
 
 class EditRun(Strict):
@@ -89,6 +91,9 @@ async def start(body: RunRequest, request: Request, user: Editor):
         check_backend(request, "story_writer", body.backend)
     if body.kind == "render":
         check_backend(request, "video_generator", body.backend)
+        if body.choices is not None:
+            params["choices"] = await call(services.check_render_choices, get_app(request), story_id=body.story_id,
+                                           choices=body.choices.model_dump(exclude_none=True))
     if body.kind == "edit":
         check_backend(request, "video_editor", body.backend)
     return await start_run(request, user, body.kind, params)

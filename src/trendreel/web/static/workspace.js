@@ -1,4 +1,5 @@
-// The workspace's only script: confirmations and following a background run. No framework, no build.
+// The workspace's only script: confirmations, following a background run, and the render choices'
+// previews (a voice's WAV, a frame). No framework, no build.
 "use strict";
 
 document.addEventListener("submit", (event) => {
@@ -55,7 +56,74 @@ function followRun(box) {
   if (box.dataset.status === "queued" || box.dataset.status === "running") poll();
 }
 
+// POST JSON to the API with the session's CSRF token; the answer as a blob, or an Error with the API's message.
+async function postForBlob(url, form, body) {
+  const token = form.querySelector("input[name=csrf_token]").value;
+  const resp = await fetch(url, {method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRF-Token": token}, body: JSON.stringify(body)});
+  if (!resp.ok) {
+    let message = "HTTP " + resp.status;
+    try { message = (await resp.json()).error.message || message; } catch (_) { /* not JSON */ }
+    throw new Error(message);
+  }
+  return resp.blob();
+}
+
+function renderChoices(form) {
+  const story = form.dataset.story;
+  const audio = document.getElementById("voice-audio");
+  const voiceStatus = document.getElementById("voice-status");
+  const image = document.getElementById("frame-image");
+  const frameStatus = document.getElementById("frame-status");
+  const choices = () => {
+    const data = new FormData(form);
+    const out = {};
+    for (const key of ["voice", "subtitle_style", "music", "aspect"]) {
+      const value = data.get(key);
+      if (value) out[key] = value;
+    }
+    return out;
+  };
+  document.getElementById("voice-preview").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    voiceStatus.textContent = "saying a sample…";
+    try {
+      const blob = await postForBlob("/api/v1/voices/preview", form, {voice: choices().voice, lang: form.dataset.lang});
+      if (audio.src) URL.revokeObjectURL(audio.src);
+      audio.src = URL.createObjectURL(blob);
+      audio.hidden = false;
+      voiceStatus.textContent = "";
+      audio.play().catch(() => { /* the browser may wait for a click on the player */ });
+    } catch (err) {
+      voiceStatus.textContent = err.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+  document.getElementById("frame-preview").addEventListener("click", async (event) => {
+    const button = event.currentTarget;
+    button.disabled = true;
+    frameStatus.textContent = "drawing the frame…";
+    try {
+      const picked = choices();
+      delete picked.music;  // music is not in a picture
+      const blob = await postForBlob(`/api/v1/stories/${encodeURIComponent(story)}/preview-frame`, form, picked);
+      if (image.src) URL.revokeObjectURL(image.src);
+      image.src = URL.createObjectURL(blob);
+      image.hidden = false;
+      frameStatus.textContent = "the frame just after the hook, " + (picked.aspect || "") ;
+    } catch (err) {
+      frameStatus.textContent = err.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.getElementById("run");
   if (box) followRun(box);
+  const form = document.getElementById("render-form");
+  if (form) renderChoices(form);
 });
