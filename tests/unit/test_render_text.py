@@ -194,7 +194,7 @@ def test_render_settings_validate(tmp_path: Path):
     assert Settings(home=tmp_path).render.width == 1080
     with pytest.raises(ValueError, match="even"):
         RenderSettings(width=1081)
-    with pytest.raises(ValueError, match="speech engine of 'ko' 'festival' is not known; known: espeak-ng, openai, piper"):
+    with pytest.raises(ValueError, match="speech engine of 'ko' 'festival' is not known; known: espeak-ng, modelserver, openai, piper"):
         RenderSettings(voices={"ko": "festival:ko"})
     with pytest.raises(ValueError, match="ENGINE:VOICE"):
         RenderSettings(voices={"ko": "espeak-ng"})
