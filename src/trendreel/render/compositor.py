@@ -216,7 +216,8 @@ def _motion(shot: Shot, w: int, h: int, fps: int, fit: str, tag: str) -> str:
     n = shot.frames
     last = max(1, n - 1)
     if shot.motion == "none":
-        return f"{_fill(w, h, framing(shot, w, h, fit), tag)},loop=loop={n - 1}:size=1:start=0"
+        # the frame rate set here too: a still's own (25 for an image) would not meet the next shot's in xfade
+        return f"{_fill(w, h, framing(shot, w, h, fit), tag)},loop=loop={n - 1}:size=1:start=0,setpts=N/({fps}*TB),fps={fps}"
     W, H = round(w * OVERSAMPLE / 2) * 2, round(h * OVERSAMPLE / 2) * 2
     framed = framing(shot, w, h, fit)
     if framed is not None:
