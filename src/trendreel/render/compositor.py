@@ -241,7 +241,7 @@ def _clip(shot: Shot, w: int, h: int, fps: int, fit: str, tag: str) -> str:
     if shot.speed != 1.0:
         chain += f",setpts=PTS/{shot.speed:.4f}"
     # tpad only covers a frame or two of rounding where a window decodes short
-    return f"{chain},fps={fps},tpad=stop_mode=clone:stop_duration={2 / fps:.4f},trim=end_frame={shot.frames}"
+    return f"{chain},fps={fps},tpad=stop_mode=clone:stop_duration={3 / fps:.4f},trim=end_frame={shot.frames}"
 
 
 def video_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, ass_name: str | None, fonts_dir: str,

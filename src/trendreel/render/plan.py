@@ -282,7 +282,8 @@ def plan_shots(visuals: list[Visual], frames: int, fps: int, *, motion: bool, st
     - a clip gets at most its length slowed to MIN_SPEED; the other shots of the scene take the rest;
       a clip shorter than its shot even slowed is looped, never held on its last frame;
     - a clip longer than its shot shows a window of it, and the next shot of the same clip goes on
-      from where the last one stopped;
+      from where the last one stopped (or shows the clip's end);
+    - a clip whose picture does not move comes as a still (media.prepare_clip) and moves like one;
     - stills move (zoom in, pan, zoom out, pan back), consecutive stills differently.
     """
     vs = visuals or [Visual(kind="card", media_id=None)]
@@ -298,15 +299,13 @@ def plan_shots(visuals: list[Visual], frames: int, fps: int, *, motion: bool, st
         if v.kind == "video":
             d, length = f / fps, v.clip_s
             if length >= d:  # a window of the clip, following on from the last one shown
-                start = used.get(id(v), 0.0)
-                if start + d > length + 1e-6:
-                    start = 0.0
+                start = min(used.get(id(v), 0.0), length - d)  # past the end: the clip's last d seconds
                 used[id(v)] = start + d
                 shots.append(Shot(visual=v, frames=f, clip_in=v.clip_in + start, clip_out=v.clip_in + start + d))
             else:
                 speed = max(MIN_SPEED, length / d)
                 shots.append(Shot(visual=v, frames=f, clip_in=v.clip_in, clip_out=v.clip_out, speed=round(speed, 4),
-                                  loop=length / speed < d - 0.5 / fps))
+                                  loop=length / speed < d - 2.5 / fps))  # (a frame or two short: padded)
         elif v.kind == "image" and motion:
             shots.append(Shot(visual=v, frames=f, motion=MOTIONS[still_index % len(MOTIONS)]))
             still_index += 1
