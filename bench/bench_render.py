@@ -185,10 +185,10 @@ def plain_command(plan, work: Path, settings) -> list[str]:
     def fill(shot, tag: str) -> str:
         framed = framing(shot, w, h, settings.fit)
         if framed is None:
-            return f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h}"
+            return f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1"
         return (f"split[b{tag}][f{tag}];[b{tag}]scale={w // 8}:{h // 8}:force_original_aspect_ratio=increase,crop={w // 8}:{h // 8},"
                 f"boxblur=5:2,eq=brightness=-0.12:saturation=0.8,scale={w}:{h}[bb{tag}];[f{tag}]scale={framed[0]}:{framed[1]}"
-                f"[ff{tag}];[bb{tag}][ff{tag}]overlay=(W-w)/2:(H-h)/2")
+                f"[ff{tag}];[bb{tag}][ff{tag}]overlay=(W-w)/2:(H-h)/2,setsar=1")
 
     for sc in plan.scenes:
         shot_labels = []
