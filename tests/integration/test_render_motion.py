@@ -174,3 +174,16 @@ def test_demo_music_is_made_with_ffmpeg(tmp_path):
     before = {f.name: f.stat().st_mtime_ns for f in files}
     make_demo_music(folder)  # made once, kept between runs
     assert {f.name: f.stat().st_mtime_ns for f in folder.iterdir()} == before
+
+
+def test_a_clip_whose_picture_does_not_move_comes_as_a_still(tmp_path, media):
+    from trendreel.render.base import MediaFile
+    from trendreel.render.media import prepare_clip
+
+    bars = tmp_path / "bars.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i", "smptebars=s=320x240:r=25:d=3",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", str(bars)], check=True, capture_output=True)
+    still = prepare_clip(MediaFile("m-bars", "video", bars, None), 0.0, 3.0, tmp_path, exe=ffmpeg_exe())
+    assert still.kind == "image" and still.path.is_file() and still.warning is None
+    moving = prepare_clip(MediaFile("m-short", "video", media / "short.mp4", None), 0.0, 2.0, tmp_path, exe=ffmpeg_exe())
+    assert moving.kind == "video" and (moving.clip_in, moving.clip_out) == (0.0, 2.0)
