@@ -124,3 +124,22 @@ def test_music_is_chosen_from_the_folder_by_story_id(tmp_path):
         choose_music(RenderSettings(music_dir=empty), "s1")
     with pytest.raises(ConfigError, match="music_dir"):
         choose_music(RenderSettings(music_dir=tmp_path / "nowhere"), "s1")
+
+
+def test_a_remote_render_gets_the_chosen_music_file_not_the_folder(tmp_path):
+    from trendreel.render.base import RenderJob
+    from trendreel.render.jobspec import job_spec
+    from trendreel.story.models import Citation, Scene, Story
+
+    folder = tmp_path / "music"
+    folder.mkdir()
+    for n in ("a.mp3", "b.wav"):
+        (folder / n).write_bytes(b"x")
+    story = Story(id="s-remote", title="A title", hook="A hook.", lang="en", duration_s=6.0, article_id="a1",
+                  backend="template", model="test",
+                  scenes=[Scene(narration=t, duration_s=3.0, citations=[Citation(article_id="a1", sentence=i + 1, quote=t)])
+                          for i, t in enumerate(("One.", "Two."))])
+    settings = RenderSettings(music_dir=folder, aspect="1:1")
+    spec, files = job_spec(RenderJob(story=story, media={}, settings=settings, workdir=tmp_path / "w"))
+    assert "music_dir" not in spec["settings"] and spec["settings"]["aspect"] == "1:1"
+    assert files[spec["music"]] == choose_music(settings, "s-remote")
