@@ -1,7 +1,7 @@
 """The render plan: everything the compositor needs, decided before ffmpeg runs.
 
-Per scene: the shots it shows (an image with a Ken Burns motion, a trimmed video range, or a colour
-card), its narration WAV and where it starts, the subtitle cues, and the on-screen text. The hook is
+Per scene: the shots it shows (an image with a Ken Burns motion, a window of a video, slowed or
+looped when short, or a colour card; a long scene is several shots, see plan_shots), its narration WAV and where it starts, the subtitle cues, and the on-screen text. The hook is
 said first, over the first scene, while the story's title is on screen.
 
 Timing, all in whole frames so nothing drifts:
