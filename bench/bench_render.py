@@ -1,7 +1,8 @@
 """Render speed of a ~30 s story: trendreel's render stage against the plain ffmpeg command and moviepy.
 
 One story, one machine, one run, three ways to make the same 1080x1920 composition: 6 scenes
-(3 stills with Ken Burns motion, 2 of them shown whole over a blurred copy, a trimmed clip, crossfades),
+(stills with Ken Burns motion, some shown whole over a blurred copy, a low-resolution still framed,
+a 2 s clip range slowed to fill its scene, a 4 s range, a scene of two visuals, crossfades),
 Korean narration (espeak-ng; `--lang en`: piper), two-line subtitles and on-screen text in NanumGothic,
 loudness normalised to -14 LUFS, H.264 (x264 veryfast, CRF 23) + AAC.
 
@@ -16,7 +17,8 @@ loudness normalised to -14 LUFS, H.264 (x264 veryfast, CRF 23) + AAC.
   proglog imageio`, as moviepy 2.2 pins Pillow < 12): the same scenes, motion,
   crossfades, subtitles and narration, written with the same x264 settings; it renders the first
   `--moviepy-seconds` of the video (its speed per second does not depend on the length).
-Speeds are video seconds per wall second; runs alternate trendreel / plain so that load from other
+Each rendered file's frozen share (ffmpeg freezedetect n=0.001 d=1), shots per minute (from the plan)
+and video bit rate are measured after its timing. Speeds are video seconds per wall second; runs alternate trendreel / plain so that load from other
 processes hits both alike, and the best and median of `--runs` are reported. Peak memory is the
 largest resident set of the process (trendreel's Python) and of its biggest child (ffmpeg).
 
@@ -84,6 +86,7 @@ def make_media(d: Path) -> dict[str, Path]:
         "wide": (["-f", "lavfi", "-i", "testsrc2=s=1920x1080", "-frames:v", "1"], "wide.jpg"),
         "tall": (["-f", "lavfi", "-i", "mandelbrot=s=1200x1600", "-frames:v", "1"], "tall.jpg"),
         "square": (["-f", "lavfi", "-i", "cellauto=s=1400x1400:rule=110", "-frames:v", "1"], "square.jpg"),
+        "small": (["-f", "lavfi", "-i", "testsrc2=s=480x360", "-frames:v", "1"], "small.jpg"),
         "clip": (["-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=12", "-f", "lavfi", "-i", "sine=f=330:d=12",
                   "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"], "clip.mp4"),
     }
@@ -121,11 +124,12 @@ def setup(home: Path, lang: str, width: int, height: int):
                             duration_s=12.0 if kind == "video" else None))
             ids[key] = mid
     text = KO if lang == "ko" else EN
-    order = [MediaRef(media_id=ids["wide"], kind="image"), MediaRef(media_id=ids["clip"], kind="video", start_s=1.0, end_s=1.0 + SCENE_S),
-             MediaRef(media_id=ids["tall"], kind="image"), MediaRef(media_id=ids["square"], kind="image"),
-             MediaRef(media_id=ids["clip"], kind="video", start_s=6.0, end_s=6.0 + SCENE_S),
-             MediaRef(media_id=ids["wide"], kind="image")]
-    scenes = [Scene(narration=n, on_screen_text=o, duration_s=SCENE_S, media=[order[i]],
+    # a 2 s clip range in a longer scene (slowed), a low-resolution still (framed), two visuals in one scene
+    order = [[MediaRef(media_id=ids["wide"], kind="image")], [MediaRef(media_id=ids["clip"], kind="video", start_s=1.0, end_s=3.0)],
+             [MediaRef(media_id=ids["tall"], kind="image")], [MediaRef(media_id=ids["square"], kind="image"), MediaRef(media_id=ids["small"], kind="image")],
+             [MediaRef(media_id=ids["clip"], kind="video", start_s=6.0, end_s=6.0 + SCENE_S)],
+             [MediaRef(media_id=ids["wide"], kind="image")]]
+    scenes = [Scene(narration=n, on_screen_text=o, duration_s=SCENE_S, media=order[i],
                     citations=[Citation(article_id=aid, sentence=i + 1, quote=n)]) for i, (n, o) in enumerate(text["scenes"])]
     story = Story(id="s-bench", title=text["title"], hook=text["hook"], scenes=scenes, lang=lang,
                   duration_s=SCENE_S * len(scenes) + 4, article_id=aid, backend="template", model="bench")
@@ -146,12 +150,14 @@ def worker_render(home: Path, width: int, height: int) -> None:
     t = time.perf_counter()
     video = render_story(app, story_id="s-bench", force=True)
     wall = time.perf_counter() - t
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # before the measurement's own ffmpeg
+    facts = picture_facts(app.files.local_path(video["path"]), video["duration_s"], video["details"]["plan"]["shots"])
     app.close()
-    print(json.dumps({"wall_s": wall, "duration_s": video["duration_s"], "bytes": video["bytes"],
+    print(json.dumps({"wall_s": wall, "duration_s": video["duration_s"], "bytes": video["bytes"], **facts,
                       "timings": video["details"]["timings"], "sound": video["details"]["sound"],
                       "warnings": video["warnings"],
                       "peak_rss_mb_python": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "peak_rss_mb_largest_child": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+                      "peak_rss_mb_largest_child": usage}))
 
 
 def run_trendreel(home: Path, width: int, height: int) -> dict:
@@ -165,36 +171,51 @@ def run_trendreel(home: Path, width: int, height: int) -> dict:
 # ---- the plain ffmpeg command ----------------------------------------------------------------------
 
 def plain_command(plan, work: Path, settings) -> list[str]:
-    """One hand-written ffmpeg command for the plan's composition (inputs: the plan's media, WAVs, ASS)."""
+    """One hand-written ffmpeg command for the plan's composition (inputs: the plan's media, WAVs, ASS):
+    the same shots (stills zoomed and panned, clip windows slowed or looped, framing over a blurred copy),
+    cuts inside scenes, crossfades between them, the same text and encoder settings; stills are scaled
+    once to the frame (no oversampling)."""
+    from trendreel.render.compositor import ZOOM, framing, rate_args
     from trendreel.render.plan import HOOK_GAP_S
 
     w, h, fps = plan.width, plan.height, plan.fps
     args, graph, k = [], [], 0
     labels = []
+
+    def fill(shot, tag: str) -> str:
+        framed = framing(shot, w, h, settings.fit)
+        if framed is None:
+            return f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},setsar=1"
+        return (f"split[b{tag}][f{tag}];[b{tag}]scale={w // 8}:{h // 8}:force_original_aspect_ratio=increase,crop={w // 8}:{h // 8},"
+                f"boxblur=5:2,eq=brightness=-0.12:saturation=0.8,scale={w}:{h}[bb{tag}];[f{tag}]scale={framed[0]}:{framed[1]}"
+                f"[ff{tag}];[bb{tag}][ff{tag}]overlay=(W-w)/2:(H-h)/2,setsar=1")
+
     for sc in plan.scenes:
-        shot = sc.shots[0]
-        v = shot.visual
-        n = shot.frames
-        ratio = (v.width / v.height) / (w / h) if v.height else 1.0
-        backdrop = ratio > 1.3 or ratio < 1 / 1.3
-        if backdrop:
-            fill = (f"split[b{k}][f{k}];[b{k}]scale={w // 8}:{h // 8}:force_original_aspect_ratio=increase,crop={w // 8}:{h // 8},"
-                    f"boxblur=5:2,eq=brightness=-0.12:saturation=0.8,scale={w}:{h}[bb{k}];[f{k}]scale={w}:{h}:"
-                    f"force_original_aspect_ratio=decrease[ff{k}];[bb{k}][ff{k}]overlay=(W-w)/2:(H-h)/2")
+        shot_labels = []
+        for j, shot in enumerate(sc.shots):
+            v, n, tag = shot.visual, shot.frames, f"{sc.index}_{j}"
+            out = f"format=yuv420p,settb=1/{fps},setpts=N[v{tag}]"
+            if shot.kind == "card":
+                graph.append(f"color=c={sc.card_colour}:s={w}x{h}:r={fps},trim=end_frame={n},{out}")
+            elif shot.kind == "image":
+                args += ["-i", str(v.path)]
+                z = {"zoom_in": f"1+{ZOOM}*on/{n - 1}", "zoom_out": f"{1 + ZOOM}-{ZOOM}*on/{n - 1}"}.get(shot.motion, f"{1 + ZOOM}")
+                x = {"pan_right": f"(iw-iw/zoom)*on/{n - 1}", "pan_left": f"(iw-iw/zoom)*(1-on/{n - 1})"}.get(shot.motion, "(iw-iw/zoom)/2")
+                graph.append(f"[{k}:v]{fill(shot, tag)},zoompan=z='{z}':x='{x}':y='(ih-ih/zoom)/2':d={n}:s={w}x{h}:fps={fps},{out}")
+                k += 1
+            else:
+                args += ["-ss", f"{shot.clip_in:.3f}", "-t", f"{shot.clip_s:.3f}", "-i", str(v.path)]
+                loop = ",loop=loop=-1:size=32767" if shot.loop else ""
+                slow = f",setpts=PTS/{shot.speed:.4f}" if shot.speed != 1.0 else ""
+                graph.append(f"[{k}:v]setpts=PTS-STARTPTS,{fill(shot, tag)}{loop}{slow},fps={fps},"
+                             f"tpad=stop_mode=clone:stop_duration=0.1,trim=end_frame={n},{out}")
+                k += 1
+            shot_labels.append(f"[v{tag}]")
+        if len(shot_labels) > 1:
+            graph.append(f"{''.join(shot_labels)}concat=n={len(shot_labels)}:v=1:a=0,settb=1/{fps},setpts=N[c{sc.index}]")
+            labels.append(f"[c{sc.index}]")
         else:
-            fill = f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h}"
-        if shot.kind == "image":
-            args += ["-i", str(v.path)]
-            z = {"zoom_in": f"1+0.12*on/{n - 1}", "zoom_out": f"1.12-0.12*on/{n - 1}"}.get(shot.motion, "1.12")
-            x = {"pan_right": f"(iw-iw/zoom)*on/{n - 1}", "pan_left": f"(iw-iw/zoom)*(1-on/{n - 1})"}.get(shot.motion, "(iw-iw/zoom)/2")
-            graph.append(f"[{k}:v]{fill},zoompan=z='{z}':x='{x}':y='(ih-ih/zoom)/2':d={n}:s={w}x{h}:fps={fps},"
-                         f"format=yuv420p,settb=1/{fps},setpts=N[v{k}]")
-        else:
-            args += ["-ss", f"{v.clip_in:.3f}", "-t", f"{v.clip_s:.3f}", "-i", str(v.path)]
-            graph.append(f"[{k}:v]fps={fps},{fill},tpad=stop_mode=clone:stop_duration=10,trim=end_frame={n},"
-                         f"format=yuv420p,settb=1/{fps},setpts=N[v{k}]")
-        labels.append(f"[v{k}]")
-        k += 1
+            labels.append(shot_labels[0])
     xf, acc, elapsed = plan.crossfade_frames, labels[0], plan.scenes[0].frames
     for i, lab in enumerate(labels[1:], 1):
         graph.append(f"{acc}{lab}xfade=transition=fade:duration={xf / fps:.4f}:offset={(elapsed - xf) / fps:.4f}[x{i}]")
@@ -213,8 +234,20 @@ def plain_command(plan, work: Path, settings) -> list[str]:
     graph.append(f"{''.join(voices)}amix=inputs={len(voices)}:normalize=0,apad,atrim=0:{plan.duration_s:.3f},"
                  f"loudnorm=I=-14:TP=-1.5:LRA=11,aresample=48000[aout]")
     return [ffmpeg_exe(), "-v", "error", "-y", *args, "-filter_complex", ";".join(graph), "-map", "[vout]", "-map", "[aout]",
-            "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-pix_fmt", "yuv420p", "-r", str(fps),
-            "-c:a", "aac", "-b:a", "160k", "-ac", "2", "-movflags", "+faststart", "-t", f"{plan.duration_s:.3f}", "plain.mp4"]
+            "-c:v", "libx264", "-preset", settings.preset, *rate_args(settings, w, h, fps), "-pix_fmt", "yuv420p",
+            "-r", str(fps), "-g", str(fps * 2), "-c:a", "aac", "-b:a", "160k", "-ac", "2", "-movflags", "+faststart",
+            "-t", f"{plan.duration_s:.3f}", "plain.mp4"]
+
+
+def picture_facts(path: Path, duration_s: float, shots: int) -> dict:
+    """Frozen share (freezedetect n=0.001 d=1), shots per minute and video bit rate of one rendered file."""
+    from trendreel.render.ffmpeg import frozen_spans
+
+    spans = frozen_spans(path)
+    frozen = sum(b - a for a, b in spans)
+    return {"frozen_share": round(frozen / duration_s, 4), "frozen_spans": [[round(a, 2), round(b, 2)] for a, b in spans],
+            "shots_per_minute": round(shots * 60 / duration_s, 1),
+            "mbit_s": round(path.stat().st_size * 8 / duration_s / 1e6, 2)}
 
 
 def prepare_plain(home: Path, story, work: Path):
@@ -237,7 +270,7 @@ def prepare_plain(home: Path, story, work: Path):
     return plan, settings
 
 
-def run_plain(cmd: list[str], work: Path, duration: float) -> dict:
+def run_plain(cmd: list[str], work: Path, duration: float, shots: int) -> dict:
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=work, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -245,7 +278,8 @@ def run_plain(cmd: list[str], work: Path, duration: float) -> dict:
     err = proc.stderr.read().decode(errors="replace")
     if status != 0:
         raise SystemExit(f"plain ffmpeg failed: {err[-2000:]}")
-    return {"wall_s": wall, "duration_s": duration, "peak_rss_mb": usage.ru_maxrss / 1024}
+    return {"wall_s": wall, "duration_s": duration, "peak_rss_mb": usage.ru_maxrss / 1024,
+            **picture_facts(work / "plain.mp4", duration, shots)}
 
 
 # ---- moviepy ---------------------------------------------------------------------------------------
@@ -311,7 +345,9 @@ def run_moviepy(plan, work: Path, seconds: float, settings) -> dict:
 
 def summarize(runs: list[dict]) -> dict:
     speeds = [r["duration_s"] / r["wall_s"] for r in runs]
-    return {"runs": runs, "speed_best": round(max(speeds), 3), "speed_median": round(statistics.median(speeds), 3)}
+    return {"runs": runs, "speed_best": round(max(speeds), 3), "speed_median": round(statistics.median(speeds), 3),
+            "frozen_share_max": max(r["frozen_share"] for r in runs),
+            "shots_per_minute": runs[-1]["shots_per_minute"], "mbit_s": runs[-1]["mbit_s"]}
 
 
 def main() -> None:
@@ -342,7 +378,7 @@ def main() -> None:
         r = run_trendreel(home, 1080, 1920)
         ours.append(r)
         log(f"run {i + 1}: trendreel {r['wall_s']:.1f} s")
-        p = run_plain(cmd, work, plan.duration_s)
+        p = run_plain(cmd, work, plan.duration_s, plan.shot_count)
         plain.append(p)
         log(f"run {i + 1}: plain ffmpeg {p['wall_s']:.1f} s")
     result = {
@@ -357,6 +393,8 @@ def main() -> None:
     }
     result["speed_ratio_best"] = round(result["trendreel"]["speed_best"] / result["plain_ffmpeg"]["speed_best"], 3)
     result["speed_ratio_median"] = round(result["trendreel"]["speed_median"] / result["plain_ffmpeg"]["speed_median"], 3)
+    result["checks"] = {"speed_ratio_at_least_0.8": result["speed_ratio_median"] >= 0.8,
+                        "frozen_share_at_most_0.10": result["trendreel"]["frozen_share_max"] <= 0.10}
     result["peak_memory_mb"] = {
         "trendreel_python": round(max(r["peak_rss_mb_python"] for r in ours), 1),
         "trendreel_largest_ffmpeg": round(max(r["peak_rss_mb_largest_child"] for r in ours), 1),

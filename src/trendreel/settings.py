@@ -279,8 +279,13 @@ class RenderSettings(BaseModel):
     backend: str = Field("compositor", description="Video generator: compositor (offline, CPU, ffmpeg) or a registered GPU backend.")
     width: int = Field(1080, ge=64, le=4096, description="Frame width in pixels (even).")
     height: int = Field(1920, ge=64, le=4096, description="Frame height in pixels (even).")
+    aspect: Literal["9:16", "1:1", "16:9"] = Field(
+        "9:16", description="Frame shape: 9:16 (vertical, width x height), 1:1 (the short side squared) or 16:9 (height x width); text and margins scale with it.")
     fps: int = Field(30, ge=10, le=60, description="Frames per second.")
-    crf: int = Field(23, ge=0, le=51, description="x264 quality: lower is better and bigger (18-28 is sensible).")
+    rate_control: Literal["upload", "crf"] = Field(
+        "upload", description="Video bit rate: upload (the platforms' recommended upload bit rate for the frame size, e.g. 8 Mbit/s at 1080p30) or crf (constant quality `crf`: smaller files, for previews).")
+    video_bitrate_k: int | None = Field(None, ge=100, le=200000, description="Video bit rate in kbit/s with rate_control = upload; empty: chosen from the frame size and rate.")
+    crf: int = Field(23, ge=0, le=51, description="x264 quality with rate_control = crf: lower is better and bigger (18-28 is sensible).")
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
         "veryfast", description="x264 speed preset: faster presets give bigger files at the same quality.")
     audio_bitrate_k: int = Field(160, ge=32, le=512, description="AAC bitrate in kbit/s.")
@@ -289,11 +294,12 @@ class RenderSettings(BaseModel):
     scene_pad_s: float = Field(0.4, ge=0, le=5, description="Silence after each scene's narration before the next scene.")
     fit: Literal["blur", "cover"] = Field(
         "blur", description="Media much wider or taller than the frame: blur (shown whole over a blurred copy of itself) or cover (cropped to fill).")
-    motion: Literal["kenburns", "none"] = Field("kenburns", description="Still images: kenburns (slow zoom and pan) or none (still).")
+    motion: Literal["kenburns", "none"] = Field("kenburns", description="Still images: kenburns (zoom and pan, visibly moving) or none (held still: reads as a frozen picture).")
     subtitles: bool = Field(True, description="Burn narration subtitles into the picture (the .srt is written either way).")
     subtitle_style: Literal["bold", "boxed", "karaoke", "minimal"] = Field(
         "bold", description="Look of the headline and subtitles: bold (large white, thick black outline), boxed (on a translucent box), karaoke (each word lights up in an accent colour as it is said) or minimal (smaller, light outline).")
     music_path: Path | None = Field(None, description="Background music file (any format ffmpeg reads), looped and ducked under speech; empty for none.")
+    music_dir: Path | None = Field(None, description="Folder of music files (mp3, m4a, aac, ogg, opus, flac, wav); one is chosen per video from the story id, looped and ducked under speech. music_path wins when both are set.")
     music_volume_db: float = Field(-16.0, ge=-60, le=0, description="Music level before ducking, relative to its own level.")
     loudness_lufs: float = Field(-14.0, ge=-40, le=-5, description="Integrated loudness of the finished audio (EBU R128); -14 is what YouTube plays at.")
     true_peak_db: float = Field(-1.5, ge=-9, le=0, description="Highest true peak of the finished audio.")

@@ -8,6 +8,7 @@ from typing import Callable
 from trendreel import services
 from trendreel.bootstrap import App, build_app
 from trendreel.services.pipeline import run_stage
+from trendreel.demo.music import make_demo_music
 from trendreel.demo.server import serve_site
 from trendreel.demo.site import build_sample_site
 from trendreel.settings import Settings, SourceConfig
@@ -31,7 +32,7 @@ DEMO_QUERY = "2030 세대의 겨울 캠핑과 차박"
 
 
 # The demo's storage budget: small enough that `gc` has work (the published video's local files go).
-DEMO_BUDGET = "15MB"
+DEMO_BUDGET = "80MB"
 
 
 def _published_before(app: App, story_id: str) -> list[dict] | None:
@@ -58,8 +59,13 @@ def run_demo(settings: Settings, *, on_stage: StageProgress | None = None, keep_
     with serve_site(site_root) as base_url:
         if on_serving:
             on_serving(base_url)
+        render = settings.render
+        if videos and render.music_path is None and render.music_dir is None:
+            # a few chord loops made here with ffmpeg; one is chosen per video from the story id
+            render = render.model_copy(update={"music_dir": make_demo_music(settings.home / "demo-music")})
         # Our own local site: no need to wait a second between requests.
         demo_settings = settings.model_copy(update={
+            "render": render,
             "sources": demo_sources(base_url),
             "crawl": settings.crawl.model_copy(update={"delay_s": 0.0, "per_host_concurrency": 4}),
             "retention": settings.retention.model_validate({**settings.retention.model_dump(), "budget_bytes": DEMO_BUDGET}),

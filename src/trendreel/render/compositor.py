@@ -6,7 +6,7 @@ Four ffmpeg runs per video, none of them a per-frame Python loop; 1-2 run while 
 2. the measured loudness applied (loudnorm pass 2: one linear gain when the true-peak limit allows,
    else loudnorm's dynamic mode), encoded to AAC;
 3. picture: one filtergraph — each still scaled to cover the frame and moved (zoompan), each clip cut
-   to its range (input seek + trim), padded by holding its last frame, scaled and cropped; colour cards
+   to its window (input seek), slowed or looped when shorter than its shot (never held), framed; colour cards
    for unusable media; shots joined inside a scene (concat) and scenes crossfaded (xfade); subtitles
    and on-screen text burned in by libass (ass) with the Hangul-capable font; H.264;
 4. mux: picture and sound copied into one MP4 with the index at the front (faststart).
@@ -37,7 +37,10 @@ log = logging.getLogger(__name__)
 
 VERSION = "2"  # bump when the same settings would render a different picture or sound
 SAMPLE_RATE = 48000
-ZOOM = 0.12  # Ken Burns: zoom from 1.0 to 1.12, or pan across an image zoomed 1.12x
+# Ken Burns: zoom from 1.0 to 1.15, or pan across an image zoomed 1.15x, within one shot (at most
+# MAX_SHOT_S): about 3-5 % of the frame per second, clearly moving, where a slower move over a plain
+# picture reads as a frozen one (ffmpeg freezedetect, see docs/render.md).
+ZOOM = 0.15
 # zoompan moves its crop window in whole input pixels; scaling the still to 1.5x the frame first
 # makes each step a fraction of an output pixel, so slow motion does not judder.
 OVERSAMPLE = 1.5
@@ -46,6 +49,16 @@ OVERSAMPLE = 1.5
 SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg", "remote", "ltx2",
                        "speech_base_url", "speech_api_key", "speech_timeout_s"}
 BACKDROP_RATIO = 1.3  # aspect ratio this much off the frame's: show whole over a blurred copy (fit = blur)
+MAX_UPSCALE = 2.0  # low-resolution media: shown sharp at most this much enlarged, framed by a blurred copy
+
+
+def upload_bitrate_k(width: int, height: int, fps: int) -> int:
+    """The video bit rate platforms recommend for uploads at this frame size (YouTube's SDR table:
+    1080p 8 Mbit/s, 720p 5, 1440p 16, 2160p 35-45; 1.5x at 48-60 fps), by the frame's short side."""
+    short = min(width, height)
+    base = next(k for side, k in ((2160, 40000), (1440, 16000), (1080, 8000), (720, 5000), (480, 2500), (0, 1000))
+                if short >= side)
+    return base * 3 // 2 if fps > 30 else base
 
 
 def settings_key(settings: RenderSettings) -> str:
@@ -162,35 +175,53 @@ def mix_audio(plan: RenderPlan, workdir: Path, settings: RenderSettings, *, exe:
 
 # ---- picture -------------------------------------------------------------------------------------
 
-def _needs_backdrop(shot: Shot, w: int, h: int, fit: str) -> bool:
-    """Whether the shot is shown whole over a blurred copy (its shape is far from the frame's)."""
+def _even(x: float) -> int:
+    return max(2, round(x / 2) * 2)
+
+
+def framing(shot: Shot, w: int, h: int, fit: str) -> tuple[int, int] | None:
+    """The size of the sharp picture over a blurred copy of itself in a w x h frame, or None to crop it
+    to cover the frame. Framed: media far from the frame's shape (fit = blur), and media so small that
+    covering the frame would enlarge it more than MAX_UPSCALE (shown at most that much enlarged)."""
     v = shot.visual
-    if fit != "blur" or not v.width or not v.height:
-        return False
+    if not v.width or not v.height:
+        return None
+    cover, contain = max(w / v.width, h / v.height), min(w / v.width, h / v.height)
     ratio = (v.width / v.height) / (w / h)
-    return ratio > BACKDROP_RATIO or ratio < 1 / BACKDROP_RATIO
+    if cover > MAX_UPSCALE:
+        s = min(contain, MAX_UPSCALE)
+    elif fit == "blur" and (ratio > BACKDROP_RATIO or ratio < 1 / BACKDROP_RATIO):
+        s = contain
+    else:
+        return None
+    return min(w, _even(v.width * s)), min(h, _even(v.height * s))
 
 
-def _fill(w: int, h: int, backdrop: bool, tag: str = "") -> str:
-    """Filters that make any picture exactly w x h: cropped to cover, or fitted over its own blurred copy."""
-    if not backdrop:
+def _fill(w: int, h: int, framed: tuple[int, int] | None, tag: str = "") -> str:
+    """Filters that make any picture exactly w x h: cropped to cover, or a sharp copy over its own blurred one."""
+    if framed is None:
         return f"scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},setsar=1"
+    fw, fh = framed
     # the blur runs on a small copy (1/8 of the frame) and is scaled up: cheap enough for every video frame
     bw, bh = max(2, w // 8 // 2 * 2), max(2, h // 8 // 2 * 2)
-    blur = max(1, bw // 24)
+    blur = max(1, min(bw, bh) // 24)
     bg, fg = f"[{tag}bg]", f"[{tag}fg]"
     return (f"split=2{bg}{fg};{bg}scale={bw}:{bh}:force_original_aspect_ratio=increase,crop={bw}:{bh},"
             f"boxblur={blur}:2,eq=brightness=-0.12:saturation=0.8,scale={w}:{h}[{tag}bgs];"
-            f"{fg}scale={w}:{h}:force_original_aspect_ratio=decrease:flags=bicubic[{tag}fgs];"
+            f"{fg}scale={fw}:{fh}:flags=bicubic[{tag}fgs];"
             f"[{tag}bgs][{tag}fgs]overlay=(W-w)/2:(H-h)/2,setsar=1")
 
 
-def _motion(shot: Shot, w: int, h: int, fps: int, backdrop: bool, tag: str) -> str:
+def _motion(shot: Shot, w: int, h: int, fps: int, fit: str, tag: str) -> str:
     n = shot.frames
     last = max(1, n - 1)
     if shot.motion == "none":
-        return f"{_fill(w, h, backdrop, tag)},loop=loop={n - 1}:size=1:start=0"
+        # the frame rate set here too: a still's own (25 for an image) would not meet the next shot's in xfade
+        return f"{_fill(w, h, framing(shot, w, h, fit), tag)},loop=loop={n - 1}:size=1:start=0,setpts=N/({fps}*TB),fps={fps}"
     W, H = round(w * OVERSAMPLE / 2) * 2, round(h * OVERSAMPLE / 2) * 2
+    framed = framing(shot, w, h, fit)
+    if framed is not None:
+        framed = (min(W, _even(framed[0] * OVERSAMPLE)), min(H, _even(framed[1] * OVERSAMPLE)))
     p = f"(on/{last})"
     centre_x, centre_y = "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"
     z, x, y = {
@@ -199,7 +230,18 @@ def _motion(shot: Shot, w: int, h: int, fps: int, backdrop: bool, tag: str) -> s
         "pan_right": (f"{1 + ZOOM}", f"(iw-iw/zoom)*{p}", centre_y),
         "pan_left": (f"{1 + ZOOM}", f"(iw-iw/zoom)*(1-{p})", centre_y),
     }[shot.motion]
-    return f"{_fill(W, H, backdrop, tag)},zoompan=z='{z}':x='{x}':y='{y}':d={n}:s={w}x{h}:fps={fps}"
+    return f"{_fill(W, H, framed, tag)},zoompan=z='{z}':x='{x}':y='{y}':d={n}:s={w}x{h}:fps={fps}"
+
+
+def _clip(shot: Shot, w: int, h: int, fps: int, fit: str, tag: str) -> str:
+    """A clip's window: framed, slowed (each frame shown longer), looped when still too short; never held."""
+    chain = f"setpts=PTS-STARTPTS,{_fill(w, h, framing(shot, w, h, fit), tag)}"
+    if shot.loop:  # frames kept at the frame size, so a loop holds at most ~2 s of them whatever the source
+        chain += ",loop=loop=-1:size=32767:start=0"
+    if shot.speed != 1.0:
+        chain += f",setpts=PTS/{shot.speed:.4f}"
+    # tpad only covers a frame or two of rounding where a window decodes short
+    return f"{chain},fps={fps},tpad=stop_mode=clone:stop_duration={3 / fps:.4f},trim=end_frame={shot.frames}"
 
 
 def video_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, ass_name: str | None, fonts_dir: str,
@@ -221,14 +263,12 @@ def video_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, ass_name: str | N
             elif shot.kind == "image":
                 name = _link(v.path, inputs_dir / f"in{k:02d}{v.path.suffix.lower()[:6]}")
                 args += ["-i", str(name.relative_to(inputs_dir.parent))]
-                parts.append(f"[{k}:v]{_motion(shot, w, h, fps, _needs_backdrop(shot, w, h, fit), label)},{tail}")
+                parts.append(f"[{k}:v]{_motion(shot, w, h, fps, fit, label)},{tail}")
                 k += 1
             else:
                 name = _link(v.path, inputs_dir / f"in{k:02d}{v.path.suffix.lower()[:6]}")
-                args += ["-ss", f"{v.clip_in:.3f}", "-t", f"{v.clip_s:.3f}", "-i", str(name.relative_to(inputs_dir.parent))]
-                hold = shot.frames / fps + 1.0
-                parts.append(f"[{k}:v]setpts=PTS-STARTPTS,fps={fps},{_fill(w, h, _needs_backdrop(shot, w, h, fit), label)},"
-                             f"tpad=stop_mode=clone:stop_duration={hold:.3f},trim=end_frame={shot.frames},{tail}")
+                args += ["-ss", f"{shot.clip_in:.3f}", "-t", f"{shot.clip_s:.3f}", "-i", str(name.relative_to(inputs_dir.parent))]
+                parts.append(f"[{k}:v]{_clip(shot, w, h, fps, fit, label)},{tail}")
                 k += 1
             shot_labels.append(f"[{label}]")
         if len(shot_labels) > 1:
@@ -259,10 +299,18 @@ def video_inputs_and_graph(plan: RenderPlan, inputs_dir: Path, ass_name: str | N
     return args, ";".join(parts)
 
 
+def rate_args(settings: RenderSettings, width: int, height: int, fps: int) -> list[str]:
+    """x264 rate control: the platforms' upload bit rate (average, peaks to 1.5x over a 2 s buffer), or constant quality."""
+    if settings.rate_control == "crf":
+        return ["-crf", str(settings.crf)]
+    k = settings.video_bitrate_k or upload_bitrate_k(width, height, fps)
+    return ["-b:v", f"{k}k", "-maxrate", f"{k * 3 // 2}k", "-bufsize", f"{k * 2}k"]
+
+
 def encode_args(plan: RenderPlan, settings: RenderSettings) -> list[str]:
-    return ["-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf), "-pix_fmt", "yuv420p",
-            "-profile:v", "high", "-r", str(plan.fps), "-g", str(plan.fps * 2), "-threads", str(settings.threads),
-            "-an", "-t", f"{plan.duration_s:.3f}"]
+    return ["-c:v", "libx264", "-preset", settings.preset, *rate_args(settings, plan.width, plan.height, plan.fps),
+            "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", str(plan.fps), "-g", str(plan.fps * 2),
+            "-threads", str(settings.threads), "-an", "-t", f"{plan.duration_s:.3f}"]
 
 
 def _fonts_dir(plan: RenderPlan, workdir: Path) -> str:

@@ -15,7 +15,7 @@ from trendreel.adapters import ffmpeg
 from trendreel.adapters.ffmpeg import Probe
 from trendreel.render.errors import RenderFailed
 
-__all__ = ["SILENT_DB", "loudness", "probe", "run_ffmpeg", "video_problems", "volume"]
+__all__ = ["SILENT_DB", "frozen_spans", "loudness", "probe", "run_ffmpeg", "video_problems", "volume"]
 
 
 def run_ffmpeg(args: list[str], *, what: str, timeout_s: float, cwd: Path | None = None,
@@ -51,6 +51,29 @@ def loudness(path: Path, *, exe: str | None = None, timeout_s: float = 120.0) ->
     if not found:
         raise RenderFailed(f"{Path(path).name}: no loudness could be measured")
     return float(found[-1])
+
+
+_FREEZE = re.compile(r"freeze_(start|end):\s*([\d.]+)")
+
+
+def frozen_spans(path: Path, *, noise: float = 0.001, min_s: float = 1.0, exe: str | None = None,
+                 timeout_s: float = 300.0) -> list[tuple[float, float]]:
+    """Spans (start, end) in seconds where the picture does not change (ffmpeg freezedetect: frames differing by
+    less than `noise` of full scale, mean absolute difference, for at least `min_s`); a freeze running to the
+    end of the file ends at its duration."""
+    proc = run_ffmpeg(["-i", str(path), "-map", "0:v:0", "-vf", f"freezedetect=n={noise}:d={min_s}", "-f", "null", "-"],
+                      what=f"looking for a frozen picture in {Path(path).name}", timeout_s=timeout_s, exe=exe)
+    spans, start = [], None
+    for kind, t in _FREEZE.findall(proc.stderr):
+        if kind == "start":
+            start = float(t)
+        elif start is not None:
+            spans.append((start, float(t)))
+            start = None
+    if start is not None:
+        end = probe(path).duration_s or start
+        spans.append((start, max(start, end)))
+    return spans
 
 
 # A peak below this is silence: a file whose sound never gets louder is broken, not quiet.

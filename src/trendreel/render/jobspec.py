@@ -19,6 +19,7 @@ from trendreel.errors import ConfigError
 from trendreel.registry import Registry, default_registry
 from trendreel.render.base import MediaFile, RenderJob
 from trendreel.render.errors import RenderError
+from trendreel.render.plan import choose_music
 from trendreel.settings import RenderSettings
 from trendreel.story.models import Story
 
@@ -38,7 +39,7 @@ def _plain(name: str) -> str:
 
 def client_settings(settings: RenderSettings) -> dict:
     """The render settings a server needs to render the same video (no paths of this machine)."""
-    data = settings.model_dump(mode="json", exclude=SERVER_SIDE | {"music_path"})
+    data = settings.model_dump(mode="json", exclude=SERVER_SIDE | {"music_path", "music_dir"})
     if not any(spec.startswith("openai:") for spec in settings.voices.values()):
         del data["speech_model"]  # unused: a server from before openai voices reads this spec too
     data["ltx2"] = {k: v for k, v in data["ltx2"].items() if k not in SERVER_SIDE_LTX2}
@@ -63,6 +64,10 @@ def job_spec(job: RenderJob) -> tuple[dict, dict[str, Path]]:
             files[music] = src
         else:
             raise ConfigError(f"render.music_path {src} does not exist")
+    elif job.settings.music_dir is not None:  # the file of the folder this story gets travels, as music_path
+        src = choose_music(job.settings, str(getattr(job.story, "id", None) or job.story.title))
+        music = _plain(f"music{src.suffix.lower()[:8]}")
+        files[music] = src
     spec = {"format": FORMAT, "story": job.story.model_dump(mode="json"), "settings": client_settings(job.settings),
             "media": media, "music": music}
     return spec, files

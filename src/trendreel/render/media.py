@@ -7,6 +7,7 @@
 | missing, purged, unknown, corrupt or truncated file | the scene shows a plain colour card with its text |
 | video with a decodable picture | its cited range [start_s, end_s), clamped to the file's length |
 | zero-length clip (range after the end, or a one-frame file) | a still of the frame at start_s (or the card) |
+| clip whose picture does not move (mostly frozen: freezedetect) | its first frame as a still, which then gets motion |
 | video with no picture or a codec ffmpeg cannot decode | the card |
 Every fallback adds a line to the video's `details.warnings`; none makes the render fail.
 """
@@ -24,6 +25,8 @@ from trendreel.render.ffmpeg import probe, run_ffmpeg
 log = logging.getLogger(__name__)
 
 MIN_CLIP_S = 0.1  # a cited range shorter than this is a zero-length clip
+STATIC_SHARE = 0.5  # a clip frozen this much of its range is shown as a still (with motion) instead
+FREEZE_NOISE = 0.001  # what counts as frozen: ffmpeg freezedetect's default noise, the measure of docs/render.md
 PROBE_TIMEOUT_S = 60.0
 
 
@@ -102,6 +105,29 @@ def prepare_image(mf: MediaFile, workdir: Path, *, exe: str) -> Visual:
         return Visual(kind="image", path=dest, media_id=mf.media_id, width=im.width, height=im.height)
 
 
+def _static(path: Path, start: float, end: float, *, exe: str) -> bool:
+    """Whether the picture of the range barely moves (a test card, a filmed slide): frozen at least
+    STATIC_SHARE of it by freezedetect (noise FREEZE_NOISE, over at least min(1 s, half the range))."""
+    length = end - start
+    try:  # the range only: input seek and -t
+        proc = run_ffmpeg(["-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", str(path), "-map", "0:v:0",
+                           "-vf", f"freezedetect=n={FREEZE_NOISE}:d={min(1.0, length / 2):.3f}", "-f", "null", "-"],
+                          what=f"checking the motion of {path.name}", timeout_s=PROBE_TIMEOUT_S, exe=exe)
+    except RenderFailed as exc:
+        log.info("cannot check the motion of %s: %s", path.name, exc)
+        return False
+    frozen, began = 0.0, None
+    for line in proc.stderr.splitlines():
+        if "freeze_start:" in line:
+            began = float(line.rsplit(":", 1)[1])
+        elif "freeze_end:" in line and began is not None:
+            frozen += float(line.rsplit(":", 1)[1]) - began
+            began = None
+    if began is not None:
+        frozen += max(0.0, length - began)
+    return frozen >= STATIC_SHARE * length
+
+
 def prepare_clip(mf: MediaFile, start_s: float, end_s: float, workdir: Path, *, exe: str) -> Visual:
     """The cited range of a video, a still of its first frame when the range is empty, or the card."""
     if mf.path is None:
@@ -128,6 +154,8 @@ def prepare_clip(mf: MediaFile, start_s: float, end_s: float, workdir: Path, *, 
         return Visual(kind="image", path=still, media_id=mf.media_id, width=stream.width, height=stream.height,
                       warning=f"{mf.media_id}: the clip {start_s:g}-{end_s:g} s is empty (the video lasts {duration:.2f} s); "
                               "showing its frame as a still")
+    if _static(mf.path, start, end, exe=exe):
+        return Visual(kind="image", path=still, media_id=mf.media_id, width=stream.width, height=stream.height)
     warning = None
     if end_s > duration + 0.05:
         warning = f"{mf.media_id}: the clip {start_s:g}-{end_s:g} s ends after the video ({duration:.2f} s); cut at its end"

@@ -1,8 +1,9 @@
 """The render plan: everything the compositor needs, decided before ffmpeg runs.
 
-Per scene: the shots it shows (an image with a Ken Burns motion, a trimmed video range, or a colour
-card), its narration WAV and where it starts, and its subtitle cues. The hook is said first, over the
-first scene, while the story's title is on screen as a big headline.
+Per scene: the shots it shows (an image with a Ken Burns motion, a window of a video, slowed or
+looped when short, or a colour card; a long scene is several shots, see plan_shots), its narration
+WAV and where it starts, and its subtitle cues. The hook is said first, over the first scene, while
+the story's title is on screen as a big headline.
 
 Timing, all in whole frames so nothing drifts:
 - a scene lasts max(its story duration, lead-in + narration + pad), where the lead-in lets the
@@ -20,6 +21,7 @@ and 2.5 s. The story's on-screen text is not drawn: it repeated the narration.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -41,6 +43,10 @@ from trendreel.settings import RenderSettings
 log = logging.getLogger(__name__)
 
 MOTIONS = ("zoom_in", "pan_right", "zoom_out", "pan_left")
+MAX_SHOT_S = 4.5  # a scene longer than this is cut into several shots (its visuals in turn)
+MIN_SHOT_S = 1.0  # ... but no shot shorter than this
+MIN_SPEED = 0.5  # a clip shorter than its shot is slowed down to this at most, then looped
+MUSIC_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".wav")
 MAX_TEMPO = 1.25
 HOOK_GAP_S = 0.35
 FIRST_LEAD_S = 0.25
@@ -52,11 +58,35 @@ CARD_COLOURS = ("0x1f3a5f", "0x5b2a4e", "0x24523f", "0x5a3d1e", "0x35305e", "0x3
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 
+ASPECTS = ("9:16", "1:1", "16:9")
+
+
+def frame_size(settings: RenderSettings) -> tuple[int, int]:
+    """(width, height) of the frame: `render.width` x `render.height` shaped by `render.aspect`.
+
+    9:16 is the short side wide and the long side high (1080x1920), 16:9 the other way round
+    (1920x1080), 1:1 the short side squared (1080x1080).
+    """
+    short, long = sorted((settings.width, settings.height))
+    aspect = getattr(settings, "aspect", "9:16")
+    return {"9:16": (short, long), "16:9": (long, short), "1:1": (short, short)}[aspect]
+
+
 @dataclass
 class Shot:
+    """One shot: a still with its motion, a window of a clip at a speed (looped when still short), or a card."""
+
     visual: Visual
     frames: int
     motion: str = "none"  # none | zoom_in | zoom_out | pan_left | pan_right
+    clip_in: float = 0.0  # a clip's source window, seconds of the file
+    clip_out: float = 0.0
+    speed: float = 1.0  # a clip slowed to fill its shot (MIN_SPEED at the slowest)
+    loop: bool = False  # a clip too short even slowed starts again (a cut to its first frame)
+
+    @property
+    def clip_s(self) -> float:
+        return max(0.0, self.clip_out - self.clip_in)
 
     @property
     def kind(self) -> str:
@@ -107,6 +137,7 @@ class RenderPlan:
     voice: str
     tempo: float = 1.0
     music: Path | None = None
+    aspect: str = "9:16"
     warnings: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     style: str = "bold"
@@ -133,15 +164,23 @@ class RenderPlan:
                      "speech_s": list(c.speech_s)} for c in self.cues if c.shown]
         return sorted(out, key=lambda d: d["start_s"])
 
+    @property
+    def shot_count(self) -> int:
+        return sum(len(s.shots) for s in self.scenes)
+
     def summary(self) -> dict:
         """A JSON-able account of the plan for the video's details."""
         return {
             "duration_s": round(self.duration_s, 3), "fps": self.fps, "size": [self.width, self.height],
-            "tempo": self.tempo, "voice": self.voice, "font": self.font.path.name, "subtitle_style": self.style,
-            "text_layers": self.text_layers(), "music": self.music.name if self.music else None,
+            "aspect": self.aspect, "tempo": self.tempo, "voice": self.voice, "font": self.font.path.name,
+            "subtitle_style": self.style, "text_layers": self.text_layers(),
+            "music": self.music.name if self.music else None,
+            "shots": self.shot_count, "shots_per_minute": round(self.shot_count * 60 / max(self.duration_s, 1e-6), 1),
             "scenes": [{"start_s": round(s.start_frame / self.fps, 3), "duration_s": round(s.frames / self.fps, 3),
                         "shots": [{"kind": sh.kind, "media_id": sh.visual.media_id, "motion": sh.motion,
-                                   **({"in_s": round(sh.visual.clip_in, 3), "out_s": round(sh.visual.clip_out, 3)}
+                                   "duration_s": round(sh.frames / self.fps, 3),
+                                   **({"in_s": round(sh.clip_in, 3), "out_s": round(sh.clip_out, 3),
+                                       "speed": round(sh.speed, 3), "loop": sh.loop}
                                       if sh.kind == "video" else {})} for sh in s.shots],
                         "narration_s": round(sum(c.duration_s for c in s.narration) / self.tempo, 3),
                         "cues": len(s.cues)} for s in self.scenes],
@@ -174,6 +213,85 @@ def _frames(seconds: float, fps: int) -> int:
 def _split_frames(total: int, parts: int) -> list[int]:
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def _fill_frames(caps: list[int | None], total: int) -> list[int]:
+    """Share `total` frames among shots, none over its cap (None: no cap); when every shot is capped
+    the rest is shared evenly again (those shots loop)."""
+    out = [0] * len(caps)
+    free, left = list(range(len(caps))), total
+    while free:
+        share = left / len(free)
+        capped = [i for i in free if caps[i] is not None and caps[i] < share]
+        if not capped:
+            for i, f in zip(free, _split_frames(left, len(free))):
+                out[i] = f
+            return out
+        for i in capped:
+            out[i] = caps[i]
+            left -= caps[i]
+            free.remove(i)
+    for i, f in enumerate(_split_frames(left, len(out))):
+        out[i] += f
+    return out
+
+
+def plan_shots(visuals: list[Visual], frames: int, fps: int, *, motion: bool, still_index: int = 0) -> list[Shot]:
+    """The shots of one scene: never a picture held still.
+
+    - A scene longer than MAX_SHOT_S is cut into several shots, its visuals in turn (a single visual
+      comes back with another motion or another part of its clip), so a cut comes every 2-5 s;
+    - a clip gets at most its length slowed to MIN_SPEED; the other shots of the scene take the rest;
+      a clip shorter than its shot even slowed is looped, never held on its last frame;
+    - a clip longer than its shot shows a window of it, and the next shot of the same clip goes on
+      from where the last one stopped (or shows the clip's end);
+    - a clip whose picture does not move comes as a still (media.prepare_clip) and moves like one;
+    - stills move (zoom in, pan, zoom out, pan back), consecutive stills differently.
+    """
+    vs = visuals or [Visual(kind="card", media_id=None)]
+    seconds = frames / fps
+    n = max(min(len(vs), max(1, int(seconds / MIN_SHOT_S))), -(-frames // round(MAX_SHOT_S * fps)))
+    if all(v.kind == "card" for v in vs):
+        n = 1  # a card is text to read, not a picture to cut
+    order = [vs[i % len(vs)] for i in range(n)]
+    caps = [max(1, int(v.clip_s * fps / MIN_SPEED)) if v.kind == "video" else None for v in order]
+    lengths = _fill_frames(caps, frames)
+    shots, used = [], {}
+    for v, f in zip(order, lengths):
+        if v.kind == "video":
+            d, length = f / fps, v.clip_s
+            if length >= d:  # a window of the clip, following on from the last one shown
+                start = min(used.get(id(v), 0.0), length - d)  # past the end: the clip's last d seconds
+                used[id(v)] = start + d
+                shots.append(Shot(visual=v, frames=f, clip_in=v.clip_in + start, clip_out=v.clip_in + start + d))
+            else:
+                speed = max(MIN_SPEED, length / d)
+                shots.append(Shot(visual=v, frames=f, clip_in=v.clip_in, clip_out=v.clip_out, speed=round(speed, 4),
+                                  loop=length / speed < d - 2.5 / fps))  # (a frame or two short: padded)
+        elif v.kind == "image" and motion:
+            shots.append(Shot(visual=v, frames=f, motion=MOTIONS[still_index % len(MOTIONS)]))
+            still_index += 1
+        else:
+            shots.append(Shot(visual=v, frames=f))
+    return shots
+
+
+def choose_music(settings: RenderSettings, key: str) -> Path | None:
+    """`render.music_path`, else one file of `render.music_dir` chosen from `key` (the story id), else None."""
+    if settings.music_path is not None:
+        music = Path(settings.music_path).expanduser()
+        if not music.is_file():
+            raise ConfigError(f"render.music_path {music} does not exist")
+        return music
+    if getattr(settings, "music_dir", None) is None:
+        return None
+    folder = Path(settings.music_dir).expanduser()
+    if not folder.is_dir():
+        raise ConfigError(f"render.music_dir {folder} is not a folder")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MUSIC_SUFFIXES)
+    if not files:
+        raise ConfigError(f"render.music_dir {folder} has no music files ({', '.join(MUSIC_SUFFIXES)})")
+    return files[int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(files)]
 
 
 def _cues_for(parts: list[tuple[PhrasedClip, float]], tempo: float, font: FontInfo, limit_s: float) -> list[Cue]:
@@ -237,13 +355,9 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
     warnings: list[str] = []
     fps = settings.fps
     style = preset(settings.subtitle_style)
-    layout = Layout(settings.width, settings.height, style)
-
-    music = None
-    if settings.music_path is not None:
-        music = Path(settings.music_path).expanduser()
-        if not music.is_file():
-            raise ConfigError(f"render.music_path {music} does not exist")
+    width, height = frame_size(settings)
+    layout = Layout(width, height, style)
+    music = choose_music(settings, str(getattr(story, "id", None) or story.title))
     font = resolve_font(settings.font_file, need_hangul=needs_hangul(story))
     measure = TextMeasure(font, bold=style.bold)
     speech = speech or speech_for(story.lang, settings.voices, rate=settings.speech_rate, settings=settings)
@@ -324,14 +438,8 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
     start, stills = 0, 0
     for i in range(n):
         scene = story.scenes[i]
-        vs = visuals[i] or [Visual(kind="card", media_id=None)]
-        shots = []
-        for v, f in zip(vs, _split_frames(frames[i], len(vs))):
-            motion = "none"
-            if v.kind == "image" and settings.motion == "kenburns":
-                motion = MOTIONS[stills % len(MOTIONS)]  # alternate so consecutive stills move differently
-                stills += 1
-            shots.append(Shot(visual=v, frames=f, motion=motion))
+        shots = plan_shots(visuals[i], frames[i], fps, motion=settings.motion == "kenburns", still_index=stills)
+        stills += sum(1 for sh in shots if sh.motion != "none")
         s0 = start / fps
         scene_end = (start + frames[i]) / fps
         voice_start = s0 + leads[i]
@@ -351,7 +459,7 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
                                    card_colour=CARD_COLOURS[i % len(CARD_COLOURS)]))
         start += frames[i] - xf
 
-    return RenderPlan(width=settings.width, height=settings.height, fps=fps, crossfade_frames=xf, scenes=scenes,
+    return RenderPlan(width=width, height=height, fps=fps, aspect=getattr(settings, "aspect", "9:16"), crossfade_frames=xf, scenes=scenes,
                       font=font, lang=story.lang, voice=voice_spec(story.lang, settings.voices), tempo=round(tempo, 4),
                       music=music, warnings=warnings, timings=timings, style=style.name, subtitles=settings.subtitles)
 
