@@ -223,3 +223,25 @@ def test_metrics_count_by_route_template(gw):
     assert_error(gw.client("editor").get("/metrics"), 403)
     gw.app.settings.serve.metrics_public = True
     assert gw.client().get("/metrics").status_code == 200
+
+
+def test_the_last_admin_cannot_demote_or_remove_themselves(gw):
+    admin = gw.client("admin")
+    for change in (lambda: admin.put("/api/v1/users/admin/role", json={"role": "editor"}),
+                   lambda: admin.post("/api/v1/users", json={"username": "admin", "password": PASSWORD, "role": "viewer"})):
+        err = assert_error(change(), 409, "conflict")
+        assert "last admin" in err["message"]
+    assert users.get_user(gw.app, users.user_id("admin"))["role"] == "admin"
+    with pytest.raises(users.LastAdmin):
+        users.remove_user(gw.app, username="admin")
+    with pytest.raises(users.LastAdmin):
+        users.set_role(gw.app, username="admin", role="viewer")
+    # With a second admin, one of them may step down.
+    users.add_user(gw.app, username="second", password=PASSWORD, role="admin")
+    assert admin.put("/api/v1/users/admin/role", json={"role": "editor"}).json()["role"] == "editor"
+    second = users.create_token(gw.app, username="second", name="t")["token"]
+    c = gw.client()
+    c.headers["Authorization"] = f"Bearer {second}"
+    err = assert_error(c.put("/api/v1/users/second/role", json={"role": "viewer"}), 409, "conflict")
+    assert "last admin" in err["message"]
+

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from trendreel.bootstrap import App
 from trendreel.db.tables import ApiToken, User
-from trendreel.errors import InvalidInput, NotFound, TrendreelError, Unauthenticated
+from trendreel.errors import Conflict, InvalidInput, NotFound, TrendreelError, Unauthenticated
 
 ROLES = ("viewer", "editor", "admin")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -25,6 +25,22 @@ MIN_PASSWORD_CHARS = 10
 
 class AuthError(Unauthenticated):
     """Wrong user name or password, or an unknown, revoked or expired token."""
+
+
+class LastAdmin(Conflict):
+    """The change would leave no admin: nobody could manage users, accounts or storage any more."""
+
+
+def _keep_an_admin(s, u: User, *, new_role: str | None) -> None:
+    """Refuse demoting or removing `u` (new_role None) when it is the last active admin."""
+    if u.role != "admin" or u.disabled_at is not None or new_role == "admin":
+        return
+    others = s.scalars(select(User.id).where(User.role == "admin", User.disabled_at.is_(None), User.id != u.id)
+                       .limit(1)).first()
+    if others is None:
+        what = "removed" if new_role is None else f"made {new_role}"
+        raise LastAdmin(f"{u.username} is the last admin and cannot be {what}: make another user admin first",
+                        hint="`trendreel users add NAME --role admin` or `trendreel users role NAME admin`")
 
 
 _hasher = None
@@ -98,6 +114,8 @@ def add_user(app: App, *, username: str, password: str, role: str = "viewer") ->
         if created:
             u = User(id=user_id(username), username=username)
             s.add(u)
+        else:
+            _keep_an_admin(s, u, new_role=role)
         u.password_hash = encoded
         u.role = role
         u.disabled_at = None
@@ -123,6 +141,7 @@ def set_role(app: App, *, username: str, role: str) -> dict:
     _check_role(role)
     with app.db.session() as s:
         u = _user_by_name(s, username)
+        _keep_an_admin(s, u, new_role=role)
         u.role = role
         forget_tokens()
         return user_dict(u)
@@ -132,6 +151,7 @@ def remove_user(app: App, *, username: str) -> dict:
     """Delete a user and every token of theirs (their sessions stop working on the next request)."""
     with app.db.session() as s:
         u = _user_by_name(s, username)
+        _keep_an_admin(s, u, new_role=None)
         out = user_dict(u)
         n = s.execute(delete(ApiToken).where(ApiToken.user_id == u.id)).rowcount
         s.delete(u)
