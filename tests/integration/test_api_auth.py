@@ -245,3 +245,15 @@ def test_the_last_admin_cannot_demote_or_remove_themselves(gw):
     err = assert_error(c.put("/api/v1/users/second/role", json={"role": "viewer"}), 409, "conflict")
     assert "last admin" in err["message"]
 
+
+def test_a_run_naming_ids_that_do_not_exist_is_refused_with_404_up_front(gw):
+    editor = gw.client("editor")
+    missing = {"story": {"trend_id": "t" + "0" * 23}, "render": {"story_id": "s" + "0" * 23},
+               "edit": {"video_id": "v" + "0" * 23}, "index": {"article_ids": ["a" + "0" * 23]}}
+    for kind, params in missing.items():
+        err = assert_error(editor.post("/api/v1/runs", json={"kind": kind, **params}), 404, "not_found")
+        named = next(iter(params.values()))
+        assert (named[0] if isinstance(named, list) else named) in err["message"]
+    # the same answer as the dedicated routes
+    assert_error(editor.post(f"/api/v1/stories/{'s' + '0' * 23}/render", json={}), 404, "not_found")
+    assert editor.get("/api/v1/runs").json() == []  # no run was started

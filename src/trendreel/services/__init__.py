@@ -44,7 +44,7 @@ _WHERE: dict[str, str] = {
     "verify_password": "users", "create_token": "users", "list_tokens": "users", "revoke_token": "users",
     "user_for_token": "users", "session_user": "users",
     # pipeline runs (runs.py) and the pipeline table (pipeline.py)
-    "Runner": "runs", "get_run": "runs", "list_runs": "runs", "run_events": "runs", "mark_interrupted": "runs",
+    "Runner": "runs", "check_run": "runs", "get_run": "runs", "list_runs": "runs", "run_events": "runs", "mark_interrupted": "runs",
     "STAGES": "pipeline", "RUN_KINDS": "pipeline", "run_stage": "pipeline",
     # what the workspace shows (workspace.py)
     "recent_events": "workspace", "event_counts": "workspace", "effective_settings": "workspace",

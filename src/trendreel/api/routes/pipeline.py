@@ -91,6 +91,7 @@ async def start(body: RunRequest, request: Request, user: Editor):
         check_backend(request, "video_generator", body.backend)
     if body.kind == "edit":
         check_backend(request, "video_editor", body.backend)
+    await call(runs.check_run, get_app(request), body.kind, params)  # an unknown id: 404 now, not a failed run
     return await start_run(request, user, body.kind, params)
 
 
