@@ -75,6 +75,7 @@ def test_folder_publish_end_to_end(app, tmp_path):
     with app.db.session() as s:
         row = s.get(Publication, pub["id"])
         assert row.fingerprint.startswith("ahash1:") and row.published_at is not None
+        assert row.details["video_sha256"] == s.get(Video, vid).sha256  # which version went out (for gc)
         snap = s.scalars(select(PublicationTrend).where(PublicationTrend.publication_id == pub["id"])
                          .order_by(PublicationTrend.rank)).all()
         assert [(t.rank, t.trend_id) for t in snap] == [(1, trends[0]), (2, trends[1]), (3, trends[2])]

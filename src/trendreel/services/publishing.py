@@ -323,7 +323,8 @@ def publish_video(app: App, *, video_id: str, to: str, privacy: str | None = Non
                 s.add(row)
             row.status, row.error, row.privacy = "uploading", None, privacy
             row.title, row.fingerprint, row.upload_state = metadata["title"], fingerprint, prior_state
-            row.details = {**dict(row.details or {}), "metadata": metadata}
+            # the file as published: gc counts a video made again onto this row since as unpublished work
+            row.details = {**dict(row.details or {}), "metadata": metadata, "video_sha256": video.get("sha256")}
 
         def save_state(state: dict) -> None:
             with app.db.session() as s2:
