@@ -393,6 +393,9 @@ class PublishSettings(BaseModel):
         0.9, gt=0, le=1, description="Perceptual similarity (average hash of frames, same length) at which a video counts as a near-duplicate of one already on the account.")
     secret_key_file: Path | None = Field(None, description="Fernet key that encrypts account credentials; default <home>/secret.key (created with mode 0600).")
     secret_key: SecretStr | None = Field(None, description="The Fernet key itself (e.g. TRENDREEL_PUBLISH__SECRET_KEY from a secret store); wins over secret_key_file; never logged.")
+    folder_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders that folder accounts may write into (an account's path must lie inside one); empty: <home>/published. Only admins add accounts.")
     trends_snapshot: int = Field(10, ge=0, le=100, description="Top trends recorded with each publication (the trends live at publish time).")
     max_verbatim_share: float = Field(
         0.5, ge=0, le=1, description="A story with more of its narration copied word for word from its sources (story verbatim_share) is published publicly only with --allow-copied.")

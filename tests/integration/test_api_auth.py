@@ -8,6 +8,8 @@ import re
 import pytest
 
 from tests.integration.api_helpers import PASSWORD, assert_error, make_gateway
+from trendreel import services
+from trendreel.publish.accounts import folder_roots
 from trendreel.services import users
 from trendreel.bootstrap import App
 from trendreel.files.store import open_file_store
@@ -257,3 +259,31 @@ def test_a_run_naming_ids_that_do_not_exist_is_refused_with_404_up_front(gw):
     # the same answer as the dedicated routes
     assert_error(editor.post(f"/api/v1/stories/{'s' + '0' * 23}/render", json={}), 404, "not_found")
     assert editor.get("/api/v1/runs").json() == []  # no run was started
+
+
+def test_publishing_names_an_existing_account_and_only_admins_make_them(gw, tmp_path):
+    editor, admin = gw.client("editor"), gw.client("admin")
+    video = "v" + "0" * 23
+    roots = folder_roots(gw.app)
+    assert roots == [(tmp_path / "home" / "published").resolve()]  # the default: a folder in the home
+    # An editor cannot make an account (or a folder anywhere) by publishing to a path.
+    for to in (f"folder:{tmp_path / 'anywhere'}", "folder:~/x", f"folder:{roots[0] / 'inside'}", "folder:../up"):
+        err = assert_error(editor.post(f"/api/v1/videos/{video}/publish", json={"to": to}), 404, "not_found")
+        assert "account" in err["message"]
+    assert services.list_accounts(gw.app, include_removed=True) == []
+    assert not (tmp_path / "anywhere").exists()
+    # Admins add folder accounts, inside the allowed roots only.
+    outside = admin.post("/api/v1/accounts", json={"platform": "folder", "name": "out", "path": str(tmp_path / "elsewhere")})
+    err = assert_error(outside, 400, "invalid_request")
+    assert "publish.folder_roots" in err["message"]
+    sneaky = admin.post("/api/v1/accounts", json={"platform": "folder", "name": "up", "path": str(roots[0] / ".." / "..")})
+    assert_error(sneaky, 400, "invalid_request")
+    assert_error(editor.post("/api/v1/accounts", json={"platform": "folder", "name": "x", "path": str(roots[0])}), 403)
+    shelf = roots[0] / "shelf"
+    assert admin.post("/api/v1/accounts", json={"platform": "folder", "name": "shelf", "path": str(shelf)}).status_code == 201
+    # A removed account stays removed: publishing to its name or its path does not bring it back.
+    assert admin.delete("/api/v1/accounts/folder/shelf").status_code == 200
+    for to in ("folder:shelf", f"folder:{shelf}"):
+        assert_error(editor.post(f"/api/v1/videos/{video}/publish", json={"to": to}), 404, "not_found")
+    assert services.list_accounts(gw.app) == []
+    assert [a["removed_at"] is not None for a in services.list_accounts(gw.app, include_removed=True)] == [True]
