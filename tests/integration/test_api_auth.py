@@ -287,3 +287,51 @@ def test_publishing_names_an_existing_account_and_only_admins_make_them(gw, tmp_
         assert_error(editor.post(f"/api/v1/videos/{video}/publish", json={"to": to}), 404, "not_found")
     assert services.list_accounts(gw.app) == []
     assert [a["removed_at"] is not None for a in services.list_accounts(gw.app, include_removed=True)] == [True]
+
+
+def _replay(gw, cookie: str):
+    """A second client (another machine) with nothing but a copy of the session cookie."""
+    other = gw.client()
+    other.cookies.set("trendreel_session", cookie)
+    return other
+
+
+def test_logging_out_ends_the_session_on_the_server(gw):
+    c = gw.client()
+    r = c.post("/api/v1/auth/login", json={"username": "editor", "password": PASSWORD})
+    csrf = r.json()["csrf_token"]
+    copied = c.cookies.get("trendreel_session")
+    thief = _replay(gw, copied)
+    assert thief.get("/api/v1/auth/me").status_code == 200  # a copied cookie works while the session lives
+    assert c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    # The copied cookie is dead: reads and writes alike.
+    assert_error(thief.get("/api/v1/auth/me"), 401, "unauthenticated")
+    assert_error(thief.post("/api/v1/tokens", json={"name": "stolen"}, headers={"X-CSRF-Token": csrf}), 401)
+    assert_error(_replay(gw, copied).get("/api/v1/trends"), 401)
+    assert [t["name"] for t in users.list_tokens(gw.app, username="editor")] == ["editor tests"]
+    # Logging in again makes a new session; the old cookie stays dead.
+    c.post("/api/v1/auth/login", json={"username": "editor", "password": PASSWORD})
+    assert c.get("/api/v1/auth/me").status_code == 200 and c.cookies.get("trendreel_session") != copied
+    assert_error(_replay(gw, copied).get("/api/v1/auth/me"), 401)
+
+
+def test_a_password_change_or_removal_ends_every_session_of_the_user(gw):
+    sessions = []
+    for _ in range(2):
+        c = gw.client()
+        c.post("/api/v1/auth/login", json={"username": "viewer", "password": PASSWORD})
+        sessions.append(c.cookies.get("trendreel_session"))
+    assert all(_replay(gw, s).get("/api/v1/auth/me").status_code == 200 for s in sessions)
+    assert users.end_sessions(gw.app, username="viewer") == 2  # e.g. a password change elsewhere
+    assert all(_replay(gw, s).get("/api/v1/auth/me").status_code == 401 for s in sessions)
+    c = gw.client()
+    c.post("/api/v1/auth/login", json={"username": "viewer", "password": PASSWORD})
+    cookie = c.cookies.get("trendreel_session")
+    users.add_user(gw.app, username="viewer", password="another long password", role="viewer")
+    assert_error(_replay(gw, cookie).get("/api/v1/auth/me"), 401)
+    c = gw.client()
+    c.post("/api/v1/auth/login", json={"username": "viewer", "password": "another long password"})
+    cookie = c.cookies.get("trendreel_session")
+    users.remove_user(gw.app, username="viewer")
+    users.add_user(gw.app, username="viewer", password="another long password", role="viewer")  # same name again
+    assert_error(_replay(gw, cookie).get("/api/v1/auth/me"), 401)

@@ -194,6 +194,7 @@ SERVICE_HELPERS = {
     "users.password_hasher": "Argon2id hasher shared by add_user and verify_password",
     "users.user_id": "id of a user from the name",
     "users.token_hash": "what is stored of a token",
+    "users.session_hash": "what is stored of a browser session's id",
     "users.token_id": "id of a token from the token",
     "users.user_dict": "the shape of a user row",
     "users.token_dict": "the shape of a token row",

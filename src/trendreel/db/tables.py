@@ -433,6 +433,17 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class UserSession(Base):
+    """A browser session. The signed cookie carries a random session id; only its sha256 is stored. Logging
+    out, a new password or removing the user deletes the row, so a copied cookie stops working at once."""
+
+    __tablename__ = "user_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the id in the cookie
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class PipelineRun(Base):
     """One run of the pipeline (or of some of its stages) started from the API or a schedule."""
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import delete, select
 
 from trendreel.bootstrap import App
-from trendreel.db.tables import ApiToken, User
+from trendreel.db.tables import ApiToken, User, UserSession
 from trendreel.errors import Conflict, InvalidInput, NotFound, TrendreelError, Unauthenticated
 
 ROLES = ("viewer", "editor", "admin")
@@ -119,6 +119,8 @@ def add_user(app: App, *, username: str, password: str, role: str = "viewer") ->
         u.password_hash = encoded
         u.role = role
         u.disabled_at = None
+        if not created:  # a new password ends every session of the user, on every server
+            s.execute(delete(UserSession).where(UserSession.user_id == u.id))
         s.flush()
         forget_tokens()
         return {**user_dict(u), "created": created}
@@ -154,6 +156,7 @@ def remove_user(app: App, *, username: str) -> dict:
         _keep_an_admin(s, u, new_role=None)
         out = user_dict(u)
         n = s.execute(delete(ApiToken).where(ApiToken.user_id == u.id)).rowcount
+        s.execute(delete(UserSession).where(UserSession.user_id == u.id))
         s.delete(u)
         forget_tokens()
         return {**out, "tokens_removed": n}
@@ -268,13 +271,50 @@ def forget_tokens() -> None:
     _token_cache.clear()
 
 
-def session_user(app: App, uid: str) -> dict | None:
-    """The user of a browser session, with a fingerprint of the password hash (a new password ends old sessions)."""
+def session_user(app: App, uid: str, session_id: str | None = None) -> dict | None:
+    """The user of a browser session, with a fingerprint of the password hash (a new password ends old sessions).
+
+    With `session_id` (what the cookie carries), None unless that session is live on the server: not
+    logged out, not ended by a new password or the user's removal, not expired."""
     with app.db.session() as s:
         u = s.get(User, uid)
         if u is None or u.disabled_at is not None:
             return None
+        if session_id is not None:
+            row = s.get(UserSession, session_hash(session_id)) if 0 < len(session_id) <= 200 else None
+            if row is None or row.user_id != u.id or row.expires_at <= _now():
+                return None
         return {**user_dict(u), "token_id": None, "password_fingerprint": password_fingerprint(u.password_hash)}
+
+
+def session_hash(session_id: str) -> str:
+    return hashlib.sha256(b"session\x1f" + session_id.encode("utf-8")).hexdigest()
+
+
+def start_session(app: App, uid: str, *, max_age_s: float) -> str:
+    """A new server-side session of the user (expired ones of theirs are dropped); its id, for the cookie only."""
+    session_id = secrets.token_urlsafe(32)
+    now = _now()
+    with app.db.session() as s:
+        s.execute(delete(UserSession).where(UserSession.user_id == uid, UserSession.expires_at <= now))
+        s.add(UserSession(id=session_hash(session_id), user_id=uid, created_at=now,
+                          expires_at=now + timedelta(seconds=max_age_s)))
+    return session_id
+
+
+def end_session(app: App, session_id: str) -> bool:
+    """End one session (logging out); True when it was live."""
+    if not session_id or len(session_id) > 200:
+        return False
+    with app.db.session() as s:
+        return bool(s.execute(delete(UserSession).where(UserSession.id == session_hash(session_id))).rowcount)
+
+
+def end_sessions(app: App, *, username: str) -> int:
+    """End every browser session of a user (e.g. a lost laptop); how many there were."""
+    with app.db.session() as s:
+        u = _user_by_name(s, username)
+        return int(s.execute(delete(UserSession).where(UserSession.user_id == u.id)).rowcount or 0)
 
 
 def password_fingerprint(encoded: str | None) -> str:

@@ -230,7 +230,7 @@ async def login(request: Request, username: Annotated[str, Form(max_length=100)]
 
 @router.post("/logout")
 async def logout(request: Request, _: Viewer):
-    auth.logout_session(request)
+    await auth.logout_session(request)
     return see_other("/login")
 
 
