@@ -435,6 +435,11 @@ class ServeSettings(BaseModel):
     cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set it when the service is reached over https).")
     metrics_public: bool = Field(False, description="Serve /metrics without authentication (else it needs an admin); keep it off unless only the scraper reaches it.")
     session_max_age_h: float = Field(12.0, gt=0, le=24 * 90, description="Hours a browser session stays valid after logging in.")
+    login_failures_per_account: int = Field(
+        5, ge=1, le=1000, description="Failed logins to one user name within login_window_s after which its logins get 429 until the window passes.")
+    login_failures_per_address: int = Field(
+        20, ge=1, le=100_000, description="Failed logins from one client address within login_window_s after which its logins get 429 until the window passes.")
+    login_window_s: float = Field(900.0, gt=0, le=86_400, description="Seconds over which failed logins are counted.")
 
 
 class MetricsSettings(BaseModel):

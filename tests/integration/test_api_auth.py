@@ -335,3 +335,53 @@ def test_a_password_change_or_removal_ends_every_session_of_the_user(gw):
     users.remove_user(gw.app, username="viewer")
     users.add_user(gw.app, username="viewer", password="another long password", role="viewer")  # same name again
     assert_error(_replay(gw, cookie).get("/api/v1/auth/me"), 401)
+
+
+def _age_login_attempts(gw, seconds: float) -> None:
+    """Move every recorded login attempt back in time, as if the window had passed."""
+    from datetime import timedelta
+
+    from trendreel.db.tables import LoginAttempt
+
+    with gw.app.db.session() as s:
+        for row in s.query(LoginAttempt):
+            row.at = row.at - timedelta(seconds=seconds)
+
+
+def test_failed_logins_are_throttled_per_account_and_per_address_and_logged(gw):
+    from trendreel import events
+    from trendreel.db.tables import Event
+
+    serve = gw.app.settings.serve
+    serve.login_failures_per_account, serve.login_failures_per_address, serve.login_window_s = 3, 6, 600
+    c = gw.client()
+    login = lambda user, pw, client=c: client.post("/api/v1/auth/login", json={"username": user, "password": pw})  # noqa: E731
+    for _ in range(3):
+        assert_error(login("editor", "wrong password"), 401, "unauthenticated")
+    # The account is locked for the window: even the right password gets 429, with when to try again.
+    for pw in ("wrong password", PASSWORD):
+        r = login("editor", pw)
+        err = assert_error(r, 429, "too_many_requests")
+        assert "too many failed logins" in err["message"] and 0 < int(r.headers["retry-after"]) <= 600
+    # Another account from the same address still logs in (until the address's own limit).
+    assert login("viewer", PASSWORD).status_code == 200
+    with gw.app.db.session() as s:
+        failed = [e.payload for e in s.query(Event).filter(Event.type == events.LOGIN_FAILED).order_by(Event.id)]
+    assert len(failed) == 5 and {f["username"] for f in failed} == {"editor"}
+    assert [f["throttled"] for f in failed] == [False, False, False, True, True] and failed[0]["address"]
+    assert all(PASSWORD not in str(f) and "wrong password" not in str(f) for f in failed)
+    # After the window the right password works again.
+    _age_login_attempts(gw, 601)
+    assert login("editor", PASSWORD).status_code == 200
+    # Per address: guesses at many names from one address lock that address out, for every name.
+    for n in range(6):
+        assert_error(login(f"guess{n}", "wrong password"), 401)
+    assert_error(login("admin", PASSWORD), 429, "too_many_requests")
+    # The same through the workspace's login form: 429 too.
+    import re as _re
+
+    browser = gw.client()  # a fresh browser on the same address
+    page = browser.get("/login")
+    token = _re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)
+    form = browser.post("/login", data={"username": "admin", "password": PASSWORD, "login_csrf": token})
+    assert form.status_code == 429 and "too many failed logins" in form.text and form.headers["retry-after"]

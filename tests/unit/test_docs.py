@@ -191,6 +191,7 @@ SERVICE_HELPERS = {
     "metrics.sample_dict": "the shape of a metrics sample row",
     "users.AuthError": "the error the gateway's authentication raises",
     "users.LastAdmin": "the Conflict set_role, add_user and remove_user raise rather than leave no admin",
+    "users.LoginThrottled": "the RateLimited (429) check_login raises after too many failed logins",
     "users.password_hasher": "Argon2id hasher shared by add_user and verify_password",
     "users.user_id": "id of a user from the name",
     "users.token_hash": "what is stored of a token",

@@ -180,9 +180,22 @@ def csrf_token(request: Request) -> str | None:
     return request.session.get("csrf") if "session" in request.scope else None
 
 
+def client_address(request: Request) -> str:
+    """The client's address (uvicorn takes it from X-Forwarded-For behind a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def login(request: Request, username: str, password: str) -> dict:
-    """Check a user name and password and start a session; AuthError (401) when they are wrong."""
-    data = await run_in_threadpool(users.verify_password, get_app(request), username=username, password=password)
+    """Check a user name and password and start a session; AuthError (401) when they are wrong, LoginThrottled
+    (429) after too many failures for the name or the address (serve.login_*)."""
+    app, address = get_app(request), client_address(request)
+    await run_in_threadpool(users.check_login, app, username=username, address=address)
+    try:
+        data = await run_in_threadpool(users.verify_password, app, username=username, password=password)
+    except users.AuthError:
+        await run_in_threadpool(users.record_login, app, username=username, address=address, ok=False)
+        raise
+    await run_in_threadpool(users.record_login, app, username=username, address=address, ok=True)
     data = await run_in_threadpool(users.session_user, get_app(request), data["id"])
     if data is None:
         raise users.AuthError("wrong user name or password")

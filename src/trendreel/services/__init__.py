@@ -43,7 +43,7 @@ _WHERE: dict[str, str] = {
     "add_user": "users", "list_users": "users", "get_user": "users", "set_role": "users", "remove_user": "users",
     "verify_password": "users", "create_token": "users", "list_tokens": "users", "revoke_token": "users",
     "user_for_token": "users", "session_user": "users", "start_session": "users", "end_session": "users",
-    "end_sessions": "users",
+    "end_sessions": "users", "check_login": "users", "record_login": "users",
     # pipeline runs (runs.py) and the pipeline table (pipeline.py)
     "Runner": "runs", "check_run": "runs", "get_run": "runs", "list_runs": "runs", "run_events": "runs", "mark_interrupted": "runs",
     "STAGES": "pipeline", "RUN_KINDS": "pipeline", "run_stage": "pipeline",

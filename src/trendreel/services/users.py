@@ -7,15 +7,22 @@ publish, start pipeline runs) < admin (users and tokens of others, accounts, sto
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import re
 import secrets
+import uuid
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from trendreel.bootstrap import App
-from trendreel.db.tables import ApiToken, User, UserSession
-from trendreel.errors import Conflict, InvalidInput, NotFound, TrendreelError, Unauthenticated
+from trendreel import events
+from trendreel.db import repo
+from trendreel.db.tables import ApiToken, LoginAttempt, User, UserSession
+from trendreel.errors import Conflict, InvalidInput, NotFound, RateLimited, TrendreelError, Unauthenticated
+
+log = logging.getLogger("trendreel.api.auth")
 
 ROLES = ("viewer", "editor", "admin")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -25,6 +32,10 @@ MIN_PASSWORD_CHARS = 10
 
 class AuthError(Unauthenticated):
     """Wrong user name or password, or an unknown, revoked or expired token."""
+
+
+class LoginThrottled(RateLimited):
+    """Too many failed logins for this user name or from this address; try again after retry_after_s."""
 
 
 class LastAdmin(Conflict):
@@ -319,3 +330,57 @@ def end_sessions(app: App, *, username: str) -> int:
 
 def password_fingerprint(encoded: str | None) -> str:
     return hashlib.sha256((encoded or "").encode("utf-8")).hexdigest()[:16]
+
+
+# ---- throttling logins -------------------------------------------------------------------------
+
+def _login_name(username: str | None) -> str:
+    return (username or "")[:100].lower()
+
+
+def _log_failed(s, *, name: str, address: str, throttled: bool) -> None:
+    repo.append_event(s, type=events.LOGIN_FAILED, subject_type="user", subject_id=user_id(name),
+                      dedupe_key=f"{events.LOGIN_FAILED}:{uuid.uuid4().hex}",
+                      payload={"username": name, "address": address, "throttled": throttled})
+    log.warning("failed login for %r from %s%s", name, address, " (throttled)" if throttled else "")
+
+
+def check_login(app: App, *, username: str, address: str) -> None:
+    """Refuse a login attempt (LoginThrottled, 429) while the user name or the address has had too many failed
+    logins in the last serve.login_window_s; the refusal is logged as a LoginFailed event too."""
+    serve = app.settings.serve
+    name, address = _login_name(username), (address or "unknown")[:64]
+    now = _now()
+    since = now - timedelta(seconds=serve.login_window_s)
+    refused: tuple[str, int] | None = None
+    with app.db.session() as s:
+        for column, value, limit, what in ((LoginAttempt.username, name, serve.login_failures_per_account, "this user name"),
+                                           (LoginAttempt.address, address, serve.login_failures_per_address, "this address")):
+            failed = (LoginAttempt.ok.is_(False), LoginAttempt.at > since, column == value)
+            n = s.scalar(select(func.count()).select_from(LoginAttempt).where(*failed)) or 0
+            if n < limit:
+                continue
+            # logins open again when enough of these failures have left the window
+            first = s.scalar(select(LoginAttempt.at).where(*failed).order_by(LoginAttempt.at).offset(n - limit).limit(1))
+            refused = (what, max(1, math.ceil(((first or now) - since).total_seconds())))
+            break
+    if refused is not None:
+        with app.db.session() as s:
+            _log_failed(s, name=name, address=address, throttled=True)
+        what, retry = refused
+        raise LoginThrottled(f"too many failed logins for {what}; try again in {retry} s", retry_after_s=retry)
+
+
+def record_login(app: App, *, username: str, address: str, ok: bool) -> None:
+    """Note a login's outcome: a failure counts toward throttling and is a LoginFailed event; a success clears
+    the user name's failures."""
+    name, address = _login_name(username), (address or "unknown")[:64]
+    now = _now()
+    with app.db.session() as s:
+        if ok:
+            s.execute(delete(LoginAttempt).where(LoginAttempt.username == name, LoginAttempt.ok.is_(False)))
+            horizon = now - timedelta(seconds=2 * app.settings.serve.login_window_s)
+            s.execute(delete(LoginAttempt).where(LoginAttempt.at < horizon))  # what no window counts any more
+            return
+        s.add(LoginAttempt(at=now, username=name, address=address, ok=False))
+        _log_failed(s, name=name, address=address, throttled=False)
