@@ -46,9 +46,10 @@ def _keep_an_admin(s, u: User, *, new_role: str | None) -> None:
     """Refuse demoting or removing `u` (new_role None) when it is the last active admin."""
     if u.role != "admin" or u.disabled_at is not None or new_role == "admin":
         return
-    others = s.scalars(select(User.id).where(User.role == "admin", User.disabled_at.is_(None), User.id != u.id)
-                       .limit(1)).first()
-    if others is None:
+    # the admins' rows stay locked until the change commits (PostgreSQL), so two admins demoting each
+    # other at once cannot both pass; SQLite runs one writer at a time anyway
+    admins = set(s.scalars(select(User.id).where(User.role == "admin", User.disabled_at.is_(None)).with_for_update()))
+    if not admins - {u.id}:
         what = "removed" if new_role is None else f"made {new_role}"
         raise LastAdmin(f"{u.username} is the last admin and cannot be {what}: make another user admin first",
                         hint="`trendreel users add NAME --role admin` or `trendreel users role NAME admin`")
