@@ -197,6 +197,7 @@ class App:
 def build_app(settings: Settings, *, registry: Registry | None = None) -> App:
     """The App of these settings; backends come from `registry` (default: the process's registry)."""
     registry = registry or default_registry()
-    settings.home.mkdir(parents=True, exist_ok=True)
+    if not settings.home.exists():  # the database, keys and credentials live here: its user's alone
+        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return App(settings=settings, db=Database(settings.database_url),
                files=open_file_store(settings.files_url, settings.s3, registry=registry), registry=registry)

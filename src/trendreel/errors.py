@@ -14,6 +14,7 @@ the HTTP status, the CLI's wording and the engine's retry decision follow the ca
     NotFound          404   an id or name that names nothing
     Conflict          409   the state forbids it now (not approved, already running, too similar)
     TooLarge          413   over a size limit
+    RateLimited       429   too many attempts for now (retry_after_s says when to try again)
     Unavailable       503   a backend is down or busy (retryable: running again may succeed)
 
 Stage errors subclass their stage's error and, where it applies, a category:
@@ -22,7 +23,7 @@ Stage errors subclass their stage's error and, where it applies, a category:
 TrendreelError
 ├── InvalidInput
 │   └── ConfigError            wrong or missing setting (names the setting to fix)
-├── NotFound, Conflict, TooLarge, Unauthenticated, Forbidden
+├── NotFound, Conflict, TooLarge, RateLimited, Unauthenticated, Forbidden
 ├── Unavailable
 │   ├── StorageError           file store or database failure
 │   │   └── FileMissing        a stored path does not exist (also a NotFound)
@@ -79,6 +80,14 @@ class Conflict(TrendreelError):
 
 class TooLarge(TrendreelError):
     """Over a size limit."""
+
+
+class RateLimited(TrendreelError):
+    """Too many attempts in a while (failed logins); `retry_after_s` says when trying again may succeed."""
+
+    def __init__(self, message: str = "", *, retry_after_s: int = 60, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.retry_after_s = max(1, int(retry_after_s))
 
 
 class Unavailable(TrendreelError):
@@ -178,6 +187,7 @@ _CATEGORIES: tuple[tuple[type[TrendreelError], int, str], ...] = (
     (NotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
     (TooLarge, 413, "too_large"),
+    (RateLimited, 429, "too_many_requests"),
     (StorageError, 503, "storage_unavailable"),
     (Unavailable, 503, "backend_unavailable"),
     (InvalidInput, 400, "invalid_request"),

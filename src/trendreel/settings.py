@@ -52,7 +52,7 @@ class SourceConfig(BaseModel):
     urls: list[str] = Field(min_length=1, description="Feed, sitemap or start URLs.")
     max_depth: int = Field(2, ge=0, le=20, description="Link-following depth from the start URLs (kind=site).")
     max_pages: int = Field(500, ge=1, description="Stop after this many pages from this source in one crawl.")
-    allow_private: bool = Field(False, description="Allow private/loopback/link-local addresses for this source.")
+    allow_private: bool = Field(False, description="Allow private and loopback addresses for this source (link-local ones only through crawl.allow_networks).")
     category: str | None = Field(None, description="Category slug to give every article of this source.")
 
     @field_validator("name")
@@ -82,13 +82,29 @@ class CrawlSettings(BaseModel):
     max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per request.")
     max_media_per_article: int = Field(30, ge=0, description="Images+videos downloaded per article.")
     respect_robots: bool = Field(True, description="Obey robots.txt (turn off only for your own sites).")
-    allow_private: bool = Field(False, description="Allow private/loopback/link-local targets for every source.")
+    allow_private: bool = Field(False, description="Allow private and loopback targets for every source (link-local ones stay refused: see allow_networks).")
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR, e.g. 169.254.10.0/24) crawled even though they are not public; the only way to reach link-local addresses (169.254.0.0/16, fe80::/10, where cloud metadata lives).")
     near_duplicate_similarity: float = Field(
         0.7, gt=0, le=1, description="Estimated Jaccard similarity of word 3-shingles (MinHash) at which a text is a near-duplicate.")
     media_types: list[str] = Field(
         default_factory=lambda: ["image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm", "video/quicktime"],
         description="Content types of media that are downloaded.",
     )
+
+    @field_validator("allow_networks")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        out = []
+        for text in v:
+            try:
+                out.append(str(ipaddress.ip_network(str(text).strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"{text!r} is not a network: give CIDR text such as 169.254.10.0/24 or fe80::/10") from None
+        return out
 
 
 class S3Settings(BaseModel):
@@ -388,6 +404,9 @@ class PublishSettings(BaseModel):
         0.9, gt=0, le=1, description="Perceptual similarity (average hash of frames, same length) at which a video counts as a near-duplicate of one already on the account.")
     secret_key_file: Path | None = Field(None, description="Fernet key that encrypts account credentials; default <home>/secret.key (created with mode 0600).")
     secret_key: SecretStr | None = Field(None, description="The Fernet key itself (e.g. TRENDREEL_PUBLISH__SECRET_KEY from a secret store); wins over secret_key_file; never logged.")
+    folder_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders that folder accounts may write into (an account's path must lie inside one); empty: <home>/published. Only admins add accounts.")
     trends_snapshot: int = Field(10, ge=0, le=100, description="Top trends recorded with each publication (the trends live at publish time).")
     max_verbatim_share: float = Field(
         0.5, ge=0, le=1, description="A story with more of its narration copied word for word from its sources (story verbatim_share) is published publicly only with --allow-copied.")
@@ -427,6 +446,11 @@ class ServeSettings(BaseModel):
     cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set it when the service is reached over https).")
     metrics_public: bool = Field(False, description="Serve /metrics without authentication (else it needs an admin); keep it off unless only the scraper reaches it.")
     session_max_age_h: float = Field(12.0, gt=0, le=24 * 90, description="Hours a browser session stays valid after logging in.")
+    login_failures_per_account: int = Field(
+        5, ge=1, le=1000, description="Failed logins to one user name within login_window_s after which its logins get 429 until the window passes.")
+    login_failures_per_address: int = Field(
+        20, ge=1, le=100_000, description="Failed logins from one client address within login_window_s after which its logins get 429 until the window passes.")
+    login_window_s: float = Field(900.0, gt=0, le=86_400, description="Seconds over which failed logins are counted.")
 
 
 class MetricsSettings(BaseModel):

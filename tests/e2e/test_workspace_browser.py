@@ -49,7 +49,7 @@ def home(tmp_path_factory, sample_url):
     root = tmp_path_factory.mktemp("workspace-home")
     settings = Settings(
         home=root, crawl={"delay_s": 0, "per_host_concurrency": 4}, index={"speech_model": "none"},
-        sources=demo_sources(sample_url),
+        sources=demo_sources(sample_url), publish={"folder_roots": [str(root)]},
         # A small, quick video: the flow is what is tested here, not the picture.
         render={"width": 144, "height": 256, "fps": 10, "preset": "ultrafast", "loudness_passes": 1,
                 "crossfade_s": 0, "motion": "none", "max_seconds": 20, "voices": {"ko": "espeak-ng:ko", "en": "espeak-ng:en"}},

@@ -8,6 +8,8 @@ import re
 import pytest
 
 from tests.integration.api_helpers import PASSWORD, assert_error, make_gateway
+from trendreel import services
+from trendreel.publish.accounts import folder_roots
 from trendreel.services import users
 from trendreel.bootstrap import App
 from trendreel.files.store import open_file_store
@@ -223,3 +225,163 @@ def test_metrics_count_by_route_template(gw):
     assert_error(gw.client("editor").get("/metrics"), 403)
     gw.app.settings.serve.metrics_public = True
     assert gw.client().get("/metrics").status_code == 200
+
+
+def test_the_last_admin_cannot_demote_or_remove_themselves(gw):
+    admin = gw.client("admin")
+    for change in (lambda: admin.put("/api/v1/users/admin/role", json={"role": "editor"}),
+                   lambda: admin.post("/api/v1/users", json={"username": "admin", "password": PASSWORD, "role": "viewer"})):
+        err = assert_error(change(), 409, "conflict")
+        assert "last admin" in err["message"]
+    assert users.get_user(gw.app, users.user_id("admin"))["role"] == "admin"
+    with pytest.raises(users.LastAdmin):
+        users.remove_user(gw.app, username="admin")
+    with pytest.raises(users.LastAdmin):
+        users.set_role(gw.app, username="admin", role="viewer")
+    # With a second admin, one of them may step down.
+    users.add_user(gw.app, username="second", password=PASSWORD, role="admin")
+    assert admin.put("/api/v1/users/admin/role", json={"role": "editor"}).json()["role"] == "editor"
+    second = users.create_token(gw.app, username="second", name="t")["token"]
+    c = gw.client()
+    c.headers["Authorization"] = f"Bearer {second}"
+    err = assert_error(c.put("/api/v1/users/second/role", json={"role": "viewer"}), 409, "conflict")
+    assert "last admin" in err["message"]
+
+
+def test_a_run_naming_ids_that_do_not_exist_is_refused_with_404_up_front(gw):
+    editor = gw.client("editor")
+    missing = {"story": {"trend_id": "t" + "0" * 23}, "render": {"story_id": "s" + "0" * 23},
+               "edit": {"video_id": "v" + "0" * 23}, "index": {"article_ids": ["a" + "0" * 23]}}
+    for kind, params in missing.items():
+        err = assert_error(editor.post("/api/v1/runs", json={"kind": kind, **params}), 404, "not_found")
+        named = next(iter(params.values()))
+        assert (named[0] if isinstance(named, list) else named) in err["message"]
+    # the same answer as the dedicated routes
+    assert_error(editor.post(f"/api/v1/stories/{'s' + '0' * 23}/render", json={}), 404, "not_found")
+    assert editor.get("/api/v1/runs").json() == []  # no run was started
+
+
+def test_publishing_names_an_existing_account_and_only_admins_make_them(gw, tmp_path):
+    editor, admin = gw.client("editor"), gw.client("admin")
+    video = "v" + "0" * 23
+    roots = folder_roots(gw.app)
+    assert roots == [(tmp_path / "home" / "published").resolve()]  # the default: a folder in the home
+    # An editor cannot make an account (or a folder anywhere) by publishing to a path.
+    for to in (f"folder:{tmp_path / 'anywhere'}", "folder:~/x", f"folder:{roots[0] / 'inside'}", "folder:../up"):
+        err = assert_error(editor.post(f"/api/v1/videos/{video}/publish", json={"to": to}), 404, "not_found")
+        assert "account" in err["message"]
+    assert services.list_accounts(gw.app, include_removed=True) == []
+    assert not (tmp_path / "anywhere").exists()
+    # Admins add folder accounts, inside the allowed roots only.
+    outside = admin.post("/api/v1/accounts", json={"platform": "folder", "name": "out", "path": str(tmp_path / "elsewhere")})
+    err = assert_error(outside, 400, "invalid_request")
+    assert "publish.folder_roots" in err["message"]
+    sneaky = admin.post("/api/v1/accounts", json={"platform": "folder", "name": "up", "path": str(roots[0] / ".." / "..")})
+    assert_error(sneaky, 400, "invalid_request")
+    assert_error(editor.post("/api/v1/accounts", json={"platform": "folder", "name": "x", "path": str(roots[0])}), 403)
+    shelf = roots[0] / "shelf"
+    assert admin.post("/api/v1/accounts", json={"platform": "folder", "name": "shelf", "path": str(shelf)}).status_code == 201
+    # A removed account stays removed: publishing to its name or its path does not bring it back.
+    assert admin.delete("/api/v1/accounts/folder/shelf").status_code == 200
+    for to in ("folder:shelf", f"folder:{shelf}"):
+        assert_error(editor.post(f"/api/v1/videos/{video}/publish", json={"to": to}), 404, "not_found")
+    assert services.list_accounts(gw.app) == []
+    assert [a["removed_at"] is not None for a in services.list_accounts(gw.app, include_removed=True)] == [True]
+
+
+def _replay(gw, cookie: str):
+    """A second client (another machine) with nothing but a copy of the session cookie."""
+    other = gw.client()
+    other.cookies.set("trendreel_session", cookie)
+    return other
+
+
+def test_logging_out_ends_the_session_on_the_server(gw):
+    c = gw.client()
+    r = c.post("/api/v1/auth/login", json={"username": "editor", "password": PASSWORD})
+    csrf = r.json()["csrf_token"]
+    copied = c.cookies.get("trendreel_session")
+    thief = _replay(gw, copied)
+    assert thief.get("/api/v1/auth/me").status_code == 200  # a copied cookie works while the session lives
+    assert c.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    # The copied cookie is dead: reads and writes alike.
+    assert_error(thief.get("/api/v1/auth/me"), 401, "unauthenticated")
+    assert_error(thief.post("/api/v1/tokens", json={"name": "stolen"}, headers={"X-CSRF-Token": csrf}), 401)
+    assert_error(_replay(gw, copied).get("/api/v1/trends"), 401)
+    assert [t["name"] for t in users.list_tokens(gw.app, username="editor")] == ["editor tests"]
+    # Logging in again makes a new session; the old cookie stays dead.
+    c.post("/api/v1/auth/login", json={"username": "editor", "password": PASSWORD})
+    assert c.get("/api/v1/auth/me").status_code == 200 and c.cookies.get("trendreel_session") != copied
+    assert_error(_replay(gw, copied).get("/api/v1/auth/me"), 401)
+
+
+def test_a_password_change_or_removal_ends_every_session_of_the_user(gw):
+    sessions = []
+    for _ in range(2):
+        c = gw.client()
+        c.post("/api/v1/auth/login", json={"username": "viewer", "password": PASSWORD})
+        sessions.append(c.cookies.get("trendreel_session"))
+    assert all(_replay(gw, s).get("/api/v1/auth/me").status_code == 200 for s in sessions)
+    assert users.end_sessions(gw.app, username="viewer") == 2  # e.g. a password change elsewhere
+    assert all(_replay(gw, s).get("/api/v1/auth/me").status_code == 401 for s in sessions)
+    c = gw.client()
+    c.post("/api/v1/auth/login", json={"username": "viewer", "password": PASSWORD})
+    cookie = c.cookies.get("trendreel_session")
+    users.add_user(gw.app, username="viewer", password="another long password", role="viewer")
+    assert_error(_replay(gw, cookie).get("/api/v1/auth/me"), 401)
+    c = gw.client()
+    c.post("/api/v1/auth/login", json={"username": "viewer", "password": "another long password"})
+    cookie = c.cookies.get("trendreel_session")
+    users.remove_user(gw.app, username="viewer")
+    users.add_user(gw.app, username="viewer", password="another long password", role="viewer")  # same name again
+    assert_error(_replay(gw, cookie).get("/api/v1/auth/me"), 401)
+
+
+def _age_login_attempts(gw, seconds: float) -> None:
+    """Move every recorded login attempt back in time, as if the window had passed."""
+    from datetime import timedelta
+
+    from trendreel.db.tables import LoginAttempt
+
+    with gw.app.db.session() as s:
+        for row in s.query(LoginAttempt):
+            row.at = row.at - timedelta(seconds=seconds)
+
+
+def test_failed_logins_are_throttled_per_account_and_per_address_and_logged(gw):
+    from trendreel import events
+    from trendreel.db.tables import Event
+
+    serve = gw.app.settings.serve
+    serve.login_failures_per_account, serve.login_failures_per_address, serve.login_window_s = 3, 6, 600
+    c = gw.client()
+    login = lambda user, pw, client=c: client.post("/api/v1/auth/login", json={"username": user, "password": pw})  # noqa: E731
+    for _ in range(3):
+        assert_error(login("editor", "wrong password"), 401, "unauthenticated")
+    # The account is locked for the window: even the right password gets 429, with when to try again.
+    for pw in ("wrong password", PASSWORD):
+        r = login("editor", pw)
+        err = assert_error(r, 429, "too_many_requests")
+        assert "too many failed logins" in err["message"] and 0 < int(r.headers["retry-after"]) <= 600
+    # Another account from the same address still logs in (until the address's own limit).
+    assert login("viewer", PASSWORD).status_code == 200
+    with gw.app.db.session() as s:
+        failed = [e.payload for e in s.query(Event).filter(Event.type == events.LOGIN_FAILED).order_by(Event.id)]
+    assert len(failed) == 5 and {f["username"] for f in failed} == {"editor"}
+    assert [f["throttled"] for f in failed] == [False, False, False, True, True] and failed[0]["address"]
+    assert all(PASSWORD not in str(f) and "wrong password" not in str(f) for f in failed)
+    # After the window the right password works again.
+    _age_login_attempts(gw, 601)
+    assert login("editor", PASSWORD).status_code == 200
+    # Per address: guesses at many names from one address lock that address out, for every name.
+    for n in range(6):
+        assert_error(login(f"guess{n}", "wrong password"), 401)
+    assert_error(login("admin", PASSWORD), 429, "too_many_requests")
+    # The same through the workspace's login form: 429 too.
+    import re as _re
+
+    browser = gw.client()  # a fresh browser on the same address
+    page = browser.get("/login")
+    token = _re.search(r'name="login_csrf" value="([^"]+)"', page.text).group(1)
+    form = browser.post("/login", data={"username": "admin", "password": PASSWORD, "login_csrf": token})
+    assert form.status_code == 429 and "too many failed logins" in form.text and form.headers["retry-after"]

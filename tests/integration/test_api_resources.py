@@ -107,9 +107,12 @@ def test_a_pipeline_run_is_followed_to_done_with_its_events(site, trends_run):
     assert unknown["message"] == f"unknown trend {'t' + '0' * 23!r}"  # the CLI's hint is not in it
 
 
-def test_a_failing_run_records_its_stage_and_message(site):
+def test_a_failing_run_records_its_stage_and_message(site, trends_run):
     c = site.client("editor")
-    run = follow(c, c.post("/api/v1/runs", json={"kind": "story", "trend_id": "t" + "0" * 23}))
+    # An id that names nothing is refused before a run is queued; a run that fails on the way records it.
+    assert_error(c.post("/api/v1/runs", json={"kind": "story", "trend_id": "t" + "0" * 23}), 404, "not_found")
+    trend_id = trends_run["result"]["trends"]["trend_ids"][0]
+    run = follow(c, c.post("/api/v1/runs", json={"kind": "story", "trend_id": trend_id, "backend": "openai"}))
     assert run["status"] == "error" and run["error"].startswith("story: ")
     assert run["progress"]["story"]["state"] == "error"
 
@@ -165,7 +168,8 @@ def test_from_story_to_published_video(site, story, tmp_path):
     assert mp4.status_code == 206 and mp4.headers["content-type"] == "video/mp4" and mp4.content[4:8] == b"ftyp"
     assert viewer.get(f"/api/v1/videos/{vid}/thumbnail").headers["content-type"] == "image/jpeg"
     # Publishing needs an approved video and a known account.
-    folder = tmp_path / "published"
+    folder = site.app.settings.home / "published" / "shelf"  # inside publish.folder_roots (the default)
+    assert_error(admin.post("/api/v1/accounts", json={"platform": "folder", "name": "shelf", "path": str(tmp_path)}), 400)
     assert admin.post("/api/v1/accounts", json={"platform": "folder", "name": "shelf", "path": str(folder)}).status_code == 201
     assert_error(editor.post(f"/api/v1/videos/{vid}/publish", json={"to": "youtube:nobody"}), 404)
     assert editor.post(f"/api/v1/videos/{vid}/reject", json={"reason": "too long"}).status_code == 200

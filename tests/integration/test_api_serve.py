@@ -3,6 +3,8 @@ input before a model server sees it (the real model server in its own process)."
 
 from __future__ import annotations
 
+import json
+
 import os
 import signal
 import subprocess
@@ -84,6 +86,14 @@ def test_serve_answers_health_and_the_api_with_a_token(tmp_path):
         time.sleep(users.TOKEN_CACHE_S)  # another process revoked it: the server's short token cache runs out
         assert_error(httpx.get(f"{served.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
         assert (home / "secret_key").stat().st_mode & 0o777 == 0o600
+        assert (home / "trendreel.db").stat().st_mode & 0o777 == 0o600 and home.stat().st_mode & 0o777 == 0o700
+        # A browser session ended from the CLI (another process) stops working on the next request.
+        with httpx.Client(base_url=served.url) as browser:
+            assert browser.post("/api/v1/auth/login", json={"username": "ops", "password": PASSWORD}).status_code == 200
+            assert browser.get("/api/v1/auth/me").status_code == 200
+            ended = _cli("users", "logout", "ops", "--json", home=home)
+            assert ended.returncode == 0 and json.loads(ended.stdout)["sessions_ended"] == 1
+            assert_error(browser.get("/api/v1/auth/me"), 401)
     finally:
         assert served.stop() in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after a clean shutdown
 

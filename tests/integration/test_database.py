@@ -179,3 +179,28 @@ def test_an_older_schema_is_upgraded_when_opened(database, db_url):
         assert set(inspect(reopened.engine).get_table_names()) > older_tables  # the newest migration's tables
     finally:
         reopened.dispose()
+
+
+def test_the_home_and_its_database_are_private_to_their_user(tmp_path):
+    """The SQLite database holds password and token hashes: never readable by other users of the machine."""
+    import os
+    import stat
+
+    from trendreel.bootstrap import build_app
+    from trendreel.settings import Settings
+
+    old = os.umask(0o022)  # the usual umask: files 0644 and folders 0755 unless made otherwise
+    try:
+        settings = Settings(home=tmp_path / "home")
+        app = build_app(settings)
+        with app.db.session() as s:
+            repo.list_categories(s)
+        app.close()
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / "home") == 0o700
+    db_files = [p for p in (tmp_path / "home").iterdir() if p.name.startswith("trendreel.db")]
+    assert db_files and (tmp_path / "home" / "trendreel.db") in db_files
+    for p in db_files:
+        assert mode(p) & 0o077 == 0, f"{p.name} is {oct(mode(p))}"

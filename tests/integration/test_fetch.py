@@ -184,10 +184,10 @@ def test_allow_private_in_settings_applies_to_every_source(server):
 class TrustTestServer(TargetGuard):
     """The real guard, except that the test server's own address counts as public."""
 
-    async def addresses(self, host: str, port: int) -> list[str]:
+    async def addresses(self, host: str, port: int, **policy) -> list[str]:
         if host == "127.0.0.1":
             return [host]
-        return await super().addresses(host, port)
+        return await super().addresses(host, port, **policy)
 
 
 @pytest.mark.parametrize("target", ["http://localhost:{port}/secret", "http://169.254.169.254/latest/meta-data", "http://[::1]:{port}/secret"])
@@ -206,10 +206,24 @@ def test_redirect_to_private_address_refused(server, target):
     assert server.paths() == ["/go"]
 
 
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data", "http://[::ffff:169.254.169.254]/latest"])
+def test_allow_private_does_not_open_the_metadata_address(server, target):
+    # The site is on the local network (allow_private); its redirect to the cloud metadata service is refused.
+    server.routes["/go"] = page(b"", 302, Location=target)
+
+    async def go():
+        async with Fetcher(settings()) as f:
+            await f.fetch(server.url("/go"), allow_private=True)
+
+    with pytest.raises(BlockedURL, match="link-local.*crawl.allow_networks"):
+        asyncio.run(go())
+    assert server.paths() == ["/go"]
+
+
 class FooledURLCheck(TargetGuard):
     """A URL-level check that lets everything through, as if DNS had answered with a public address."""
 
-    async def acheck(self, url: str, *, allow_private: bool) -> None:
+    async def acheck(self, url: str, *, allow_private: bool, **policy) -> None:
         return None
 
 

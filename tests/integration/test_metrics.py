@@ -210,11 +210,12 @@ def test_after_a_real_folder_publication(make_settings, tmp_path):
     from trendreel.services import publishing as publish
     from trendreel.services.report import build_report
 
-    application = build_app(make_settings(publish={"trends_snapshot": 3}))
+    application = build_app(make_settings(publish={"trends_snapshot": 3, "folder_roots": [str(tmp_path)]}))
     try:
         add_trend(application, "live", text="지금 뜨는 트렌드", category="society", score=9.0, at=datetime.now(timezone.utc))
         vid = add_real_video(application, "metrics-e2e", seconds=1.0, review="approved")
-        pub = publish.publish_video(application, video_id=vid, to=f"folder:{tmp_path / 'outbox'}")
+        publish.add_account(application, platform="folder", name="outbox", path=tmp_path / "outbox")
+        pub = publish.publish_video(application, video_id=vid, to="folder:outbox")
         stats = tmp_path / "outbox" / pub["id"] / "stats.json"
         assert stats.parent.is_dir()
         stats.write_text('{"views": 77, "likes": 5, "comments": 1}')

@@ -85,7 +85,9 @@ def test_cli_accounts_add_list_remove_login(tmp_path, monkeypatch):
     r = run("accounts", "add", "youtube", "main", "--credentials", str(cred), "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["has_credentials"] is True
-    assert run("accounts", "add", "folder", "inbox", "--path", str(tmp_path / "inbox")).exit_code == 0
+    outside = run("accounts", "add", "folder", "inbox", "--path", str(tmp_path / "inbox"))
+    assert outside.exit_code != 0 and "publish.folder_roots" in outside.output + str(outside.exception)  # outside <home>/published
+    assert run("accounts", "add", "folder", "inbox", "--path", str(home / "published" / "inbox")).exit_code == 0
     listed = json.loads(run("accounts", "list", "--json").stdout)
     assert {(a["platform"], a["name"]) for a in listed} == {("youtube", "main"), ("folder", "inbox")}
     assert "encrypted" in run("accounts", "list").stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -20,12 +21,18 @@ from trendreel.publish.errors import NearDuplicate, NotApproved, PublishError
 
 
 @pytest.fixture
-def app(database, make_settings):
-    settings = make_settings(publish={"trends_snapshot": 3})
+def app(database, make_settings, tmp_path):
+    settings = make_settings(publish={"trends_snapshot": 3, "folder_roots": [str(tmp_path)]})
     settings.home.mkdir(parents=True, exist_ok=True)
     application = App(settings=settings, db=database, files=open_file_store(settings.files_url))
     yield application
     application.close()
+
+
+def folder_account(app, path) -> str:
+    """An admin's folder account writing to `path` (named after it); the target naming it."""
+    service.add_account(app, platform="folder", name=path.name, path=path)
+    return f"folder:{path.name}"
 
 
 def add_trends(app, n: int) -> list[str]:
@@ -44,6 +51,7 @@ def test_folder_publish_end_to_end(app, tmp_path):
     trends = add_trends(app, 5)
     vid = add_video(app, "bridge")
     outbox = tmp_path / "outbox"
+    folder_account(app, outbox)
 
     with pytest.raises(NotApproved, match=r"waits for approval.*publish.auto_approve = true") as refused:
         service.publish_video(app, video_id=vid, to=f"folder:{outbox}")
@@ -75,6 +83,7 @@ def test_folder_publish_end_to_end(app, tmp_path):
     with app.db.session() as s:
         row = s.get(Publication, pub["id"])
         assert row.fingerprint.startswith("ahash1:") and row.published_at is not None
+        assert row.details["video_sha256"] == s.get(Video, vid).sha256  # which version went out (for gc)
         snap = s.scalars(select(PublicationTrend).where(PublicationTrend.publication_id == pub["id"])
                          .order_by(PublicationTrend.rank)).all()
         assert [(t.rank, t.trend_id) for t in snap] == [(1, trends[0]), (2, trends[1]), (3, trends[2])]
@@ -98,6 +107,7 @@ def test_folder_publish_end_to_end(app, tmp_path):
 
 def test_gate_rejected_unfinished_and_purged_videos_are_refused(app, tmp_path):
     vid = add_video(app, "rejected")
+    folder_account(app, tmp_path / "o")
     service.reject_video(app, vid, by="editor", reason="wrong facts")
     with pytest.raises(NotApproved, match="rejected"):
         service.publish_video(app, video_id=vid, to=f"folder:{tmp_path / 'o'}")
@@ -115,7 +125,7 @@ def test_gate_rejected_unfinished_and_purged_videos_are_refused(app, tmp_path):
 
 
 def test_auto_approve_and_the_near_duplicate_guard(database, make_settings, tmp_path):
-    settings = make_settings(publish={"auto_approve": True, "trends_snapshot": 0})
+    settings = make_settings(publish={"auto_approve": True, "trends_snapshot": 0, "folder_roots": [str(tmp_path)]})
     settings.home.mkdir(parents=True, exist_ok=True)
     app = App(settings=settings, db=database, files=open_file_store(settings.files_url))
     first = add_video(app, "orig", pattern="testsrc2", crf=23, width=160, height=284)
@@ -123,6 +133,8 @@ def test_auto_approve_and_the_near_duplicate_guard(database, make_settings, tmp_
     same = add_video(app, "reencoded", pattern="testsrc2", crf=35, width=120, height=214)
     other = add_video(app, "other", pattern="mandelbrot")
     outbox = tmp_path / "out"
+    folder_account(app, outbox)
+    folder_account(app, tmp_path / "elsewhere")
 
     p1 = service.publish_video(app, video_id=first, to=f"folder:{outbox}")
     with app.db.session() as s:
@@ -149,7 +161,8 @@ def copied_story(share: float | None) -> dict:
 
 
 def test_a_mostly_copied_story_goes_public_only_with_an_override(database, make_settings, tmp_path):
-    settings = make_settings(publish={"auto_approve": True, "trends_snapshot": 0, "max_verbatim_share": 0.5})
+    settings = make_settings(publish={"auto_approve": True, "trends_snapshot": 0, "max_verbatim_share": 0.5,
+                                      "folder_roots": [str(tmp_path)]})
     settings.home.mkdir(parents=True, exist_ok=True)
     app = App(settings=settings, db=database, files=open_file_store(settings.files_url))
     copied = add_video(app, "copied", pattern="testsrc2", story_body=copied_story(0.9))
@@ -157,6 +170,8 @@ def test_a_mostly_copied_story_goes_public_only_with_an_override(database, make_
     old = add_video(app, "old-copied", pattern="mandelbrot", story_body=copied_story(None))
     retold = add_video(app, "retold", pattern="bars", story_body=copied_story(0.2))
     outbox = tmp_path / "public"
+    folder_account(app, outbox)
+    folder_account(app, tmp_path / "private")
     try:
         with pytest.raises(Conflict, match=r"90% copied word for word .*publish.max_verbatim_share = 50%.*allow_copied") as err:
             service.publish_video(app, video_id=copied, to=f"folder:{outbox}", privacy="public")
@@ -177,3 +192,40 @@ def test_a_mostly_copied_story_goes_public_only_with_an_override(database, make_
         assert service.publish_video(app, video_id=retold, to=f"folder:{outbox}", privacy="public")["status"] == "done"
     finally:
         app.close()
+
+
+def test_publishing_never_makes_an_account_and_folders_stay_inside_the_roots(app, tmp_path):
+    """Only an admin adds accounts; a folder account writes only inside publish.folder_roots."""
+    from trendreel.db.tables import Account
+    from trendreel.ids import account_id
+    from trendreel.publish.errors import FolderNotAllowed, UnknownPublication
+
+    vid = add_video(app, "nowhere")
+    service.approve_video(app, vid, by="editor")
+    for target in (tmp_path / "new", Path("~") / "x", tmp_path / ".." / "up"):
+        with pytest.raises(UnknownPublication, match="no folder account writes to that folder"):
+            service.publish_video(app, video_id=vid, to=f"folder:{target}")
+    assert service.list_accounts(app, include_removed=True) == [] and not (tmp_path / "new").exists()
+    # Outside the roots (here tmp_path): refused when added, whatever the spelling.
+    for outside in (tmp_path.parent / "out", tmp_path / "in" / ".." / ".." / "out", Path("~") / "x"):
+        with pytest.raises(FolderNotAllowed, match="publish.folder_roots") as err:
+            service.add_account(app, platform="folder", name="out", path=outside)
+        assert str(tmp_path.resolve()) in err.value.hint
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path.parent, target_is_directory=True)  # a link inside pointing outside
+    with pytest.raises(FolderNotAllowed):
+        service.add_account(app, platform="folder", name="link", path=link / "x")
+    # An account from before the roots (or a root taken away since) is refused when publishing.
+    with app.db.session() as s:
+        s.add(Account(id=account_id("folder", "legacy"), platform="folder", name="legacy",
+                      options={"path": str(tmp_path.parent / "legacy-out")}, created_at=utcnow()))
+    with pytest.raises(FolderNotAllowed):
+        service.publish_video(app, video_id=vid, to="folder:legacy")
+    assert not (tmp_path.parent / "legacy-out").exists()
+    # A removed account is not brought back by publishing to its name or its folder.
+    folder_account(app, tmp_path / "shelf")
+    service.remove_account(app, platform="folder", name="shelf")
+    for target in ("folder:shelf", f"folder:{tmp_path / 'shelf'}"):
+        with pytest.raises(UnknownPublication):
+            service.publish_video(app, video_id=vid, to=target)
+    assert [a["name"] for a in service.list_accounts(app)] == ["legacy"]

@@ -261,6 +261,44 @@ def test_published_videos_go_first_then_oldest_raw_media(world):
     _assert_consistent(world)
 
 
+def test_a_video_made_again_after_its_publication_is_unpublished_work(world):
+    """Published means this version of the video (or an edit made from this version) went out, never an
+    older render of the same story: a story edited after publishing renders onto the same row again."""
+    app = world.app
+    with app.db.session() as s:
+        rendered, edit = s.get(Video, "v_rendered"), s.get(Video, "v_edit_done")
+        # the published edit was made from the render as it was then (what the edit stage records)
+        edit.details = {**edit.details, "parent_sha256": rendered.sha256}
+        # a video published directly, whose story was then edited and rendered again onto the same row
+        prefix = video_prefix("v_direct", OLD)
+        keys = [prefix + "video.mp4", prefix + "thumb.jpg", prefix + "subtitles.srt"]
+        for key, data in zip(keys, (b"n" * 60_000, b"t" * 300, b"s" * 100)):
+            app.files.put(key, data)
+        s.add(Video(id="v_direct", story_id="s_pub", stage="rendered", backend="compositor", status="done", path=keys[0],
+                    thumbnail_path=keys[1], subtitles_path=keys[2], bytes=60_000, sha256="e" * 64, created_at=OLD,
+                    details={"files": {"thumbnail_bytes": 300, "subtitles_bytes": 100}}))
+        s.flush()
+        acc = account_id("folder", "main")
+        s.add(Publication(id=publication_id("v_direct", acc), video_id="v_direct", account_id=acc, platform="folder",
+                          status="done", published_at=OLD, details={"video_sha256": "d" * 64}))
+    world.keys["v_direct"], world.sizes["v_direct"] = keys, 60_400
+    # The story is edited and rendered again: the same row gets new files, which nobody has published.
+    new_bytes = b"r" * 45_000
+    app.files.put(world.keys["v_rendered"][0], new_bytes)
+    with app.db.session() as s:
+        s.get(Video, "v_rendered").sha256 = "f" * 64
+        s.get(Video, "v_rendered").bytes = len(new_bytes)
+
+    _with_budget(world, 1)
+    plan = collect_garbage(app, dry_run=True)
+    assert {i["id"] for i in plan["items"] if i["reason"] == "published_video"} == {"v_edit_done"}
+    collect_garbage(app)
+    purged = world.purged_ids()
+    assert "v_edit_done" in purged
+    assert "v_rendered" not in purged and "v_direct" not in purged
+    assert app.files.get(world.keys["v_rendered"][0]) == new_bytes and app.files.exists(world.keys["v_direct"][0])
+
+
 def test_low_water_mark_frees_below_the_budget(world):
     total = world.bytes_of(list(world.keys))
     _with_budget(world, total - 1, low_water=0.5)

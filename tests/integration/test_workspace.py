@@ -27,8 +27,8 @@ SECRETS = {"llm_key": "sk-live-0123456789abcdef", "s3_secret": "s3-secret-value-
 
 
 @pytest.fixture
-def gateway(database, make_settings):
-    settings = make_settings(llm={"api_key": SECRETS["llm_key"]},
+def gateway(database, make_settings, tmp_path):
+    settings = make_settings(llm={"api_key": SECRETS["llm_key"]}, publish={"folder_roots": [str(tmp_path)]},
                              s3={"access_key_id": "AKIAEXAMPLEKEY", "secret_access_key": SECRETS["s3_secret"]},
                              database_url=f"postgresql+psycopg://trendreel:{SECRETS['db_password']}@db.internal:5432/trendreel")
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -121,6 +121,8 @@ def test_roles_decide_what_a_page_offers_and_what_a_post_may_do(gateway, tmp_pat
     page = admin.get("/accounts")
     resp = admin.post("/accounts", data={"csrf_token": csrf_of(page), "name": "relative", "path": "outbox"})
     assert resp.status_code == 422 and "absolute path" in resp.text
+    resp = admin.post("/accounts", data={"csrf_token": csrf_of(page), "name": "outside", "path": str(tmp_path.parent / "x")})
+    assert resp.status_code == 400 and "publish.folder_roots" in resp.text
     resp = admin.post("/accounts", data={"csrf_token": csrf_of(page), "name": "outbox", "path": str(tmp_path / "o")})
     assert resp.status_code == 303 and resp.headers["location"] == "/accounts"
     page = admin.get("/accounts")

@@ -32,7 +32,7 @@ SUBCOMMANDS = {
     "metrics": ["collect", "list", "import"],
     "learn": ["features", "evaluate", "fit", "models", "choose", "arms"],
     "accounts": ["add", "list", "remove", "login"],
-    "users": ["add", "list", "remove", "role"],
+    "users": ["add", "list", "remove", "role", "logout"],
     "tokens": ["create", "list", "revoke"],
 }
 

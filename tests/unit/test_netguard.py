@@ -42,7 +42,10 @@ def test_private_targets_refused_by_default(url):
         check_target(url, allow_private=False)
     message = str(info.value)
     assert "not a public address" in message
-    assert "allow_private = true on the source or pass --allow-private" in message
+    if "link-local" in message:  # allow_private would not open it: the message names what does
+        assert "crawl.allow_networks" in message and "--allow-private" not in message
+    else:
+        assert "allow_private = true on the source or pass --allow-private" in message
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://10.0.0.1/", "http://[::1]/", "http://localhost/"])
@@ -95,3 +98,43 @@ def test_async_check_agrees_and_caches():
 )
 def test_blocked_reason(addr, reason):
     assert blocked_reason(ipaddress.ip_address(addr)) == reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "http://169.254.1.2/",
+        "http://[fe80::1]/",
+        "http://[fe80::a9fe:a9fe%25eth0]/",
+        "http://[::ffff:169.254.169.254]/",  # IPv4-mapped metadata address
+        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the metadata address
+    ],
+)
+def test_allow_private_keeps_link_local_refused(url):
+    """allow_private opens the local network for one's own sites, never the cloud metadata service."""
+    with pytest.raises(BlockedURL) as info:
+        check_target(url, allow_private=True)
+    assert "link-local" in str(info.value) and "crawl.allow_networks" in str(info.value)
+
+
+def test_a_link_local_network_named_explicitly_is_allowed():
+    check_target("http://169.254.10.20/", allow_private=True, allow_networks=["169.254.10.0/24"])
+    check_target("http://[fe80::1]/", allow_private=False, allow_networks=["fe80::/10"])
+    with pytest.raises(BlockedURL):  # only the network named
+        check_target("http://169.254.169.254/", allow_private=True, allow_networks=["169.254.10.0/24"])
+    with pytest.raises(BlockedURL):  # a named network opens only itself, not the rest of the private ranges
+        check_target("http://10.0.0.1/", allow_private=False, allow_networks=["169.254.10.0/24"])
+
+
+def test_async_guard_keeps_link_local_refused_with_allow_private():
+    guard = TargetGuard(ttl_s=60)
+
+    async def go():
+        await guard.acheck("http://10.0.0.1/", allow_private=True)
+        with pytest.raises(BlockedURL, match="link-local"):
+            await guard.acheck("http://169.254.169.254/", allow_private=True)
+        with pytest.raises(BlockedURL, match="link-local"):
+            await guard.addresses("169.254.169.254", 80, allow_private=True)
+
+    asyncio.run(go())

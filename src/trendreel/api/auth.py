@@ -6,8 +6,9 @@ FastAPI dependencies for routes of the API and the web workspace:
     user: CurrentUser = Depends(require_role("editor")) editor or admin
 
 Sessions are Starlette's signed-cookie sessions (itsdangerous): HttpOnly, SameSite=Lax, Secure when
-`serve.cookie_secure`. A session holds the user id, a fingerprint of the password hash (a new password
-ends old sessions) and a CSRF token. Requests that change something and come with the session cookie
+`serve.cookie_secure`. A session holds the user id, the id of its row in `user_session` (checked on
+every request: logging out, a new password or removing the user deletes it, so a copied cookie stops
+working at once), a fingerprint of the password hash and a CSRF token. Requests that change something and come with the session cookie
 (not a bearer token) must echo that CSRF token in the `X-CSRF-Token` header or a `csrf_token` form
 field; the token is also in the readable `trendreel_csrf` cookie (double submit) and in the login answer.
 """
@@ -114,7 +115,9 @@ async def optional_user(request: Request) -> CurrentUser | None:
         user = CurrentUser(id=data["id"], username=data["username"], role=data["role"], via="token",
                            token_id=data["token_id"])
     elif "session" in request.scope and request.session.get("uid"):
-        data = await run_in_threadpool(users.session_user, app, request.session["uid"])
+        sid = request.session.get("sid")
+        data = (await run_in_threadpool(users.session_user, app, request.session["uid"], sid)
+                if isinstance(sid, str) and sid else None)  # a cookie from before server-side sessions: log in again
         if data is None or not hmac.compare_digest(data["password_fingerprint"], request.session.get("pwf", "")):
             request.session.clear()
             raise ApiError(401, "unauthenticated", "the session has ended; log in again")
@@ -149,16 +152,25 @@ def require_role(role: Literal["viewer", "editor", "admin"]):
     return dependency
 
 
-def login_session(request: Request, user: dict) -> str:
-    """Start a browser session for a user whose password was checked; returns the CSRF token."""
+def session_max_age_s(request: Request) -> float:
+    return get_app(request).settings.serve.session_max_age_h * 3600
+
+
+def login_session(request: Request, user: dict, session_id: str) -> str:
+    """Put a server-side session (users.start_session) of a user whose password was checked into the cookie;
+    returns the CSRF token."""
     request.session.clear()
     csrf = secrets.token_urlsafe(32)
-    request.session.update({"uid": user["id"], "pwf": user["password_fingerprint"], "csrf": csrf})
+    request.session.update({"uid": user["id"], "sid": session_id, "pwf": user["password_fingerprint"], "csrf": csrf})
     request.state.set_csrf_cookie = csrf
     return csrf
 
 
-def logout_session(request: Request) -> None:
+async def logout_session(request: Request) -> None:
+    """End the session on the server (a copy of the cookie stops working too) and clear the cookie."""
+    sid = request.session.get("sid") if "session" in request.scope else None
+    if isinstance(sid, str) and sid:
+        await run_in_threadpool(users.end_session, get_app(request), sid)
     request.session.clear()
     request.state.set_csrf_cookie = ""
 
@@ -168,11 +180,28 @@ def csrf_token(request: Request) -> str | None:
     return request.session.get("csrf") if "session" in request.scope else None
 
 
+def client_address(request: Request) -> str:
+    """The client's address (uvicorn takes it from X-Forwarded-For behind a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
+
+
 async def login(request: Request, username: str, password: str) -> dict:
-    """Check a user name and password and start a session; AuthError (401) when they are wrong."""
-    data = await run_in_threadpool(users.verify_password, get_app(request), username=username, password=password)
+    """Check a user name and password and start a session; AuthError (401) when they are wrong, LoginThrottled
+    (429) after too many failures for the name or the address (serve.login_*)."""
+    app, address = get_app(request), client_address(request)
+    await run_in_threadpool(users.check_login, app, username=username, address=address)
+    try:
+        data = await run_in_threadpool(users.verify_password, app, username=username, password=password)
+    except users.AuthError:
+        await run_in_threadpool(users.record_login, app, username=username, address=address, ok=False)
+        raise
+    await run_in_threadpool(users.record_login, app, username=username, address=address, ok=True)
     data = await run_in_threadpool(users.session_user, get_app(request), data["id"])
     if data is None:
         raise users.AuthError("wrong user name or password")
-    csrf = login_session(request, data)
+    old = request.session.get("sid") if "session" in request.scope else None
+    if isinstance(old, str) and old:  # a new login replaces the session this browser had
+        await run_in_threadpool(users.end_session, get_app(request), old)
+    sid = await run_in_threadpool(users.start_session, get_app(request), data["id"], max_age_s=session_max_age_s(request))
+    csrf = login_session(request, data, sid)
     return {"user": {k: data[k] for k in ("id", "username", "role")}, "csrf_token": csrf}

@@ -79,7 +79,8 @@ def install(app: FastAPI) -> None:
         status, code = status_of(exc)
         if status >= 500:
             log.warning("request failed: %s %s: %s", request.method, request.url.path, exc)
-        return error_response(status, code, str(exc)[:2000])
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, E.RateLimited) else None
+        return error_response(status, code, str(exc)[:2000], headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

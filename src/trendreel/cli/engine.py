@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from trendreel.cli._common import HomeOpt, JsonOpt, _cell, _print_json, _say, _settings, app, out
+from trendreel.cli._common import HomeOpt, JsonOpt, _app, _cell, _print_json, _say, _settings, app, out
 
 engine_app = typer.Typer(help="The distributed engine (Temporal): dev server, workflows, schedules.", no_args_is_help=True)
 app.add_typer(engine_app, name="engine")
@@ -66,18 +66,23 @@ def dev_server(
 @engine_app.command("run-demo")
 def run_demo(
     videos: Annotated[Optional[int], typer.Option("--videos", help="Videos to make: the best N trends (default: the demo's two, one per language).", show_default=False)] = None,
-    publish: Annotated[bool, typer.Option("--publish/--no-publish", help="Approve the first video and publish it to the folder platform (<home>/published).")] = True,
+    publish: Annotated[bool, typer.Option("--publish/--no-publish", help="Approve the first video and publish it to the folder account demo (<home>/published).")] = True,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The demo pipeline through the engine: serve the sample site here, then crawl, index, detect trends and
     make videos as workflows run by `trendreel worker` processes (with the same settings), and follow them."""
-    from trendreel.demo.run import demo_sources
+    from trendreel.demo.run import DEMO_ACCOUNT, demo_sources
     from trendreel.demo.server import serve_site
     from trendreel.demo.site import build_sample_site
     from trendreel.engine import service as engine
 
     settings = _settings(home)
+    if publish:  # the operator's own demo: its folder account (<home>/published), as `accounts add` makes it
+        from trendreel import services
+
+        with _app(home) as application:
+            services.add_account(application, platform="folder", name=DEMO_ACCOUNT, path=settings.home / "published")
     root = settings.home / "demo-site"
     build_sample_site(root)
     with serve_site(root) as base_url:
@@ -85,7 +90,7 @@ def run_demo(
         result = engine.run_pipeline(
             settings, sources=[s.model_dump(mode="json") for s in demo_sources(base_url)],
             crawl={"delay_s": 0.0, "per_host_concurrency": 4}, videos=videos,
-            publish_to=f"folder:{settings.home / 'published'}" if publish else None, on_step=_say)
+            publish_to=f"folder:{DEMO_ACCOUNT}" if publish else None, on_step=_say)
     if as_json:
         _print_json(result)
         return

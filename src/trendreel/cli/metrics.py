@@ -69,7 +69,7 @@ def metrics_list(
         _print_json(rows[0] if publication else rows)
         return
     if not rows:
-        _say("no publications yet: trendreel publish --video ID --to folder:DIR, then trendreel metrics collect")
+        _say("no publications yet: trendreel publish --video ID --to folder:NAME, then trendreel metrics collect")
         return
     if publication:
         r = rows[0]

@@ -125,7 +125,7 @@ def approve(
         _print_json(r)
         return
     _say(f"{'Approved' if r['changed'] else 'Already approved'} {video_id} ({r['reviewed_by']}). "
-         f"Next: trendreel publish --video {video_id} --to folder:DIR|youtube:NAME")
+         f"Next: trendreel publish --video {video_id} --to folder:NAME|youtube:NAME")
 
 
 @app.command()
@@ -164,7 +164,7 @@ def _publications_table(rows: list[dict]) -> None:
 @app.command("publish")
 def publish_cmd(
     video_id: Annotated[str, typer.Option("--video", help="The video to publish (an id from `trendreel videos`).")],
-    to: Annotated[str, typer.Option("--to", help="youtube:NAME (an account) or folder:PATH|NAME.")],
+    to: Annotated[str, typer.Option("--to", help="PLATFORM:NAME of an account an admin added (youtube:NAME, folder:NAME).")],
     privacy: Annotated[Optional[str], typer.Option("--privacy", help="private, unlisted or public (default: publish.privacy).")] = None,
     allow_similar: Annotated[bool, typer.Option("--allow-similar", help="Publish even if the account has a near-duplicate.")] = False,
     allow_copied: Annotated[bool, typer.Option("--allow-copied", help="Publish publicly even if the story is mostly its sources' own words (over publish.max_verbatim_share).")] = False,
@@ -212,6 +212,6 @@ def publications(
         _print_json(rows)
         return
     if not rows:
-        _say("no publications yet: trendreel approve ID, then trendreel publish --video ID --to folder:DIR")
+        _say("no publications yet: trendreel approve ID, then trendreel publish --video ID --to folder:NAME (an account from trendreel accounts add)")
         return
     _publications_table(rows)

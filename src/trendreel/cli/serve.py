@@ -176,6 +176,23 @@ def users_role(
     _users_table([row])
 
 
+@users_app.command("logout")
+def users_logout(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """End every browser session of a user at once (a lost laptop, a copied cookie); their API tokens stay."""
+    from trendreel.services import users
+
+    with _app(home) as application:
+        n = users.end_sessions(application, username=name)
+    if as_json:
+        _print_json({"username": name, "sessions_ended": n})
+        return
+    _say(f"Ended {n} session(s) of {name}; they log in again to continue.")
+
+
 # ---- tokens -------------------------------------------------------------------------------
 
 def _tokens_table(rows: list[dict]) -> None:

@@ -226,7 +226,7 @@ def edit(
     for w in v.get("warnings", []):
         _say(f"[yellow]warning:[/yellow] {escape(w)}")
     _say(f"{'Edited earlier (use --force to edit again)' if v['reused'] else 'Edited'}. "
-         f"Next: trendreel approve {v['id']}, then trendreel publish --video {v['id']} --to folder:DIR")
+         f"Next: trendreel approve {v['id']}, then trendreel publish --video {v['id']} --to folder:NAME")
 
 
 @app.command()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import httpcore
 import httpx
 
-from trendreel.crawl.netguard import TargetGuard
+from trendreel.crawl.netguard import TargetGuard, parse_networks
 from trendreel.crawl.robots import RobotsCache
 from trendreel.crawl.urls import canonicalize, host_key
 from trendreel.errors import CrawlError, FetchFailed, RobotsDisallowed, StorageError, ResponseTooLarge, UnsupportedContent
@@ -209,12 +209,14 @@ async def _decoded_chunks(resp: httpx.Response, max_bytes: int, url: str, trunca
 class _PinnedBackend(httpcore.AsyncNetworkBackend):
     """Connects to the addresses the guard checked for a host, never to a fresh DNS answer."""
 
-    def __init__(self, inner: httpcore.AsyncNetworkBackend, fetcher: Fetcher):
+    def __init__(self, inner: httpcore.AsyncNetworkBackend, fetcher: Fetcher, *, allow_private: bool = False):
         self._inner = inner
         self._fetcher = fetcher
+        self._allow_private = allow_private
 
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        addresses = await self._fetcher.guard.addresses(host, port)
+        addresses = await self._fetcher.guard.addresses(host, port, allow_private=self._allow_private,
+                                                        allow_networks=self._fetcher.allow_networks)
         error: Exception | None = None
         for address in addresses[:3]:
             try:
@@ -253,12 +255,14 @@ class Fetcher:
         self.settings = settings
         self.robots = RobotsCache(settings.user_agent)
         self.guard = TargetGuard(resolve_timeout_s=settings.timeout_s)
+        self.allow_networks = parse_networks(settings.allow_networks)
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, _Host] = {}
         self._transport = transport
         # public targets: connections go only to the addresses the guard checked (no DNS rebinding)
         self._client = self._new_client(transport or self._pinned_transport())
-        self._private_client: httpx.AsyncClient | None = None  # for allow_private, made on first use
+        # allow_private: pinned the same way, to addresses that policy passed (never link-local unless named)
+        self._private_client: httpx.AsyncClient | None = None
 
     def _new_client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -278,20 +282,20 @@ class Fetcher:
         n = self.settings.concurrency
         return httpx.Limits(max_connections=n, max_keepalive_connections=n)
 
-    def _pinned_transport(self) -> httpx.AsyncHTTPTransport:
+    def _pinned_transport(self, *, allow_private: bool = False) -> httpx.AsyncHTTPTransport:
         transport = httpx.AsyncHTTPTransport(limits=self._limits(), trust_env=False)
         pool = getattr(transport, "_pool", None)
         # httpx has no public hook for the network backend; without this attribute (another httpx
         # version) the URL-level check before each request still applies
         if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
-            pool._network_backend = _PinnedBackend(pool._network_backend, self)
+            pool._network_backend = _PinnedBackend(pool._network_backend, self, allow_private=allow_private)
         return transport
 
     def _client_for(self, allow_private: bool) -> httpx.AsyncClient:
         if not allow_private or self._transport is not None:
             return self._client
         if self._private_client is None:
-            self._private_client = self._new_client(httpx.AsyncHTTPTransport(limits=self._limits(), trust_env=False))
+            self._private_client = self._new_client(self._pinned_transport(allow_private=True))
         return self._private_client
 
     async def __aenter__(self) -> Fetcher:
@@ -418,7 +422,7 @@ class Fetcher:
         seen = {current}
         redirects: list[str] = []
         while True:
-            await self.guard.acheck(current, allow_private=allow_private)
+            await self.guard.acheck(current, allow_private=allow_private, allow_networks=self.allow_networks)
             if check_robots and self.settings.respect_robots:
                 if not await self.robots.allowed(current, self, allow_private=allow_private):
                     why = self.robots.reason(current) or "robots.txt disallows it"

@@ -8,7 +8,9 @@ they differ: a new database, a pending migration, or one Alembic has to refuse.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import stat
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -34,6 +36,24 @@ VERSION_TABLE = "alembic_version"  # Alembic's default; env.py keeps it
 _REVISION_LINE = re.compile(r"^(?:revision|down_revision)\b.*$", re.MULTILINE)
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file readable by its user only (0600; it holds password and token hashes), in a
+    folder made 0700 when it is made here. SQLite gives its -wal and -shm files the database's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        try:  # made world-readable by an older version: other users of the machine lose access
+            st = path.stat()
+            if st.st_mode & 0o007 and st.st_uid == os.getuid():
+                os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o007)
+        except OSError:
+            pass
+    except OSError:  # a read-only folder and the like: SQLite reports it when it opens the file
+        pass
+
+
 def make_engine(url: str, *, connect_args: dict | None = None) -> Engine:
     """SQLite gets WAL and a busy timeout so a crawler and a reader can share it."""
     try:
@@ -42,8 +62,8 @@ def make_engine(url: str, *, connect_args: dict | None = None) -> Engine:
         raise ConfigError(f"database_url {url!r} is not a database URL (e.g. sqlite:///path.db or postgresql+psycopg://host/db)") from exc
     args = dict(connect_args or {})
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _private_sqlite_file(Path(parsed.database))
         args.setdefault("timeout", 30)
         engine = create_engine(url, connect_args=args)
 

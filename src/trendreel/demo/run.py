@@ -33,6 +33,7 @@ DEMO_QUERY = "2030 세대의 겨울 캠핑과 차박"
 
 # The demo's storage budget: small enough that `gc` has work (the published video's local files go).
 DEMO_BUDGET = "80MB"
+DEMO_ACCOUNT = "demo"  # the folder account the demo publishes to: <home>/published
 
 
 def _published_before(app: App, story_id: str) -> list[dict] | None:
@@ -113,7 +114,9 @@ def run_demo(settings: Settings, *, on_stage: StageProgress | None = None, keep_
                 edited = next(v for v in result["videos"] if v["stage"] == "edited")
                 step("approving and publishing to the folder platform")
                 stage("approve", video_id=edited["id"], by="demo")
-                published = stage("publish", video_id=edited["id"], to=f"folder:{app.settings.home / 'published'}")
+                # the operator running the demo adds its account, as `trendreel accounts add` would
+                services.add_account(app, platform="folder", name=DEMO_ACCOUNT, path=app.settings.home / "published")
+                published = stage("publish", video_id=edited["id"], to=f"folder:{DEMO_ACCOUNT}")
                 result["publication"] = services.get_publication(app, published["publication_id"])
                 step("polling metrics and writing the report")
                 result["metrics"] = stage("metrics", all=True)

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from trendreel.db.tables import Account, Publication, utcnow
 from trendreel.errors import ConfigError
 from trendreel.ids import account_id as make_account_id
-from trendreel.publish.errors import CredentialsError, PublishError, UnknownPublication
+from trendreel.publish.errors import CredentialsError, FolderNotAllowed, PublishError, UnknownPublication
 
-__all__ = ["AUTHORIZED_USER_FIELDS", "account_dict", "add_account", "find_account", "get_account", "list_accounts",
-           "load_credentials", "read_authorized_user", "remove_account", "save_credentials"]
+__all__ = ["AUTHORIZED_USER_FIELDS", "account_dict", "add_account", "check_folder_path", "find_account",
+           "find_folder_account", "folder_roots", "get_account", "list_accounts", "load_credentials",
+           "read_authorized_user", "remove_account", "save_credentials"]
 
 # What google-auth writes for an authorized user (Credentials.to_json) and needs to refresh a token.
 AUTHORIZED_USER_FIELDS = ("token", "refresh_token", "client_id", "client_secret", "token_uri")
@@ -106,6 +107,26 @@ def check_authorized_user(data, *, where: str = "the credentials") -> dict:
     return data
 
 
+# ---- where folder accounts may write ---------------------------------------------------------
+
+def folder_roots(app) -> list[Path]:
+    """The folders folder accounts may write into: publish.folder_roots, else <home>/published (resolved)."""
+    roots = app.settings.publish.folder_roots or [app.settings.home / "published"]
+    return [Path(r).expanduser().absolute().resolve() for r in roots]
+
+
+def check_folder_path(app, path) -> Path:
+    """The folder, resolved (symbolic links and '..' followed), when it lies inside an allowed root."""
+    resolved = Path(path).expanduser().absolute().resolve()
+    roots = folder_roots(app)
+    if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
+        raise FolderNotAllowed(
+            "a folder account may write only inside the folders of publish.folder_roots (by default the "
+            "folder published in the trendreel home); pick a folder inside one, or have the operator add a root",
+            hint=f"allowed: {', '.join(str(r) for r in roots)}; folder given: {resolved}")
+    return resolved
+
+
 # ---- rows ------------------------------------------------------------------------------------
 
 def account_dict(row: Account, publications: int | None = None) -> dict:
@@ -164,6 +185,16 @@ def find_account(app, platform: str, name: str) -> dict | None:
     with app.db.session() as s:
         row = s.get(Account, make_account_id(platform, name))
         return account_dict(row) if row is not None and row.removed_at is None else None
+
+
+def find_folder_account(app, path) -> dict | None:
+    """The active folder account that writes to this folder, or None (never makes one)."""
+    wanted = Path(path).expanduser().absolute().resolve()
+    for account in list_accounts(app, platform="folder"):
+        where = (account.get("options") or {}).get("path")
+        if where and Path(where).resolve() == wanted:
+            return account
+    return None
 
 
 def get_account(app, platform: str, name: str) -> dict:

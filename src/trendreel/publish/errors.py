@@ -5,6 +5,7 @@ TrendreelError
     ├── UnknownPublication     no publication, video or account has this id or name (a NotFound)
     ├── NotApproved            (a Conflict) the approval gate: `trendreel approve ID` first (or publish.auto_approve)
     ├── NearDuplicate          (a Conflict) too similar to a video already on the account (names it; --allow-similar)
+    ├── FolderNotAllowed       (an InvalidInput) a folder account's path outside publish.folder_roots
     ├── CredentialsError       missing, unreadable or refused credentials (says how to add them again)
     ├── QuotaExceeded          the platform's daily quota would be (or was) exceeded (numbers, reset time)
     └── UploadFailed           the platform kept failing after the retries (the upload resumes next run)
@@ -12,7 +13,7 @@ TrendreelError
 
 from __future__ import annotations
 
-from trendreel.errors import Conflict, NotFound, TrendreelError
+from trendreel.errors import Conflict, InvalidInput, NotFound, TrendreelError
 
 
 class PublishError(TrendreelError):
@@ -34,6 +35,10 @@ class NearDuplicate(PublishError, Conflict):
         super().__init__(message)
         self.publication_id = publication_id
         self.similarity = similarity
+
+
+class FolderNotAllowed(PublishError, InvalidInput):
+    """A folder account may write only inside the folders publish.folder_roots names."""
 
 
 class CredentialsError(PublishError):

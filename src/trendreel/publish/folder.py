@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from trendreel.db.tables import utcnow
+from trendreel.publish.accounts import check_folder_path
 from trendreel.publish.base import PublishJob, PublishResult
 from trendreel.publish.errors import PublishError
 
@@ -30,6 +31,8 @@ class FolderPublisher:
         if not str(root) or not root.is_absolute():
             raise PublishError(f"folder account {job.account['name']} has no absolute path; add it again with one",
                                hint=f"`trendreel accounts add folder {job.account['name']} --path DIR`")
+        if self.app is not None:  # an account made before the roots, or a root since taken away: refused
+            root = check_folder_path(self.app, root)
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -59,7 +59,7 @@ def page(*, generated_at: str, zone: str, totals: list[tuple[str, str]], figures
     if not table_rows:
         parts.append('<div class="empty"><p><b>아직 게시된 영상이 없습니다 · No publications yet.</b></p>'
                      "<p>Publish a video with <code>trendreel approve VIDEO</code> and "
-                     "<code>trendreel publish --video VIDEO --to folder:DIR</code> (or <code>youtube:NAME</code>), then "
+                     "<code>trendreel publish --video VIDEO --to folder:NAME</code> (or <code>youtube:NAME</code>), then "
                      "collect its counts with <code>trendreel metrics collect</code> and run <code>trendreel report</code> "
                      "again.</p></div>")
     for fig in figures:

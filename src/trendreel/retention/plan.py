@@ -7,8 +7,9 @@ budget the plan frees space down to budget x low_water, in this order:
 1. local files of published videos (video.mp4, thumb.jpg, subtitles.srt), oldest first;
 2. raw media (downloaded images and videos) older than raw_media_min_age_days, oldest first.
 
-Never planned: a video that is not published (no done publication of it or of an edit made from it),
-the videos it was made from, and the media of every item a protected story cites. A story is
+Never planned: a video that is not published (no done publication of it as it is now, or of an edit
+made from it as it is now), the videos it was made from, and the media of every item a protected
+story cites. A story is
 protected when no video of it has a done publication, or when one of its videos is still work in
 progress. Media rows are read in chunks from one ordered, streamed query, so planning over millions
 of rows never holds more than one chunk of them (plus the plan itself) in memory.
@@ -74,6 +75,7 @@ class VideoFacts:
     sha256: str | None
     created_at: datetime | None
     purged: bool
+    made_from_sha256: str | None = None  # an edit: the source's file hash when the edit was made from it
 
     def item(self) -> PurgeItem:
         keys = tuple(k for k in (self.path, self.thumbnail_path, self.subtitles_path) if k)
@@ -108,7 +110,8 @@ def load_videos(session: Session) -> dict[str, VideoFacts]:
         out[r.id] = VideoFacts(id=r.id, parent_id=r.parent_id, story_id=r.story_id, stage=r.stage, status=r.status,
                                path=r.path, thumbnail_path=r.thumbnail_path, subtitles_path=r.subtitles_path,
                                bytes=_video_bytes(r.bytes, r.details), sha256=r.sha256, created_at=r.created_at,
-                               purged=r.files_purged_at is not None)
+                               purged=r.files_purged_at is not None,
+                               made_from_sha256=(r.details or {}).get("parent_sha256") if isinstance(r.details, dict) else None)
     return out
 
 
@@ -185,6 +188,32 @@ def _ancestors(ids: Iterable[str], videos: dict[str, VideoFacts]) -> set[str]:
     return seen
 
 
+def _same(recorded: str | None, current: str | None) -> bool:
+    """A recorded file hash still names the current file (rows from before hashes were recorded: yes)."""
+    return recorded is None or current is None or recorded == current
+
+
+def _published_versions(ids: Iterable[str], videos: dict[str, VideoFacts]) -> set[str]:
+    """The published videos and the versions of their sources they were made from.
+
+    An edit counts its source as published only while the source still holds the file the edit was made
+    from: a story edited after publishing renders again onto the same row, and that new render is
+    unpublished work, not the published one's original.
+    """
+    seen: set[str] = set()
+    stack = list(ids)
+    while stack:
+        vid = stack.pop()
+        if vid in seen:
+            continue
+        seen.add(vid)
+        v = videos.get(vid)
+        parent = videos.get(v.parent_id) if v is not None and v.parent_id else None
+        if parent is not None and _same(v.made_from_sha256, parent.sha256):
+            stack.append(parent.id)
+    return seen
+
+
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -223,8 +252,10 @@ class Protection:
         if since is None:
             return
         since = since - timedelta(seconds=5)  # clock skew between writers
+        # new rows, and rows being made again (a re-render keeps its row and its creation time)
         new_videos = {r.id: r for r in session.execute(
-            select(Video.id, Video.parent_id, Video.story_id).where(Video.created_at >= since))}
+            select(Video.id, Video.parent_id, Video.story_id).where(
+                (Video.created_at >= since) | (Video.status != "done")))}
         done = set(session.scalars(select(Publication.video_id).where(Publication.status == "done",
                                                                       Publication.video_id.in_(list(new_videos)))))\
             if new_videos else set()
@@ -254,9 +285,13 @@ class Protection:
 def compute_protection(session: Session, videos: dict[str, VideoFacts]) -> Protection:
     """Published videos, and everything gc must keep: work in progress, its sources, what pending stories cite."""
     prot = Protection(since=utcnow())
-    done = set(session.scalars(select(Publication.video_id).where(Publication.status == "done").distinct()))
-    direct = {v for v in done if v in videos}
-    prot.published = _ancestors(direct, videos)
+    # A done publication publishes the video as it was then (its file hash is recorded with it): a video
+    # made again onto the same row since is not the published one.
+    direct = {vid for vid, details in session.execute(
+                  select(Publication.video_id, Publication.details).where(Publication.status == "done"))
+              if vid in videos and _same((details or {}).get("video_sha256") if isinstance(details, dict) else None,
+                                         videos[vid].sha256)}
+    prot.published = _published_versions(direct, videos)
     # A publication still pending, uploading or failed (it may be retried) needs the file as well.
     unfinished = set(session.scalars(select(Publication.video_id).where(Publication.status != "done").distinct()))
     wip = {vid for vid, v in videos.items() if (vid not in prot.published or vid in unfinished) and not v.purged}

@@ -43,9 +43,10 @@ _WHERE: dict[str, str] = {
     # people and API tokens (users.py)
     "add_user": "users", "list_users": "users", "get_user": "users", "set_role": "users", "remove_user": "users",
     "verify_password": "users", "create_token": "users", "list_tokens": "users", "revoke_token": "users",
-    "user_for_token": "users", "session_user": "users",
+    "user_for_token": "users", "session_user": "users", "start_session": "users", "end_session": "users",
+    "end_sessions": "users", "check_login": "users", "record_login": "users",
     # pipeline runs (runs.py) and the pipeline table (pipeline.py)
-    "Runner": "runs", "get_run": "runs", "list_runs": "runs", "run_events": "runs", "mark_interrupted": "runs",
+    "Runner": "runs", "check_run": "runs", "get_run": "runs", "list_runs": "runs", "run_events": "runs", "mark_interrupted": "runs",
     "STAGES": "pipeline", "RUN_KINDS": "pipeline", "run_stage": "pipeline",
     # what the workspace shows (workspace.py)
     "recent_events": "workspace", "event_counts": "workspace", "effective_settings": "workspace",

@@ -11,9 +11,7 @@ that moment.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -72,7 +70,7 @@ def add_account(app: App, *, platform: str, name: str, credentials: dict | None 
         if path is None:
             raise PublishError("a folder account needs the path of a folder to write to",
                                hint=f"`trendreel accounts add folder {name} --path DIR`")
-        options["path"] = str(Path(path).expanduser().absolute())
+        options["path"] = str(accounts_mod.check_folder_path(app, path))
     return accounts_mod.add_account(app, platform=platform, name=name, credentials=credentials, options=options)
 
 
@@ -86,21 +84,14 @@ def remove_account(app: App, *, platform: str, name: str) -> dict:
     return accounts_mod.remove_account(app, platform=platform, name=name)
 
 
-def _folder_account_for_path(app: App, raw: str) -> dict:
-    path = Path(raw).expanduser().absolute()
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.name or "root").strip("-")[:60] or "folder"
-    name = f"{stem}-{hashlib.sha256(str(path).encode()).hexdigest()[:8]}"
-    found = accounts_mod.find_account(app, "folder", name)
-    if found is not None:
-        return found
-    return accounts_mod.add_account(app, platform="folder", name=name, options={"path": str(path)})
-
-
 def resolve_target(app: App, to: str) -> dict:
-    """`youtube:NAME` or `folder:NAME|PATH` as an active account (a folder path gets an account of its own)."""
+    """`youtube:NAME` or `folder:NAME` (or the folder of an existing folder account) as an active account.
+
+    Never makes an account: adding one is an admin's act (`accounts add`, POST /accounts), so publishing
+    can write only where an admin allowed it, and a removed account stays removed."""
     platform, sep, name = (to or "").partition(":")
     if not sep or not name:
-        raise PublishError(f"--to {to!r} must be PLATFORM:NAME, e.g. youtube:mychannel or folder:/srv/outbox "
+        raise PublishError(f"--to {to!r} must be PLATFORM:NAME, e.g. youtube:mychannel or folder:outbox "
                            f"(platforms: {', '.join(app.registry.names('publisher'))})")
     if not app.registry.knows("publisher", platform):
         raise PublishError(f"unknown platform {platform!r} in --to {to!r}; known: {', '.join(app.registry.names('publisher'))}")
@@ -109,7 +100,13 @@ def resolve_target(app: App, to: str) -> dict:
         if found is not None:
             return found
         if "/" in name or name.startswith((".", "~")):
-            return _folder_account_for_path(app, name)
+            by_path = accounts_mod.find_folder_account(app, name)
+            if by_path is not None:
+                return by_path
+            raise UnknownPublication(
+                "no folder account writes to that folder: publish to an account by name; an admin adds folder "
+                "accounts (inside publish.folder_roots)", hint="`trendreel accounts add folder NAME --path DIR`, "
+                                                                "then `--to folder:NAME`")
     return accounts_mod.get_account(app, platform, name)
 
 
@@ -323,7 +320,8 @@ def publish_video(app: App, *, video_id: str, to: str, privacy: str | None = Non
                 s.add(row)
             row.status, row.error, row.privacy = "uploading", None, privacy
             row.title, row.fingerprint, row.upload_state = metadata["title"], fingerprint, prior_state
-            row.details = {**dict(row.details or {}), "metadata": metadata}
+            # the file as published: gc counts a video made again onto this row since as unpublished work
+            row.details = {**dict(row.details or {}), "metadata": metadata, "video_sha256": video.get("sha256")}
 
         def save_state(state: dict) -> None:
             with app.db.session() as s2:

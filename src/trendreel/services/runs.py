@@ -20,9 +20,13 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from trendreel.bootstrap import App, StageRunner
-from trendreel.db.tables import Event, PipelineRun
+from trendreel.db.tables import Article, Event, PipelineRun
 from trendreel.errors import InvalidInput, NotFound, TrendreelError
+from trendreel.services.content import get_article
 from trendreel.services.pipeline import RUN_KINDS, STAGES
+from trendreel.services.stories import get_story
+from trendreel.services.trends import get_trend
+from trendreel.services.videos import get_video
 
 log = logging.getLogger("trendreel.api.runs")
 
@@ -112,6 +116,30 @@ class Runner:
             progress[stage] = {**progress[stage], "state": "done", "finished_at": _now().isoformat()}
             self._write(rid, progress=dict(progress), result=dict(results))
         self._write(rid, status="done", finished_at=_now(), result=results, progress=dict(progress))
+
+
+def check_run(app: App, kind: str, params: dict) -> None:
+    """Refuse a run that names a trend, item, story or video that is not stored (NotFound, as the dedicated
+    routes answer), before any run is queued."""
+    if params.get("trend_id"):
+        get_trend(app, params["trend_id"])
+    if params.get("item_id"):
+        get_article(app, params["item_id"])
+    if params.get("story_id"):
+        get_story(app, params["story_id"])
+    if params.get("video_id"):
+        get_video(app, params["video_id"])
+    wanted = list(dict.fromkeys(params.get("article_ids") or ()))
+    if wanted:
+        found: set[str] = set()
+        with app.db.session() as s:
+            for i in range(0, len(wanted), 500):
+                found |= set(s.scalars(select(Article.id).where(Article.id.in_(wanted[i:i + 500]))))
+        missing = [a for a in wanted if a not in found]
+        if missing:
+            more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+            raise NotFound(f"unknown article {', '.join(repr(a) for a in missing[:3])}{more}",
+                           hint="list articles with `trendreel articles`")
 
 
 def mark_interrupted(app: App) -> int:

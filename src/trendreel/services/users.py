@@ -7,15 +7,22 @@ publish, start pipeline runs) < admin (users and tokens of others, accounts, sto
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import re
 import secrets
+import uuid
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from trendreel.bootstrap import App
-from trendreel.db.tables import ApiToken, User
-from trendreel.errors import InvalidInput, NotFound, TrendreelError, Unauthenticated
+from trendreel import events
+from trendreel.db import repo
+from trendreel.db.tables import ApiToken, LoginAttempt, User, UserSession
+from trendreel.errors import Conflict, InvalidInput, NotFound, RateLimited, TrendreelError, Unauthenticated
+
+log = logging.getLogger("trendreel.api.auth")
 
 ROLES = ("viewer", "editor", "admin")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -25,6 +32,27 @@ MIN_PASSWORD_CHARS = 10
 
 class AuthError(Unauthenticated):
     """Wrong user name or password, or an unknown, revoked or expired token."""
+
+
+class LoginThrottled(RateLimited):
+    """Too many failed logins for this user name or from this address; try again after retry_after_s."""
+
+
+class LastAdmin(Conflict):
+    """The change would leave no admin: nobody could manage users, accounts or storage any more."""
+
+
+def _keep_an_admin(s, u: User, *, new_role: str | None) -> None:
+    """Refuse demoting or removing `u` (new_role None) when it is the last active admin."""
+    if u.role != "admin" or u.disabled_at is not None or new_role == "admin":
+        return
+    # the admins' rows stay locked until the change commits (PostgreSQL), so two admins demoting each
+    # other at once cannot both pass; SQLite runs one writer at a time anyway
+    admins = set(s.scalars(select(User.id).where(User.role == "admin", User.disabled_at.is_(None)).with_for_update()))
+    if not admins - {u.id}:
+        what = "removed" if new_role is None else f"made {new_role}"
+        raise LastAdmin(f"{u.username} is the last admin and cannot be {what}: make another user admin first",
+                        hint="`trendreel users add NAME --role admin` or `trendreel users role NAME admin`")
 
 
 _hasher = None
@@ -98,9 +126,13 @@ def add_user(app: App, *, username: str, password: str, role: str = "viewer") ->
         if created:
             u = User(id=user_id(username), username=username)
             s.add(u)
+        else:
+            _keep_an_admin(s, u, new_role=role)
         u.password_hash = encoded
         u.role = role
         u.disabled_at = None
+        if not created:  # a new password ends every session of the user, on every server
+            s.execute(delete(UserSession).where(UserSession.user_id == u.id))
         s.flush()
         forget_tokens()
         return {**user_dict(u), "created": created}
@@ -123,6 +155,7 @@ def set_role(app: App, *, username: str, role: str) -> dict:
     _check_role(role)
     with app.db.session() as s:
         u = _user_by_name(s, username)
+        _keep_an_admin(s, u, new_role=role)
         u.role = role
         forget_tokens()
         return user_dict(u)
@@ -132,8 +165,10 @@ def remove_user(app: App, *, username: str) -> dict:
     """Delete a user and every token of theirs (their sessions stop working on the next request)."""
     with app.db.session() as s:
         u = _user_by_name(s, username)
+        _keep_an_admin(s, u, new_role=None)
         out = user_dict(u)
         n = s.execute(delete(ApiToken).where(ApiToken.user_id == u.id)).rowcount
+        s.execute(delete(UserSession).where(UserSession.user_id == u.id))
         s.delete(u)
         forget_tokens()
         return {**out, "tokens_removed": n}
@@ -248,14 +283,105 @@ def forget_tokens() -> None:
     _token_cache.clear()
 
 
-def session_user(app: App, uid: str) -> dict | None:
-    """The user of a browser session, with a fingerprint of the password hash (a new password ends old sessions)."""
+def session_user(app: App, uid: str, session_id: str | None = None) -> dict | None:
+    """The user of a browser session, with a fingerprint of the password hash (a new password ends old sessions).
+
+    With `session_id` (what the cookie carries), None unless that session is live on the server: not
+    logged out, not ended by a new password or the user's removal, not expired."""
     with app.db.session() as s:
         u = s.get(User, uid)
         if u is None or u.disabled_at is not None:
             return None
+        if session_id is not None:
+            row = s.get(UserSession, session_hash(session_id)) if 0 < len(session_id) <= 200 else None
+            if row is None or row.user_id != u.id or row.expires_at <= _now():
+                return None
         return {**user_dict(u), "token_id": None, "password_fingerprint": password_fingerprint(u.password_hash)}
+
+
+def session_hash(session_id: str) -> str:
+    return hashlib.sha256(b"session\x1f" + session_id.encode("utf-8")).hexdigest()
+
+
+def start_session(app: App, uid: str, *, max_age_s: float) -> str:
+    """A new server-side session of the user (expired ones of theirs are dropped); its id, for the cookie only."""
+    session_id = secrets.token_urlsafe(32)
+    now = _now()
+    with app.db.session() as s:
+        s.execute(delete(UserSession).where(UserSession.user_id == uid, UserSession.expires_at <= now))
+        s.add(UserSession(id=session_hash(session_id), user_id=uid, created_at=now,
+                          expires_at=now + timedelta(seconds=max_age_s)))
+    return session_id
+
+
+def end_session(app: App, session_id: str) -> bool:
+    """End one session (logging out); True when it was live."""
+    if not session_id or len(session_id) > 200:
+        return False
+    with app.db.session() as s:
+        return bool(s.execute(delete(UserSession).where(UserSession.id == session_hash(session_id))).rowcount)
+
+
+def end_sessions(app: App, *, username: str) -> int:
+    """End every browser session of a user (e.g. a lost laptop); how many there were."""
+    with app.db.session() as s:
+        u = _user_by_name(s, username)
+        return int(s.execute(delete(UserSession).where(UserSession.user_id == u.id)).rowcount or 0)
 
 
 def password_fingerprint(encoded: str | None) -> str:
     return hashlib.sha256((encoded or "").encode("utf-8")).hexdigest()[:16]
+
+
+# ---- throttling logins -------------------------------------------------------------------------
+
+def _login_name(username: str | None) -> str:
+    return (username or "")[:100].lower()
+
+
+def _log_failed(s, *, name: str, address: str, throttled: bool) -> None:
+    repo.append_event(s, type=events.LOGIN_FAILED, subject_type="user", subject_id=user_id(name),
+                      dedupe_key=f"{events.LOGIN_FAILED}:{uuid.uuid4().hex}",
+                      payload={"username": name, "address": address, "throttled": throttled})
+    log.warning("failed login for %r from %s%s", name, address, " (throttled)" if throttled else "")
+
+
+def check_login(app: App, *, username: str, address: str) -> None:
+    """Refuse a login attempt (LoginThrottled, 429) while the user name or the address has had too many failed
+    logins in the last serve.login_window_s; the refusal is logged as a LoginFailed event too."""
+    serve = app.settings.serve
+    name, address = _login_name(username), (address or "unknown")[:64]
+    now = _now()
+    since = now - timedelta(seconds=serve.login_window_s)
+    refused: tuple[str, int] | None = None
+    with app.db.session() as s:
+        for column, value, limit, what in ((LoginAttempt.username, name, serve.login_failures_per_account, "this user name"),
+                                           (LoginAttempt.address, address, serve.login_failures_per_address, "this address")):
+            failed = (LoginAttempt.ok.is_(False), LoginAttempt.at > since, column == value)
+            n = s.scalar(select(func.count()).select_from(LoginAttempt).where(*failed)) or 0
+            if n < limit:
+                continue
+            # logins open again when enough of these failures have left the window
+            first = s.scalar(select(LoginAttempt.at).where(*failed).order_by(LoginAttempt.at).offset(n - limit).limit(1))
+            refused = (what, max(1, math.ceil(((first or now) - since).total_seconds())))
+            break
+    if refused is not None:
+        with app.db.session() as s:
+            _log_failed(s, name=name, address=address, throttled=True)
+        what, retry = refused
+        raise LoginThrottled(f"too many failed logins for {what}; try again in {retry} s", retry_after_s=retry)
+
+
+def record_login(app: App, *, username: str, address: str, ok: bool) -> None:
+    """Note a login's outcome: a failure counts toward throttling and is a LoginFailed event; a success clears
+    the user name's failures."""
+    name, address = _login_name(username), (address or "unknown")[:64]
+    now = _now()
+    with app.db.session() as s:
+        if ok:
+            s.execute(delete(LoginAttempt).where(LoginAttempt.username == name, LoginAttempt.ok.is_(False)))
+            horizon = now - timedelta(seconds=2 * app.settings.serve.login_window_s)
+            s.execute(delete(LoginAttempt).where(LoginAttempt.at < horizon))  # what no window counts any more
+            return
+        s.add(LoginAttempt(at=now, username=name, address=address, ok=False))
+        _log_failed(s, name=name, address=address, throttled=False)

@@ -31,7 +31,7 @@ from trendreel.api import auth
 from trendreel.api.auth import CurrentUser, get_app
 from trendreel.api.errors import ApiError, status_of
 from trendreel.api.routes._common import ArticleId, PublicationId, RunId, StoryId, TrendId, VideoId
-from trendreel.errors import StoryInvalid, TrendreelError
+from trendreel.errors import RateLimited, StoryInvalid, TrendreelError
 
 log = logging.getLogger("trendreel.web")
 
@@ -223,14 +223,18 @@ async def login(request: Request, username: Annotated[str, Form(max_length=100)]
         await auth.login(request, username, password)
     except TrendreelError as exc:
         request.session["login_csrf"] = secrets.token_urlsafe(24)
-        return render(request, "login.html", None, status_code=401, next=_safe_next(next), username=username,
-                      login_csrf=request.session["login_csrf"], error=str(exc))
+        throttled = isinstance(exc, RateLimited)
+        page = render(request, "login.html", None, status_code=429 if throttled else 401, next=_safe_next(next),
+                      username=username, login_csrf=request.session["login_csrf"], error=str(exc))
+        if throttled:
+            page.headers["Retry-After"] = str(exc.retry_after_s)
+        return page
     return see_other(_safe_next(next))
 
 
 @router.post("/logout")
 async def logout(request: Request, _: Viewer):
-    auth.logout_session(request)
+    await auth.logout_session(request)
     return see_other("/login")
 
 

@@ -18,7 +18,7 @@ async def login(body: LoginRequest, request: Request) -> LoginResponse:
 
 @router.post("/logout", response_model=Message, summary="End the browser session")
 async def logout(request: Request) -> Message:
-    auth.logout_session(request)
+    await auth.logout_session(request)
     return Message(message="logged out")
 
 

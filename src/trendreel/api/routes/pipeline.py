@@ -96,6 +96,7 @@ async def start(body: RunRequest, request: Request, user: Editor):
                                            choices=body.choices.model_dump(exclude_none=True))
     if body.kind == "edit":
         check_backend(request, "video_editor", body.backend)
+    await call(runs.check_run, get_app(request), body.kind, params)  # an unknown id: 404 now, not a failed run
     return await start_run(request, user, body.kind, params)
 
 
