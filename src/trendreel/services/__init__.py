@@ -26,7 +26,7 @@ _WHERE: dict[str, str] = {
     "write_story": "stories", "get_story": "stories", "list_stories": "stories", "edit_story": "stories",
     # videos (render.py, edit.py, videos.py)
     "render_story": "render", "edit_video": "edit",
-    "list_videos": "videos", "get_video": "videos", "video_file": "videos",
+    "list_videos": "videos", "get_video": "videos", "video_file": "videos", "reap_stale": "videos",
     # review, accounts, publishing (publishing.py)
     "approve_video": "publishing", "reject_video": "publishing", "publish_video": "publishing",
     "get_publication": "publishing", "list_publications": "publishing", "add_account": "publishing",
