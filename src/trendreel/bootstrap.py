@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 from trendreel.db.engine import Database
+from trendreel.errors import StorageError
 from trendreel.files.store import FileStore, open_file_store
 from trendreel.registry import Registry, default_registry
 from trendreel.settings import Settings
@@ -197,7 +198,11 @@ class App:
 def build_app(settings: Settings, *, registry: Registry | None = None) -> App:
     """The App of these settings; backends come from `registry` (default: the process's registry)."""
     registry = registry or default_registry()
-    if not settings.home.exists():  # the database, keys and credentials live here: its user's alone
-        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if not settings.home.exists():  # the database, keys and credentials live here: its user's alone
+            settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise StorageError(f"cannot make the data folder {settings.home} (home): {exc.strerror or exc}",
+                           hint="make its parent folder writable, or pass --home (TRENDREEL_HOME) naming one") from exc
     return App(settings=settings, db=Database(settings.database_url),
                files=open_file_store(settings.files_url, settings.s3, registry=registry), registry=registry)

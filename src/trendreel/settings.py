@@ -79,6 +79,8 @@ class CrawlSettings(BaseModel):
         0, ge=0, le=64, description="Extraction processes beside the crawler (0: extract in the crawler's own process); more than 1 uses spare cores.")
     max_response_bytes: int = Field(5_000_000, gt=0, description="Largest HTML/feed/sitemap body accepted.")
     max_media_bytes: int = Field(200_000_000, gt=0, description="Largest image/video file downloaded.")
+    import_max_line_bytes: int = Field(
+        10_000_000, gt=0, description="Longest line of a `trendreel import` file; a longer one is refused without being read whole.")
     max_redirects: int = Field(5, ge=0, le=30, description="Redirects followed per request.")
     max_media_per_article: int = Field(30, ge=0, description="Images+videos downloaded per article.")
     respect_robots: bool = Field(True, description="Obey robots.txt (turn off only for your own sites).")

@@ -180,7 +180,7 @@ def test_invalid_input_gets_422_json_that_names_the_field_and_leaks_nothing(gw):
         assert_error(r, r.status_code)
     err = assert_error(c.get("/api/v1/trends?limit=0"), 422, "invalid_request")
     assert "limit" in err["message"]
-    err = assert_error(c.post("/api/v1/runs", json={"kind": "crawl", "sources": ["nosuch"]}), 400)
+    err = assert_error(c.post("/api/v1/runs", json={"kind": "crawl", "sources": ["nosuch"]}), 404, "not_found")
     assert "nosuch" in err["message"]
 
 

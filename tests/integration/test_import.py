@@ -114,7 +114,7 @@ def test_bad_lines_are_reported_by_number_and_the_good_ones_still_land(app, tmp_
     stats = services.import_items(app, path=path)["import"]
     assert stats["new"] == 1 and stats["lines"] == 8 and stats["skipped"] == 7
     by_line = {e["line"]: e["error"] for e in stats["errors"]}
-    assert "id: missing" in by_line[2] and "required: id, title, published_at" in by_line[2]
+    assert "id: missing" in by_line[2] and "required: id, published_at, and a title or a text" in by_line[2]
     assert "'yesterday' is not an ISO 8601 date" in by_line[3]
     assert "unknown category 'sport'" in by_line[4] and "sports" in by_line[4]
     assert "http(s) URL" in by_line[5]
@@ -137,3 +137,116 @@ def test_imported_items_are_indexed_and_searchable(app, media_dir):
     hits = services.search(app, query="semiconductor exports record", kind="article", limit=1)
     assert hits[0]["title"] == "Chip exports hit a record"
     assert hits[0]["url"] == "https://news.example.com/chips"
+
+
+# --------------------------------------------------------------------------- hostile and unusual files
+
+
+def test_a_byte_order_mark_on_line_one_is_accepted(app, tmp_path):
+    path = tmp_path / "bom.jsonl"
+    line = json.dumps({"id": "b1", "title": "Saved by a spreadsheet", "published_at": "2026-11-01"})
+    path.write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")
+    stats = services.import_items(app, path=path)["import"]
+    assert stats["new"] == 1 and stats["errors"] == []
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("0001-01-01", "before 1900"), ("9999-12-31T00:00:00Z", "in the future"),
+    (1763600000, "a number"), (1763600000.5, "a number"), (True, "a number"),
+])
+def test_dates_out_of_range_or_given_as_numbers_are_refused_with_the_reason(app, tmp_path, value, reason):
+    path = _write_jsonl(tmp_path / "dates.jsonl", [
+        {"id": "ok", "title": "Fine", "published_at": "2026-11-01"},
+        {"id": "x", "title": "Odd date", "published_at": value},
+    ])
+    stats = services.import_items(app, path=path)["import"]
+    assert stats["new"] == 1 and stats["skipped"] == 1
+    (problem,) = stats["errors"]
+    assert problem["line"] == 2 and problem["field"] == "published_at"
+    assert reason in problem["reason"]
+
+
+def test_items_without_a_title_get_one_from_their_text_marked_derived(app, tmp_path):
+    long_text = ("Thousands queued overnight outside the new stadium in Busan for the final tickets of the season, "
+                 "and many said they had travelled from Seoul") + " and more" * 30
+    path = _write_jsonl(tmp_path / "posts.jsonl", [
+        {"id": "tweet-1", "text": "Snow in Seoul already! Roads are a mess. Stay safe.", "published_at": "2026-11-20"},
+        {"id": "post-2", "title": "", "text": long_text, "published_at": "2026-11-20"},
+        {"id": "clip-3", "text": "   ", "published_at": "2026-11-20"},
+    ])
+    stats = services.import_items(app, path=path)["import"]
+    assert stats["new"] == 2 and stats["skipped"] == 1
+    assert stats["errors"][0]["line"] == 3 and stats["errors"][0]["field"] == "title"
+    assert "no text" in stats["errors"][0]["reason"]
+    with app.db.session() as s:
+        rows = {a.external_id: a for a in s.scalars(select(Article))}
+    assert rows["tweet-1"].title == "Snow in Seoul already!"
+    title = rows["post-2"].title
+    assert 20 <= len(title) <= 101 and title.endswith("…") and long_text.startswith(title[:-1].rstrip())
+    assert long_text[len(title[:-1].rstrip())] in " ,"  # cut on a word boundary
+    assert rows["tweet-1"].key_data["title_derived"] is True
+    meta = json.loads(app.files.get(rows["tweet-1"].meta_path))
+    assert meta["title_derived"] is True
+
+
+def test_a_line_over_the_size_cap_is_refused_and_the_others_land(database, make_settings, tmp_path):
+    settings = make_settings(crawl={"import_max_line_bytes": 2000})
+    application = App(settings=settings, db=database, files=open_file_store((tmp_path / "files").as_uri()))
+    path = tmp_path / "big.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "1", "title": "Small", "published_at": "2026-11-01"}) + "\n")
+        fh.write(json.dumps({"id": "2", "title": "Huge", "published_at": "2026-11-01", "text": "x" * 50_000}) + "\n")
+        fh.write(json.dumps({"id": "3", "title": "Small too", "published_at": "2026-11-01"}))  # no final newline
+    stats = services.import_items(application, path=path)["import"]
+    assert stats["new"] == 2 and stats["lines"] == 3 and stats["skipped"] == 1
+    (problem,) = stats["errors"]
+    assert problem["line"] == 2 and "import_max_line_bytes" in problem["reason"] and "2,000" in problem["reason"]
+
+
+def test_import_of_a_huge_line_keeps_memory_bounded_and_reports_per_line_as_json(tmp_path):
+    """A real `trendreel import --json` of a file with a 60 MB line: the line is refused without being read whole."""
+    import os
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "trendreel.toml").write_text("[crawl]\nimport_max_line_bytes = 1000000\n")
+    small = tmp_path / "small.jsonl"
+    small.write_text(json.dumps({"id": "1", "title": "Small", "published_at": "2026-11-01"}) + "\n")
+    huge = tmp_path / "huge.jsonl"
+    with open(huge, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps({"id": "1", "title": "Small", "published_at": "2026-11-01"}) + "\n")
+        fh.write('{"id": "2", "title": "Huge", "published_at": "2026-11-01", "text": "')
+        for _ in range(60):
+            fh.write("y" * 1_000_000)
+        fh.write('"}\n')
+        fh.write(json.dumps({"id": "3", "published_at": 5}) + "\n")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRENDREEL_")}
+
+    # ru_maxrss of each run alone: a child forked and reaped here with wait4.
+    def peak_kb(path):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.environ.clear()
+            os.environ.update(env)
+            fd = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.execv(sys.executable, [sys.executable, "-m", "trendreel.cli", "import", str(path), "--json",
+                                      "--home", str(home)])
+        _, _, usage = os.wait4(pid, 0)
+        return usage.ru_maxrss
+
+    baseline = peak_kb(small)
+    peak = peak_kb(huge)
+    assert peak - baseline < 30_000, f"peak {peak} kB vs {baseline} kB for a one-line file"
+
+    proc = subprocess.run([sys.executable, "-m", "trendreel.cli", "import", str(huge), "--json", "--home", str(home)],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    report = json.loads(proc.stdout)["import"]
+    assert report["lines"] == 3 and report["skipped"] == 2
+    by_line = {e["line"]: e for e in report["errors"]}
+    assert by_line[2]["field"] is None and "import_max_line_bytes" in by_line[2]["reason"]
+    assert by_line[3]["field"] == "published_at" and "a number" in by_line[3]["reason"]

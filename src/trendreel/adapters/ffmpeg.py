@@ -11,7 +11,8 @@ Probing (`probe`) uses `ffprobe` when it is on PATH (imageio-ffmpeg ships none),
 
 Failures raise `error`, a class the caller passes (RenderFailed, ExtractionFailed, ...), so each stage
 keeps reporting its own error type; the message names what was being done and ends with ffmpeg's last
-lines. A missing program is a ConfigError that says what to install or set.
+lines. A missing program is a ConfigError that says what to install or set. Each ffmpeg and ffprobe carries
+its owner's token and dies with it (`trendreel.adapters.owner`), so a killed render leaves none running.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from trendreel.adapters.owner import child_kwargs
 from trendreel.errors import ConfigError, TrendreelError
 
 __all__ = ["FfmpegFailed", "Probe", "StreamInfo", "ffmpeg_exe", "ffprobe_exe", "probe", "run_ffmpeg", "stderr_tail"]
@@ -79,7 +81,7 @@ def run_ffmpeg(args: list[str], *, what: str, timeout_s: float, cwd: Path | None
     cmd = [exe or ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args]
     try:
         proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=text, errors="replace" if text else None,
-                              timeout=timeout_s, stdin=subprocess.DEVNULL)
+                              timeout=timeout_s, stdin=subprocess.DEVNULL, **child_kwargs())
     except subprocess.TimeoutExpired as exc:
         hint = f" (raise {timeout_setting})" if timeout_setting else ""
         raise error(f"{what}: ffmpeg ran longer than {timeout_s:g} s{hint}") from exc
@@ -154,7 +156,8 @@ def probe(path: Path, *, timeout_s: float = 60.0, error: type[Exception] = Ffmpe
         return _probe_av(path, error)
     try:
         proc = subprocess.run([ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
-                              capture_output=True, text=True, errors="replace", timeout=timeout_s, stdin=subprocess.DEVNULL)
+                              capture_output=True, text=True, errors="replace", timeout=timeout_s, stdin=subprocess.DEVNULL,
+                              **child_kwargs())
     except subprocess.TimeoutExpired as exc:
         raise error(f"probing {path.name} took more than {timeout_s:g} s") from exc
     except OSError as exc:

@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, application: App | None = No
     for router in all_routers():
         api.include_router(router, prefix=API_PREFIX)
     api.include_router(web_router)
+    _list_backends_in_schema(api, application)
 
     # Outermost first: metrics see every answer, the body limit applies before anything reads the body.
     max_age = int(serve.session_max_age_h * 3600)
@@ -55,6 +56,33 @@ def create_app(settings: Settings | None = None, *, application: App | None = No
     api.add_middleware(BodyLimit, max_bytes=int(serve.max_body_mb * 1_000_000))
     api.add_middleware(Metrics)
     return api
+
+
+def _list_backends_in_schema(api: FastAPI, application: App) -> None:
+    """/openapi.json names the backends a field takes (its `x-backend-kind`) from this App's registry, plugins
+    included, so a client (or a schema-driven test) knows the names the route accepts."""
+    default = api.openapi
+
+    def fill(node) -> None:
+        if isinstance(node, dict):
+            kind = node.get("x-backend-kind")
+            if kind:
+                names = list(application.registry.names(kind))
+                for branch in node.get("anyOf", [node]):
+                    if branch.get("type") == "string":
+                        branch["enum"] = names
+            for value in node.values():
+                fill(value)
+        elif isinstance(node, list):
+            for value in node:
+                fill(value)
+
+    def openapi() -> dict:
+        if api.openapi_schema is None:
+            fill(default())
+        return api.openapi_schema
+
+    api.openapi = openapi
 
 
 def factory() -> FastAPI:

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from trendreel import errors as E
 
@@ -50,6 +51,43 @@ def _validation_message(errors: list[dict]) -> tuple[str, list[dict]]:
     return f"{first['field']}: {first['problem']}{more}", details
 
 
+def _route_table(app) -> list[tuple[object, frozenset[str], bool]]:
+    """(path regex, methods, whether the path has a parameter) of every route, included routers' too; built once."""
+    table = getattr(app.state, "route_table", None)
+    if table is None:
+        try:  # FastAPI >= 0.165 keeps included routers as such; this lists their routes with their full paths
+            from fastapi.routing import iter_route_contexts
+
+            routes = list(iter_route_contexts(app.router.routes))
+        except ImportError:  # pragma: no cover - older FastAPI: the routes are already flat
+            routes = list(app.router.routes)
+        table = []
+        for route in routes:
+            path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+            if path and methods:
+                table.append((compile_path(path)[0], frozenset(methods), "{" in path))
+        app.state.route_table = table
+    return table
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on this path. Starlette's 405 names only the first route that matched
+    the path, so `GET /users` and `POST /users`, two routes, answered OPTIONS with `Allow: GET`."""
+    path = request.url.path
+    matching = [(methods, has_params) for regex, methods, has_params in _route_table(request.app) if regex.match(path)]
+    if any(not has_params for _, has_params in matching):  # a fixed path wins over a parameter's (see _other_methods)
+        matching = [(methods, False) for methods, has_params in matching if not has_params]
+    return sorted({m for methods, _ in matching for m in methods})
+
+
+def _other_methods(request: Request) -> list[str]:
+    """The methods of routes whose fixed path (no parameter) is this request's exact path and which do not
+    answer its method: GET /metrics/collect also fits GET /metrics/{publication_id}, but the path is POST's."""
+    path = request.url.path
+    return sorted({m for regex, methods, has_params in _route_table(request.app)
+                   if not has_params and request.method not in methods and regex.match(path) for m in methods})
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that give every error the same JSON shape."""
 
@@ -59,7 +97,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        message, details = _validation_message(list(exc.errors()))
+        errors = list(exc.errors())
+        other = _other_methods(request)
+        if other and all(e.get("loc", ("",))[0] == "path" for e in errors):
+            # GET /metrics/collect reached GET /metrics/{publication_id} with "collect" as the id; the path is
+            # POST's: the method is what is wrong, not the id.
+            return error_response(405, "method_not_allowed", f"{request.method} is not allowed here; use "
+                                  f"{', '.join(other)}", headers={"Allow": ", ".join(other)})
+        message, details = _validation_message(errors)
         return error_response(422, "invalid_request", message, details=details)
 
     @app.exception_handler(StarletteHTTPException)
@@ -67,10 +112,14 @@ def install(app: FastAPI) -> None:
         codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden",
                  413: "too_large"}
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        headers = getattr(exc, "headers", None)
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such endpoint: {request.method} {request.url.path[:200]}"
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message,
-                              headers=getattr(exc, "headers", None))
+        if exc.status_code == 405:
+            allowed = allowed_methods(request)
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+            message = f"{request.method} is not allowed here; use {', '.join(allowed)}"
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message, headers=headers)
 
     @app.exception_handler(E.TrendreelError)
     async def _trendreel(request: Request, exc: E.TrendreelError):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 Role = Literal["viewer", "editor", "admin"]
 # Every stored id is one letter and 23 hex digits: a(rticle) m(edia) t(rend) s(tory) v(ideo) c p u k r.
@@ -13,7 +15,36 @@ Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, min_length=24, max_len
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A request body: unknown fields refused, and no loose coercions (`{"dry_run": 0}` is not a bool, "3" not
+    a number, 0 not a time)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _time_text(value: Any) -> Any:
+    """A time is ISO 8601 text: a number (or number text, as a query gives it) is refused, not read as epoch seconds."""
+    if isinstance(value, (bool, int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("give an ISO 8601 date or time (e.g. 2026-11-20 or 2026-11-20T09:30:00Z), not a number")
+    return value
+
+
+def _not_text(value: Any) -> Any:
+    """A whole number is a JSON number (28 or 28.0, as JSON Schema's integer allows), never text or a bool."""
+    if isinstance(value, (str, bool)):
+        raise ValueError("give a whole number, not text or true/false")
+    return value
+
+
+def whole(ge: int, le: int) -> Any:
+    """A whole number from `ge` to `le` in a strict request body: 28.0 is 28 (JSON Schema's integer allows it),
+    "28" and true are refused."""
+    return Annotated[int, Field(strict=False, ge=ge, le=le), BeforeValidator(_not_text)]
+
+# A date or time in a request body or query: ISO 8601 text only (strict models take the text, parsed here).
+When = Annotated[datetime, Field(strict=False), BeforeValidator(_time_text)]
 
 
 class Health(BaseModel):
@@ -34,7 +65,9 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-ERRORS = {r: {"model": ErrorBody} for r in (400, 401, 403, 404, 413, 422)}
+# Every error an operation may answer with: the JSON error shape (409: the state forbids it now; 503: a
+# backend or storage is down; 500: a bug, with an id in the server log).
+ERRORS = {r: {"model": ErrorBody} for r in (400, 401, 403, 404, 409, 413, 422, 500, 503)}
 
 
 class LoginRequest(Strict):
@@ -187,7 +220,7 @@ class MediaRefIn(Strict):
 
 class CitationIn(Strict):
     article_id: Id
-    sentence: int | None = Field(None, ge=0, le=100000)
+    sentence: whole(0, 100000) | None = None
     media_id: Id | None = None
     quote: str = Field(min_length=1, max_length=5000)
 
@@ -201,20 +234,29 @@ class SceneIn(Strict):
 
 
 class StoryEdit(Strict):
-    """The parts of a story a person may change; anything left out stays as it is."""
+    """The parts of a story a person may change; anything left out stays as it is (at least one is given).
+    A part is given with its value, never as null."""
 
-    title: str | None = Field(None, min_length=1, max_length=300)
-    hook: str | None = Field(None, min_length=1, max_length=500)
-    hashtags: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] | None = Field(None, max_length=30)
-    scenes: list[SceneIn] | None = Field(None, min_length=1, max_length=40)
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    title: str = Field(None, min_length=1, max_length=300)
+    hook: str = Field(None, min_length=1, max_length=500)
+    hashtags: list[Annotated[str, StringConstraints(min_length=1, max_length=60)]] = Field(None, max_length=30)
+    scenes: list[SceneIn] = Field(None, min_length=1, max_length=40)
 
 
-# A backend's name; which names exist is the registry's business (routes check it: trendreel.registry).
+# A backend's name; which names exist is the registry's business (routes check it: trendreel.registry), and
+# the schema lists them (`x-backend-kind`, filled in by api.app from the App's registry).
 BackendName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_+.-]{0,39}$")]
 
 
+def backend_of(kind: str, description: str) -> Any:
+    """A backend field of registry kind `kind` (left out: the setting's default)."""
+    return Field(None, description=description, json_schema_extra={"x-backend-kind": kind})
+
+
 class StoryRegenerate(Strict):
-    backend: BackendName | None = Field(None, description="A story writer (the story's own when left out).")
+    backend: BackendName | None = backend_of("story_writer", "A story writer (the story's own when left out).")
     lang: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = Field(
         None, description="Language of the story (the story's own when left out).")
 
@@ -235,7 +277,7 @@ class RenderChoices(Strict):
 
 
 class RenderRequest(RenderChoices):
-    backend: BackendName | None = Field(None, description="A video generator (render.backend when left out).")
+    backend: BackendName | None = backend_of("video_generator", "A video generator (render.backend when left out).")
     force: bool = False
 
     def choices(self) -> dict:

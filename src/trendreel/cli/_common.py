@@ -97,6 +97,20 @@ def _hint(exc: TrendreelError) -> str:
     return f"\n  [dim]hint:[/dim] {escape(exc.hint)}" if exc.hint else ""
 
 
+def _storage_failure(exc: BaseException) -> str | None:
+    """A message for storage that failed below trendreel's own checks (a full disk, a read-only folder,
+    a database error): one line instead of a traceback; None for anything else."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EFBIG):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"storage failed: {exc.strerror or exc}{where}"
+    if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ == "OperationalError":
+        orig = getattr(exc, "orig", None) or exc
+        return f"the database (database_url) failed: {str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__}"
+    return None
+
+
 def _interrupted() -> SystemExit:
     _say("interrupted: run the same command again to resume")
     return SystemExit(130)
@@ -123,6 +137,11 @@ def main() -> None:
             raise SystemExit(2)
         if isinstance(exc, TrendreelError):
             _say(f"[red]error:[/red] {escape(str(exc))}{_hint(exc)}")
+            raise SystemExit(1)
+        storage = _storage_failure(exc)
+        if storage:
+            _say(f"[red]error:[/red] {escape(storage)}\n  [dim]hint:[/dim] free space or fix the permissions there "
+                 "(files_url, database_url, home), then run the same command again")
             raise SystemExit(1)
         if isinstance(exc, _usage_error_types()):  # unknown option, missing argument, no arguments (shows the help)
             exc.show()

@@ -65,11 +65,14 @@ def serve(
     application = build_app(settings)  # migrates the database before any worker starts
     try:
         interrupted = services.mark_interrupted(application)
+        reaped = services.reap_stale(application)  # renders and edits a killed process left running
         users_count = len(services.list_users(application))
     finally:
         application.close()
     if interrupted:
         _say(f"{interrupted} pipeline run(s) left by a stopped server were marked interrupted; start them again")
+    if reaped["videos"]:
+        _say(f"{len(reaped['videos'])} video(s) left running by a stopped process were marked failed; render them again")
     if users_count == 0:
         _say("[yellow]no users yet:[/yellow] add one with `trendreel users add NAME --role admin`")
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -37,6 +37,7 @@ from trendreel.errors import (
     BlockedURL,
     CrawlError,
     ExtractionFailed,
+    StorageError,
     UnsupportedContent,
 )
 from trendreel.files.layout import article_file, media_file
@@ -129,6 +130,7 @@ class Crawler:
         # since the last turn and those of the turn before (see _turn_memory), so memory stays bounded.
         self._recent, self._older = _RunMemory(), _RunMemory()
         self._tmp = Path(tempfile.mkdtemp(prefix="trendreel-crawl-"))
+        self._storage_failure: StorageError | None = None
 
     # ---- entry point -------------------------------------------------------------------
     async def crawl(self, sources: list[SourceConfig], *, allow_private: bool = False) -> CrawlStats:
@@ -151,22 +153,52 @@ class Crawler:
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            status = "finished"
+            status = "finished" if self._storage_failure is None else "failed"
         finally:
-            self._writer.flush()
+            self._finish(run_id, status)
             if self._fetcher is None:
                 await fetcher.aclose()
             if self._pool is not None:
                 self._pool.terminate()
                 self._pool.join()
-            with self.db.session() as s:
-                self.stats.queued = repo.counts(s)["urls_queued"]
-                repo.end_run(s, run_id=run_id, status=status, stats=self.stats.as_dict())
-            log.info("crawl.finished", run_id=run_id, status=status, **self.stats.as_dict())
             for p in self._tmp.glob("*"):
                 p.unlink(missing_ok=True)
             self._tmp.rmdir()
+        if self._storage_failure is not None:
+            exc = self._storage_failure
+            raise StorageError(f"the crawl stopped: {exc} (the pages stored before it are kept; "
+                               f"the rest stay queued for the next run)",
+                               hint=exc.hint or "fix the storage, then run the same crawl again to go on") from exc
         return self.stats
+
+    def _finish(self, run_id: int, status: str) -> None:
+        """Commit the queued writes and close the run's row; after a storage failure, as far as storage lets."""
+        try:
+            if self._storage_failure is None:
+                self._writer.flush()
+            else:
+                self._writer.drop()
+            with self.db.session() as s:
+                self.stats.queued = repo.counts(s)["urls_queued"]
+                repo.end_run(s, run_id=run_id, status=status, stats=self.stats.as_dict())
+        except StorageError as exc:
+            if self._storage_failure is None:
+                self._storage_failure = exc
+            status = "failed"
+            log.warning("crawl.end_not_recorded", run_id=run_id, error=str(exc)[:300])
+        log.info("crawl.finished", run_id=run_id, status=status, **self.stats.as_dict())
+
+    def _stop_on_storage(self, exc: StorageError) -> None:
+        """Storage failed (full, read-only, gone): every later page would fail the same way, so stop the
+        crawl here. Pages not done stay queued; the next run goes on from them."""
+        if self._storage_failure is None:
+            self._storage_failure = exc
+            log.error("crawl.storage_failed", error=str(exc)[:300])
+        dropped = self._writer.drop()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+            self._queue.task_done()
+        log.info("crawl.stopping", dropped_writes=dropped)
 
     def _seed(self, session, src: SourceConfig) -> None:
         """Queue the source's own URLs (again each run: feeds and start pages change) and resume the rest."""
@@ -193,14 +225,21 @@ class Crawler:
         while True:
             work = await self._queue.get()
             try:
-                await self._process(fetcher, work)
+                if self._storage_failure is None:
+                    await self._process(fetcher, work)
+            except StorageError as exc:  # storage, not the page: stop instead of failing every page after it
+                self._stop_on_storage(exc)
             except CrawlError as exc:
                 self._record_error(work, exc.kind, str(exc), getattr(exc, "status", None))
             except Exception as exc:  # a bug or hostile input must not stop the crawl
                 log.exception("crawl.internal_error", url=work.url)
                 self._record_error(work, "internal", f"{type(exc).__name__}: {exc}", None)
             finally:
-                self._writer.maybe_flush()
+                try:
+                    if self._storage_failure is None:
+                        self._writer.maybe_flush()
+                except StorageError as exc:
+                    self._stop_on_storage(exc)
                 if self.on_progress:
                     self.on_progress(self.stats)
                 self._queue.task_done()

@@ -14,6 +14,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from trendreel.db.engine import Database
+from trendreel.errors import StorageError
 from trendreel.logs import get_logger
 
 Op = Callable[[Session], None]
@@ -34,6 +35,11 @@ class BatchWriter:
         self._written = 0
         self._analyze_at = analyze_after
 
+    def drop(self) -> int:
+        """Forget the queued writes (storage failed: their pages stay queued for the next run); how many."""
+        dropped, self._ops = len(self._ops), []
+        return dropped
+
     def add(self, op: Op) -> None:
         if not self._ops:
             self._since = time.monotonic()
@@ -44,7 +50,11 @@ class BatchWriter:
             self.flush()
 
     def flush(self) -> None:
-        """Commit every queued write in one transaction (all or nothing)."""
+        """Commit every queued write in one transaction (all or nothing).
+
+        A StorageError (the database is full, read-only or gone) is raised as it is: replaying the
+        writes one by one would fail the same way. The writes are dropped; their pages stay queued.
+        """
         if not self._ops:
             return
         ops, self._ops = self._ops, []
@@ -52,6 +62,8 @@ class BatchWriter:
             with self.db.session() as s:
                 for op in ops:
                     op(s)
+        except StorageError:
+            raise
         except Exception:
             # One bad write must not take the others with it: replay them one transaction each.
             log.warning("crawl.batch_failed", writes=len(ops), exc_info=True)
@@ -59,6 +71,8 @@ class BatchWriter:
                 try:
                     with self.db.session() as s:
                         op(s)
+                except StorageError:
+                    raise
                 except Exception:
                     log.exception("crawl.write_failed", note="its page stays queued for the next run")
         self._written += len(ops)

@@ -54,6 +54,26 @@ def _private_sqlite_file(path: Path) -> None:
         pass
 
 
+# Errors of a database that has no room or may not be written, as SQLite and PostgreSQL word them.
+_NO_ROOM = ("database or disk is full", "no space left", "could not extend file", "disk full", "file too large")
+_NOT_WRITABLE = ("readonly database", "read-only file system", "permission denied", "unable to open database file")
+
+
+def database_failed(url: str, exc: OperationalError) -> StorageError:
+    """The error of a database write or read that failed for the storage under it (full, read-only, gone)."""
+    safe = make_url(url).render_as_string() if "://" in url else url
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    low = reason.lower()
+    if any(s in low for s in _NO_ROOM) or "disk i/o error" in low:
+        return StorageError(f"the database {safe} (database_url) has no room to write: {reason}",
+                            hint="free disk space where the database lives (`trendreel gc` removes old files), "
+                                 "or set database_url to one with room; then run the same command again")
+    if any(s in low for s in _NOT_WRITABLE):
+        return StorageError(f"the database {safe} (database_url) cannot be written: {reason}",
+                            hint="make the database file and its folder writable, or set database_url")
+    return StorageError(f"the database {safe} (database_url) failed: {reason}")
+
+
 def make_engine(url: str, *, connect_args: dict | None = None) -> Engine:
     """SQLite gets WAL and a busy timeout so a crawler and a reader can share it."""
     try:
@@ -63,6 +83,13 @@ def make_engine(url: str, *, connect_args: dict | None = None) -> Engine:
     args = dict(connect_args or {})
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            try:
+                if not Path(parsed.database).parent.exists():
+                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as exc:
+                raise StorageError(f"database_url {parsed.render_as_string()}: cannot make the folder "
+                                   f"{Path(parsed.database).parent}: {exc.strerror or exc}",
+                                   hint="make its parent folder writable, or set database_url") from exc
             _private_sqlite_file(Path(parsed.database))
         args.setdefault("timeout", 30)
         engine = create_engine(url, connect_args=args)
@@ -146,6 +173,9 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:
+        reason = str(exc.orig).lower()
+        if any(s in reason for s in _NO_ROOM + _NOT_WRITABLE):
+            raise database_failed(engine.url.render_as_string(), exc) from exc
         raise StorageError(f"cannot reach the database {engine.url.render_as_string()}: {exc.orig}") from exc
 
 
@@ -170,6 +200,12 @@ class Database:
             try:
                 yield s
                 s.commit()
+            except OperationalError as exc:  # the storage under the database: full, read-only, gone
+                try:
+                    s.rollback()
+                except SQLAlchemyError:
+                    pass
+                raise database_failed(self.url, exc) from exc
             except Exception:
                 s.rollback()
                 raise

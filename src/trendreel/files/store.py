@@ -33,6 +33,25 @@ def _reason(exc: Exception) -> str:
     return text[0] if text else type(exc).__name__
 
 
+# OS errors of a store that has no room or may not be written, as obstore and Python word them.
+_NO_ROOM = ("no space left", "os error 28", "file too large", "os error 27", "quota exceeded", "os error 122")
+_NOT_WRITABLE = ("read-only file system", "os error 30", "permission denied", "os error 13")
+
+
+def _write_failed(url: str, key: str, exc: Exception) -> StorageError:
+    """The error of a failed write, naming what to fix when the store is full or not writable."""
+    reason = _reason(exc)
+    low = reason.lower()
+    if any(s in low for s in _NO_ROOM):
+        return StorageError(f"the file store {url} (files_url) is full: cannot write {key}: {reason}",
+                            hint="free space where files_url points (`trendreel gc` removes old files), or set files_url "
+                                 "to a store with room; then run the same command again")
+    if any(s in low for s in _NOT_WRITABLE):
+        return StorageError(f"the file store {url} (files_url) is not writable: cannot write {key}: {reason}",
+                            hint="make the folder of files_url writable, or set files_url to one that is")
+    return StorageError(f"cannot write {key} to {url}: {reason}")
+
+
 @dataclass(frozen=True)
 class StoredFile:
     key: str
@@ -52,7 +71,7 @@ class FileStore:
         try:
             obstore.put(self._store, key, data)
         except Exception as exc:  # obstore raises its own tree; users need the key and the store
-            raise StorageError(f"cannot write {key} to {self.url}: {_reason(exc)}") from exc
+            raise _write_failed(self.url, key, exc) from exc
         return StoredFile(key=key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
 
     async def put_async(self, key: str, data: bytes) -> StoredFile:
@@ -60,7 +79,7 @@ class FileStore:
         try:
             await obstore.put_async(self._store, key, data)
         except Exception as exc:
-            raise StorageError(f"cannot write {key} to {self.url}: {_reason(exc)}") from exc
+            raise _write_failed(self.url, key, exc) from exc
         return StoredFile(key=key, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
 
     def put_file(self, key: str, path: Path) -> StoredFile:
@@ -72,7 +91,7 @@ class FileStore:
         try:
             obstore.put(self._store, key, Path(path))
         except Exception as exc:
-            raise StorageError(f"cannot write {key} to {self.url}: {_reason(exc)}") from exc
+            raise _write_failed(self.url, key, exc) from exc
         return StoredFile(key=key, bytes=Path(path).stat().st_size, sha256=digest.hexdigest())
 
     def get(self, key: str) -> bytes:
@@ -174,7 +193,11 @@ def open_local(url: str, s3_settings=None) -> FileStore:
     if parsed.netloc not in ("", "localhost") or not parsed.path.startswith("/"):
         raise ConfigError(f"files_url {url!r}: a local folder is file:///absolute/path (three slashes)")
     root = Path(unquote(parsed.path))  # Path.as_uri() writes spaces as %20
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"files_url {url!r}: cannot make the folder {root}: {exc.strerror or exc}",
+                           hint="make its parent folder writable, or set files_url to a folder you may write") from exc
     return FileStore(url, LocalStore(prefix=root, mkdir=True), local_root=root)
 
 

@@ -1,24 +1,29 @@
 """Import dated items from JSON Lines so that trends and stories work on any corpus, not only crawls.
 
-Each line is one item: `id`, `title`, `published_at` are required; `url`, `text`, `category`, `lang`,
+Each line is one item: `id` and `published_at` are required, and a `title` or a `text` to derive one from
+(posts, tweets and transcripts have no headline: the first sentence or clause of the text, shortened on
+a word boundary, becomes the title, marked `title_derived`); `url`, `text`, `category`, `lang`,
 `source` (the outlet), `author`, `images` and `videos` (local file paths, relative to the JSONL
 file, or objects with `path` and `caption`) are optional; other keys are kept in meta.json.
 Items become article rows like crawled pages (same file layout, same index stage), keep their
 `id` as `external_id`, and are keyed so that importing the same file twice changes nothing.
-A bad line is reported with its number and skipped; what was imported before it stays.
+A bad line is reported with its number, the field and the reason, and skipped; what was imported before
+it stays. A line longer than crawl.import_max_line_bytes is refused without being read whole; a UTF-8
+byte order mark before line 1 is skipped; dates must be ISO 8601 text from 1900 up to a day ahead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote, urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 
 from trendreel import events
@@ -44,6 +49,9 @@ log = get_logger(__name__)
 BATCH = 200
 MAX_TEXT_CHARS = 2_000_000
 MAX_ERRORS_KEPT = 200
+EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)  # before it, a date is a typo or a placeholder (0001-01-01)
+FUTURE_SLACK = timedelta(days=1)  # time zones and clocks a little ahead; further is a typo (9999-12-31)
+TITLE_CHARS = 100  # a derived title: at most this many characters
 
 
 class MediaRef(BaseModel):
@@ -59,7 +67,7 @@ class ImportItem(BaseModel):
     model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, str_strip_whitespace=True)
 
     id: str = Field(min_length=1, max_length=200, description="The item's id in its own system (kept as external_id).")
-    title: str = Field(min_length=1, max_length=2000)
+    title: str | None = Field(None, max_length=2000, description="The headline; without one, derived from `text`.")
     published_at: datetime = Field(description="ISO 8601 date or time; without a zone it is UTC.")
     url: str | None = None
     text: str = Field("", max_length=MAX_TEXT_CHARS)
@@ -79,10 +87,42 @@ class ImportItem(BaseModel):
             raise ValueError("must be an http(s) URL")
         return canonicalize(v)
 
+    _title_derived: bool = PrivateAttr(False)
+
+    @field_validator("published_at", mode="before")
+    @classmethod
+    def _text_date(cls, v):
+        if isinstance(v, (bool, int, float)):  # 1763600000: seconds? milliseconds? which zone? ask for text
+            raise ValueError(f"{v!r} is a number, not a date: give ISO 8601 text (e.g. 2026-11-20 or "
+                             "2026-11-20T09:30:00+09:00)")
+        return v
+
     @field_validator("published_at")
     @classmethod
     def _utc(cls, v: datetime) -> datetime:
-        return v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
+        v = v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)
+        if v < EARLIEST:
+            raise ValueError(f"{v.date().isoformat()} is before 1900: a placeholder or a typo, not when the item "
+                             "was published")
+        latest = datetime.now(timezone.utc) + FUTURE_SLACK
+        if v > latest:
+            raise ValueError(f"{v.date().isoformat()} is in the future (later than {latest.date().isoformat()}, UTC): "
+                             "give the time the item was published")
+        return v
+
+    @model_validator(mode="after")
+    def _a_title(self) -> ImportItem:
+        if not self.title:
+            derived = derive_title(self.text)
+            if not derived:
+                raise ValueError("title: missing, and no text to derive one from (give a title or a text)")
+            self.title = derived
+            self._title_derived = True
+        return self
+
+    @property
+    def title_derived(self) -> bool:
+        return self._title_derived
 
     @field_validator("images", "videos", mode="before")
     @classmethod
@@ -103,14 +143,20 @@ class ImportStats:
     skipped: int = 0
     media_stored: int = 0
     media_errors: int = 0
-    errors: list[dict] = field(default_factory=list)  # {line, error}; the first MAX_ERRORS_KEPT
+    # {line, field, reason, error (field: reason), problems: [{field, reason}]}; the first MAX_ERRORS_KEPT
+    errors: list[dict] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
 
-    def error(self, line: int, message: str, *, skipped: bool = True) -> None:
+    def error(self, line: int, message: str, *, skipped: bool = True, field: str | None = None,
+              problems: list[dict] | None = None) -> None:
+        """Line `line` was refused (or, with skipped=False, stored with a problem): which field, and why."""
         if skipped:
             self.skipped += 1
+        problems = problems or [{"field": field, "reason": message}]
         if len(self.errors) < MAX_ERRORS_KEPT:
-            self.errors.append({"line": line, "error": message})
+            error = "; ".join(f"{p['field']}: {p['reason']}" if p["field"] else p["reason"] for p in problems)
+            self.errors.append({"line": line, "field": problems[0]["field"], "reason": problems[0]["reason"],
+                                "error": error, "problems": problems})
         log.debug("import.bad_line", line=line, error=message)
 
     def as_dict(self) -> dict:
@@ -140,7 +186,8 @@ def import_jsonl(*, db: Database, files: FileStore, settings: Settings, path: Pa
         stats.lines += 1
         stats.error(n, reason)
 
-    for n, obj in iter_jsonl(path, on_bad_line=bad_line):
+    for n, obj in iter_jsonl(path, on_bad_line=bad_line, max_line_bytes=settings.crawl.import_max_line_bytes,
+                             limit_setting="crawl.import_max_line_bytes"):
         stats.lines += 1
         importer.add(n, obj)
         done_bytes += len(json.dumps(obj, ensure_ascii=False).encode("utf-8")) + 1
@@ -166,12 +213,14 @@ class _Importer:
         try:
             item = ImportItem.model_validate(obj)
         except ValidationError as exc:
-            self.stats.error(line, _validation_message(exc))
+            problems = _validation_problems(exc)
+            self.stats.error(line, problems[0]["reason"], problems=problems)
             return
         if item.category and item.category not in self.categories:
             known = ", ".join(sorted(self.categories))
             self.stats.error(line, f"unknown category {item.category!r} (known: {known}); "
-                                   f"add it with `trendreel categories set {item.category}` or leave it out")
+                                   f"add it with `trendreel categories set {item.category}` or leave it out",
+                             field="category")
             return
         self._batch.append((line, item))
         if len(self._batch) >= BATCH:
@@ -187,7 +236,8 @@ class _Importer:
             existing = dict(s.execute(select(Article.id, Article.content_hash).where(Article.id.in_(ids))).all())
             for (line, item), aid in zip(batch, ids):
                 if aid in seen:
-                    self.stats.error(line, f"same item as line {seen[aid]} (same url or id); the later line is skipped")
+                    self.stats.error(line, f"same item as line {seen[aid]} (same url or id); the later line is skipped",
+                                     field="url" if item.url else "id")
                     continue
                 seen[aid] = line
                 self._save(s, line, item, aid, existing.get(aid))
@@ -200,7 +250,8 @@ class _Importer:
             self.stats.unchanged += 1
             self._store_media(s, line, aid, item)
             return
-        meta = {"imported": item.model_dump(mode="json"), "source": self.source, "line": line}
+        meta = {"imported": item.model_dump(mode="json"), "source": self.source, "line": line,
+                "title_derived": item.title_derived}
         self.files.put(article_file(aid, "article.txt"), text.encode("utf-8"))
         self.files.put(article_file(aid, "meta.json"), json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
         row = s.get(Article, aid)
@@ -218,7 +269,7 @@ class _Importer:
         row.sitename = item.source or (urlparse(item.url).hostname if item.url else self.source)
         row.published_at = item.published_at
         row.category_id = self.categories.get(item.category) if item.category else row.category_id
-        row.key_data = {"imported": True, "extra": item.model_extra or {}}
+        row.key_data = {"imported": True, "extra": item.model_extra or {}, "title_derived": item.title_derived}
         row.content_hash = content_hash
         # No LSH bands: an import is the user's own corpus, kept whole rather than de-duplicated.
         row.minhash = dedupe.to_hex(dedupe.minhash(f"{item.title}\n{text}"))
@@ -254,7 +305,7 @@ class _Importer:
             except ValueError as exc:
                 row.status, row.error = "error", str(exc)
                 self.stats.media_errors += 1
-                self.stats.error(line, f"{kind} {ref.path}: {exc}", skipped=False)
+                self.stats.error(line, f"{ref.path}: {exc}", skipped=False, field=f"{kind}s[{pos - 1}]")
                 continue
             key = media_file(aid, kind, pos, extension_for(mime, ref.path))
             stored = self.files.put_file(key, local)
@@ -296,15 +347,42 @@ def _item_urn(source: str, external_id: str) -> str:
     return f"urn:trendreel:import:{quote(source, safe='')}:{quote(external_id, safe='')}"
 
 
-def _validation_message(exc: ValidationError) -> str:
-    parts, missing = [], False
+def _validation_problems(exc: ValidationError) -> list[dict]:
+    """One {field, reason} per problem pydantic found, worded for the person who wrote the file."""
+    problems, missing = [], False
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "item"
+        where = ".".join(str(p) for p in err["loc"]) or None
         msg = err["msg"].removeprefix("Value error, ")
+        if where is None and msg.startswith("title: "):  # the title check runs on the whole item
+            where, msg = "title", msg.removeprefix("title: ")
         if err["type"] == "missing":
             missing, msg = True, "missing"
-        elif where == "published_at":
+        elif where == "published_at" and err["type"] != "value_error":
             msg = f"{err.get('input')!r} is not an ISO 8601 date or time (e.g. 2026-11-20 or 2026-11-20T09:30:00+09:00)"
-        parts.append(f"{where}: {msg}")
-    return "; ".join(parts) + (" (required: id, title, published_at)" if missing else "")
+        problems.append({"field": where, "reason": msg})
+    if missing:
+        problems[-1]["reason"] += " (required: id, published_at, and a title or a text)"
+    return problems
 
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+_CLAUSE_END = re.compile(r"[,;:，、；：]\s|\s[-–—]\s")
+
+
+def derive_title(text: str, *, max_chars: int = TITLE_CHARS) -> str:
+    """A display title from an item's text: its first sentence, else its first clause, else its start,
+    shortened on a word boundary (with "…") to at most `max_chars` characters; "" for no text."""
+    flat = " ".join((text or "").split())
+    if not flat:
+        return ""
+    sentence = _SENTENCE_END.split(flat, maxsplit=1)[0].strip()
+    if len(sentence) <= max_chars:
+        return sentence if len(sentence) == len(flat) or sentence[-1] in ".!?。！？" else sentence + "…"
+    clause = _CLAUSE_END.split(sentence, maxsplit=1)[0].strip()
+    if 20 <= len(clause) <= max_chars - 1:
+        return clause + "…"
+    cut = sentence[:max_chars - 1]
+    space = cut.rfind(" ")
+    if space >= max_chars // 3:  # a word boundary not too far back; else (CJK without spaces) cut as is
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"

@@ -27,7 +27,7 @@ _WHERE: dict[str, str] = {
     # videos (render.py, edit.py, videos.py) and voices (voices.py)
     "render_story": "render", "edit_video": "edit", "render_options": "render", "check_render_choices": "render",
     "preview_frame": "render", "list_voices": "voices", "preview_voice": "voices",
-    "list_videos": "videos", "get_video": "videos", "video_file": "videos",
+    "list_videos": "videos", "get_video": "videos", "video_file": "videos", "reap_stale": "videos",
     # review, accounts, publishing (publishing.py)
     "approve_video": "publishing", "reject_video": "publishing", "publish_video": "publishing",
     "get_publication": "publishing", "list_publications": "publishing", "add_account": "publishing",

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 from pathlib import Path
 
 from trendreel import events
+from trendreel.adapters.owner import make_scratch
 from trendreel.bootstrap import App
 from trendreel.db.tables import Video, utcnow
 from trendreel.edit.base import EditJob
@@ -28,6 +28,7 @@ from trendreel.render.errors import RenderError
 from trendreel.services.render import load_story
 from trendreel.services.videos import (
     claim_row,
+    reap_stale,
     finish_row,
     finished_video,
     run_recorded,
@@ -96,14 +97,16 @@ def edit_video(app: App, *, video_id: str, target_seconds: float | None = None, 
                 and (row.details or {}).get("parent_sha256") == src["sha256"]):
             return {**video_dict(row), "reused": True, "edit": dict((row.details or {}).get("edit") or {})}
 
-    work = Path(tempfile.mkdtemp(prefix="trendreel-edit-"))
+    reap_stale(app)  # what a killed render or edit left: its row running, its ffmpeg, its scratch folder
+    work = make_scratch("trendreel-edit-")
     try:
         source = _fetch(app, video_id, src["path"], work / "fetched", required=True)
         subtitles = _fetch(app, video_id, src["subtitles_path"], work / "fetched", required=False)
         thumbnail = _fetch(app, video_id, src["thumbnail_path"], work / "fetched", required=False)
         story = _story(app, src["story_id"])
 
-        created_at = claim_row(app, eid, story_id=src["story_id"], parent_id=video_id, stage="edited", backend=name)
+        created_at = claim_row(app, eid, scratch=work, story_id=src["story_id"], parent_id=video_id, stage="edited",
+                               backend=name)
         job_dir = work / "job"
         job_dir.mkdir()
         out = run_recorded(app, eid, lambda: editor.edit(EditJob(

@@ -32,7 +32,7 @@ from trendreel.db.tables import (
     Video,
     utcnow,
 )
-from trendreel.errors import InvalidInput, NotFound
+from trendreel.errors import Conflict, InvalidInput, NotFound
 from trendreel.learn.backend import default_split, evaluate_split
 from trendreel.learn.features import TrainingStats
 from trendreel.learn.history import History, parse_line, read_jsonl
@@ -52,8 +52,8 @@ __all__ = ["LearnError", "choose_now", "choose_per_language", "choose_trends", "
            "forecast", "import_histories", "learning_features", "list_models"]
 
 
-class LearnError(InvalidInput):
-    """The learning loop cannot do this with what is stored (too few histories, no model)."""
+class LearnError(Conflict):
+    """The learning loop cannot do this with what is stored now (too few histories, no trends): a conflict (409)."""
 
 
 # ---- bring in history ---------------------------------------------------------------------------

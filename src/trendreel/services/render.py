@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from trendreel import events
+from trendreel.adapters.owner import make_scratch
 from trendreel.bootstrap import App
 from trendreel.db.tables import MediaItem, Video, utcnow
 from trendreel.db.tables import Story as StoryRow
@@ -40,6 +41,7 @@ from trendreel.settings import RenderSettings
 from trendreel.services.videos import (
     claim_row,
     finish_row,
+    reap_stale,
     run_recorded,
     store_files,
     video_dict,
@@ -317,10 +319,10 @@ def render_story(app: App, *, story_id: str, backend: str | None = None, force: 
         if (row is not None and row.status == "done" and not force and row.files_purged_at is None
                 and (row.details or {}).get("story_hash") == story_hash):
             return {**video_dict(row), "reused": True}
-    created_at = claim_row(app, vid, story_id=story_id, stage="rendered", backend=name)
-
-    work = Path(tempfile.mkdtemp(prefix="trendreel-render-"))
+    reap_stale(app)  # what a killed render left: its row running, its ffmpeg, its scratch folder
+    work = make_scratch("trendreel-render-")
     try:
+        created_at = claim_row(app, vid, scratch=work, story_id=story_id, stage="rendered", backend=name)
         out = run_recorded(app, vid, lambda: generator.generate(RenderJob(
             story=story, media=_fetch_media(app, story, work / "fetched"), settings=settings, workdir=work)))
         files = store_files(app, vid, created_at, video=out.video, thumbnail=out.thumbnail, subtitles=out.subtitles)

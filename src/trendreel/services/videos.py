@@ -3,19 +3,27 @@
 A render or an edit claims its row (status running) before any work, runs its backend with every
 failure recorded on the row, stores the files (thumbnail, subtitles, then the video), and only then
 marks the row done with its event, in one transaction. Reading: list, one video, where its file is.
+
+A running row names its owner (`details.owner`: the process's token, host, scratch folder and a
+heartbeat written every HEARTBEAT_S). A process killed mid-render (kill -9, a crash, a lost machine)
+cannot mark its row; the next render or edit, and `trendreel serve` on start, reap what it left
+(`reap_stale`): its row becomes an error that says to run it again, its ffmpeg is killed, its scratch
+folder removed. A row on another host is taken as stale when its heartbeat is older than STALE_AFTER_S.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from trendreel.adapters import owner
 from trendreel.bootstrap import App
 from trendreel.db import repo
 from trendreel.db.tables import Video, utcnow
@@ -28,8 +36,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-__all__ = ["claim_row", "finish_row", "finished_video", "get_video", "list_videos", "mark_failed", "run_recorded",
-           "store_files", "video_dict", "video_file"]
+__all__ = ["claim_row", "finish_row", "finished_video", "get_video", "list_videos", "mark_failed", "reap_stale",
+           "run_recorded", "store_files", "video_dict", "video_file"]
+
+HEARTBEAT_S = 30.0  # how often a running render or edit says it is alive on its row
+STALE_AFTER_S = 600.0  # a running row of another host whose heartbeat is older than this is taken as dead
+SCRATCH_PREFIXES = ("trendreel-render-", "trendreel-edit-")
 
 
 def video_dict(row: Video) -> dict:
@@ -83,18 +95,25 @@ def video_file(app: App, video: dict) -> str | None:
 
 # ---- writing: claim, run, store, finish -------------------------------------------------------
 
-def claim_row(app: App, vid: str, **new: object) -> datetime:
-    """Mark the video row running (a new row gets the `new` fields); its creation time, which names its files.
-    Two workers inserting the same row at once: the loser reads the winner's row back."""
+def _owner(scratch: Path | None) -> dict:
+    now = utcnow().isoformat()
+    return {"token": owner.owner_token(), "host": owner.host(), "scratch": str(scratch) if scratch else None,
+            "started_at": now, "heartbeat": now}
+
+
+def claim_row(app: App, vid: str, *, scratch: Path | None = None, **new: object) -> datetime:
+    """Mark the video row running, owned by this process (a new row gets the `new` fields); its creation time,
+    which names its files. Two workers inserting the same row at once: the loser reads the winner's row back."""
     for attempt in (1, 2):
         try:
             with app.db.session() as s:
                 row = s.get(Video, vid)
                 if row is None:
-                    row = Video(id=vid, status="running", created_at=utcnow(), details={}, **new)
+                    row = Video(id=vid, status="running", created_at=utcnow(), details={"owner": _owner(scratch)}, **new)
                     s.add(row)
                 else:
                     row.status, row.error = "running", None
+                    row.details = {**(row.details or {}), "owner": _owner(scratch)}
                 return row.created_at
         except IntegrityError:
             if attempt == 2:
@@ -103,7 +122,11 @@ def claim_row(app: App, vid: str, **new: object) -> datetime:
 
 
 def run_recorded(app: App, vid: str, work: Callable[[], T]) -> T:
-    """`work()`, with any failure written on the video row before it surfaces."""
+    """`work()`, with any failure written on the video row before it surfaces; the row's heartbeat is
+    written every HEARTBEAT_S while it runs."""
+    stop = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(app, vid, stop), name=f"heartbeat-{vid}", daemon=True)
+    beat.start()
     try:
         return work()
     except TrendreelError as exc:
@@ -112,6 +135,57 @@ def run_recorded(app: App, vid: str, work: Callable[[], T]) -> T:
     except Exception as exc:  # a bug or an unexpected library error: record it, then let it surface
         mark_failed(app, vid, f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        stop.set()
+        beat.join()
+
+
+def _heartbeat(app: App, vid: str, stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT_S):
+        try:
+            with app.db.session() as s:
+                row = s.get(Video, vid)
+                if row is None or row.status != "running":
+                    return
+                details = dict(row.details or {})
+                details["owner"] = {**details.get("owner", {}), "heartbeat": utcnow().isoformat()}
+                row.details = details
+        except Exception:  # a missed beat is not a failed render; the next one may get through
+            log.warning("video %s: heartbeat not written", vid, exc_info=True)
+
+
+def reap_stale(app: App) -> dict:
+    """Clean up after renders and edits whose process died (kill -9, a crash): their rows become errors to run
+    again, their ffmpeg is killed and their scratch folders removed. What was reaped."""
+    now = utcnow()
+    reaped: list[str] = []
+    with app.db.session() as s:
+        for row in s.scalars(select(Video).where(Video.status == "running")):
+            info = (row.details or {}).get("owner") or {}
+            token = info.get("token")
+            if not token:
+                continue  # claimed by a version that named no owner: nothing tells whether it still runs
+            dead = owner.owner_dead(token)
+            if dead is None:  # another host: only its heartbeat tells
+                try:
+                    beat = datetime.fromisoformat(info.get("heartbeat") or info.get("started_at"))
+                except (TypeError, ValueError):
+                    continue
+                dead = now - beat > timedelta(seconds=STALE_AFTER_S)
+            if not dead:
+                continue
+            what = "render" if row.stage == "rendered" else "edit"
+            row.status = "error"
+            row.error = (f"interrupted: the process making this {what} (pid {token.split(':')[-2]} on "
+                         f"{info.get('host') or 'another host'}) stopped before it finished; {what} it again")
+            row.details = {**(row.details or {}), "interrupted_at": now.isoformat(), "retryable": True}
+            reaped.append(row.id)
+    killed = owner.kill_orphans()
+    removed = owner.remove_stale_folders(SCRATCH_PREFIXES)
+    if reaped or killed or removed:
+        log.warning("reaped after a stopped render or edit: videos %s, processes %s, scratch folders %d",
+                    reaped, killed, len(removed))
+    return {"videos": reaped, "processes": killed, "folders": [str(p) for p in removed]}
 
 
 def store_files(app: App, vid: str, created_at: datetime, *, video: Path, thumbnail: Path,

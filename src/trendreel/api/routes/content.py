@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,7 +13,7 @@ from trendreel.api.content import cached_trends_json
 from trendreel.api.errors import ApiError
 from trendreel.api.routes._common import ArticleId, Editor, StoryId, TrendId, VideoId, Viewer, call, check_backend, start_run
 from trendreel.api.schemas import (
-    ERRORS, ArticleOut, CategoryOut, BackendName, RenderChoices, RenderRequest, RunAccepted, SearchHit, SourceOut, StoryEdit, StoryOut,
+    ERRORS, ArticleOut, CategoryOut, BackendName, RenderChoices, When, backend_of, RenderRequest, RunAccepted, SearchHit, SourceOut, StoryEdit, StoryOut,
     StoryRegenerate, StorySummary, Strict, TrendOut, VideoOut,
 )
 
@@ -64,7 +63,7 @@ async def search(request: Request, _: Viewer,
                  like: Annotated[str | None, Query(pattern=r"^[am][0-9a-f]{23}$", description="An article or media id.")] = None,
                  kind: Literal["article", "image", "video"] | None = None,
                  category: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,40}$")] = None,
-                 since: datetime | None = None, until: datetime | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 10):
+                 since: When | None = None, until: When | None = None, limit: Annotated[int, Query(ge=1, le=100)] = 10):
     if bool(q) == bool(like):
         raise ApiError(422, "invalid_request", "give either q (a text) or like (an article or media id), not both")
     return await call(services.search, get_app(request), query=q, like=like, kind=kind, category=category,
@@ -72,7 +71,7 @@ async def search(request: Request, _: Viewer,
 
 
 @router.get("/trends", response_model=list[TrendOut], tags=["trends"], summary="Stored trends, best first")
-async def list_trends(request: Request, _: Viewer, since: datetime | None = None, until: datetime | None = None,
+async def list_trends(request: Request, _: Viewer, since: When | None = None, until: When | None = None,
                       limit: Limit = 50):
     body, etag = await call(cached_trends_json, get_app(request), since=since, until=until, limit=limit)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=2"}
@@ -163,7 +162,7 @@ async def preview_frame(story_id: StoryId, body: RenderChoices, request: Request
 
 
 class EditRequest(Strict):
-    backend: BackendName | None = Field(None, description="A video editor (edit.backend when left out).")
+    backend: BackendName | None = backend_of("video_editor", "A video editor (edit.backend when left out).")
     target_seconds: float | None = Field(None, gt=0, le=3600, description="Length to cut the video down to.")
     force: bool = False
 

@@ -3,7 +3,6 @@ forecast, and the ranked and exploring choices compared."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -12,7 +11,7 @@ from pydantic import Field
 from trendreel import services
 from trendreel.api.auth import get_app
 from trendreel.api.routes._common import Editor, Viewer, call, start_run
-from trendreel.api.schemas import ERRORS, Open, RunAccepted, Strict
+from trendreel.api.schemas import ERRORS, Open, RunAccepted, Strict, When, whole
 
 router = APIRouter(tags=["learning"], responses=ERRORS)
 MAX_LINES = 10_000
@@ -34,14 +33,21 @@ class ImportOut(Open):
 
 
 class EvaluateIn(Strict):
-    split_at: datetime | None = Field(None, description="Hold out histories first seen on or after this time.")
+    split_at: When | None = Field(None, description="Hold out histories first seen on or after this time.")
 
 
-class ForecastIn(Strict):
-    histories: list[dict[str, Any]] | None = Field(None, min_length=1, max_length=MAX_LINES, description=(
+class ForecastHistories(Strict):
+    histories: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_LINES, description=(
         "Histories in the import shape plus predict_at (samples known so far, possibly none)."))
-    publication_id: Annotated[str, Field(pattern=r"^p[0-9a-f]{23}$")] | None = None
-    predict_at: datetime | None = Field(None, description="For publication_id (default: in 7 days).")
+
+
+class ForecastPublication(Strict):
+    publication_id: Annotated[str, Field(pattern=r"^p[0-9a-f]{23}$")]
+    predict_at: When | None = Field(None, description="Default: in 7 days.")
+
+
+# The histories, or a stored publication: one of the two shapes (the schema says so, not a 400 after it).
+ForecastIn = ForecastHistories | ForecastPublication
 
 
 class ForecastOut(Open):
@@ -80,8 +86,8 @@ async def fit(body: EvaluateIn, request: Request, user: Editor):
 
 
 class ChooseIn(Strict):
-    count: int = Field(3, ge=1, le=100)
-    limit: int = Field(50, ge=1, le=1000)
+    count: whole(1, 100) = 3
+    limit: whole(1, 1000) = 50
 
 
 @router.post("/learn/choose", summary="Choose trends by expected views with exploration, and record the choice")
@@ -98,5 +104,7 @@ async def arms(request: Request, _: Viewer) -> dict[str, Any]:
 @router.post("/forecast", response_model=list[ForecastOut],
              summary="Views at a later time, from samples or metadata (fits the models first when none is stored)")
 async def forecast(body: ForecastIn, request: Request, _: Editor):
-    return await call(services.forecast, get_app(request), lines=body.histories, publication_id=body.publication_id,
+    if isinstance(body, ForecastHistories):
+        return await call(services.forecast, get_app(request), lines=body.histories)
+    return await call(services.forecast, get_app(request), publication_id=body.publication_id,
                       predict_at=body.predict_at)

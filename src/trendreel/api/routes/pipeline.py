@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal, Union
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from trendreel.api.auth import get_app
+from trendreel.api.errors import ApiError
 from trendreel.api.routes._common import Editor, RunId, Viewer, call, check_backend, start_run
 from trendreel import services
 from trendreel.services import runs
-from trendreel.api.schemas import ERRORS, BackendName, EventOut, RenderChoices, RunAccepted, RunOut, Strict
+from trendreel.api.schemas import ERRORS, BackendName, EventOut, RenderChoices, RunAccepted, RunOut, Strict, When, backend_of, whole
 
 router = APIRouter(prefix="/runs", tags=["runs"], responses=ERRORS)
 SourceName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
@@ -22,14 +22,14 @@ Window = Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}[mhd]$")]
 class FullRun(Strict):
     kind: Literal["full"]
     sources: list[SourceName] | None = Field(None, max_length=100, description="Configured sources (all when left out).")
-    max_pages: int | None = Field(None, ge=1, le=1_000_000)
+    max_pages: whole(1, 1_000_000) | None = None
     window: Window | None = None
 
 
 class CrawlRun(Strict):
     kind: Literal["crawl"]
     sources: list[SourceName] | None = Field(None, max_length=100)
-    max_pages: int | None = Field(None, ge=1, le=1_000_000)
+    max_pages: whole(1, 1_000_000) | None = None
 
 
 class IndexRun(Strict):
@@ -41,15 +41,15 @@ class IndexRun(Strict):
 class TrendsRun(Strict):
     kind: Literal["trends"]
     window: Window | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: When | None = None
+    until: When | None = None
 
 
 class StoryRun(Strict):
     kind: Literal["story"]
     trend_id: Annotated[str, Field(pattern=r"^t[0-9a-f]{23}$")]
     item_id: Annotated[str, Field(pattern=r"^a[0-9a-f]{23}$")] | None = None
-    backend: BackendName | None = None
+    backend: BackendName | None = backend_of("story_writer", "A story writer (story.backend when left out).")
     lang: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = Field(
         None, description="Language of the story (the trend's when left out).")
     force: bool = False
@@ -58,7 +58,7 @@ class StoryRun(Strict):
 class RenderRun(Strict):
     kind: Literal["render"]
     story_id: Annotated[str, Field(pattern=r"^s[0-9a-f]{23}$")]
-    backend: BackendName | None = None
+    backend: BackendName | None = backend_of("video_generator", "A video generator (render.backend when left out).")
     force: bool = False
     choices: RenderChoices | None = Field(None, description="Aspect, subtitle style, voice and music of this render.")
 
@@ -66,14 +66,14 @@ class RenderRun(Strict):
 class EditRun(Strict):
     kind: Literal["edit"]
     video_id: Annotated[str, Field(pattern=r"^v[0-9a-f]{23}$")]
-    backend: BackendName | None = None
+    backend: BackendName | None = backend_of("video_editor", "A video editor (edit.backend when left out).")
     target_seconds: float | None = Field(None, gt=0, le=3600)
     force: bool = False
 
 
 class LearnRun(Strict):
     kind: Literal["learn"]
-    split_at: datetime | None = Field(None, description="Evaluate on histories first seen on or after this time.")
+    split_at: When | None = Field(None, description="Evaluate on histories first seen on or after this time.")
 
 
 RunRequest = Annotated[Union[FullRun, CrawlRun, IndexRun, TrendsRun, StoryRun, RenderRun, EditRun, LearnRun],
@@ -85,8 +85,10 @@ async def start(body: RunRequest, request: Request, user: Editor):
     params = body.model_dump(mode="json", exclude={"kind"}, exclude_none=True)
     if body.kind in ("full", "crawl"):
         settings = get_app(request).settings
+        known = {src.name for src in settings.sources}
         for name in params.get("sources") or []:
-            settings.source(name)  # an unknown source is refused now, not in the run
+            if name not in known:  # an unknown source is refused now, not in the run: a name of nothing
+                raise ApiError(404, "not_found", f"unknown source {name!r} (known: {', '.join(sorted(known)) or 'none configured'})")
     if body.kind == "story":
         check_backend(request, "story_writer", body.backend)
     if body.kind == "render":

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from trendreel.api.auth import get_app
 from trendreel.api.errors import ApiError
@@ -25,11 +25,37 @@ class PublishRequest(Strict):
     allow_copied: bool = Field(False, description="Publish publicly even if the story is mostly its sources' own words.")
 
 
-class AccountIn(Strict):
-    platform: Literal["youtube", "folder"]
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-    path: str | None = Field(None, min_length=1, max_length=1000, description="folder: the directory to write to.")
-    credentials: dict[str, Any] | None = Field(None, description="youtube: an authorized-user JSON as google-auth writes it.")
+AccountName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")]
+Filled = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class AuthorizedUser(BaseModel):
+    """An authorized-user JSON as google-auth writes it (other fields are kept)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    type: Literal["authorized_user"] | None = None
+    token: Filled
+    refresh_token: Filled
+    token_uri: Filled
+    client_id: Filled
+    client_secret: Filled
+
+
+class FolderAccountIn(Strict):
+    platform: Literal["folder"]
+    name: AccountName
+    path: str = Field(min_length=1, max_length=1000, description="The directory to write to.")
+
+
+class YoutubeAccountIn(Strict):
+    platform: Literal["youtube"]
+    name: AccountName
+    credentials: AuthorizedUser
+
+
+# What each platform needs is the schema's (one of two shapes), not a 422 after it.
+AccountIn = Annotated[FolderAccountIn | YoutubeAccountIn, Field(discriminator="platform")]
 
 
 class AccountOut(Open):
@@ -95,13 +121,11 @@ async def list_accounts(request: Request, _: Viewer, platform: Literal["youtube"
     return await call(services.list_accounts, get_app(request), platform=platform, include_removed=include_removed)
 
 
-def _add_account(app, body: AccountIn) -> dict:
-    if body.platform == "folder" and (not body.path or body.credentials):
-        raise ApiError(422, "invalid_request", "a folder account needs path (and no credentials)")
-    if body.platform == "youtube" and (not body.credentials or body.path):
-        raise ApiError(422, "invalid_request", "a youtube account needs credentials (and no path)")
-    return services.add_account(app, platform=body.platform, name=body.name, credentials=body.credentials,
-                                path=Path(body.path) if body.path else None)
+def _add_account(app, body: FolderAccountIn | YoutubeAccountIn) -> dict:
+    if isinstance(body, FolderAccountIn):
+        return services.add_account(app, platform="folder", name=body.name, path=Path(body.path))
+    return services.add_account(app, platform="youtube", name=body.name,
+                                credentials=body.credentials.model_dump(exclude_none=True))
 
 
 @router.post("/accounts", response_model=AccountOut, status_code=201, tags=["accounts"],
