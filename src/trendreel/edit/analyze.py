@@ -2,7 +2,7 @@
 
 One decode feeds three detectors:
 
-    [0:v]scale=-2:320,freezedetect=n=-60dB:d=0.5,scdet=threshold=10[v];
+    [0:v]scale=-2:320,freezedetect=n=-80dB:d=0.5,scdet=threshold=10[v];
     [0:a]silencedetect=n=-45dB:d=0.2[a]
 
 The picture is scaled down first (detection needs no detail; at 1080x1920 it would cost more than the
