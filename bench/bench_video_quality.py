@@ -7,7 +7,8 @@ and its edit are measured side by side, per video and in total:
   measure with: at least 1 s of frames within -60 dB of the first), over the video's length; beside
   it the editor's own detector (-80 dB on a 320 px high copy, at least 1 s), which tells a still
   under the compositor's slow pan or zoom from a held frame;
-- shots per minute: shot changes per minute of video, by ffmpeg's `scdet` (score over 10 of 100);
+- shots per minute: shot changes per minute of video, by ffmpeg's `scdet` (score over 5 of 100) on
+  3 frames a second (a crossfade is one change; the compositor's crossfades are never a single cut);
 - distinct visuals: different media (images and clips) the video shows, from the render plan's shots
   (`details.plan.scenes[].shots[].media_id`); colour cards are counted apart; for an edit, the
   scenes it keeps (at least half of a scene's time);
@@ -48,7 +49,12 @@ from trendreel.settings import Settings  # noqa: E402
 
 USER_FREEZE = "freezedetect=n=0.001:d=1"
 OUR_FREEZE = "freezedetect=n=-80dB:d=1"
-SCENE_SCORE = 10  # scdet's 0-100 score that counts as a shot change (edit.scene_threshold 0.1)
+# Shot changes: scdet (score 0-100) on 3 frames a second of a 320 px copy: a crossfade, spread over many
+# frames at the full rate, then shows as one or two big steps, while a slow pan or zoom stays below the
+# score; detections less than SHOT_MERGE_S apart are one change (the two halves of a crossfade).
+SCENE_SCORE = 5
+SHOT_FPS = 3
+SHOT_MERGE_S = 0.5
 
 
 def _spans(stderr: str, tag: str, duration: float) -> list[tuple[float, float]]:
@@ -61,17 +67,21 @@ def measure(path: Path, exe: str) -> dict:
     """Frozen share (users' figure and the editor's), shot changes, one decode."""
     duration = probe(path).duration_s or 0.0
     # the users' freezedetect on the full picture; the editor's on a 320 px copy; scdet on the full picture
-    graph = (f"[0:v]split=2[a][b];[a]{USER_FREEZE},scdet=threshold={SCENE_SCORE}[o1];"
-             f"[b]scale=-2:320,{OUR_FREEZE}[o2]")
+    graph = (f"[0:v]split=3[a][b][c];[a]{USER_FREEZE}[o1];[b]scale=-2:320,{OUR_FREEZE}[o2];"
+             f"[c]scale=-2:320,fps={SHOT_FPS},scdet=threshold={SCENE_SCORE}[o3]")
     t = time.perf_counter()
     proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-i", str(path), "-filter_complex", graph,
-                           "-map", "[o1]", "-f", "null", "-", "-map", "[o2]", "-f", "null", "-"],
+                           "-map", "[o1]", "-f", "null", "-", "-map", "[o2]", "-f", "null", "-",
+                           "-map", "[o3]", "-f", "null", "-"],
                           capture_output=True, text=True, timeout=1800, check=True)
-    # ffmpeg names the filters by their place in the graph: split_0, freezedetect_1 (users'), scdet_2,
-    # scale_3, freezedetect_4 (the editor's)
+    # ffmpeg names the filters by their place in the graph: split_0, freezedetect_1 (users'), scale_2,
+    # freezedetect_3 (the editor's), scale_4, fps_5, scdet_6
     user = _spans(proc.stderr, "Parsed_freezedetect_1", duration)
-    ours = _spans(proc.stderr, "Parsed_freezedetect_4", duration)
-    cuts = sorted({float(x) for x in re.findall(r"lavfi\.scd\.time:\s*([\d.]+)", proc.stderr)})
+    ours = _spans(proc.stderr, "Parsed_freezedetect_3", duration)
+    cuts: list[float] = []
+    for x in sorted({float(x) for x in re.findall(r"lavfi\.scd\.time:\s*([\d.]+)", proc.stderr)}):
+        if not cuts or x - cuts[-1] >= SHOT_MERGE_S:
+            cuts.append(x)
     frozen_user = sum(b - a for a, b in user)
     frozen_ours = sum(b - a for a, b in ours)
     return {
@@ -80,7 +90,7 @@ def measure(path: Path, exe: str) -> dict:
         "frozen_spans": [[round(a, 2), round(b, 2)] for a, b in user],
         "held_frame_s": round(frozen_ours, 3), "held_frame_share": round(frozen_ours / duration, 4) if duration else None,
         "shot_changes": len(cuts), "shots_per_minute": round(60 * len(cuts) / duration, 2) if duration else None,
-        "measure_s": round(time.perf_counter() - t, 2),
+        "shot_change_times": [round(x, 2) for x in cuts], "measure_s": round(time.perf_counter() - t, 2),
     }
 
 
@@ -163,10 +173,14 @@ def main() -> None:
             row = {"story_id": r.get("story_id"), "lang": story.get("lang"), "title": story.get("title"),
                    "verbatim_share": story.get("verbatim_share"), "rendered_id": r["id"]}
             path = services.video_file(app, r)
+            if (path is None or not Path(path).is_file()) and r.get("story_id"):
+                r = services.render_story(app, story_id=r["story_id"], force=True)  # files freed by gc: render again
+                row["rendered_again"] = True
+                path = services.video_file(app, r)
             if path is None or not Path(path).is_file():
                 continue
             row["rendered"] = {**measure(Path(path), exe), **visuals(plan)}
-            if args.reedit:
+            if args.reedit or row.get("rendered_again"):
                 edited = services.edit_video(app, video_id=r["id"], force=True)
             else:
                 edits = [v for v in videos if v["stage"] == "edited" and v.get("parent_id") == r["id"] and v["status"] == "done"]
@@ -192,7 +206,8 @@ def main() -> None:
         "total": {"rendered": _total(rows, "rendered"), "edited": _total(rows, "edited"),
                   "verbatim_share_mean": round(statistics.mean(shares), 4) if shares else None},
         "measures": {"frozen": USER_FREEZE, "held_frame": f"scale=-2:320,{OUR_FREEZE}",
-                     "shots": f"scdet=threshold={SCENE_SCORE}", "visuals": "render plan shots' media ids"},
+                     "shots": f"scale=-2:320,fps={SHOT_FPS},scdet=threshold={SCENE_SCORE}, {SHOT_MERGE_S} s merged",
+                     "visuals": "render plan shots' media ids"},
     }
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)
