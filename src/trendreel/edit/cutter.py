@@ -8,9 +8,9 @@ ffmpeg runs, none of them a per-frame Python loop:
    underlined by a highlight bar (drawbox, under the measured caption block: captions.py) and zoomed
    in slowly, frozen picture kept under speech zoomed gently in and out (one scale with a per-frame
    size, then crop), the measured loudness applied as one linear gain (loudnorm pass 2); H.264 + AAC,
-   index at the front;
-4. thumbnail from the edited file, then ffprobe checks (streams, size, length, sound not silent) and
-   the loudness measured.
+   index at the front; the thumbnail is a second output of the same run (the edited picture at 1 s);
+4. checks: ffprobe (streams, size, length), then one audio-only pass measuring the volume (sound not
+   silent) and the loudness.
 The .srt is re-timed to the cuts in Python (plan.retime_cues).
 """
 
@@ -48,7 +48,7 @@ from trendreel.edit.plan import (
     trim_to,
 )
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import loudness, probe, run_ffmpeg, video_problems
+from trendreel.render.ffmpeg import SILENT_DB, probe, run_ffmpeg
 from trendreel.settings import EditSettings
 
 log = logging.getLogger(__name__)
@@ -227,8 +227,8 @@ def zoom_expr(key: Segment | None, zoom: float, animate: list[Segment], frozen_z
 
 def edit_graph(segments: list[Segment], *, width: int, height: int, key: Segment | None, zoom: float,
                colour: str, loudnorm: str | None, bars: list[tuple[Segment, object]] | None = None,
-               animate: list[Segment] | None = None, frozen_zoom: float = 0.0) -> str:
-    """The one filtergraph of the edit run: [vout] and [aout].
+               animate: list[Segment] | None = None, frozen_zoom: float = 0.0, thumb_at: float | None = None) -> str:
+    """The one filtergraph of the edit run: [vout] and [aout], and [vthumb] (the picture from `thumb_at` on).
 
     `bars`: (output span, captions.Bar) of each key line cue; drawn before the zoom, so a bar stays
     under its caption as the picture grows."""
@@ -251,6 +251,9 @@ def edit_graph(segments: list[Segment], *, width: int, height: int, key: Segment
         post.append(f"scale=w='2*trunc(iw*({z})/2)':h=-2:eval=frame:flags=bicubic,crop={width}:{height}")
     post.append("format=yuv420p")
     vchain = f"[cv]{','.join(post)}[vout]"
+    if thumb_at is not None:
+        vchain = (f"[cv]{','.join(post)},split=2[vout][vt];"
+                  f"[vt]trim=start={thumb_at:.3f},setpts=PTS-STARTPTS[vthumb]")
     achain = f"[ca]{loudnorm + ',' if loudnorm else ''}aresample={SAMPLE_RATE}[aout]"
     return ";".join([*vparts, *aparts, join, vchain, achain])
 
@@ -263,9 +266,14 @@ def encode_args(settings: EditSettings, fps: float, duration: float) -> list[str
             "-movflags", "+faststart", "-t", f"{duration:.3f}"]
 
 
+def thumb_time(length: float) -> float:
+    return min(1.0, length / 2)
+
+
 def edit_command(source: str, plan: EditPlan, settings: EditSettings, *, width: int, height: int,
-                 loudnorm: str | None, out_name: str, emphasis: bool = True) -> list[str]:
-    """The ffmpeg arguments of the edit run: cut, join, emphasise, normalise, encode."""
+                 loudnorm: str | None, out_name: str, emphasis: bool = True, thumb_name: str | None = None) -> list[str]:
+    """The ffmpeg arguments of the edit run: cut, join, emphasise, normalise, encode (and, with
+    `thumb_name`, the thumbnail: the edited picture at 1 s, as a JPEG)."""
     key = plan.key_line_out if (emphasis and settings.emphasis) else None
     bars = []
     if key is not None:
@@ -276,9 +284,11 @@ def edit_command(source: str, plan: EditPlan, settings: EditSettings, *, width: 
             bars.append((Segment(c.start, c.end), highlight_bar(block, width=width, height=height)))
     graph = edit_graph(plan.segments, width=width, height=height, key=key, zoom=settings.zoom,
                        colour=settings.highlight_colour, loudnorm=loudnorm, bars=bars, animate=plan.animate,
-                       frozen_zoom=settings.frozen_zoom if settings.frozen == "animate" else 0.0)
+                       frozen_zoom=settings.frozen_zoom if settings.frozen == "animate" else 0.0,
+                       thumb_at=thumb_time(plan.length) if thumb_name else None)
+    thumb = ["-map", "[vthumb]", "-frames:v", "1", "-q:v", "3", "-update", "1", thumb_name] if thumb_name else []
     return ["-i", source, "-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",
-            *encode_args(settings, plan.fps, plan.length), out_name]
+            *encode_args(settings, plan.fps, plan.length), out_name, *thumb]
 
 
 _JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
@@ -307,10 +317,38 @@ def loudnorm_filter(settings: EditSettings, m: dict) -> str:
             f"offset={m['target_offset']}:linear=true:print_format=summary")
 
 
+_VOLUME = re.compile(r"(mean|max)_volume:\s*(-?[\d.]+|-inf) dB")
+_LUFS = re.compile(r"I:\s*(-?[\d.]+|-inf) LUFS")
+
+
 def verify_edit(path: Path, *, width: int, height: int, duration_s: float, exe: str) -> dict:
-    """ffprobe the edited file (render.ffmpeg.video_problems); EditFailed names what is wrong."""
-    problems, facts = video_problems(path, width=width, height=height, duration_s=duration_s, exe=exe,
-                                     min_tolerance_s=0.25, each_stream=False)
+    """ffprobe the edited file (streams, size, length), then one audio-only pass for its volume (not
+    silent) and loudness; EditFailed names what is wrong. The facts: duration, volume, loudness."""
+    info = probe(path)
+    v, a = info.video, info.audio
+    problems = []
+    if v is None or v.codec != "h264":
+        problems.append(f"video stream is {v.codec if v else 'missing'}, not h264")
+    elif (v.width, v.height) != (width, height):
+        problems.append(f"picture is {v.width}x{v.height}, not {width}x{height}")
+    if a is None or a.codec != "aac":
+        problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
+    length = info.duration_s or 0.0
+    if abs(length - duration_s) > max(0.25, duration_s * 0.02):
+        problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
+    facts: dict = {"duration_s": round(length, 3), "mean_volume_db": None, "max_volume_db": None, "loudness_lufs": None}
+    if a is not None:
+        proc = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-af", "volumedetect,ebur128=framelog=quiet", "-f", "null", "-"],
+                          what="measuring the edited sound", timeout_s=300, exe=exe)
+        found = {k: float(x) for k, x in _VOLUME.findall(proc.stderr)}
+        lufs = _LUFS.findall(proc.stderr)
+        if "mean" not in found or not lufs:
+            problems.append("its sound could not be measured")
+        else:
+            facts.update(mean_volume_db=found["mean"], max_volume_db=found.get("max", found["mean"]),
+                         loudness_lufs=float(lufs[-1]))
+            if facts["max_volume_db"] < SILENT_DB:
+                problems.append(f"its sound is silent (peak {facts['max_volume_db']} dBFS)")
     if problems:
         raise EditFailed(f"the edited file failed its checks: {'; '.join(problems)}")
     return facts
@@ -368,25 +406,23 @@ class Cutter:
         timings["loudness_s"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
-        video = workdir / "video.mp4"
+        video, thumb = workdir / "video.mp4", workdir / "thumb.jpg"
         with _as_edit_failure():
             run_ffmpeg(edit_command(src.name, plan, s, width=v.width, height=v.height,
-                                    loudnorm=loudnorm_filter(s, measured), out_name=video.name),
+                                    loudnorm=loudnorm_filter(s, measured), out_name=video.name, thumb_name=thumb.name),
                        what="cutting the video", timeout_s=s.timeout_s, cwd=workdir, exe=self.exe)
+        if not thumb.is_file():
+            raise EditFailed("the edit run wrote no thumbnail")
         timings["edit_s"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
-        thumb = workdir / "thumb.jpg"
         srt = None
         if job.subtitles is not None:
             srt = workdir / "subtitles.srt"
             srt.write_text(format_srt(retime_cues(cues, plan.segments)), encoding="utf-8")
         with _as_edit_failure():
-            at = min(1.0, plan.length / 2)
-            run_ffmpeg(["-ss", f"{at:.3f}", "-i", video.name, "-frames:v", "1", "-q:v", "3", "-update", "1", thumb.name],
-                       what="cutting the thumbnail", timeout_s=s.timeout_s, cwd=workdir, exe=self.exe)
             checked = verify_edit(video, width=v.width, height=v.height, duration_s=plan.length, exe=self.exe)
-            out_lufs = loudness(video, exe=self.exe)
+            out_lufs = checked["loudness_lufs"]
         timings["check_s"] = round(time.perf_counter() - t, 3)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         summary = plan.summary()
