@@ -5,7 +5,7 @@ and its edit are measured side by side, per video and in total:
 
 - frozen share: seconds that ffmpeg's `freezedetect=n=0.001:d=1` reports frozen (the figure users
   measure with: at least 1 s of frames within -60 dB of the first), over the video's length; beside
-  it the editor's own detector (-80 dB on a 320 px high copy, at least 1 s), which tells a still
+  it the editor's own detector (-75 dB on a 320 px high copy, at least 1 s), which tells a still
   under the compositor's slow pan or zoom from a held frame;
 - shots per minute: shot changes per minute of video, by ffmpeg's `scdet` (score over 5 of 100) on
   3 frames a second (a crossfade is one change; the compositor's crossfades are never a single cut);
@@ -48,7 +48,7 @@ from trendreel.render.ffmpeg import probe  # noqa: E402
 from trendreel.settings import Settings  # noqa: E402
 
 USER_FREEZE = "freezedetect=n=0.001:d=1"
-OUR_FREEZE = "freezedetect=n=-80dB:d=1"
+OUR_FREEZE = "freezedetect=n=-75dB:d=1"
 # Shot changes: scdet (score 0-100) on 3 frames a second of a 320 px copy: a crossfade, spread over many
 # frames at the full rate, then shows as one or two big steps, while a slow pan or zoom stays below the
 # score; detections less than SHOT_MERGE_S apart are one change (the two halves of a crossfade).

@@ -340,7 +340,7 @@ class EditSettings(BaseModel):
     silence_db: float = Field(-45.0, ge=-90, le=-10, description="Sound quieter than this (dBFS) counts as silence.")
     min_silence_s: float = Field(0.8, gt=0, le=60, description="Silence at least this long is dead air and is cut (shorter pauses stay).")
     freeze_noise_db: float = Field(
-        -80.0, ge=-100, le=-10, description="Frames differing less than this from the first frame of a stretch (freezedetect's mean absolute difference, dB, on a 320 px high copy) count as a frozen picture; -80 dB tells a held frame from a still under a slow pan or zoom.")
+        -75.0, ge=-100, le=-10, description="Frames differing less than this from the first frame of a stretch (freezedetect's mean absolute difference, dB, on a 320 px high copy) count as a frozen picture; -75 dB tells a held frame from a still under a slow pan or zoom.")
     min_freeze_s: float = Field(1.0, gt=0, le=60, description="A picture frozen at least this long is frozen picture (cut, or animated under speech; see frozen).")
     frozen: Literal["animate", "silent", "cut", "keep"] = Field(
         "animate", description="Frozen picture: animate (cut where its sound is silent; under speech it stays and moves with a gentle zoom, so no word is cut and no picture stands still), silent (cut where its sound is silent; under speech it stays as it is), cut (cut with its sound) or keep (only silence is cut).")

@@ -219,7 +219,7 @@ def test_analysis_log_is_parsed():
     assert got.silences == [(3.008, 7.018542)] and got.freezes == [(3.0, 5.0), (9.5, 11.0)]
     assert got.shot_cuts == [6.5]
     graph = analysis_graph(EditSettings(), height=1920)
-    assert graph.startswith("[0:v]scale=-2:320:flags=area,freezedetect=n=-80dB") and "silencedetect=n=-45dB:d=0.2" in graph
+    assert graph.startswith("[0:v]scale=-2:320:flags=area,freezedetect=n=-75dB") and "silencedetect=n=-45dB:d=0.2" in graph
 
 
 def test_plan_and_filtergraph():

@@ -3,12 +3,12 @@
 One decode feeds three detectors:
 
     -skip_loop_filter all -i source.mp4
-    [0:v]scale=-2:320:flags=area,freezedetect=n=-80dB:d=0.5,scdet=threshold=10[v];
+    [0:v]scale=-2:320:flags=area,freezedetect=n=-75dB:d=0.5,scdet=threshold=10[v];
     [0:a]silencedetect=n=-45dB:d=0.2[a]
 
 The picture is scaled down first (detection needs no detail; at 1080x1920 it would cost more than the
 decode), averaging each block of pixels (`area`): that also averages away the encoder's noise on a
-held frame, so -80 dB tells a held frame (frozen) from a still under a slow pan or zoom (moving),
+held frame, so -75 dB tells a held frame (frozen) from a still under a slow pan or zoom (moving),
 which -60 dB does not (docs/edit.md, "Frozen picture"). The decoder skips its deblocking filter
 (`-skip_loop_filter all`): a fifth of the decode's time, and nothing the detectors need; the
 classification is the same with and without it. Silences are detected from 0.2 s so the plan also knows the short pauses between sentences
