@@ -106,6 +106,24 @@ def test_the_highlight_bar_goes_under_a_wrapped_caption_as_wide_as_its_widest_li
     assert (bar.x, bar.x + bar.w) == pytest.approx((two.left, two.right), abs=1)
 
 
+def test_a_freeze_is_a_loose_stretch_holding_a_strict_one():
+    # strict (-75 dB): a held frame 3-4.4 s, split by a keyframe, its tail too short to report; the loose
+    # (-60 dB) stretch 3-5 s holds it, so 3-5 s is frozen. The loose 7-8 s (a smooth still under a slow
+    # zoom) holds no strict stretch: moving.
+    log = "\n".join([
+        "[Parsed_freezedetect_1 @ 0x1] lavfi.freezedetect.freeze_start: 3",
+        "[Parsed_freezedetect_2 @ 0x2] lavfi.freezedetect.freeze_start: 3",
+        "[Parsed_freezedetect_1 @ 0x1] lavfi.freezedetect.freeze_end: 4.4",
+        "[Parsed_freezedetect_2 @ 0x2] lavfi.freezedetect.freeze_end: 5",
+        "[Parsed_freezedetect_2 @ 0x2] lavfi.freezedetect.freeze_start: 7",
+        "[Parsed_freezedetect_2 @ 0x2] lavfi.freezedetect.freeze_end: 8",
+    ])
+    got = parse_analysis(log, 10.0, strict="Parsed_freezedetect_1", loose="Parsed_freezedetect_2")
+    assert got.freezes == [(3.0, 5.0)]
+    assert "freezedetect=n=-75dB:d=0.5,freezedetect=n=-60dB:d=0.5,scdet" in analysis_graph(EditSettings(), height=1920)
+    assert analysis_graph(EditSettings(freeze_noise_db=-50), height=1920).count("freezedetect") == 1
+
+
 def test_short_freezes_and_tiny_leftovers_are_not_cut():
     assert dead_spans([], [(2.0, 3.5)], duration=10.0, min_silence_s=0.8, min_freeze_s=2.0, pad_s=0.25) == []
     # 0.8 s of silence minus two 0.38 s pads leaves 0.04 s: not worth a cut
