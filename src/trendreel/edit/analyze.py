@@ -2,16 +2,15 @@
 
 One decode feeds three detectors:
 
-    -skip_loop_filter all -i source.mp4
     [0:v]scale=-2:320:flags=area,freezedetect=n=-75dB:d=0.5,freezedetect=n=-60dB:d=0.5,scdet=threshold=10[v];
     [0:a]silencedetect=n=-45dB:d=0.2[a]
 
 The picture is scaled down first (detection needs no detail; at 1080x1920 it would cost more than the
 decode), averaging each block of pixels (`area`): that also averages away the encoder's noise on a
 held frame, so -75 dB tells a held frame (frozen) from a still under a slow pan or zoom (moving),
-which -60 dB does not (docs/edit.md, "Frozen picture"). The decoder skips its deblocking filter
-(`-skip_loop_filter all`): a fifth of the decode's time, and nothing the detectors need; the
-classification is the same with and without it.
+which -60 dB does not (docs/edit.md, "Frozen picture"). The decoder keeps its deblocking filter:
+without it (`-skip_loop_filter all`, a fifth of the decode's time) the encoder's refinements of a
+held frame show blockier and broke freezes even at -60 dB.
 
 A keyframe inside a held stretch re-encodes the picture, a jump that can pass -75 dB and split the
 freeze, leaving a tail too short to report. So two freezedetects run: a frozen picture is a stretch
@@ -119,7 +118,7 @@ def analyze(path: Path, settings: EditSettings, *, duration: float, height: int,
     """Silences, freezes and shot changes of a video, in one ffmpeg pass."""
     t = time.perf_counter()
     maps = ["-map", "[v]"] + (["-map", "[a]"] if has_audio else [])
-    proc = run_ffmpeg(["-skip_loop_filter", "all", "-i", str(path), "-filter_complex", analysis_graph(settings, height=height, has_audio=has_audio),
+    proc = run_ffmpeg(["-i", str(path), "-filter_complex", analysis_graph(settings, height=height, has_audio=has_audio),
                        *maps, "-f", "null", "-"], what="analysing the video", timeout_s=settings.timeout_s, exe=exe)
     first = 1 if height > ANALYSIS_HEIGHT else 0  # the scale filter, when there is one, is instance 0
     two = settings.freeze_noise_db < HOLD_DB
