@@ -13,7 +13,9 @@ recur every 10 s (so about a third of it is dead air), with burned-in subtitles.
   else: no analysis, no emphasis, no loudness normalisation, no checks.
 Speeds are source seconds per wall second; runs alternate trendreel / plain so that load from other
 processes hits both alike, and the best and median of `--runs` are reported with their ratio
-(trendreel / plain: 1.0 means as fast as the bare command). JSON on stdout.
+(trendreel / plain: 1.0 means as fast as the bare command). The CPU seconds each way used (its ffmpeg
+children and, for trendreel, this process) are reported too, with their ratio: on a machine shared
+with other work, wall times swing with the load, CPU time much less. JSON on stdout.
 
     python bench/bench_edit.py [--runs 3] [--seconds 30] [--width 1080 --height 1920] [--out bench/out/edit.json]
 """
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -86,6 +89,12 @@ def plain_command(source: str, kept: list[list[float]], settings, fps: float, le
             *encode_args(settings, fps, length), out]
 
 
+def cpu_s() -> float:
+    """CPU seconds used so far by this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
@@ -113,19 +122,22 @@ def main() -> None:
                         bytes=stored.bytes, sha256=stored.sha256, details={}, created_at=utcnow()))
         duration = info.duration_s
         ours, plain, analysis, timings, edited = [], [], [], [], None
+        ours_cpu, plain_cpu = [], []
         for _ in range(args.runs):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), cpu_s()
             edited = edit_video(app, video_id="vbenchsource", force=True)
             ours.append(time.perf_counter() - t)
+            ours_cpu.append(cpu_s() - c)
             timings.append(edited["details"]["timings"])
             analysis.append(edited["details"]["timings"]["analysis_s"])
             kept = edited["edit"]["kept"]
             length = sum(b - a for a, b in kept)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), cpu_s()
             subprocess.run([exe, "-v", "error", "-y", "-nostdin",
                             *plain_command(source.name, kept, settings.edit, info.video.fps, length, "plain.mp4")],
                            cwd=d, check=True, timeout=900)
             plain.append(time.perf_counter() - t)
+            plain_cpu.append(cpu_s() - c)
         plain_probe = probe(d / "plain.mp4")
         app.close()
 
@@ -139,11 +151,12 @@ def main() -> None:
         "source": {"seconds": round(duration, 3), "size": [args.width, args.height], "made_in_s": round(made_s, 2)},
         "edit": {k: edited["edit"][k] for k in ("duration_after_s", "segments_kept", "cuts", "removed_s", "removed_total_s")},
         "plain_output_s": round(plain_probe.duration_s or 0.0, 3),
-        "trendreel": {**speed(ours), "analysis_s": {"best": round(min(analysis), 3), "median": round(statistics.median(analysis), 3)},
+        "trendreel": {**speed(ours), "cpu_s": [round(x, 2) for x in ours_cpu], "analysis_s": {"best": round(min(analysis), 3), "median": round(statistics.median(analysis), 3)},
                       "stages_median_s": {k: round(statistics.median(t[k] for t in timings), 3) for k in timings[0]}},
-        "plain_ffmpeg": speed(plain),
-        "ratio": {"best": round(min(plain) / min(ours), 3), "median": round(statistics.median(plain) / statistics.median(ours), 3)},
-        "unit": "source seconds per wall second; ratio = trendreel speed / plain ffmpeg speed",
+        "plain_ffmpeg": {**speed(plain), "cpu_s": [round(x, 2) for x in plain_cpu]},
+        "ratio": {"best": round(min(plain) / min(ours), 3), "median": round(statistics.median(plain) / statistics.median(ours), 3),
+                  "cpu_median": round(statistics.median(plain_cpu) / statistics.median(ours_cpu), 3)},
+        "unit": "source seconds per wall second; ratio = trendreel speed / plain ffmpeg speed (cpu_median: by CPU seconds)",
     }
     text = json.dumps(result, indent=2, ensure_ascii=False)
     print(text)

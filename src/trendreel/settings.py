@@ -368,10 +368,12 @@ class EditSettings(BaseModel):
     backend: str = Field("cutter", description="Video editor: cutter (offline, CPU, ffmpeg) or a registered backend such as a model server.")
     silence_db: float = Field(-45.0, ge=-90, le=-10, description="Sound quieter than this (dBFS) counts as silence.")
     min_silence_s: float = Field(0.8, gt=0, le=60, description="Silence at least this long is dead air and is cut (shorter pauses stay).")
-    freeze_noise_db: float = Field(-60.0, ge=-90, le=-10, description="Frames differing less than this (mean absolute difference, dB) count as a frozen picture.")
-    min_freeze_s: float = Field(2.0, gt=0, le=60, description="A picture frozen at least this long is cut (frozen: cut), with its sound.")
-    frozen: Literal["silent", "cut", "keep"] = Field(
-        "silent", description="Frozen picture: silent (cut where its sound is silent too: a still under narration stays), cut (even with sound under it) or keep (only silence is cut).")
+    freeze_noise_db: float = Field(
+        -75.0, ge=-100, le=-10, description="Frames differing less than this from the first frame of a stretch (freezedetect's mean absolute difference, dB, on a 320 px high copy) count as a frozen picture; -75 dB tells a held frame from a still under a slow pan or zoom.")
+    min_freeze_s: float = Field(1.0, gt=0, le=60, description="A picture frozen at least this long is frozen picture (cut, or animated under speech; see frozen).")
+    frozen: Literal["animate", "silent", "cut", "keep"] = Field(
+        "animate", description="Frozen picture: animate (cut where its sound is silent; under speech it stays and moves with a gentle zoom, so no word is cut and no picture stands still), silent (cut where its sound is silent; under speech it stays as it is), cut (cut with its sound) or keep (only silence is cut).")
+    frozen_zoom: float = Field(0.06, ge=0, le=0.3, description="Zoom of a frozen picture kept under speech (frozen: animate): from 1 to 1 + frozen_zoom and back, about every 4 s.")
     pad_s: float = Field(0.25, ge=0, le=5, description="Pause kept at each side of a cut, so speech does not start or stop abruptly.")
     scene_threshold: float = Field(0.1, gt=0, le=1, description="Shot change score (ffmpeg scdet, 0-1) that starts a new shot; shots are the scenes a trim drops when the video has no scene timing.")
     target_seconds: float | None = Field(None, gt=0, le=600, description="Longest edited video (trailing scenes dropped, else cut at a pause); none: only dead air is cut.")

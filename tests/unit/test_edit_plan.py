@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from trendreel.edit.analyze import analysis_graph, parse_analysis
-from trendreel.edit.cutter import edit_graph, plan_edit
+from trendreel.edit.captions import caption_block, caption_font, highlight_bar
+from trendreel.edit.cutter import edit_command, edit_graph, plan_edit, zoom_expr
 from trendreel.edit.errors import EditError
 from trendreel.edit.plan import (
     Cue,
     Segment,
     dead_spans,
     format_srt,
+    frozen_kept,
     keep_segments,
     key_line_span,
     map_time,
@@ -61,6 +63,65 @@ def test_by_default_a_frozen_picture_is_cut_only_where_its_sound_is_silent_too()
     got = dead_spans([(13.0, 14.0)], [(7.0, 12.0), (12.5, 15.0)], duration=20.0, min_silence_s=1.5,
                      min_freeze_s=2.0, pad_s=0.25)
     assert spans(got) == [(13.25, 13.75, "dead_air")]
+
+
+def test_animate_cuts_like_silent_and_animates_the_frozen_picture_left_under_speech():
+    # frozen 7-15 s; 13-14 s of it silent: that second goes, the rest of the still stays (under speech)
+    kwargs = dict(duration=20.0, fps=40, silences=[(13.0, 14.0)], freezes=[(7.0, 15.0)], shot_cuts=[], details={},
+                  cues=[], hook=None, target=None)
+    silent = plan_edit(**kwargs, settings=EditSettings(frozen="silent", min_silence_s=1.5))
+    plan = plan_edit(**kwargs, settings=EditSettings(min_silence_s=1.5))
+    assert EditSettings().frozen == "animate"
+    assert plan.segments == silent.segments == [Segment(0.0, 13.25), Segment(13.75, 20.0)]
+    assert silent.animate == []
+    # 7-13.25 s and 13.75-15 s of the source meet at the cut: one stretch of 7.5 s on the edit's timeline
+    assert plan.animate == [Segment(7.0, 14.5)] and plan.summary()["animated_s"] == 7.5
+    z = zoom_expr(None, 0.0, plan.animate, 0.06)
+    # 7.5 s: two rounds of in and out (period 3.75 s), between 7 and 14.5 s only
+    assert z == "1+0.06*(1-abs(2*mod((t-7.000)/3.750\\,1)-1))*between(t\\,7.000\\,14.500)"
+    args = edit_command("source.mp4", plan, EditSettings(), width=360, height=640, loudnorm=None, out_name="v.mp4")
+    assert "mod((t-7.000)/3.750" in args[args.index("-filter_complex") + 1]
+
+
+def test_frozen_stretches_left_in_the_edit_are_on_its_timeline():
+    segs = [Segment(0.0, 3.0), Segment(5.0, 10.0)]
+    # a freeze across the cut joins; one inside a segment moves with it; one cut away entirely is gone
+    def kept(freezes):
+        return [(round(s.start, 6), round(s.end, 6)) for s in frozen_kept(freezes, segs, min_s=0.5)]
+
+    assert kept([(2.0, 6.0), (8.0, 9.8), (3.2, 4.8)]) == [(2.0, 4.0), (6.0, 7.8)]
+    assert kept([(2.7, 3.0), (5.0, 5.1)]) == []
+    assert kept([(2.7, 3.0), (5.0, 5.3)]) == [(2.7, 3.3)]
+
+
+def test_the_highlight_bar_goes_under_a_wrapped_caption_as_wide_as_its_widest_line():
+    font = caption_font({"plan": {"font": "NanumGothic.ttf"}}, "x")
+    one = caption_block("The key line", width=1080, height=1920, font=font)
+    two = caption_block("The key line wraps onto\ntwo lines here", width=1080, height=1920, font=font)
+    # the block grows upwards from the same foot (libass, bottom-aligned); the bar is under the foot's ink
+    assert two.bottom == one.bottom and two.top < one.top and two.lines == ("The key line wraps onto", "two lines here")
+    bar = highlight_bar(two, width=1080, height=1920)
+    assert bar.y - bar.edge > two.bottom and bar.y + bar.h + bar.edge < 1920
+    assert two.right - two.left > one.right - one.left
+    assert (bar.x, bar.x + bar.w) == pytest.approx((two.left, two.right), abs=1)
+
+
+def test_a_freeze_is_a_loose_stretch_holding_a_strict_one():
+    # strict (-75 dB): a held frame 3-4.4 s, split by a keyframe, its tail too short to report; the loose
+    # (-60 dB) stretch 3-5 s holds it, so 3-5 s is frozen. The loose 7-8 s (a smooth still under a slow
+    # zoom) holds no strict stretch: moving.
+    log = "\n".join([
+        "[Parsed_freezedetect_1 @ 0x1] lavfi.freezedetect.freeze_start: 3",
+        "[Parsed_freezedetect_2 @ 0x2] lavfi.freezedetect.freeze_start: 3",
+        "[Parsed_freezedetect_1 @ 0x1] lavfi.freezedetect.freeze_end: 4.4",
+        "[Parsed_freezedetect_2 @ 0x2] lavfi.freezedetect.freeze_end: 5",
+        "[Parsed_freezedetect_2 @ 0x2] lavfi.freezedetect.freeze_start: 7",
+        "[Parsed_freezedetect_2 @ 0x2] lavfi.freezedetect.freeze_end: 8",
+    ])
+    got = parse_analysis(log, 10.0, strict="Parsed_freezedetect_1", loose="Parsed_freezedetect_2")
+    assert got.freezes == [(3.0, 5.0)]
+    assert "freezedetect=n=-75dB:d=0.5,freezedetect=n=-60dB:d=0.5,scdet" in analysis_graph(EditSettings(), height=1920)
+    assert analysis_graph(EditSettings(freeze_noise_db=-50), height=1920).count("freezedetect") == 1
 
 
 def test_short_freezes_and_tiny_leftovers_are_not_cut():
@@ -176,7 +237,7 @@ def test_analysis_log_is_parsed():
     assert got.silences == [(3.008, 7.018542)] and got.freezes == [(3.0, 5.0), (9.5, 11.0)]
     assert got.shot_cuts == [6.5]
     graph = analysis_graph(EditSettings(), height=1920)
-    assert graph.startswith("[0:v]scale=-2:320,freezedetect=n=-60dB") and "silencedetect=n=-45dB:d=0.2" in graph
+    assert graph.startswith("[0:v]scale=-2:320:flags=area,freezedetect=n=-75dB") and "silencedetect=n=-45dB:d=0.2" in graph
 
 
 def test_plan_and_filtergraph():
@@ -187,8 +248,8 @@ def test_plan_and_filtergraph():
     summary = plan.summary()
     assert summary["segments_kept"] == 2 and summary["cuts"] == 1 and summary["segments_removed"] == 1
     assert summary["key_line"] == {"text": "The key line", "start_s": 0.2, "end_s": 2.5}
-    graph = edit_graph(plan.segments, width=360, height=640, key=plan.key_line_out, zoom=s.zoom,
-                       colour=s.highlight_colour, loudnorm="loudnorm=I=-14")
+    args = edit_command("source.mp4", plan, s, width=360, height=640, loudnorm="loudnorm=I=-14", out_name="video.mp4")
+    graph = args[args.index("-filter_complex") + 1]
     assert "[0:v]split=2[v0][v1]" in graph and "[c0][d0][c1][d1]concat=n=2:v=1:a=1[cv][ca]" in graph
     assert "trim=start=8.733333:end=11.000000" in graph and "atrim=start=8.733333:end=11.000000" in graph
     assert "eval=frame" in graph and "drawbox" in graph and "loudnorm=I=-14" in graph

@@ -2,11 +2,21 @@
 
 One decode feeds three detectors:
 
-    [0:v]scale=-2:320,freezedetect=n=-60dB:d=0.5,scdet=threshold=10[v];
+    [0:v]scale=-2:320:flags=area,freezedetect=n=-75dB:d=0.5,freezedetect=n=-60dB:d=0.5,scdet=threshold=10[v];
     [0:a]silencedetect=n=-45dB:d=0.2[a]
 
 The picture is scaled down first (detection needs no detail; at 1080x1920 it would cost more than the
-decode). Silences are detected from 0.2 s so the plan also knows the short pauses between sentences
+decode), averaging each block of pixels (`area`): that also averages away the encoder's noise on a
+held frame, so -75 dB tells a held frame (frozen) from a still under a slow pan or zoom (moving),
+which -60 dB does not (docs/edit.md, "Frozen picture"). The decoder keeps its deblocking filter:
+without it (`-skip_loop_filter all`, a fifth of the decode's time) the encoder's refinements of a
+held frame show blockier and broke freezes even at -60 dB.
+
+A keyframe inside a held stretch re-encodes the picture, a jump that can pass -75 dB and split the
+freeze, leaving a tail too short to report. So two freezedetects run: a frozen picture is a stretch
+frozen at -60 dB (ffmpeg's default, which a keyframe does not break, but which also takes in slow
+motion over smooth stills) that holds at least one stretch frozen at -75 dB (which slow motion
+never does); it counts from the -60 dB stretch's start to its end. Silences are detected from 0.2 s so the plan also knows the short pauses between sentences
 (where a trim may cut); the plan keeps only those of at least `min_silence_s` as dead air. A freeze or
 silence still open when the file ends closes at the end. Shot changes are the frames whose scene
 change score (ffmpeg's `scdet`, 0..100) exceeds 100 x `scene_threshold`; scdet logs their times and
@@ -33,6 +43,8 @@ _SILENCE_START = re.compile(r"silence_start:\s*(-?[\d.]+)")
 _SILENCE_END = re.compile(r"silence_end:\s*(-?[\d.]+)")
 _FREEZE_START = re.compile(r"freeze_start:\s*(-?[\d.]+)")
 _FREEZE_END = re.compile(r"freeze_end:\s*(-?[\d.]+)")
+_INSTANCE = re.compile(r"(Parsed_freezedetect_\d+)")
+HOLD_DB = -60.0  # the looser threshold whose stretches a held frame's keyframes do not split
 _SCENE_TIME = re.compile(r"lavfi\.scd\.time:\s*(-?[\d.]+)")
 
 
@@ -52,8 +64,9 @@ class Analysis:
 
 def analysis_graph(settings: EditSettings, *, height: int, has_audio: bool = True) -> str:
     freeze_d = max(0.1, min(settings.min_freeze_s, 0.5))
-    scale = f"scale=-2:{ANALYSIS_HEIGHT}," if height > ANALYSIS_HEIGHT else ""
-    graph = (f"[0:v]{scale}freezedetect=n={settings.freeze_noise_db:g}dB:d={freeze_d:g},"
+    scale = f"scale=-2:{ANALYSIS_HEIGHT}:flags=area," if height > ANALYSIS_HEIGHT else ""
+    hold = f"freezedetect=n={HOLD_DB:g}dB:d={freeze_d:g}," if settings.freeze_noise_db < HOLD_DB else ""
+    graph = (f"[0:v]{scale}freezedetect=n={settings.freeze_noise_db:g}dB:d={freeze_d:g},{hold}"
              f"scdet=threshold={settings.scene_threshold * 100:g}[v]")
     if has_audio:
         graph += f";[0:a]silencedetect=n={settings.silence_db:g}dB:d={PAUSE_S:g}[a]"
@@ -68,13 +81,14 @@ def _spans(starts: list[float], ends: list[float], duration: float) -> list[tupl
     return [(a, b) for a, b in out if b > a]
 
 
-def parse_analysis(stderr: str, duration: float) -> Analysis:
-    """The detectors' findings in ffmpeg's log."""
+def parse_analysis(stderr: str, duration: float, *, strict: str | None = None, loose: str | None = None) -> Analysis:
+    """The detectors' findings in ffmpeg's log. With `strict` and `loose` (the two freezedetects'
+    instance names, e.g. Parsed_freezedetect_1 and _2) a freeze is a loose stretch holding a strict one."""
     silences, freezes, cuts = [], [], []
     s_start: list[float] = []
     s_end: list[float] = []
-    f_start: list[float] = []
-    f_end: list[float] = []
+    f_start: dict[str, list[float]] = {}
+    f_end: dict[str, list[float]] = {}
     for line in stderr.splitlines():
         if "silencedetect" in line:
             if m := _SILENCE_START.search(line):
@@ -82,14 +96,20 @@ def parse_analysis(stderr: str, duration: float) -> Analysis:
             if m := _SILENCE_END.search(line):
                 s_end.append(float(m.group(1)))
         elif "freezedetect" in line:
+            name = m.group(1) if (m := _INSTANCE.search(line)) else "freezedetect"
             if m := _FREEZE_START.search(line):
-                f_start.append(float(m.group(1)))
+                f_start.setdefault(name, []).append(float(m.group(1)))
             elif m := _FREEZE_END.search(line):
-                f_end.append(float(m.group(1)))
+                f_end.setdefault(name, []).append(float(m.group(1)))
         elif m := _SCENE_TIME.search(line):
             cuts.append(float(m.group(1)))
     silences = _spans(s_start, s_end, duration)
-    freezes = _spans(f_start, f_end, duration)
+    if strict and loose:
+        held = _spans(f_start.get(strict, []), f_end.get(strict, []), duration)
+        wide = _spans(f_start.get(loose, []), f_end.get(loose, []), duration)
+        freezes = [(a, b) for a, b in wide if any(min(b, d) - max(a, c) > 1e-6 for c, d in held)]
+    else:
+        freezes = _spans([t for v in f_start.values() for t in v], [t for v in f_end.values() for t in v], duration)
     return Analysis(duration_s=duration, silences=silences, freezes=freezes, shot_cuts=sorted(set(cuts)))
 
 
@@ -100,6 +120,9 @@ def analyze(path: Path, settings: EditSettings, *, duration: float, height: int,
     maps = ["-map", "[v]"] + (["-map", "[a]"] if has_audio else [])
     proc = run_ffmpeg(["-i", str(path), "-filter_complex", analysis_graph(settings, height=height, has_audio=has_audio),
                        *maps, "-f", "null", "-"], what="analysing the video", timeout_s=settings.timeout_s, exe=exe)
-    found = parse_analysis(proc.stderr, duration)
+    first = 1 if height > ANALYSIS_HEIGHT else 0  # the scale filter, when there is one, is instance 0
+    two = settings.freeze_noise_db < HOLD_DB
+    found = parse_analysis(proc.stderr, duration, strict=f"Parsed_freezedetect_{first}" if two else None,
+                           loose=f"Parsed_freezedetect_{first + 1}" if two else None)
     found.seconds = time.perf_counter() - t
     return found

@@ -4,11 +4,13 @@ ffmpeg runs, none of them a per-frame Python loop:
 1. analysis: one decode feeding freezedetect, scene detection and silencedetect (analyze.py);
 2. loudness, pass 1: the kept sound alone (audio-only decode, atrim + concat) measured by loudnorm;
 3. edit: one filtergraph — every kept segment cut out of the one decoded input (trim/atrim, the sound
-   faded over 10 ms at each cut so it does not click), joined (concat), the key line zoomed in slowly
-   and its caption underlined by a highlight bar (scale with per-frame size, crop, drawbox), the
-   measured loudness applied as one linear gain (loudnorm pass 2); H.264 + AAC, index at the front;
-4. thumbnail from the edited file, then ffprobe checks (streams, size, length, sound not silent) and
-   the loudness measured.
+   faded over 10 ms at each cut so it does not click), joined (concat), the key line's caption
+   underlined by a highlight bar (drawbox, under the measured caption block: captions.py) and zoomed
+   in slowly, frozen picture kept under speech zoomed gently in and out (one scale with a per-frame
+   size, then crop), the measured loudness applied as one linear gain (loudnorm pass 2); H.264 + AAC,
+   index at the front; the thumbnail is a second output of the same run (the edited picture at 1 s);
+4. checks: ffprobe (streams, size, length), then one audio-only pass measuring the volume (sound not
+   silent) and the loudness.
 The .srt is re-timed to the cuts in Python (plan.retime_cues).
 """
 
@@ -25,12 +27,15 @@ from pathlib import Path
 from trendreel.adapters.ffmpeg import ffmpeg_exe
 from trendreel.edit.analyze import analyze
 from trendreel.edit.base import EditJob, EditOutput
+from trendreel.edit.captions import caption_block, caption_font, highlight_bar
 from trendreel.edit.errors import EditError, EditFailed
 from trendreel.edit.plan import (
+    Cue,
     Removal,
     Segment,
     dead_spans,
     format_srt,
+    frozen_kept,
     keep_segments,
     key_line_span,
     map_time,
@@ -43,19 +48,18 @@ from trendreel.edit.plan import (
     trim_to,
 )
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import loudness, probe, run_ffmpeg, video_problems
+from trendreel.render.ffmpeg import SILENT_DB, probe, run_ffmpeg
 from trendreel.settings import EditSettings
 
 log = logging.getLogger(__name__)
 
-VERSION = "1"  # bump when the same settings would edit a video differently
+VERSION = "2"  # bump when the same settings would edit a video differently
 SAMPLE_RATE = 48000
 EDGE_FADE_S = 0.01  # sound faded in and out at each cut: no click
 MIN_TARGET_S = 3.0
 SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg", "target_seconds", "options"}
-# The rendered subtitles sit above the bottom 20 % of the frame (render.plan.Layout.sub_margin_v):
-# the highlight bar goes just under them.
-BAR_Y, BAR_H, BAR_W = 0.805, 0.007, 0.5
+ANIMATE_MIN_S = 0.5  # frozen stretches left in the edit at least this long are animated (frozen = animate)
+ANIMATE_HALF_S = 2.0  # about this long zooming in, then as long back out
 
 __all__ = ["Cutter", "EditPlan", "audio_graph", "edit_command", "encode_args", "plan_edit", "settings_key",
            "video_graph"]
@@ -81,10 +85,14 @@ class EditPlan:
 
     def __init__(self, *, duration: float, fps: float, segments: list[Segment], removals: list[Removal],
                  key_line: Segment | None, key_text: str | None, units: list[Segment], units_from: str,
-                 notes: list[str]):
+                 notes: list[str], key_cues: list[Cue] | None = None, animate: list[Segment] | None = None,
+                 details: dict | None = None):
         self.duration, self.fps, self.segments = duration, fps, segments
         self.removals, self.key_line, self.key_text = removals, key_line, key_text
         self.units, self.units_from, self.notes = units, units_from, notes
+        self.key_cues = key_cues or []  # the key line's cues (source time), each with its caption's lines
+        self.animate = animate or []  # frozen stretches kept under speech, on the edit's timeline
+        self.details = details or {}  # the source row's details (the render plan names the captions' font)
 
     @property
     def length(self) -> float:
@@ -96,6 +104,16 @@ class EditPlan:
             return None
         a, b = map_time(self.key_line.start, self.segments), map_time(self.key_line.end, self.segments)
         return Segment(a, b) if b - a > 0.1 else None
+
+    @property
+    def key_cues_out(self) -> list[Cue]:
+        """The key line's cues on the edit's timeline (a cue cut away is left out)."""
+        out = []
+        for c in self.key_cues:
+            a, b = map_time(c.start, self.segments), map_time(c.end, self.segments)
+            if b - a > 0.1:
+                out.append(Cue(a, b, c.text))
+        return out
 
     def summary(self) -> dict:
         removed = removed_by_reason(self.duration, self.segments, self.removals)
@@ -114,6 +132,8 @@ class EditPlan:
             "removed": [r.as_dict() for r in self.removals],
             "key_line": {"text": self.key_text, "start_s": round(key.start, 3), "end_s": round(key.end, 3)} if key else None,
             "scenes": out_scenes, "scenes_from": self.units_from, "notes": list(self.notes),
+            "animated": [[round(s.start, 3), round(s.end, 3)] for s in self.animate],
+            "animated_s": round(sum(s.length for s in self.animate), 3),
         }
 
 
@@ -143,8 +163,16 @@ def plan_edit(*, duration: float, fps: float, silences: list[tuple[float, float]
         segments, trimmed, notes = trim_to(segments, target, units=units, pauses=pauses, protect=key_line)
         removals = removals + trimmed
     segments = snap(segments, fps, duration)
+    animate = []
+    if settings.frozen == "animate" and settings.frozen_zoom > 0:
+        animate = frozen_kept(freezes, segments, min_s=ANIMATE_MIN_S)
+        if animate:
+            notes.append(f"frozen picture under speech animated: {sum(s.length for s in animate):.2f} s in "
+                         f"{len(animate)} stretch{'es' if len(animate) > 1 else ''}")
+    key_cues = [c for c in cues if key_line is not None and key_line.start - 1e-6 <= c.start and c.end <= key_line.end + 1e-6]
     return EditPlan(duration=duration, fps=fps, segments=segments, removals=removals, key_line=key_line,
-                    key_text=key_text, units=units, units_from=units_from, notes=notes)
+                    key_text=key_text, units=units, units_from=units_from, notes=notes, key_cues=key_cues,
+                    animate=animate, details=details)
 
 
 # ---- the filtergraph -----------------------------------------------------------------------------
@@ -176,9 +204,34 @@ def video_graph(segments: list[Segment]) -> list[str]:
     return parts
 
 
+def _between(t0: float, t1: float) -> str:
+    return f"between(t\\,{t0:.3f}\\,{t1:.3f})"
+
+
+def zoom_expr(key: Segment | None, zoom: float, animate: list[Segment], frozen_zoom: float) -> str | None:
+    """The picture's zoom factor as an expression of t (1 = none), or None when it never zooms.
+
+    Over the key line it grows from 1 to 1 + zoom; over each animated stretch it goes from 1 to
+    1 + frozen_zoom and back a whole number of times (about every 2 x ANIMATE_HALF_S), so it starts
+    and ends at 1 and never jumps."""
+    terms = []
+    if key is not None and zoom > 0:
+        t0, t1 = key.start, key.end
+        terms.append(f"{zoom:g}*clip((t-{t0:.3f})/{max(0.001, t1 - t0):.3f}\\,0\\,1)*{_between(t0, t1)}")
+    if frozen_zoom > 0:
+        for s in animate:
+            period = s.length / max(1, round(s.length / (2 * ANIMATE_HALF_S)))
+            terms.append(f"{frozen_zoom:g}*(1-abs(2*mod((t-{s.start:.3f})/{period:.3f}\\,1)-1))*{_between(s.start, s.end)}")
+    return "1+" + "+".join(terms) if terms else None
+
+
 def edit_graph(segments: list[Segment], *, width: int, height: int, key: Segment | None, zoom: float,
-               colour: str, loudnorm: str | None) -> str:
-    """The one filtergraph of the edit run: [vout] and [aout]."""
+               colour: str, loudnorm: str | None, bars: list[tuple[Segment, object]] | None = None,
+               animate: list[Segment] | None = None, frozen_zoom: float = 0.0, thumb_at: float | None = None) -> str:
+    """The one filtergraph of the edit run: [vout] and [aout], and [vthumb] (the picture from `thumb_at` on).
+
+    `bars`: (output span, captions.Bar) of each key line cue; drawn before the zoom, so a bar stays
+    under its caption as the picture grows."""
     vparts = video_graph(segments)
     aparts, _ = audio_graph(segments)
     n = len(segments)
@@ -186,20 +239,23 @@ def edit_graph(segments: list[Segment], *, width: int, height: int, key: Segment
     aparts = aparts[:-1]  # the sound is joined with the picture below
     join = f"{pairs}concat=n={n}:v=1:a=1[cv][ca]"
     post = []
-    if key is not None:
-        t0, t1 = key.start, key.end
-        p = f"clip((t-{t0:.3f})/{max(0.001, t1 - t0):.3f}\\,0\\,1)*between(t\\,{t0:.3f}\\,{t1:.3f})"
-        if zoom > 0:
-            # the picture grows from 1x to (1 + zoom)x over the key line, centred; back to 1x after it
-            post.append(f"scale=w='2*trunc(iw*(1+{zoom:g}*{p})/2)':h=-2:eval=frame:flags=bicubic,crop={width}:{height}")
-        bar_w, bar_h = round(width * BAR_W / 2) * 2, max(2, round(height * BAR_H))
-        x, y, edge = (width - bar_w) // 2, round(height * BAR_Y), max(1, bar_h // 3)
-        on = f"enable='between(t\\,{t0:.3f}\\,{t1:.3f})'"
+    for span, bar in (bars or []) if key is not None else []:
+        on = f"enable='{_between(span.start, span.end)}'"
         # a dark edge keeps the bar visible on any background
-        post.append(f"drawbox=x={x - edge}:y={y - edge}:w={bar_w + 2 * edge}:h={bar_h + 2 * edge}:color=black@0.6:t=fill:{on}")
-        post.append(f"drawbox=x={x}:y={y}:w={bar_w}:h={bar_h}:color={colour}@0.95:t=fill:{on}")
+        post.append(f"drawbox=x={bar.x - bar.edge}:y={bar.y - bar.edge}:w={bar.w + 2 * bar.edge}:h={bar.h + 2 * bar.edge}:"
+                    f"color=black@0.6:t=fill:{on}")
+        post.append(f"drawbox=x={bar.x}:y={bar.y}:w={bar.w}:h={bar.h}:color={colour}@0.95:t=fill:{on}")
+    z = zoom_expr(key, zoom, animate or [], frozen_zoom)
+    if z is not None:
+        # centred; where the expression is 1 the frames pass through unscaled
+        post.append(f"scale=w='2*trunc(iw*({z})/2)':h=-2:eval=frame:flags=bicubic,crop={width}:{height}")
     post.append("format=yuv420p")
     vchain = f"[cv]{','.join(post)}[vout]"
+    if thumb_at is not None:
+        # one frame, then the branch ends (trim's end_frame): an open branch would convert every
+        # following frame for the JPEG encoder that takes only the first (1.6 CPU s at 1080x1920, 30 s)
+        vchain = (f"[cv]{','.join(post)},split=2[vout][vt];"
+                  f"[vt]trim=start={thumb_at:.3f},trim=end_frame=1,setpts=PTS-STARTPTS[vthumb]")
     achain = f"[ca]{loudnorm + ',' if loudnorm else ''}aresample={SAMPLE_RATE}[aout]"
     return ";".join([*vparts, *aparts, join, vchain, achain])
 
@@ -212,14 +268,29 @@ def encode_args(settings: EditSettings, fps: float, duration: float) -> list[str
             "-movflags", "+faststart", "-t", f"{duration:.3f}"]
 
 
+def thumb_time(length: float) -> float:
+    return min(1.0, length / 2)
+
+
 def edit_command(source: str, plan: EditPlan, settings: EditSettings, *, width: int, height: int,
-                 loudnorm: str | None, out_name: str, emphasis: bool = True) -> list[str]:
-    """The ffmpeg arguments of the edit run: cut, join, emphasise, normalise, encode."""
+                 loudnorm: str | None, out_name: str, emphasis: bool = True, thumb_name: str | None = None) -> list[str]:
+    """The ffmpeg arguments of the edit run: cut, join, emphasise, normalise, encode (and, with
+    `thumb_name`, the thumbnail: the edited picture at 1 s, as a JPEG)."""
     key = plan.key_line_out if (emphasis and settings.emphasis) else None
+    bars = []
+    if key is not None:
+        cues = plan.key_cues_out or [Cue(key.start, key.end, plan.key_text or "")]
+        font = caption_font(plan.details, " ".join(c.text for c in cues))
+        for c in cues:
+            block = caption_block(c.text, width=width, height=height, font=font)
+            bars.append((Segment(c.start, c.end), highlight_bar(block, width=width, height=height)))
     graph = edit_graph(plan.segments, width=width, height=height, key=key, zoom=settings.zoom,
-                       colour=settings.highlight_colour, loudnorm=loudnorm)
+                       colour=settings.highlight_colour, loudnorm=loudnorm, bars=bars, animate=plan.animate,
+                       frozen_zoom=settings.frozen_zoom if settings.frozen == "animate" else 0.0,
+                       thumb_at=thumb_time(plan.length) if thumb_name else None)
+    thumb = ["-map", "[vthumb]", "-frames:v", "1", "-q:v", "3", "-update", "1", thumb_name] if thumb_name else []
     return ["-i", source, "-filter_complex", graph, "-map", "[vout]", "-map", "[aout]",
-            *encode_args(settings, plan.fps, plan.length), out_name]
+            *encode_args(settings, plan.fps, plan.length), out_name, *thumb]
 
 
 _JSON_BLOCK = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
@@ -248,10 +319,38 @@ def loudnorm_filter(settings: EditSettings, m: dict) -> str:
             f"offset={m['target_offset']}:linear=true:print_format=summary")
 
 
+_VOLUME = re.compile(r"(mean|max)_volume:\s*(-?[\d.]+|-inf) dB")
+_LUFS = re.compile(r"I:\s*(-?[\d.]+|-inf) LUFS")
+
+
 def verify_edit(path: Path, *, width: int, height: int, duration_s: float, exe: str) -> dict:
-    """ffprobe the edited file (render.ffmpeg.video_problems); EditFailed names what is wrong."""
-    problems, facts = video_problems(path, width=width, height=height, duration_s=duration_s, exe=exe,
-                                     min_tolerance_s=0.25, each_stream=False)
+    """ffprobe the edited file (streams, size, length), then one audio-only pass for its volume (not
+    silent) and loudness; EditFailed names what is wrong. The facts: duration, volume, loudness."""
+    info = probe(path)
+    v, a = info.video, info.audio
+    problems = []
+    if v is None or v.codec != "h264":
+        problems.append(f"video stream is {v.codec if v else 'missing'}, not h264")
+    elif (v.width, v.height) != (width, height):
+        problems.append(f"picture is {v.width}x{v.height}, not {width}x{height}")
+    if a is None or a.codec != "aac":
+        problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
+    length = info.duration_s or 0.0
+    if abs(length - duration_s) > max(0.25, duration_s * 0.02):
+        problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
+    facts: dict = {"duration_s": round(length, 3), "mean_volume_db": None, "max_volume_db": None, "loudness_lufs": None}
+    if a is not None:
+        proc = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-af", "volumedetect,ebur128=framelog=quiet", "-f", "null", "-"],
+                          what="measuring the edited sound", timeout_s=300, exe=exe)
+        found = {k: float(x) for k, x in _VOLUME.findall(proc.stderr)}
+        lufs = _LUFS.findall(proc.stderr)
+        if "mean" not in found or not lufs:
+            problems.append("its sound could not be measured")
+        else:
+            facts.update(mean_volume_db=found["mean"], max_volume_db=found.get("max", found["mean"]),
+                         loudness_lufs=float(lufs[-1]))
+            if facts["max_volume_db"] < SILENT_DB:
+                problems.append(f"its sound is silent (peak {facts['max_volume_db']} dBFS)")
     if problems:
         raise EditFailed(f"the edited file failed its checks: {'; '.join(problems)}")
     return facts
@@ -309,25 +408,23 @@ class Cutter:
         timings["loudness_s"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
-        video = workdir / "video.mp4"
+        video, thumb = workdir / "video.mp4", workdir / "thumb.jpg"
         with _as_edit_failure():
             run_ffmpeg(edit_command(src.name, plan, s, width=v.width, height=v.height,
-                                    loudnorm=loudnorm_filter(s, measured), out_name=video.name),
+                                    loudnorm=loudnorm_filter(s, measured), out_name=video.name, thumb_name=thumb.name),
                        what="cutting the video", timeout_s=s.timeout_s, cwd=workdir, exe=self.exe)
+        if not thumb.is_file():
+            raise EditFailed("the edit run wrote no thumbnail")
         timings["edit_s"] = round(time.perf_counter() - t, 3)
 
         t = time.perf_counter()
-        thumb = workdir / "thumb.jpg"
         srt = None
         if job.subtitles is not None:
             srt = workdir / "subtitles.srt"
             srt.write_text(format_srt(retime_cues(cues, plan.segments)), encoding="utf-8")
         with _as_edit_failure():
-            at = min(1.0, plan.length / 2)
-            run_ffmpeg(["-ss", f"{at:.3f}", "-i", video.name, "-frames:v", "1", "-q:v", "3", "-update", "1", thumb.name],
-                       what="cutting the thumbnail", timeout_s=s.timeout_s, cwd=workdir, exe=self.exe)
             checked = verify_edit(video, width=v.width, height=v.height, duration_s=plan.length, exe=self.exe)
-            out_lufs = loudness(video, exe=self.exe)
+            out_lufs = checked["loudness_lufs"]
         timings["check_s"] = round(time.perf_counter() - t, 3)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         summary = plan.summary()

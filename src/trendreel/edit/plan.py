@@ -5,6 +5,7 @@ Pure functions of times in seconds (unit-tested without ffmpeg):
   become removals, minus a pause of `pad_s` kept at each inner side (the start and the end of the
   video are cut to the edge). Each removed piece says why: `dead_air` (silent and frozen), `silence`
   or `frozen`.
+- `frozen_kept`: the frozen stretches still in the edit, on its timeline (animated under speech).
 - `keep_segments`: the whole video minus the removals.
 - `trim_to`: longer than the target, whole scenes are dropped from the end (never the first scene,
   nor one holding the key line); when a whole scene would undershoot the target, the scene is cut
@@ -23,7 +24,7 @@ MIN_PIECE_S = 0.05  # removals and cues shorter than this are not worth a cut
 MIN_CUE_S = 0.1
 TRIM_SLACK_S = 0.05
 
-__all__ = ["Cue", "Removal", "Segment", "dead_spans", "format_srt", "key_line_span", "keep_segments", "map_time",
+__all__ = ["Cue", "Removal", "Segment", "dead_spans", "format_srt", "frozen_kept", "key_line_span", "keep_segments", "map_time",
            "output_length", "parse_srt", "removed_by_reason", "retime_cues", "scene_units", "snap", "source_time", "trim_to"]
 
 
@@ -82,11 +83,12 @@ def dead_spans(silences: list[tuple[float, float]], freezes: list[tuple[float, f
                min_silence_s: float, min_freeze_s: float, pad_s: float, cut_frozen: bool | str = "silent") -> list[Removal]:
     """Removals for dead air and frozen picture, each piece labelled with its reason, in time order.
 
-    `cut_frozen`: "cut" (or True) cuts a frozen picture with its sound; "silent" cuts only the parts of
-    a frozen picture whose sound is silent too (a slideshow's still under narration stays); "keep"
-    (or False) cuts only silence.
+    `cut_frozen`: "cut" (or True) cuts a frozen picture with its sound; "silent" and "animate" cut only
+    the parts of a frozen picture whose sound is silent too (speech under a frozen picture stays; with
+    "animate" the edit then moves that picture, see `frozen_kept`); "keep" (or False) cuts only silence.
     """
     mode = {True: "cut", False: "keep"}.get(cut_frozen, cut_frozen)
+    mode = "silent" if mode == "animate" else mode
     silent = _union([(max(0.0, a), min(duration, b)) for a, b in silences if b - a >= min_silence_s - 1e-9])
     frozen = _union([(max(0.0, a), min(duration, b)) for a, b in freezes if b - a >= min_freeze_s - 1e-9]) if mode != "keep" else []
     if mode == "silent":
@@ -121,6 +123,20 @@ def keep_segments(duration: float, removals: list[Removal]) -> list[Segment]:
     if duration - t > 1e-9:
         segments.append(Segment(t, duration))
     return segments
+
+
+def frozen_kept(freezes: list[tuple[float, float]], segments: list[Segment], *, min_s: float) -> list[Segment]:
+    """The frozen stretches left in the edit, on its timeline: each freeze's kept parts, joined where
+    they meet at a cut (the same still on both sides of it), at least `min_s` long."""
+    pieces: list[tuple[float, float]] = []
+    for a, b in _union(freezes):
+        offset = 0.0
+        for s in segments:
+            lo, hi = max(a, s.start), min(b, s.end)
+            if hi - lo > 1e-6:
+                pieces.append((offset + lo - s.start, offset + hi - s.start))
+            offset += s.length
+    return [Segment(a, b) for a, b in _union(pieces) if b - a >= min_s - 1e-9]
 
 
 def output_length(segments: list[Segment]) -> float:
