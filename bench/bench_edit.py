@@ -76,7 +76,8 @@ def make_source(d: Path, seconds: int, width: int, height: int, exe: str) -> tup
     return out, srt
 
 
-def plain_command(source: str, kept: list[list[float]], settings, fps: float, length: float, out: str) -> list[str]:
+def plain_command(source: str, kept: list[list[float]], settings, fps: float, length: float, out: str,
+                  width: int, height: int) -> list[str]:
     """One ffmpeg command: the same cuts with trim/atrim + concat and the same encoder settings."""
     n = len(kept)
     parts = [f"[0:v]split={n}" + "".join(f"[v{i}]" for i in range(n)),
@@ -86,7 +87,7 @@ def plain_command(source: str, kept: list[list[float]], settings, fps: float, le
         parts.append(f"[a{i}]atrim=start={a}:end={b},asetpts=PTS-STARTPTS[d{i}]")
     parts.append("".join(f"[c{i}][d{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=1[vout][aout]")
     return ["-i", source, "-filter_complex", ";".join(parts), "-map", "[vout]", "-map", "[aout]",
-            *encode_args(settings, fps, length), out]
+            *encode_args(settings, fps, length, width, height), out]
 
 
 def cpu_s() -> float:
@@ -134,7 +135,7 @@ def main() -> None:
             length = sum(b - a for a, b in kept)
             t, c = time.perf_counter(), cpu_s()
             subprocess.run([exe, "-v", "error", "-y", "-nostdin",
-                            *plain_command(source.name, kept, settings.edit, info.video.fps, length, "plain.mp4")],
+                            *plain_command(source.name, kept, settings.edit, info.video.fps, length, "plain.mp4", args.width, args.height)],
                            cwd=d, check=True, timeout=900)
             plain.append(time.perf_counter() - t)
             plain_cpu.append(cpu_s() - c)

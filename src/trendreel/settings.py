@@ -382,7 +382,10 @@ class EditSettings(BaseModel):
     highlight_colour: str = Field("0xFFD400", pattern=r"^0x[0-9A-Fa-f]{6}$", description="Colour of the key line's highlight bar (0xRRGGBB).")
     loudness_lufs: float = Field(-14.0, ge=-40, le=-5, description="Integrated loudness of the edited audio (EBU R128, two passes).")
     true_peak_db: float = Field(-1.5, ge=-9, le=0, description="Highest true peak of the edited audio.")
-    crf: int = Field(23, ge=0, le=51, description="x264 quality of the edited video.")
+    rate_control: Literal["upload", "crf"] = Field(
+        "upload", description="Video bit rate of the edited video: upload (the platforms' recommended upload bit rate for its frame size, as the render) or crf (constant quality `crf`).")
+    video_bitrate_k: int | None = Field(None, ge=100, le=200000, description="Video bit rate in kbit/s with rate_control = upload; empty: chosen from the frame size and rate.")
+    crf: int = Field(23, ge=0, le=51, description="x264 quality of the edited video with rate_control = crf.")
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"] = Field(
         "veryfast", description="x264 speed preset of the edited video.")
     audio_bitrate_k: int = Field(160, ge=32, le=512, description="AAC bitrate in kbit/s.")

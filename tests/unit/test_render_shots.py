@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from trendreel.errors import ConfigError
-from trendreel.render.compositor import MAX_UPSCALE, framing, rate_args, upload_bitrate_k
+from trendreel.adapters.ffmpeg import upload_bitrate_k
+from trendreel.render.compositor import MAX_UPSCALE, framing, rate_args
 from trendreel.render.media import Visual
 from trendreel.render.plan import MAX_SHOT_S, MIN_SPEED, Shot, choose_music, frame_size, plan_shots
 from trendreel.render.styles import Layout

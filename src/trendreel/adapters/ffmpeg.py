@@ -26,7 +26,7 @@ from pathlib import Path
 from trendreel.adapters.owner import child_kwargs
 from trendreel.errors import ConfigError, TrendreelError
 
-__all__ = ["FfmpegFailed", "Probe", "StreamInfo", "ffmpeg_exe", "ffprobe_exe", "probe", "run_ffmpeg", "stderr_tail"]
+__all__ = ["FfmpegFailed", "upload_bitrate_k", "Probe", "StreamInfo", "ffmpeg_exe", "ffprobe_exe", "probe", "run_ffmpeg", "stderr_tail"]
 
 
 class FfmpegFailed(TrendreelError):
@@ -207,3 +207,12 @@ def _probe_av(path: Path, error: type[Exception]) -> Probe:
             return Probe(duration_s=duration, streams=tuple(streams), format=c.format.name)
     except (av.FFmpegError, OSError, ValueError) as exc:  # PyAV's errors, some of them also OSError/ValueError
         raise error(f"{path.name} is not a readable media file: {exc}") from exc
+
+
+def upload_bitrate_k(width: int, height: int, fps: int) -> int:
+    """The video bit rate platforms recommend for uploads at this frame size (YouTube's SDR table:
+    1080p 8 Mbit/s, 720p 5, 1440p 16, 2160p 35-45; 1.5x at 48-60 fps), by the frame's short side."""
+    short = min(width, height)
+    base = next(k for side, k in ((2160, 40000), (1440, 16000), (1080, 8000), (720, 5000), (480, 2500), (0, 1000))
+                if short >= side)
+    return base * 3 // 2 if fps > 30 else base

@@ -25,7 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from trendreel.adapters.ffmpeg import ffmpeg_exe
+from trendreel.adapters.ffmpeg import ffmpeg_exe, upload_bitrate_k
 from trendreel.render.base import RenderJob, RenderOutput
 from trendreel.render.errors import RenderFailed
 from trendreel.render.ffmpeg import loudness, run_ffmpeg, video_problems
@@ -50,15 +50,6 @@ SETTINGS_NOT_IN_KEY = {"backend", "threads", "timeout_s", "ffmpeg", "remote", "l
                        "speech_base_url", "speech_api_key", "speech_timeout_s"}
 BACKDROP_RATIO = 1.3  # aspect ratio this much off the frame's: show whole over a blurred copy (fit = blur)
 MAX_UPSCALE = 2.0  # low-resolution media: shown sharp at most this much enlarged, framed by a blurred copy
-
-
-def upload_bitrate_k(width: int, height: int, fps: int) -> int:
-    """The video bit rate platforms recommend for uploads at this frame size (YouTube's SDR table:
-    1080p 8 Mbit/s, 720p 5, 1440p 16, 2160p 35-45; 1.5x at 48-60 fps), by the frame's short side."""
-    short = min(width, height)
-    base = next(k for side, k in ((2160, 40000), (1440, 16000), (1080, 8000), (720, 5000), (480, 2500), (0, 1000))
-                if short >= side)
-    return base * 3 // 2 if fps > 30 else base
 
 
 def settings_key(settings: RenderSettings) -> str:
