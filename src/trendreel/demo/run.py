@@ -32,7 +32,7 @@ DEMO_QUERY = "2030 세대의 겨울 캠핑과 차박"
 
 
 # The demo's storage budget: small enough that `gc` has work (the published video's local files go).
-DEMO_BUDGET = "80MB"
+DEMO_BUDGET = "120MB"
 DEMO_ACCOUNT = "demo"  # the folder account the demo publishes to: <home>/published
 
 

@@ -25,7 +25,11 @@ _LABEL = re.compile(
 _CREDIT = re.compile(r"\s*(?:[ⓒ©][^.!?]*|/\s*(?:연합뉴스|뉴시스|뉴스1|AP|AFP|EPA|Reuters|로이터|Yonhap)\b[^.!?]*)(?=[.!?]?\s*$)",
                      re.IGNORECASE)
 _HEADLINE_SOURCE = re.compile(r"\s+(?:[|｜]\s+.*|[-–—]\s+\S+(?:\s+\S+){0,3})$")
-_HEADLINE_BREAK = re.compile(r"(?<=[:;,…])\s+|\s+[-–—]\s+")
+# Where a headline's first part can end: after : ; , or "…" (Korean titles join two parts with "…" and
+# no space), around a dash, or before a word that starts a second clause ("… sells out in minutes as
+# dates are added").
+_HEADLINE_BREAK = re.compile(r"(?<=[:;,])\s+|\s*…\s*|\s+[-–—]\s+"
+                             r"|\s+(?=(?:as|after|while|amid|with|despite|because|but|following|ahead of)\s)")
 
 
 @dataclass(frozen=True)
