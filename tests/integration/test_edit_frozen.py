@@ -36,7 +36,7 @@ from trendreel.render.media import Visual
 from trendreel.render.plan import Cue as PlanCue
 from trendreel.render.plan import Layout, PlannedScene, RenderPlan, Shot
 from trendreel.render.subtitles import ass_script
-from trendreel.render.text import TextMeasure, split_cues
+from trendreel.render.text import TextMeasure, wrap_phrase
 from trendreel.services.edit import edit_video
 from trendreel.settings import EditSettings, Settings
 
@@ -188,8 +188,8 @@ def test_the_highlight_bar_lands_under_a_wrapped_key_line(tmp_path):
     wraps. In a frame near the key line's end (zoomed most) the bar's rows are below the caption's rows."""
     font = resolve_font(None)
     lay = Layout(W, H)
-    lines = split_cues(KEY, TextMeasure(font), size=lay.sub_size, max_width=lay.text_width())
-    assert len(lines) == 1 and len(lines[0]) == 2  # one cue on two lines
+    lines = [tuple(wrap_phrase(KEY, TextMeasure(font), lay.sub_size, lay.text_width()))]
+    assert len(lines[0]) == 2  # one cue on two lines
     plan = RenderPlan(width=W, height=H, fps=FPS, crossfade_frames=0, font=font, lang="en", voice="test",
                       scenes=[PlannedScene(index=0, start_frame=0, frames=5 * FPS, shots=[], narration=[],
                                            narration_start_s=0.0, cues=[PlanCue(0.3, 3.0, lines[0])])])
