@@ -424,6 +424,18 @@ def test_help_leaves_no_home_behind(tmp_path):
     assert DEFAULT_HOME.exists() == existed
 
 
+def _crawl_queued(db: Path) -> bool:
+    import sqlite3
+
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM crawl_url").fetchone()[0] > 0
+    except sqlite3.Error:  # no schema yet, or locked by the migration
+        return False
+
+
 def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
     home = tmp_path / "home"
     # A long per-host delay keeps the crawl waiting between requests, so there is time to interrupt it.
@@ -433,9 +445,11 @@ def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
                              "--home", str(home)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     try:
         deadline = time.monotonic() + 60
-        while not (home / "trendreel.db").exists() and time.monotonic() < deadline and proc.poll() is None:
+        # Into the crawl: its URLs queued (the database file alone exists from the first moment, before
+        # the schema), then a moment for robots.txt; it then waits out the delay before the first page.
+        while not _crawl_queued(home / "trendreel.db") and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
-        time.sleep(1.0)  # into the crawl: robots.txt fetched, waiting out the delay before the first page
+        time.sleep(1.0)
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)
         _stdout, stderr = proc.communicate(timeout=60)

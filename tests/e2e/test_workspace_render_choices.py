@@ -136,7 +136,7 @@ def test_an_editor_chooses_voice_aspect_and_music_and_renders(home, server, brow
         assert width == height == 144
         video_id = page.url.rsplit("/", 1)[1]
         made = services.get_video(home["app"], video_id)
-        assert made["details"]["choices"] == {"voice": "espeak-ng:en", "music": "calm.wav", "aspect": "1:1"}
+        assert made["details"]["choices"] == {"voice": "espeak-ng:en", "music": "calm.wav", "aspect": "1:1", "subtitle_style": "bold"}
         assert made["details"]["plan"]["voice"] == "espeak-ng:en" and made["details"]["plan"]["music"] == "calm.wav"
         assert not errors, errors
     except Exception:

@@ -62,8 +62,9 @@ def run_demo(settings: Settings, *, on_stage: StageProgress | None = None, keep_
             on_serving(base_url)
         render = settings.render
         if videos and render.music_path is None and render.music_dir is None:
-            # a few chord loops made here with ffmpeg; one is chosen per video from the story id
-            render = render.model_copy(update={"music_dir": make_demo_music(settings.home / "demo-music")})
+            # a few chord loops made here with ffmpeg into <home>/music, the music folder every render of
+            # this home then uses (one loop per video, chosen from the story id)
+            make_demo_music(settings.home / "music")
         # Our own local site: no need to wait a second between requests.
         demo_settings = settings.model_copy(update={
             "render": render,

@@ -117,6 +117,8 @@ def folder_roots(app) -> list[Path]:
 
 def check_folder_path(app, path) -> Path:
     """The folder, resolved (symbolic links and '..' followed), when it lies inside an allowed root."""
+    if "\x00" in str(path):  # no file system takes it; resolving would raise ValueError
+        raise FolderNotAllowed("a folder path cannot hold a NUL character", hint="give a plain folder path")
     resolved = Path(path).expanduser().absolute().resolve()
     roots = folder_roots(app)
     if not any(resolved == root or resolved.is_relative_to(root) for root in roots):

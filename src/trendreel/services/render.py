@@ -35,6 +35,7 @@ from trendreel.ids import video_id as make_video_id
 from trendreel.render.base import MediaFile, RenderJob
 from trendreel.render.compositor import Compositor
 from trendreel.render.compositor import preview_frame as draw_preview_frame
+from trendreel.render.plan import MUSIC_SUFFIXES
 from trendreel.render.errors import BadRenderChoice, RenderError, SpeechUnavailable, UnknownVideo
 from trendreel.render.tts import speech_for, voice_spec
 from trendreel.settings import RenderSettings
@@ -168,6 +169,18 @@ def _clean(choices: dict | None) -> dict:
     return out
 
 
+def with_home_music(app: App) -> RenderSettings:
+    """The render settings, with `<home>/music` as the music folder when no music is configured and that
+    folder holds music files: drop files there and every video gets a bed (the demo puts its loops there)."""
+    base = app.settings.render
+    if base.music_path is not None or base.music_dir is not None:
+        return base
+    folder = Path(app.settings.home) / "music"
+    if folder.is_dir() and any(f.suffix.lower() in MUSIC_SUFFIXES for f in folder.iterdir() if f.is_file()):
+        return base.model_copy(update={"music_dir": folder})
+    return base
+
+
 def render_settings_for(app: App, lang: str, choices: dict | None) -> RenderSettings:
     """A copy of the render settings with `choices` applied and validated; BadRenderChoice names the choice.
 
@@ -175,7 +188,7 @@ def render_settings_for(app: App, lang: str, choices: dict | None) -> RenderSett
     subtitle_style -> render.subtitle_style, voice -> render.voices[lang], music -> render.music_path
     (a file of the music folder) or none.
     """
-    base = app.settings.render
+    base = with_home_music(app)
     picked = _clean(choices)
     if not picked:
         return base
@@ -307,7 +320,7 @@ def render_story(app: App, *, story_id: str, backend: str | None = None, force: 
     story = load_story(app, story_id)
     picked = _clean(choices)
     settings = render_settings_for(app, story.lang, picked)
-    if picked:
+    if settings is not app.settings.render:  # choices, or the home's music folder
         generator = app.registry.create("video_generator", app.registry.check("video_generator", name), settings)
     else:
         generator = app.video_generator(name)
