@@ -442,7 +442,11 @@ def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
     write_settings(home, "[crawl]\ndelay_s = 120\nretries = 0\n")
     urls = [f"{sample_url}{a.path}" for a in sample_site.articles[:3]]
     proc = subprocess.Popen([sys.executable, "-m", "trendreel.cli", "crawl", *urls, "--allow-private", "--json",
-                             "--home", str(home)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+                             "--home", str(home)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+                            start_new_session=True,
+                            # a suite started as a background job hands its children SIGINT ignored (POSIX),
+                            # and Python then never turns ctrl-c into KeyboardInterrupt: give it back
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         # Into the crawl: its URLs queued (the database file alone exists from the first moment, before
@@ -451,7 +455,7 @@ def test_ctrl_c_stops_a_crawl_with_a_hint(sample_site, sample_url, tmp_path):
             time.sleep(0.1)
         time.sleep(1.0)
         assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's ctrl-c does: to the whole process group
         _stdout, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
