@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -194,7 +195,8 @@ def main() -> None:
     parser.add_argument("--min-event", type=int, default=5)
     parser.add_argument("--set", action="append", default=[], metavar="trends.NAME=VALUE",
                         help="a trend setting for this run (development split only: tune there)")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp") / "trendreel-bench-events-usem.npy")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "trendreel-bench-events-usem.npy",
+                        help="where the posts' vectors are kept between runs")
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"no data at {args.data}: the benchmark reads bench/data/reportedly-2015/posts.jsonl")
