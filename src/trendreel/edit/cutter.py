@@ -48,7 +48,7 @@ from trendreel.edit.plan import (
     trim_to,
 )
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import SILENT_DB, probe, run_ffmpeg
+from trendreel.render.ffmpeg import SILENT_DB, probe, run_ffmpeg, stream_problems
 from trendreel.settings import EditSettings
 
 log = logging.getLogger(__name__)
@@ -336,17 +336,9 @@ def verify_edit(path: Path, *, width: int, height: int, duration_s: float, exe: 
     """ffprobe the edited file (streams, size, length), then one audio-only pass for its volume (not
     silent) and loudness; EditFailed names what is wrong. The facts: duration, volume, loudness."""
     info = probe(path)
-    v, a = info.video, info.audio
-    problems = []
-    if v is None or v.codec != "h264":
-        problems.append(f"video stream is {v.codec if v else 'missing'}, not h264")
-    elif (v.width, v.height) != (width, height):
-        problems.append(f"picture is {v.width}x{v.height}, not {width}x{height}")
-    if a is None or a.codec != "aac":
-        problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
+    a = info.audio
+    problems = stream_problems(info, width=width, height=height, duration_s=duration_s, min_tolerance_s=0.25)
     length = info.duration_s or 0.0
-    if abs(length - duration_s) > max(0.25, duration_s * 0.02):
-        problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
     facts: dict = {"duration_s": round(length, 3), "mean_volume_db": None, "max_volume_db": None, "loudness_lufs": None}
     if a is not None:
         proc = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-af", "volumedetect,ebur128=framelog=quiet", "-f", "null", "-"],

@@ -80,11 +80,9 @@ def frozen_spans(path: Path, *, noise: float = 0.001, min_s: float = 1.0, exe: s
 SILENT_DB = -60.0
 
 
-def video_problems(path: Path, *, width: int, height: int, duration_s: float, exe: str | None = None,
-                   min_tolerance_s: float = 0.5, each_stream: bool = True) -> tuple[list[str], dict]:
-    """ffprobe a finished video: H.264 at the frame size, AAC, the planned length (each stream's too when
-    `each_stream`), sound that is not silence. What is wrong, and what was measured."""
-    info = probe(path)
+def stream_problems(info: Probe, *, width: int, height: int, duration_s: float, min_tolerance_s: float) -> list[str]:
+    """What is wrong with a finished video's streams: H.264 at the frame size, AAC, the planned length
+    (within min_tolerance_s or 2 %)."""
     v, a = info.video, info.audio
     problems = []
     if v is None or v.codec != "h264":
@@ -94,9 +92,20 @@ def video_problems(path: Path, *, width: int, height: int, duration_s: float, ex
     if a is None or a.codec != "aac":
         problems.append(f"audio stream is {a.codec if a else 'missing'}, not aac")
     length = info.duration_s or 0.0
-    tolerance = max(min_tolerance_s, duration_s * 0.02)
-    if abs(length - duration_s) > tolerance:
+    if abs(length - duration_s) > max(min_tolerance_s, duration_s * 0.02):
         problems.append(f"it lasts {length:.2f} s instead of {duration_s:.2f} s")
+    return problems
+
+
+def video_problems(path: Path, *, width: int, height: int, duration_s: float, exe: str | None = None,
+                   min_tolerance_s: float = 0.5, each_stream: bool = True) -> tuple[list[str], dict]:
+    """ffprobe a finished video: H.264 at the frame size, AAC, the planned length (each stream's too when
+    `each_stream`), sound that is not silence. What is wrong, and what was measured."""
+    info = probe(path)
+    v, a = info.video, info.audio
+    problems = stream_problems(info, width=width, height=height, duration_s=duration_s, min_tolerance_s=min_tolerance_s)
+    length = info.duration_s or 0.0
+    tolerance = max(min_tolerance_s, duration_s * 0.02)
     if each_stream:
         for stream in (v, a):
             if stream is not None and stream.duration_s is not None and abs(stream.duration_s - duration_s) > tolerance:
