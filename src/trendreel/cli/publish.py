@@ -26,9 +26,9 @@ def _accounts_table(rows: list[dict]) -> None:
 
 @accounts_app.command("add")
 def accounts_add(
-    platform: Annotated[str, typer.Argument(help="youtube or folder.")],
+    platform: Annotated[str, typer.Argument(help="youtube, instagram or folder.")],
     name: Annotated[str, typer.Argument(help="A name for the account, used in --to PLATFORM:NAME.")],
-    credentials: Annotated[Optional[Path], typer.Option("--credentials", help="youtube: an authorized-user JSON as google-auth writes it (token, refresh_token, client_id, client_secret, token_uri).")] = None,
+    credentials: Annotated[Optional[Path], typer.Option("--credentials", help="youtube: an authorized-user JSON as google-auth writes it (token, refresh_token, client_id, client_secret, token_uri); instagram: a JSON with access_token, ig_user_id (and expires_at, app_id, app_secret).")] = None,
     path: Annotated[Optional[Path], typer.Option("--path", help="folder: the directory publications are written to.")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,

@@ -35,6 +35,7 @@ from trendreel.publish.errors import (
     UnknownPublication,
 )
 from trendreel.publish.fingerprint import similarity, video_fingerprint
+from trendreel.publish.instagram import check_instagram_credentials, read_instagram_credentials
 from trendreel.publish.metadata import build_metadata
 from trendreel.services.stories import get_story
 from trendreel.services.trends import list_trends
@@ -52,8 +53,8 @@ PRIVACY = ("private", "unlisted", "public")
 
 def add_account(app: App, *, platform: str, name: str, credentials: dict | None = None,
                 credentials_file: Path | None = None, path: Path | None = None) -> dict:
-    """Add (or update) an account: youtube with an authorized-user JSON (parsed, or a file of it), folder with
-    a directory."""
+    """Add (or update) an account: youtube with an authorized-user JSON (parsed, or a file of it), instagram
+    with its credentials JSON (access_token, ig_user_id, ...), folder with a directory."""
     options: dict = {}
     if platform == "youtube":
         if credentials is not None and credentials_file is not None:
@@ -64,6 +65,15 @@ def add_account(app: App, *, platform: str, name: str, credentials: dict | None 
                                         f"`trendreel accounts login youtube {name}`")
         credentials = (accounts_mod.check_authorized_user(credentials) if credentials is not None
                        else accounts_mod.read_authorized_user(credentials_file))
+    elif platform == "instagram":
+        if credentials is not None and credentials_file is not None:
+            raise CredentialsError("give the credentials or a file of them, not both")
+        if credentials is None and credentials_file is None:
+            raise CredentialsError("an instagram account needs credentials (access_token, ig_user_id, ...)",
+                                   hint=f"`trendreel accounts add instagram {name} --credentials FILE`, or connect it "
+                                        "in the workspace")
+        credentials = (check_instagram_credentials(credentials) if credentials is not None
+                       else read_instagram_credentials(credentials_file))
     elif credentials is not None or credentials_file is not None:
         raise CredentialsError(f"a {platform} account takes no credentials")
     if platform == "folder":
