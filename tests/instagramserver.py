@@ -14,8 +14,8 @@ rupload: `POST /ig-api-upload/v21.0/{container}` with `Authorization: OAuth <tok
 
 Only tokens this server issued are accepted. Faults: `fail_next(n, status=500)` (Graph calls and
 uploads answer a 5xx), `drop_next_upload()` (half the bytes are kept, then the connection is cut),
-`expire_token()` (every issued token now gets code 190), `reach_publishing_limit()` (quota_usage =
-quota_total), `limit_next_publish()` (media_publish answers code 9/2207042), `fail_processing(reason)`
+`expire_token()` (every issued token now gets code 190), `rate_limit_next(code)` (a call rate limit),
+`reach_publishing_limit()` (quota_usage = quota_total), `limit_next_publish()` (media_publish answers code 9/2207042), `fail_processing(reason)`
 (the next container ends in ERROR), `publish_delay_s` (media_publish makes the post, then waits before
 answering: a crash between "posted" and "recorded").
 """
@@ -57,6 +57,7 @@ class InstagramServer:
         self._expired = False
         self._limit_publish = False
         self._processing_error: str | None = None
+        self._rate_limit: int | None = None
         self._httpd: ThreadingHTTPServer | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -122,6 +123,11 @@ class InstagramServer:
         now = datetime.now(timezone.utc)
         with self.lock:
             self.publish_times += [now] * max(0, self.quota_total - self.usage())
+
+    def rate_limit_next(self, code: int = 4) -> None:
+        """The next Graph call answers a call rate limit (4 app, 17 user, 32 Page, 613)."""
+        with self.lock:
+            self._rate_limit = code
 
     def limit_next_publish(self) -> None:
         with self.lock:
@@ -203,6 +209,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault(self) -> bool:
         with self.ig.lock:
             status = self.ig._fail.pop(0) if self.ig._fail else None
+            limit, self.ig._rate_limit = self.ig._rate_limit, None
+        if limit:
+            self._body()
+            self._send(400, _graph_error(limit, {4: "Application request limit reached", 17: "User request limit reached",
+                                                 32: "Page request limit reached"}.get(limit, "Too many calls")))
+            return True
         if status:
             self._body()
             self._send(status, _graph_error(2, "Service temporarily unavailable", type_="OAuthException", transient=True))

@@ -129,6 +129,14 @@ def test_publishing_limit_refused_before_sending_and_never_retried(server, make_
     # The next run goes on with the same uploaded container: no second container, no second upload.
     pub = service.publish_video(app, video_id=vid, to="instagram:reels")
     assert pub["status"] == "done" and len(server.containers) == 1 and server.uploads == 1 and len(server.media) == 1
+
+    # A call rate limit (code 4) is explained and not retried either.
+    other = add_video(app, "ig-rate", pattern="mandelbrot", review="approved")
+    sent = len(server.requests)
+    server.rate_limit_next(4)
+    with pytest.raises(QuotaExceeded, match=r"Application request limit reached - the app's call rate limit \(code 4\)"):
+        service.publish_video(app, video_id=other, to="instagram:reels")
+    assert len(server.requests) == sent + 1
     app.close()
 
 
@@ -246,6 +254,10 @@ def test_insights_become_metrics_rows_and_reach_the_report(server, make_settings
                                      to="instagram:reels")
         with server.lock:  # deleted on Instagram since
             del server.media[gone["external_id"]]
+        server.rate_limit_next(17)
+        limited = collect_metrics(app, all=True)
+        assert limited["stored"] == 0 and [e["account"] for e in limited["errors"]] == ["instagram:reels"]
+        assert "code 17" in limited["errors"][0]["message"] and "again in an hour" in limited["errors"][0]["message"]
         r = collect_metrics(app, all=True)
         assert r["stored"] == 2 and not r["errors"]
         with app.db.session() as s:
@@ -259,3 +271,49 @@ def test_insights_become_metrics_rows_and_reach_the_report(server, make_settings
         assert "instagram:reels" in (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     finally:
         app.close()
+
+
+def test_api_adds_an_instagram_account_without_showing_its_token(server, make_settings, tmp_path):
+    from tests.integration.api_helpers import assert_error, make_gateway
+
+    gw = make_gateway(settings_for(make_settings, server))
+    admin = gw.client("admin")
+    creds = server.credentials()
+    assert_error(admin.post("/api/v1/accounts", json={"platform": "instagram", "name": "reels",
+                                                      "credentials": {"access_token": creds["access_token"]}}), 422)
+    resp = admin.post("/api/v1/accounts", json={"platform": "instagram", "name": "reels", "credentials": creds})
+    assert resp.status_code == 201 and creds["access_token"] not in resp.text and resp.json()["has_credentials"]
+    listed = admin.get("/api/v1/accounts", params={"platform": "instagram"}).json()
+    assert [a["name"] for a in listed] == ["reels"] and creds["access_token"] not in json.dumps(listed)
+    pub = service.publish_video(gw.app, video_id=add_video(gw.app, "ig-api", review="approved"), to="instagram:reels")
+    got = admin.get("/api/v1/publications", params={"account": "instagram:reels"}).json()
+    assert [p["id"] for p in got] == [pub["id"]] and got[0]["url"] == server.media[pub["external_id"]]["permalink"]
+    gw.app.close()
+
+
+def test_cli_accounts_add_instagram(server, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from trendreel.cli import app as cli_app
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("TRENDREEL_LOG_LEVEL", "DEBUG")  # even debug logs must not carry the token
+    creds = server.credentials()
+    good, bad = tmp_path / "ig.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(creds), encoding="utf-8")
+    bad.write_text(json.dumps({"access_token": creds["access_token"]}), encoding="utf-8")
+    runner = CliRunner()
+
+    def run(*args):
+        result = runner.invoke(cli_app, [*args, "--home", str(home)])
+        out = result.output + (result.stderr if result.stderr_bytes is not None else "") + str(result.exception or "")
+        assert creds["access_token"] not in out and creds["app_secret"] not in out
+        return result, out
+
+    result, out = run("accounts", "add", "instagram", "reels", "--credentials", str(bad))
+    assert result.exit_code != 0 and "lacks ig_user_id" in out
+    result, out = run("accounts", "add", "instagram", "reels", "--credentials", str(good), "--json")
+    assert result.exit_code == 0, out
+    assert json.loads(result.stdout)["platform"] == "instagram" and json.loads(result.stdout)["has_credentials"]
+    listed = json.loads(run("accounts", "list", "--json")[0].stdout)
+    assert [(a["platform"], a["name"]) for a in listed] == [("instagram", "reels")]
