@@ -16,7 +16,7 @@ Only tokens this server issued are accepted. Faults: `fail_next(n, status=500)` 
 uploads answer a 5xx), `drop_next_upload()` (half the bytes are kept, then the connection is cut),
 `expire_token()` (every issued token now gets code 190), `rate_limit_next(code)` (a call rate limit),
 `reach_publishing_limit()` (quota_usage = quota_total), `limit_next_publish()` (media_publish answers code 9/2207042), `fail_processing(reason)`
-(the next container ends in ERROR), `publish_delay_s` (media_publish makes the post, then waits before
+(the next container ends in ERROR), `drop_publish_answer()` (the post is made, the answer lost), `publish_delay_s` (media_publish makes the post, then waits before
 answering: a crash between "posted" and "recorded").
 """
 
@@ -58,6 +58,7 @@ class InstagramServer:
         self._limit_publish = False
         self._processing_error: str | None = None
         self._rate_limit: int | None = None
+        self._drop_publish = False
         self._httpd: ThreadingHTTPServer | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -128,6 +129,11 @@ class InstagramServer:
         """The next Graph call answers a call rate limit (4 app, 17 user, 32 Page, 613)."""
         with self.lock:
             self._rate_limit = code
+
+    def drop_publish_answer(self) -> None:
+        """The next media_publish makes the post, then cuts the connection instead of answering."""
+        with self.lock:
+            self._drop_publish = True
 
     def limit_next_publish(self) -> None:
         with self.lock:
@@ -380,6 +386,12 @@ class _Handler(BaseHTTPRequestHandler):
             ig.publish_times.append(datetime.now(timezone.utc))
         if ig.publish_delay_s:
             time.sleep(ig.publish_delay_s)
+        with ig.lock:
+            drop, ig._drop_publish = ig._drop_publish, False
+        if drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self._send(200, {"id": mid})
 
     def _upload(self, cid: str) -> None:

@@ -241,6 +241,17 @@ def test_killed_between_posted_and_recorded_posts_once(server, make_settings, tm
     app.close()
 
 
+def test_lost_publish_answer_is_not_published_again(server, make_settings, tmp_path):
+    app = make_app(make_settings, server)
+    add_reels_account(app, server, tmp_path)
+    server.drop_publish_answer()  # the post is made; the connection is cut before the answer
+    pub = service.publish_video(app, video_id=add_video(app, "ig-lost", review="approved"), to="instagram:reels")
+    assert len(server.media) == 1 and pub["external_id"] == next(iter(server.media))
+    assert pub["details"]["recovered"] is True and pub["details"]["retries"] == 1
+    assert len([r for r in server.requests if r[1].endswith("/media_publish")]) == 0  # the one call got no answer
+    app.close()
+
+
 @pytest.mark.postgres
 def test_insights_become_metrics_rows_and_reach_the_report(server, make_settings, tmp_path, database):
     settings = settings_for(make_settings, server)

@@ -15,7 +15,8 @@ One publish, as Meta documents it (docs/publish.md has the links):
 5. Before `POST /{ig-user-id}/media_publish?creation_id=...` the state records that publishing
    started. A run that finds that mark (a crash between "posted" and "recorded") or a container
    whose status_code is PUBLISHED never publishes again: it finds the post among the account's recent
-   media by the publication's `ref:` marker in the caption, and records that one.
+   media by the publication's `ref:` marker in the caption, and records that one. Within a run, a
+   media_publish retried after a lost answer first asks whether the container got PUBLISHED.
 
 Together with the publish service's own guard (a done publication is returned as it is) this makes
 one post per video and account, whatever fails when.
@@ -311,13 +312,29 @@ class InstagramPublisher:
         self._check_limit(token, ig, job, details)
         state["publishing"] = datetime.now(timezone.utc).isoformat()
         job.save_state(state)
-        answer = self._call(lambda: self.client.post(f"{ig}/media_publish", token, "media_publish",
-                                                     creation_id=state["container_id"]), "media_publish", job, details)
+        return self._media_publish(job, token, ig, state, details)
+
+    # ---- steps -------------------------------------------------------------------------------
+
+    def _media_publish(self, job: PublishJob, token: str, ig: str, state: dict, details: dict) -> PublishResult:
+        """media_publish; a retry (after a lost answer) first asks whether the container got published."""
+        cid = state["container_id"]
+        attempts = 0
+
+        def attempt() -> dict:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and self.client.get(cid, token, "the container status",
+                                                fields="status_code").get("status_code") == "PUBLISHED":
+                return {}
+            return self.client.post(f"{ig}/media_publish", token, "media_publish", creation_id=cid)
+
+        answer = self._call(attempt, "media_publish", job, details)
+        if not answer.get("id"):  # published by the attempt whose answer was lost
+            return self._recover(job, token, ig, state, details, {"status_code": "PUBLISHED"})
         state["media_id"] = str(answer["id"])
         job.save_state(state)
         return self._result(job, token, state, details)
-
-    # ---- steps -------------------------------------------------------------------------------
 
     def _check_limit(self, token: str, ig: str, job: PublishJob, details: dict) -> None:
         answer = self._call(lambda: self.client.get(f"{ig}/content_publishing_limit", token, "the publishing limit",
@@ -408,13 +425,8 @@ class InstagramPublisher:
                 job.save_state(state)
                 return self._result(job, token, state, details, media)
         if status["status_code"] == "FINISHED":  # publishing started but did not happen: safe to publish now
-            state.pop("publishing", None)
-            job.save_state(state)
-            answer = self._call(lambda: self.client.post(f"{ig}/media_publish", token, "media_publish",
-                                                         creation_id=state["container_id"]), "media_publish", job, details)
-            state["media_id"] = str(answer["id"])
-            job.save_state(state)
-            return self._result(job, token, state, details)
+            self._check_limit(token, ig, job, details)
+            return self._media_publish(job, token, ig, state, details)
         raise UploadFailed(f"Instagram container {state['container_id']} of publication {job.publication_id} may already "
                            f"be published (status {status['status_code']}), but no recent post of "
                            f"instagram:{job.account['name']} carries {marker!r}; check the account before publishing "
