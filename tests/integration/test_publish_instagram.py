@@ -174,7 +174,8 @@ def test_token_near_expiry_is_refreshed_and_stored_encrypted(server, make_settin
     app.close()
 
 
-def test_oauth_flow_makes_credentials_that_publish(server, make_settings, tmp_path):
+def test_oauth_flow_makes_credentials_that_publish(server, make_settings, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
     app = make_app(make_settings, server, instagram_app_id=server.app_id, instagram_app_secret=server.app_secret)
     flow = InstagramOAuthFlow(app)
     redirect = "http://127.0.0.1:8600/accounts/instagram/callback"
@@ -187,6 +188,9 @@ def test_oauth_flow_makes_credentials_that_publish(server, make_settings, tmp_pa
     assert creds["ig_user_id"] == server.ig_user_id and creds["app_id"] == server.app_id
     assert server.tokens[creds["access_token"]]["kind"] == "long"
     assert datetime.fromisoformat(creds["expires_at"]) > datetime.now(timezone.utc) + timedelta(days=59)
+    assert "client_secret=***" in caplog.text  # httpx logged the exchanges, with the secrets taken out
+    assert creds["access_token"] not in caplog.text and server.app_secret not in caplog.text
+    assert not re.search(r"(code|fb_exchange_token|client_secret|access_token)=(?!\*\*\*)", caplog.text)
     service.add_account(app, platform="instagram", name="connected", credentials=creds)
     pub = service.publish_video(app, video_id=add_video(app, "ig-oauth", review="approved"), to="instagram:connected")
     assert pub["status"] == "done" and len(server.media) == 1
