@@ -16,7 +16,8 @@ Only tokens this server issued are accepted. Faults: `fail_next(n, status=500)` 
 uploads answer a 5xx), `drop_next_upload()` (half the bytes are kept, then the connection is cut),
 `expire_token()` (every issued token now gets code 190), `rate_limit_next(code)` (a call rate limit),
 `reach_publishing_limit()` (quota_usage = quota_total), `limit_next_publish()` (media_publish answers code 9/2207042), `fail_processing(reason)`
-(the next container ends in ERROR), `drop_publish_answer()` (the post is made, the answer lost), `publish_delay_s` (media_publish makes the post, then waits before
+(the next container ends in ERROR), `upload_block_delay_s` (a slow upload,
+to kill a publisher in the middle), `drop_publish_answer()` (the post is made, the answer lost), `publish_delay_s` (media_publish makes the post, then waits before
 answering: a crash between "posted" and "recorded").
 """
 
@@ -50,6 +51,7 @@ class InstagramServer:
         self.quota_total = 50
         self.processing_polls = 1
         self.publish_delay_s = 0.0
+        self.upload_block_delay_s = 0.0
         self.exchanges = 0
         self.uploads = 0
         self._fail: list[int] = []
@@ -421,28 +423,34 @@ class _Handler(BaseHTTPRequestHandler):
             self._body()
             return self._send(fail, {"debug_info": {"retriable": True, "type": "ServiceUnavailable",
                                                     "message": "Upload service busy"}})
-        if drop:  # keep half of what arrives (as a server that persisted it would), then hang up
-            part = self.rfile.read(n // 2)
-            with ig.lock:
-                if offset == len(c["data"]):
-                    c["data"] += part
-                    c["size"] = size
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            return
-        data = self._body()
         with ig.lock:
             have = len(c["data"])
-            ok = offset <= have and offset + len(data) == size
+            ok = offset <= have and offset + n == size
             if ok:
                 del c["data"][offset:]
-                c["data"] += data
                 c["size"] = size
         if not ok:
+            self._body()
             return self._send(400, {"debug_info": {"retriable": False, "type": "BadRequest",
-                                                   "message": f"offset {offset} with {len(data)} bytes does not continue "
+                                                   "message": f"offset {offset} with {n} bytes does not continue "
                                                               f"the {have} bytes held toward {size}"}})
+        # Bytes are kept as they arrive (as Meta's upload host does), so a cut connection leaves a prefix.
+        got = 0
+        while got < n:
+            block = self.rfile.read(min(1 << 16, n - got))
+            if not block:  # the client went away
+                self.close_connection = True
+                return
+            with ig.lock:
+                c["data"] += block
+            got += len(block)
+            if ig.upload_block_delay_s:
+                time.sleep(ig.upload_block_delay_s)
+            if drop and got >= n // 2:  # then hang up half way
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
         self._send(200, {"success": True, "message": "Upload successful."})

@@ -219,6 +219,33 @@ def _publish_in_subprocess(app, server, vid: str) -> subprocess.Popen:
 
 
 @pytest.mark.slow
+def test_killed_mid_upload_resumes_the_same_container(server, make_settings, tmp_path):
+    app = make_app(make_settings, server)
+    add_reels_account(app, server, tmp_path)
+    vid = add_video(app, "ig-midway", noise_bytes=1_500_000, review="approved")
+    server.upload_block_delay_s = 0.02  # about 25 blocks of 64 KiB: a second or so
+    proc = _publish_in_subprocess(app, server, vid)
+    deadline = time.monotonic() + 60
+    while not any(len(c["data"]) > 300_000 for c in list(server.containers.values())):
+        if proc.poll() is not None:
+            raise AssertionError(f"publisher ended early: {proc.communicate()[1].decode()[-2000:]}")
+        assert time.monotonic() < deadline, "timed out waiting for the upload"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    held = len(next(iter(server.containers.values()))["data"])
+    with app.db.session() as s:
+        assert s.scalars(select(Publication)).one().upload_state["upload_started"] is True
+
+    server.upload_block_delay_s = 0.0
+    pub = service.publish_video(app, video_id=vid, to="instagram:reels")
+    assert len(server.containers) == 1 and len(server.media) == 1  # the same container, one post
+    assert pub["details"]["resumed"] is True and pub["details"]["upload_offsets"][0] >= held > 0
+    assert server.media[pub["external_id"]]["data"] == stored_bytes(app, vid)
+    app.close()
+
+
+@pytest.mark.slow
 def test_killed_between_posted_and_recorded_posts_once(server, make_settings, tmp_path):
     app = make_app(make_settings, server)
     add_reels_account(app, server, tmp_path)
