@@ -70,7 +70,7 @@ MENTION = re.compile(r"(?<![\w@])@([\w.]+)")
 
 # ---- the caption -------------------------------------------------------------------------------
 
-def _limit_marks(text: str, pattern: re.Pattern, sign: str, keep: int) -> str:
+def _limit_marks(text: str, pattern: re.Pattern, keep: int) -> str:
     """The first `keep` #tags (or @mentions) stay; later ones lose their sign and become plain words."""
     seen = 0
 
@@ -90,7 +90,7 @@ def instagram_caption(metadata: dict, *, marker: str) -> str:
     description = re.sub(r"\s*ref: \S+\s*$", "", metadata.get("description") or "")
     title = (metadata.get("title") or "").strip()
     body = "\n\n".join(p for p in (title, description.strip()) if p)
-    body = _limit_marks(_limit_marks(body, HASHTAG, "#", HASHTAGS_MAX), MENTION, "@", MENTIONS_MAX)
+    body = _limit_marks(_limit_marks(body, HASHTAG, HASHTAGS_MAX), MENTION, MENTIONS_MAX)
     used = {t.lower() for t in HASHTAG.findall(body)}
     room_tags = max(0, HASHTAGS_MAX - len(HASHTAG.findall(body)))
     tags = []
@@ -113,6 +113,8 @@ def check_instagram_credentials(data, *, where: str = "the credentials") -> dict
     """Stored-credentials JSON checked field by field: access_token and ig_user_id are needed."""
     if not isinstance(data, dict):
         raise CredentialsError(f"{where} holds {type(data).__name__}, not a JSON object")
+    if data.get("type") not in (None, "instagram"):
+        raise CredentialsError(f"{where} is of type {data.get('type')!r}, not Instagram credentials")
     missing = [f for f in REQUIRED_FIELDS if not data.get(f)]
     if missing:
         raise CredentialsError(f"{where} lacks {', '.join(missing)}; an Instagram credentials JSON needs "
