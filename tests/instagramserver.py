@@ -145,6 +145,13 @@ class InstagramServer:
         with self.lock:
             self._processing_error = reason
 
+    def expire_containers(self) -> None:
+        """Every unpublished container expires (as Meta's do 24 hours after they were made)."""
+        with self.lock:
+            for c in self.containers.values():
+                if c["status_code"] != "PUBLISHED":
+                    c["status_code"] = "EXPIRED"
+
     def usage(self) -> int:
         since = datetime.now(timezone.utc) - timedelta(hours=24)
         return sum(1 for t in self.publish_times if t > since)
@@ -277,6 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
                         c["status_code"] = "ERROR" if c["error"] else "FINISHED"
                 status = {"FINISHED": "Finished: Media has been uploaded and it is ready to be published.",
                           "ERROR": f"Error: {c['error']}", "PUBLISHED": "Published",
+                          "EXPIRED": "Expired: the container was not published within 24 hours.",
                           "IN_PROGRESS": "In Progress: Media is still being processed."}[c["status_code"]]
                 upload = "complete" if len(c["data"]) == c["size"] else "in_progress" if c["data"] else "not_started"
                 body = {"id": oid, "status_code": c["status_code"], "status": status,

@@ -130,6 +130,17 @@ def test_publishing_limit_refused_before_sending_and_never_retried(server, make_
     pub = service.publish_video(app, video_id=vid, to="instagram:reels")
     assert pub["status"] == "done" and len(server.containers) == 1 and server.uploads == 1 and len(server.media) == 1
 
+    # A container left unpublished past its 24 hours is replaced, never published.
+    later = add_video(app, "ig-expired", pattern="life", review="approved")
+    server.limit_next_publish()
+    with pytest.raises(QuotaExceeded):
+        service.publish_video(app, video_id=later, to="instagram:reels")
+    server.expire_containers()
+    pub = service.publish_video(app, video_id=later, to="instagram:reels")
+    assert len(server.containers) == 3 and len(server.media) == 2
+    statuses = sorted(c["status_code"] for c in server.containers.values())
+    assert statuses == ["EXPIRED", "PUBLISHED", "PUBLISHED"] and pub["status"] == "done"
+
     # A call rate limit (code 4) is explained and not retried either.
     other = add_video(app, "ig-rate", pattern="mandelbrot", review="approved")
     sent = len(server.requests)

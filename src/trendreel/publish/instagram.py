@@ -289,11 +289,11 @@ class InstagramPublisher:
 
         if state.get("container_id"):
             status = self._status(token, state["container_id"], job, details)
-            if status["status_code"] == "PUBLISHED" or state.get("publishing"):
-                return self._recover(job, token, ig, state, details, status)
-            if status["status_code"] in ("EXPIRED", "ERROR"):  # never published: a new container
+            if status["status_code"] in ("EXPIRED", "ERROR"):  # never published (that reads PUBLISHED): a new one
                 log.warning("instagram container %s is %s; making a new one", state["container_id"], status["status_code"])
                 state = {}
+            elif status["status_code"] == "PUBLISHED" or state.get("publishing"):
+                return self._recover(job, token, ig, state, details, status)
         if not state.get("container_id"):
             self._check_limit(token, ig, job, details)
             caption = self.caption(job)
