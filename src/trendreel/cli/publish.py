@@ -26,9 +26,9 @@ def _accounts_table(rows: list[dict]) -> None:
 
 @accounts_app.command("add")
 def accounts_add(
-    platform: Annotated[str, typer.Argument(help="youtube or folder.")],
+    platform: Annotated[str, typer.Argument(help="youtube, tiktok or folder.")],
     name: Annotated[str, typer.Argument(help="A name for the account, used in --to PLATFORM:NAME.")],
-    credentials: Annotated[Optional[Path], typer.Option("--credentials", help="youtube: an authorized-user JSON as google-auth writes it (token, refresh_token, client_id, client_secret, token_uri).")] = None,
+    credentials: Annotated[Optional[Path], typer.Option("--credentials", help="youtube: an authorized-user JSON as google-auth writes it (token, refresh_token, client_id, client_secret, token_uri); tiktok: a JSON with access_token, refresh_token, open_id (docs/publish.md).")] = None,
     path: Annotated[Optional[Path], typer.Option("--path", help="folder: the directory publications are written to.")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
@@ -69,7 +69,7 @@ def accounts_list(
 
 @accounts_app.command("remove")
 def accounts_remove(
-    platform: Annotated[str, typer.Argument(help="youtube or folder.")],
+    platform: Annotated[str, typer.Argument(help="youtube, tiktok or folder.")],
     name: Annotated[str, typer.Argument(help="The account's name.")],
     home: HomeOpt = None,
     as_json: JsonOpt = False,
@@ -164,7 +164,7 @@ def _publications_table(rows: list[dict]) -> None:
 @app.command("publish")
 def publish_cmd(
     video_id: Annotated[str, typer.Option("--video", help="The video to publish (an id from `trendreel videos`).")],
-    to: Annotated[str, typer.Option("--to", help="PLATFORM:NAME of an account an admin added (youtube:NAME, folder:NAME).")],
+    to: Annotated[str, typer.Option("--to", help="PLATFORM:NAME of an account an admin added (youtube:NAME, tiktok:NAME, folder:NAME).")],
     privacy: Annotated[Optional[str], typer.Option("--privacy", help="private, unlisted or public (default: publish.privacy).")] = None,
     allow_similar: Annotated[bool, typer.Option("--allow-similar", help="Publish even if the account has a near-duplicate.")] = False,
     allow_copied: Annotated[bool, typer.Option("--allow-copied", help="Publish publicly even if the story is mostly its sources' own words (over publish.max_verbatim_share).")] = False,

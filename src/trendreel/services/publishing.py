@@ -36,6 +36,7 @@ from trendreel.publish.errors import (
 )
 from trendreel.publish.fingerprint import similarity, video_fingerprint
 from trendreel.publish.metadata import build_metadata
+from trendreel.publish.tiktok import check_tiktok_credentials, read_tiktok_credentials
 from trendreel.services.stories import get_story
 from trendreel.services.trends import list_trends
 from trendreel.services.videos import finished_video
@@ -65,8 +66,6 @@ def add_account(app: App, *, platform: str, name: str, credentials: dict | None 
         credentials = (accounts_mod.check_authorized_user(credentials) if credentials is not None
                        else accounts_mod.read_authorized_user(credentials_file))
     elif platform == "tiktok":
-        from trendreel.publish.tiktok import check_tiktok_credentials, read_tiktok_credentials
-
         if (credentials is None) == (credentials_file is None):
             raise CredentialsError("a tiktok account needs its credentials (a JSON with access_token, refresh_token, "
                                    "open_id) or a file of them, one of the two",
