@@ -6,6 +6,7 @@ a publisher killed after TikTok made the post but before trendreel recorded it."
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
+from tests.integration.api_helpers import make_gateway
 from tests.metrics_support import add_publication, add_video as add_metrics_video
 from tests.publish_support import STORY_BODY, add_video
 from tests.tiktokserver import TikTokServer
@@ -58,7 +60,8 @@ def stored_bytes(app, vid: str) -> bytes:
 
 
 @pytest.mark.parametrize("fault", ["none", "503", "drop", "401"])
-def test_direct_post_in_chunks_survives_faults(fault, server, make_settings):
+def test_direct_post_in_chunks_survives_faults(fault, server, make_settings, caplog):
+    caplog.set_level(logging.DEBUG)
     app = make_app(make_settings, server)
     account = add_creator(app, server)
     first = load_credentials(app, account["id"])
@@ -100,6 +103,9 @@ def test_direct_post_in_chunks_survives_faults(fault, server, make_settings):
         with app.db.session() as s:
             sealed = s.get(Account, account["id"]).credentials
         assert fresh["access_token"] not in sealed and fresh["refresh_token"] not in sealed
+    secrets = [first["access_token"], first["refresh_token"], first["client_secret"]]
+    secrets += [v for k, v in load_credentials(app, account["id"]).items() if k in ("access_token", "refresh_token")]
+    assert not any(x in caplog.text for x in secrets)  # tokens never reach a log line, even at DEBUG
     # Publishing again returns the publication; nothing new reaches TikTok.
     before = len(server.requests)
     assert service.publish_video(app, video_id=vid, to="tiktok:news")["reused"] is True
@@ -219,6 +225,24 @@ def test_oauth_flow_connects_an_account_that_refreshes_with_the_app_keys(server,
     assert pub["status"] == "done" and server.refreshes == 1
     assert load_credentials(app, account["id"])["access_token"] in server.tokens
     app.close()
+
+
+def test_publish_through_the_api(server, make_settings):
+    gw = make_gateway(make_settings(tiktok_api_root=server.root, publish=FAST))
+    add_creator(gw.app, server)
+    vid = add_video(gw.app, "api", review="approved")
+    editor, viewer = gw.client("editor"), gw.client("viewer")
+    accepted = editor.post(f"/api/v1/videos/{vid}/publish", json={"to": "tiktok:news", "privacy": "private"})
+    assert accepted.status_code == 202, accepted.text
+    deadline = time.monotonic() + 120
+    while (run := editor.get(accepted.json()["url"]).json())["status"] not in ("done", "error"):
+        assert time.monotonic() < deadline, run
+        time.sleep(0.1)
+    assert run["status"] == "done", run["error"]
+    pubs = viewer.get(f"/api/v1/publications?video_id={vid}").json()
+    assert [(p["platform"], p["status"]) for p in pubs] == [("tiktok", "done")] and len(server.published()) == 1
+    assert [a["name"] for a in viewer.get("/api/v1/accounts?platform=tiktok").json()] == ["news"]
+    gw.app.close()
 
 
 # ---- a killed publisher ----------------------------------------------------------------------

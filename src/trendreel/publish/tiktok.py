@@ -175,7 +175,15 @@ class TikTokPublisher:
         if earlier and earlier.get("publish_id") and not state.get("publish_id"):
             state = self._check_restart(job, api, earlier, details) or state
         if state.get("publish_id"):
-            status = self._status(api, state["publish_id"])
+            try:
+                status = self._status(api, state["publish_id"])
+            except TikTokRefused as exc:
+                if exc.status not in (400, 404):
+                    raise
+                raise UploadFailed(f"TikTok no longer knows post {state['publish_id']} of publication "
+                                   f"{job.publication_id} ({exc.code}); look for 'ref: {job.publication_id}' on "
+                                   f"tiktok:{job.account['name']}: if it is not there, publish again with "
+                                   "--restart-upload") from exc
             details["resumed"] = True
             if status.get("status") not in (DONE, FAILED):
                 if state.get("sha256") not in (None, sha):
