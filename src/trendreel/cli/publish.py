@@ -99,7 +99,7 @@ def accounts_login(
     from trendreel.publish.login import login_youtube
 
     if platform != "youtube":
-        raise typer.BadParameter("only youtube accounts sign in with a browser; folder accounts use `accounts add folder NAME --path DIR`")
+        raise typer.BadParameter("only youtube accounts sign in here; folder accounts use `accounts add folder NAME --path DIR`, tiktok accounts `accounts add tiktok NAME --credentials FILE` (docs/publish.md)")
     with _app(home) as application:
         row = login_youtube(application, name=name, client_secrets=client_secrets, port=port, open_browser=browser,
                             on_url=lambda url: _say(f"Open this URL to sign in: {url}"))
