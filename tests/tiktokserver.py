@@ -12,7 +12,8 @@ Bearer tokens are checked: only tokens this server issued and did not expire are
 carry TikTok's envelope {"data": ..., "error": {"code", "message", "log_id"}}.
 
 Faults to inject: `fail_next_chunks(n, status=503)`, `drop_next_chunk(n)` (the connection is closed half
-way through a chunk; nothing of it is kept), `expire_token()` (the current tokens get 401
+way through a chunk; nothing of it is kept), `lose_next_answer(n)` (the chunk is kept, its answer lost: the
+client's re-send gets 416), `expire_token()` (the current tokens get 401
 access_token_invalid), `limit_next(code, status, path=)` (the next API call answers that error: 429
 rate_limit_exceeded, 403 spam_risk_too_many_posts, ...), `fail_next_post(reason)` (the next upload ends
 FAILED), `chunk_delay_s` (slow chunks), `complete_delay_s` (the last chunk is stored and the post made,
@@ -64,6 +65,7 @@ class TikTokServer:
         self.complete_delay_s = 0.0
         self._fail: list[int] = []
         self._drop = 0
+        self._lose = 0
         self._limits: list[tuple[str, int, str | None]] = []
         self._fail_post: str | None = None
         self._httpd: _Server | None = None
@@ -123,6 +125,11 @@ class TikTokServer:
     def drop_next_chunk(self, n: int = 1) -> None:
         with self.lock:
             self._drop += n
+
+    def lose_next_answer(self, n: int = 1) -> None:
+        """The next chunk is stored, then the connection closes before the answer."""
+        with self.lock:
+            self._lose += n
 
     def expire_token(self) -> None:
         with self.lock:
@@ -375,6 +382,9 @@ class _Handler(BaseHTTPRequestHandler):
             post["data"] += data
             post["chunks"] += 1
             last = post["chunks"] == count
+            lose = tt._lose > 0
+            if lose:
+                tt._lose -= 1
             if last:
                 failed, tt._fail_post = tt._fail_post, None
                 if failed:
@@ -386,6 +396,13 @@ class _Handler(BaseHTTPRequestHandler):
                         tt.videos[post["post_id"]] = {"publish_id": publish_id, "open_id": tt.open_id,
                                                       "stats": {"view_count": 0, "like_count": 0, "comment_count": 0,
                                                                 "share_count": 0}}
+        if lose:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         if last:
             if tt.complete_delay_s:
                 time.sleep(tt.complete_delay_s)

@@ -59,7 +59,7 @@ def stored_bytes(app, vid: str) -> bytes:
         return app.files.get(s.get(Video, vid).path)
 
 
-@pytest.mark.parametrize("fault", ["none", "503", "drop", "401"])
+@pytest.mark.parametrize("fault", ["none", "503", "drop", "lost", "401"])
 def test_direct_post_in_chunks_survives_faults(fault, server, make_settings, caplog):
     caplog.set_level(logging.DEBUG)
     app = make_app(make_settings, server)
@@ -70,6 +70,8 @@ def test_direct_post_in_chunks_survives_faults(fault, server, make_settings, cap
         server.fail_next_chunks(2)
     elif fault == "drop":
         server.drop_next_chunk(1)
+    elif fault == "lost":
+        server.lose_next_answer(1)  # the first chunk lands, its answer does not: the re-send is told where TikTok is
     elif fault == "401":
         server.expire_token()
 
@@ -93,8 +95,10 @@ def test_direct_post_in_chunks_survives_faults(fault, server, make_settings, cap
     assert pub["url"] == f"https://www.tiktok.com/@trendreel.news/video/{post['post_id']}"
     assert pub["details"]["publish_id"] in server.posts and pub["details"]["privacy_level"] == "MUTUAL_FOLLOW_FRIENDS"
     assert progress[-1] == (len(data), len(data))
-    if fault in ("503", "drop"):
+    if fault in ("503", "drop", "lost"):
         assert pub["details"]["retries"] >= 1
+    if fault == "lost":
+        assert [r[2] for r in server.requests if r[0] == "PUT"] == [416, 201]  # the first answer was never sent
     if fault == "401":
         assert server.refreshes == 1 and pub["details"]["refreshes"] == 1
         fresh = load_credentials(app, account["id"])

@@ -256,9 +256,10 @@ class TikTokPublisher:
 
     def _upload(self, job: PublishJob, api, state: dict, size: int, *, from_byte: int) -> None:
         chunk, count = int(state["chunk_size"]), int(state["total_chunk_count"])
-        first = min(from_byte // chunk, count)  # whole chunks only: TikTok keeps those
+        index = min(from_byte // chunk, count)  # whole chunks only: TikTok keeps those
+        resyncs = 0
         with open(job.video, "rb") as fh:
-            for index in range(first, count):
+            while index < count:
                 start = index * chunk
                 length = size - start if index == count - 1 else chunk
                 fh.seek(start)
@@ -266,6 +267,12 @@ class TikTokPublisher:
                 try:
                     api.put_chunk(state["upload_url"], data, start=start, total=size)
                 except TikTokRefused as exc:
+                    if exc.status == 416 and resyncs < 3:
+                        # A chunk sent again after a lost answer had landed: go on where TikTok says it is.
+                        resyncs += 1
+                        have = int(self._status(api, state["publish_id"]).get("uploaded_bytes") or 0)
+                        index = min(have // chunk, count)
+                        continue
                     if exc.status in (403, 404, 410):
                         raise UploadFailed(
                             f"TikTok no longer takes the upload of post {state['publish_id']} (HTTP {exc.status}; upload "
@@ -276,6 +283,7 @@ class TikTokPublisher:
                 job.save_state(state)
                 if job.on_progress:
                     job.on_progress(state["progress"], size)
+                index += 1
 
     def _status(self, api, publish_id: str) -> dict:
         return api.call("v2/post/publish/status/fetch/", {"publish_id": publish_id}, what="the post status")
