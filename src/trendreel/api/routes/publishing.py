@@ -15,7 +15,7 @@ from trendreel.api.routes._common import Admin, Editor, PublicationId, VideoId, 
 from trendreel.api.schemas import ERRORS, Open, ReviewRequest, RunAccepted, Strict
 
 router = APIRouter(responses=ERRORS)
-Target = Annotated[str, Field(pattern=r"^(youtube|instagram|folder):[^\s:][^\n]{0,199}$", description="PLATFORM:NAME of an account.")]
+Target = Annotated[str, Field(pattern=r"^(youtube|tiktok|instagram|folder):[^\s:][^\n]{0,199}$", description="PLATFORM:NAME of an account.")]
 
 
 class PublishRequest(Strict):
@@ -134,7 +134,7 @@ async def get_publication(publication_id: PublicationId, request: Request, _: Vi
 
 
 @router.get("/accounts", response_model=list[AccountOut], tags=["accounts"], summary="Accounts (never their credentials)")
-async def list_accounts(request: Request, _: Viewer, platform: Literal["youtube", "instagram", "folder"] | None = None,
+async def list_accounts(request: Request, _: Viewer, platform: Literal["youtube", "tiktok", "instagram", "folder"] | None = None,
                         include_removed: bool = False):
     return await call(services.list_accounts, get_app(request), platform=platform, include_removed=include_removed)
 
@@ -156,7 +156,7 @@ async def add_account(body: AccountIn, request: Request, _: Admin):
 
 
 @router.delete("/accounts/{platform}/{name}", response_model=AccountOut, tags=["accounts"], summary="Remove an account")
-async def remove_account(platform: Literal["youtube", "instagram", "folder"],
+async def remove_account(platform: Literal["youtube", "tiktok", "instagram", "folder"],
                          name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")],
                          request: Request, _: Admin):
     return await call(services.remove_account, get_app(request), platform=platform, name=name)
