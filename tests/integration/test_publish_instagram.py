@@ -91,6 +91,7 @@ def test_reel_published_once_through_faults(fault, server, make_settings, tmp_pa
     assert caption.startswith("Harbour bridge reopens") and caption.endswith(f"ref: {pub['id']}")
     assert "#bridge #citynews #ferries" in caption and len(caption) <= CAPTION_MAX
     assert progress[-1] == (len(media["data"]), len(media["data"]))
+    assert len({done for done, _ in progress}) > 3  # progress while the bytes go, not only at the ends
     assert pub["details"]["container_id"] == media["container"]
     if fault == "500":
         assert pub["details"]["retries"] >= 1

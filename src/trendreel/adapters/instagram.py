@@ -188,14 +188,20 @@ class InstagramClient:
         full = url if url.startswith(("http://", "https://")) else self.api_root + url
         return self._check(self.http.get(full, params=params), what)
 
-    def upload(self, uri: str, token: str, path: Path, *, offset: int, size: int, what: str = "the video upload") -> dict:
-        """Send the file from byte `offset` to a rupload URI (headers: offset, file_size)."""
+    def upload(self, uri: str, token: str, path: Path, *, offset: int, size: int, what: str = "the video upload",
+               on_sent: Callable[[int], None] | None = None) -> dict:
+        """Send the file from byte `offset` to a rupload URI (headers: offset, file_size); on_sent(bytes of the
+        file sent so far) after each block."""
 
         def body():
+            sent = offset
             with open(path, "rb") as fh:
                 fh.seek(offset)
                 for block in iter(lambda: fh.read(1 << 18), b""):
                     yield block
+                    sent += len(block)
+                    if on_sent is not None:
+                        on_sent(sent)
 
         headers = {"Authorization": f"OAuth {token}", "offset": str(offset), "file_size": str(size),
                    "Content-Type": "application/octet-stream", "Content-Length": str(size - offset)}

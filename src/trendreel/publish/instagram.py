@@ -373,7 +373,8 @@ class InstagramPublisher:
             offsets.append(offset)
             if job.on_progress:
                 job.on_progress(offset, size)
-            return self.client.upload(state["upload_uri"], token, job.video, offset=offset, size=size)
+            return self.client.upload(state["upload_uri"], token, job.video, offset=offset, size=size,
+                                      on_sent=(lambda sent: job.on_progress(sent, size)) if job.on_progress else None)
 
         answer = self._call(attempt, "video upload", job, details)
         if answer.get("success") is False:
