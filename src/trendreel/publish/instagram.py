@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -49,6 +48,7 @@ from trendreel.adapters.instagram import (
 from trendreel.errors import ConfigError
 from trendreel.publish.accounts import load_credentials, save_credentials
 from trendreel.publish.base import PublishJob, PublishResult
+from trendreel.publish.metadata import CAPTION_LIMITS, caption_for
 from trendreel.publish.errors import CredentialsError, QuotaExceeded, UploadFailed
 
 log = logging.getLogger(__name__)
@@ -57,54 +57,22 @@ __all__ = ["CAPTION_MAX", "HASHTAGS_MAX", "MENTIONS_MAX", "SCOPES", "InstagramOA
            "check_instagram_credentials", "instagram_caption", "instagram_client", "read_instagram_credentials",
            "signed_in"]
 
-CAPTION_MAX = 2200
-HASHTAGS_MAX = 30
-MENTIONS_MAX = 20
+CAPTION_MAX = CAPTION_LIMITS["instagram"].length
+HASHTAGS_MAX = CAPTION_LIMITS["instagram"].hashtags
+MENTIONS_MAX = CAPTION_LIMITS["instagram"].mentions
 SCOPES = ["instagram_basic", "instagram_content_publish", "instagram_manage_insights", "pages_show_list",
           "pages_read_engagement"]
 REQUIRED_FIELDS = ("access_token", "ig_user_id")
 LONG_LIVED_S = 60 * 86400
-HASHTAG = re.compile(r"(?<![\w&])#(\w+)")
-MENTION = re.compile(r"(?<![\w@])@([\w.]+)")
 
 
 # ---- the caption -------------------------------------------------------------------------------
 
-def _limit_marks(text: str, pattern: re.Pattern, keep: int) -> str:
-    """The first `keep` #tags (or @mentions) stay; later ones lose their sign and become plain words."""
-    seen = 0
-
-    def one(m: re.Match) -> str:
-        nonlocal seen
-        seen += 1
-        return m.group(0) if seen <= keep else m.group(1)
-
-    return pattern.sub(one, text)
-
-
 def instagram_caption(metadata: dict, *, marker: str) -> str:
-    """A Reels caption from the story's title, description and hashtags within Instagram's limits:
-    at most 2,200 characters, 30 hashtags and 20 @-mentions. It ends with `ref: <marker>` (the
-    publication id), which finds the post again after a crash."""
-    tail = f"ref: {marker}"
-    description = re.sub(r"\s*ref: \S+\s*$", "", metadata.get("description") or "")
-    title = (metadata.get("title") or "").strip()
-    body = "\n\n".join(p for p in (title, description.strip()) if p)
-    body = _limit_marks(_limit_marks(body, HASHTAG, HASHTAGS_MAX), MENTION, MENTIONS_MAX)
-    used = {t.lower() for t in HASHTAG.findall(body)}
-    room_tags = max(0, HASHTAGS_MAX - len(HASHTAG.findall(body)))
-    tags = []
-    for raw in metadata.get("tags") or []:
-        tag = re.sub(r"\W+", "", str(raw).lstrip("#"))
-        if tag and tag.lower() not in used and len(tags) < room_tags:
-            used.add(tag.lower())
-            tags.append("#" + tag)
-    tagline = " ".join(tags)
-    room = CAPTION_MAX - len(tail) - (len(tagline) + 2 if tagline else 0) - 2
-    if len(body) > room:
-        body = body[: max(0, room - 1)].rstrip()
-        body = (body[: body.rfind(" ")] if " " in body[room // 2:] else body).rstrip(" ,.;:-#@") + "…"
-    return "\n\n".join(p for p in (body, tagline, tail) if p)
+    """A Reels caption from the story's title, description and hashtags within Instagram's limits
+    (publish.metadata.CAPTION_LIMITS: 2,200 characters, 30 hashtags, 20 @-mentions). It ends with
+    `ref: <marker>` (the publication id), which finds the post again after a crash."""
+    return caption_for("instagram", metadata, marker=marker)
 
 
 # ---- credentials -------------------------------------------------------------------------------

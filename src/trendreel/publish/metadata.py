@@ -97,10 +97,13 @@ class CaptionLimit:
     length: int
     unit: str  # "utf16" (code units, as JavaScript counts) or "chars" (code points)
     hashtags: int | None = None
+    mentions: int | None = None
 
 
-CAPTION_LIMITS = {"tiktok": CaptionLimit(2200, "utf16"), "instagram": CaptionLimit(2200, "chars", hashtags=30)}
-_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+CAPTION_LIMITS = {"tiktok": CaptionLimit(2200, "utf16"),
+                  "instagram": CaptionLimit(2200, "chars", hashtags=30, mentions=20)}
+_HASHTAG = re.compile(r"(?<![\w#&])#\w+")
+_MENTION = re.compile(r"(?<![\w@])@[\w.]+")
 _REF = re.compile(r"\n*ref: \S+\s*$")
 
 
@@ -129,7 +132,19 @@ def _cut_to(text: str, room: int, unit: str) -> str:
     return head.rstrip(" ,.;:-\n") + "…"
 
 
-def caption_for(platform: str, metadata: dict) -> str:
+def _keep_first(pattern: re.Pattern, keep: int, *texts: str) -> tuple[str, ...]:
+    """The first `keep` matches over the texts in order stay; later ones lose their first character (# or @)."""
+    seen = 0
+
+    def one(m: re.Match) -> str:
+        nonlocal seen
+        seen += 1
+        return m.group(0) if seen <= keep else m.group(0)[1:]
+
+    return tuple(pattern.sub(one, text) for text in texts)
+
+
+def caption_for(platform: str, metadata: dict, *, marker: str | None = None) -> str:
     """The post caption for a one-caption platform: title, the description's text, hashtags and the ref marker,
     within the platform's limit. The title, hashtags and ref are kept whole as long as they fit; the description
     is what gets cut."""
@@ -138,16 +153,20 @@ def caption_for(platform: str, metadata: dict) -> str:
     ref_match = _REF.search(description)
     ref = ref_match.group(0).strip() if ref_match else ""
     body = description[: ref_match.start()] if ref_match else description
-    # Hashtags: the story's tags as #words, those the body already has first; at most the platform's count.
-    present = [h.lower() for h in _HASHTAG.findall(body)]
+    if marker is not None:  # the caller's own ref line (e.g. the publication id) replaces the story's
+        ref = f"ref: {marker}"
+    title = _clean(metadata.get("title") or "")
+    # Past the platform's count, later #tags and @mentions (title first) lose their sign and stay as words.
+    if limit.hashtags is not None:
+        title, body = _keep_first(_HASHTAG, limit.hashtags, title, body)
+    if limit.mentions is not None:
+        title, body = _keep_first(_MENTION, limit.mentions, title, body)
+    # The story's tags as #words after the text's own, within the platform's count.
+    present = [h.lower() for h in _HASHTAG.findall(f"{title}\n{body}")]
     tags = [f"#{t.replace(' ', '')}" for t in metadata.get("tags") or []]
     extra = [t for t in dict.fromkeys(tags) if t.lower() not in present]
     if limit.hashtags is not None:
-        if len(present) > limit.hashtags:  # the body alone has too many: its own '#' become plain words
-            body = _HASHTAG.sub(lambda m: m.group(0)[1:], body)
-            present = []
         extra = extra[: max(0, limit.hashtags - len(present))]
-    title = _clean(metadata.get("title") or "")
     tail = "\n\n".join(p for p in (" ".join(extra), ref) if p)
 
     def join(*parts: str) -> str:
