@@ -54,6 +54,7 @@ _WHERE: dict[str, str] = {
     # the publishing schedule (schedule.py) and unattended cycles (autopilot.py)
     "add_post": "schedule", "list_posts": "schedule", "get_post": "schedule", "cancel_post": "schedule",
     "run_due": "schedule", "best_time": "schedule",
+    "autopilot_cycle": "autopilot", "autopilot_status": "autopilot",
 }
 
 __all__ = sorted(_WHERE)

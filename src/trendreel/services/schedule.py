@@ -162,6 +162,8 @@ def add_post(app: App, *, video_id: str, to: str, at: datetime | None = None, be
         how, requested = "at", _aware(at)
         if requested < now - timedelta(minutes=1):
             raise InvalidInput(f"{requested.isoformat()} is in the past (now is {now.isoformat()})")
+        if requested > now + timedelta(days=366):
+            raise InvalidInput(f"{requested.isoformat()} is more than a year ahead: plan at most a year ahead")
     elif best:
         estimate = best_time(app, to=target, now=now)
         how, requested = "best", datetime.fromisoformat(estimate["at"])
