@@ -213,6 +213,41 @@ def test_a_gateway_run_goes_through_the_engine_when_the_setting_says_so(home, wo
     assert done["result"]["crawl"]["fetched"] >= 1
 
 
+
+def test_due_posts_are_published_by_the_engines_workers(home, workers):
+    """With engine.runner = "temporal" the schedule's runner claims a due post here and its publish runs as a
+    StageWorkflow on a worker; the post is done once, with its publication."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.publish_support import add_video
+    from trendreel import services
+
+    settings = Settings(home=home, engine={**Settings(home=home).engine.model_dump(), "runner": "temporal"})
+    app = build_app(settings)
+
+    async def publish_workflows() -> list[str]:
+        client = await engine.connect(settings)
+        return [w.id async for w in client.list_workflows("WorkflowType = 'StageWorkflow'") if w.id.startswith("run-publish-")]
+
+    try:
+        outbox = home / "published" / "engine-outbox"
+        services.add_account(app, platform="folder", name="engine-outbox", path=outbox)
+        vid = add_video(app, "engine-post", review="approved")
+        now = datetime.now(timezone.utc)
+        post = services.add_post(app, video_id=vid, to="folder:engine-outbox", now=now)
+        ran = services.run_due(app, now=now + timedelta(hours=1))  # past the jitter
+        assert [p["video_id"] for p in ran["published"]] == [vid] and ran["failed"] == []
+        assert services.get_post(app, post["id"])["status"] == "done"
+        pub = services.get_publication(app, ran["published"][0]["publication_id"])
+        assert pub["status"] == "done" and (outbox / pub["id"] / "video.mp4").is_file()
+        assert services.run_due(app, now=now + timedelta(hours=2))["due"] == 0
+        deadline = time.monotonic() + 20
+        while not asyncio.run(publish_workflows()) and time.monotonic() < deadline:  # visibility lags a little
+            time.sleep(0.5)
+        assert len(asyncio.run(publish_workflows())) == 1
+    finally:
+        app.close()
+
 def test_schedules_follow_the_settings(dev_server, tmp_path):
     base = {"address": dev_server, "cpu_queue": "sched-cpu"}
     every = Settings(home=tmp_path, engine={**base, "crawl_every": "1h", "metrics_every": "6h"})

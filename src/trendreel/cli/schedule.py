@@ -19,12 +19,15 @@ app.add_typer(autopilot_app, name="autopilot")
 
 
 def _posts_table(rows: list[dict]) -> None:
-    table = Table("post", "planned (UTC)", "to", "video", "status", "title (or error)", expand=True)
-    table.columns[5].overflow = "fold"
-    table.columns[5].ratio = 1
+    # The id and the time stay whole; the video id and the rest are in --json.
+    table = Table("post", "planned (UTC)", "to", "status", "title (or error)", expand=True)
+    for col in (0, 1):
+        table.columns[col].no_wrap = True
+    table.columns[4].overflow = "fold"
+    table.columns[4].ratio = 1
     for r in rows:
-        table.add_row(r["id"], r["planned_at"][:16].replace("T", " "), _cell(r["to"]), r["video_id"],
-                      f"{r['status']} ({r['how']})", _cell(r["error"] or r["title"] or ""))
+        table.add_row(r["id"], r["planned_at"][:16].replace("T", " "), _cell(r["to"]), f"{r['status']} ({r['how']})",
+                      _cell(r["error"] or r["title"] or r["video_id"]))
     out.print(table)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -12,7 +11,7 @@ from trendreel import services
 from trendreel.api.auth import get_app
 from trendreel.api.routes._common import Editor, Viewer, call, id_path
 from trendreel.api.routes.publishing import Target
-from trendreel.api.schemas import ERRORS, Open, Strict
+from trendreel.api.schemas import ERRORS, Open, Strict, When
 
 router = APIRouter(responses=ERRORS)
 PostId = Annotated[str, id_path("q", "planned post")]
@@ -22,7 +21,7 @@ STATUSES = Literal["planned", "publishing", "done", "error", "cancelled"]
 class PostRequest(Strict):
     video_id: str = Field(pattern=r"^v[0-9a-f]{23}$", description="An approved, finished video.")
     to: Target
-    at: datetime | None = Field(None, description="When (ISO time; UTC unless it names a zone). Neither at nor best: as soon as the caps allow.")
+    at: When | None = Field(None, description="When (ISO time; UTC unless it names a zone). Neither at nor best: as soon as the caps allow.")
     best: bool = Field(False, description="At the account's best hour (docs/publish.md, 'The best hour').")
     privacy: Literal["private", "unlisted", "public"] | None = None
 
