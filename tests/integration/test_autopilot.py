@@ -72,3 +72,84 @@ def test_two_unattended_cycles_make_wait_schedule_and_publish(tmp_path, sample_u
     assert status["last"]["id"] == second["id"] and status["next_at"] == (NOW.replace(minute=0) + timedelta(hours=2)).isoformat()
     assert [c["id"] for c in status["cycles"]] == [second["id"], first["id"]] and status["failures"] == []
     app.close()
+
+
+@pytest.mark.slow
+def test_a_cycle_killed_mid_render_resumes_where_it_stopped(tmp_path, sample_url):
+    """`trendreel autopilot run --once` killed (SIGKILL, its whole process group) while rendering: the next run
+    resumes the same cycle at its videos step, with the trend it had chosen, and ends with one video of each
+    stage and one publication; a third run returns the finished cycle."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.e2e.test_cli import _env
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "trendreel.toml").write_text(f"""
+[crawl]
+delay_s = 0.0
+per_host_concurrency = 4
+[index]
+speech_model = "none"
+[render]
+width = 144
+height = 256
+fps = 15
+[schedule]
+jitter = "0"
+[autopilot]
+enabled = true
+every = "7d"
+sources = ["demo-feed"]
+auto_approve = true
+targets = ["folder:outbox"]
+when = "next"
+[[sources]]
+name = "demo-feed"
+kind = "feed"
+urls = ["{sample_url}/feed.xml", "{sample_url}/atom.xml"]
+allow_private = true
+""", encoding="utf-8")
+    app = build_app(Settings(home=home))
+    services.add_account(app, platform="folder", name="outbox", path=home / "published" / "outbox")
+    command = [sys.executable, "-m", "trendreel", "autopilot", "run", "--once", "--json", "--home", str(home)]
+
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), start_new_session=True)
+    deadline = time.monotonic() + 240
+    while True:
+        assert proc.poll() is None, f"the cycle ended before its render: {proc.communicate()[1].decode()[-3000:]}"
+        assert time.monotonic() < deadline, "no render started within 240 s"
+        with app.db.session() as s:
+            if s.scalar(select(func.count()).select_from(Video).where(Video.stage == "rendered", Video.status == "running")):
+                break
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the render
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    with app.db.session() as s:
+        cycle = s.scalar(select(PipelineRun).where(PipelineRun.kind == "autopilot"))
+        assert cycle.status == "running" and cycle.progress["videos"]["state"] == "running"
+        chosen = list(cycle.result["trends"])
+    assert all(cycle.progress[step]["state"] == "done" for step in ("crawl", "index", "trends", "choose"))
+
+    done = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    resumed = json.loads(done.stdout)
+    assert resumed["id"] == cycle.id and resumed["status"] == "done" and resumed["trends"] == chosen, resumed["failures"]
+    with app.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Decision).where(Decision.context == f"autopilot:{cycle.id}")) == 1
+        assert [v.stage for v in s.scalars(select(Video).order_by(Video.stage))] == ["edited", "rendered"]
+        assert all(v.status == "done" for v in s.scalars(select(Video)))
+        assert s.scalar(select(func.count()).select_from(Publication).where(Publication.status == "done")) == 1
+    assert len(list((home / "published" / "outbox").iterdir())) == 1
+
+    again = subprocess.run(command, capture_output=True, text=True, env=_env(), timeout=120)
+    assert again.returncode == 0 and json.loads(again.stdout)["id"] == cycle.id
+    with app.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Video)) == 2
+    app.close()

@@ -31,6 +31,7 @@ from trendreel.services.publishing import approve_video
 from trendreel.services.metrics import collect_metrics
 from trendreel.services.schedule import add_post, list_posts, run_due
 from trendreel.services.trends import list_trends
+from trendreel.services.videos import reap_stale
 from trendreel.units import parse_duration
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def autopilot_cycle(app: App, *, now: datetime | None = None, report: Report | N
         row.status, row.started_at, row.error = "running", now, None
         progress, result = dict(row.progress or {}), dict(row.result or {})
     result.setdefault("failures", [])
+    reap_stale(app)  # a render or edit a crashed cycle left running: its row is freed, its ffmpeg stopped
 
     def step(name: str, fn) -> None:
         if progress.get(name, {}).get("state") == "done":
