@@ -15,7 +15,7 @@ from tests.publish_support import add_video as add_real_video
 from tests.youtubeserver import YouTubeServer
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
-from trendreel.db.tables import Event, Publication, ScheduledPost
+from trendreel.db.tables import Event, Publication, ScheduledPost, Video
 from trendreel.errors import Conflict, InvalidInput
 from trendreel.files.store import open_file_store
 from trendreel.publish.errors import NotApproved
@@ -38,6 +38,11 @@ def app(db_url, make_settings, tmp_path):
                                          publish={"folder_roots": [str(tmp_path)], "trends_snapshot": 0}), url, args)
     yield application
     application.close()
+
+
+def stored_bytes(app, vid: str) -> bytes:
+    with app.db.session() as s:
+        return app.files.get(s.get(Video, vid).path)
 
 
 def fake_videos(app, n: int, prefix: str = "v") -> list[str]:
@@ -228,7 +233,7 @@ def test_a_failed_publish_is_recorded_and_retried_only_when_it_may_pass(app, tmp
 
 
 @pytest.mark.slow
-def test_runner_uploads_to_the_local_youtube_server(db_url, make_settings, tmp_path, monkeypatch):
+def test_runner_uploads_to_the_local_youtube_server(db_url, make_settings, tmp_path):
     url, args = db_url
     with YouTubeServer(tls=False, workdir=tmp_path / "tls") as server:
         yt = make_app(make_settings(youtube_api_root=server.root, schedule={"jitter": "0"},
@@ -237,7 +242,9 @@ def test_runner_uploads_to_the_local_youtube_server(db_url, make_settings, tmp_p
         vid = add_real_video(yt, "tube", review="approved")
         service.add_post(yt, video_id=vid, to="youtube:chan", at=at(1), now=NOW)
         ran = service.run_due(yt, now=at(1))
-        assert ran["published"][0]["url"].startswith("https://youtu.be/") or ran["published"][0]["url"]
         assert len(server.videos) == 1
+        (external_id,) = server.videos
+        assert ran["published"][0]["url"] == f"https://www.youtube.com/watch?v={external_id}"
+        assert server.videos[external_id]["data"] == stored_bytes(yt, vid)  # the whole file, once
         assert service.run_due(yt, now=at(30))["due"] == 0 and len(server.videos) == 1
         yt.close()
