@@ -575,6 +575,8 @@ class EngineSettings(BaseModel):
     retry_max_attempts: int = Field(5, ge=1, le=100, description="Attempts of a stage before its workflow fails (user errors are never retried).")
     crawl_every: str | None = Field(None, description="Schedule of the periodic crawl (crawl, index, trends), e.g. 1h or 30m; none: no schedule. Created or updated when a worker starts.")
     metrics_every: str | None = Field(None, description="Schedule of metric polling, e.g. 6h; none: no schedule.")
+    publish_every: str | None = Field(
+        None, description="Schedule of publishing the planned posts that are due (the schedule stage, docs/publish.md), e.g. 1m or 5m; none: no schedule (run `trendreel schedule run` instead).")
 
     @field_validator("runner")
     @classmethod

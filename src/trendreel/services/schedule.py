@@ -29,7 +29,7 @@ from trendreel.ids import publication_id as make_publication_id
 from trendreel.ids import scheduled_post_id
 from trendreel.publish.errors import NotApproved, PublishError, UnknownPublication
 from trendreel.schedule.plan import best_hour, jitter_for, next_at_hour, place
-from trendreel.services.publishing import resolve_target
+from trendreel.services.publishing import publish_video, resolve_target
 from trendreel.services.videos import finished_video
 from trendreel.units import parse_duration
 
@@ -275,8 +275,17 @@ def _finish(app: App, pid: str, **values) -> None:
         s.execute(update(ScheduledPost).where(ScheduledPost.id == pid).values(**values))
 
 
-def run_due(app: App, *, now: datetime | None = None, limit: int | None = None, report: Report | None = None) -> dict:
-    """Publish every planned post due at `now` (and resume those a crashed runner left); what happened to each."""
+def _publish_here(app: App, params: dict) -> dict:
+    p = publish_video(app, video_id=params["video_id"], to=params["to"], privacy=params.get("privacy"))
+    return {"publication_id": p["id"], "status": p["status"], "url": p["url"], "reused": p["reused"]}
+
+
+def run_due(app: App, *, now: datetime | None = None, limit: int | None = None, report: Report | None = None,
+            in_process: bool = False) -> dict:
+    """Publish every planned post due at `now` (and resume those a crashed runner left); what happened to each.
+
+    Each publish goes through the App's runner (the engine's workers when engine.runner = "temporal"), or
+    here with `in_process` (the pipeline's schedule stage, which already runs on a worker)."""
     now = _now(now)
     sch = app.settings.schedule
     out: dict[str, list] = {"published": [], "retrying": [], "failed": [], "resumed": []}
@@ -287,7 +296,8 @@ def run_due(app: App, *, now: datetime | None = None, limit: int | None = None, 
             out["resumed"].append(pid)
         params = {"video_id": post["video_id"], "to": post["to"], "privacy": post["privacy"]}
         try:
-            result = app.runner().run("publish", params, lambda d, t, info=None: None)
+            result = (_publish_here(app, params) if in_process
+                      else app.runner().run("publish", params, lambda d, t, info=None: None))
         except Exception as exc:  # recorded on the row; the next post still goes out
             message = str(exc) if isinstance(exc, TrendreelError) else f"{type(exc).__name__}: {exc}"
             passing = getattr(exc, "retryable", not isinstance(exc, TrendreelError))
