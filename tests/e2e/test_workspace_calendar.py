@@ -82,6 +82,13 @@ def test_the_calendar_shows_the_plan_and_cancels_a_post(home, server, browser, s
         expect(page.locator(f"#post-{a['id']} button")).to_have_count(1)
         shots(page, "calendar-cancelled")
         assert [p["status"] for p in services.list_posts(home["app"])] == ["planned", "cancelled", "planned"]
+
+        # the last cycle opens as a run: its steps and its error
+        page.locator("#autopilot-last a").click()
+        expect(page).to_have_url(re.compile(r"/runs/r[0-9a-f]{23}$"))
+        expect(page.locator("h1")).to_contain_text("Autopilot run")
+        expect(page.locator("tr[data-stage=crawl] .state")).to_have_text("error")
+        expect(page.locator("#run-error")).to_contain_text("no sources configured")
         assert errors == []
     except Exception:
         shots(page, "failure")

@@ -172,6 +172,8 @@ def add_post(app: App, *, video_id: str, to: str, at: datetime | None = None, be
         how, requested = "next", now
     jitter = jitter_for(pid, _jitter(app))
     with app.db.session() as s:
+        # one planner per account at a time (PostgreSQL row lock), so two posts planned at once keep the rules
+        s.execute(select(Account.id).where(Account.id == account["id"]).with_for_update())
         taken = _taken(s, account["id"], pid, requested - timedelta(days=2))
         planned = place(requested + jitter, taken, daily_cap=sch.daily_cap, min_spacing=parse_duration(sch.min_spacing),
                         tz=_zone(app))
