@@ -298,7 +298,9 @@ def run_due(app: App, *, now: datetime | None = None, limit: int | None = None, 
             out["resumed"].append(pid)
         params = {"video_id": post["video_id"], "to": post["to"], "privacy": post["privacy"]}
         try:
-            result = (_publish_here(app, params) if in_process
+            # in process, the publish stage is publish_video: called here, without loading every stage's module
+            here = in_process or app.settings.engine.runner == "inprocess"
+            result = (_publish_here(app, params) if here
                       else app.runner().run("publish", params, lambda d, t, info=None: None))
         except Exception as exc:  # recorded on the row; the next post still goes out
             message = str(exc) if isinstance(exc, TrendreelError) else f"{type(exc).__name__}: {exc}"
