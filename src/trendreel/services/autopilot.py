@@ -22,10 +22,11 @@ import traceback
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from trendreel.bootstrap import App, Report
 from trendreel.db.tables import PipelineRun, Story, Video, utcnow
-from trendreel.errors import ConfigError, TrendreelError
+from trendreel.errors import ConfigError, Conflict, TrendreelError
 from trendreel.services.learning import choose_trends
 from trendreel.services.publishing import approve_video
 from trendreel.services.metrics import collect_metrics
@@ -85,17 +86,21 @@ def autopilot_cycle(app: App, *, now: datetime | None = None, report: Report | N
     now = now.astimezone(timezone.utc) if now is not None else utcnow()
     slot = _slot(app, now)
     rid = _cycle_id(slot)
-    with app.db.session() as s:
-        row = s.get(PipelineRun, rid)
-        if row is not None and row.status == "done":
-            return _cycle_dict(row)
-        if row is None:
-            row = PipelineRun(id=rid, kind=KIND, status="running", created_by="autopilot", created_at=now,
-                              params={"slot": slot.isoformat(), "every": ap.every}, progress={},
-                              result={"videos": [], "failures": []})
-            s.add(row)
-        row.status, row.started_at, row.error = "running", now, None
-        progress, result = dict(row.progress or {}), dict(row.result or {})
+    try:
+        with app.db.session() as s:
+            row = s.get(PipelineRun, rid)
+            if row is not None and row.status == "done":
+                return _cycle_dict(row)
+            if row is None:
+                row = PipelineRun(id=rid, kind=KIND, status="running", created_by="autopilot", created_at=now,
+                                  params={"slot": slot.isoformat(), "every": ap.every}, progress={},
+                                  result={"videos": [], "failures": []})
+                s.add(row)
+            row.status, row.started_at, row.error = "running", now, None
+            progress, result = dict(row.progress or {}), dict(row.result or {})
+    except IntegrityError:
+        raise Conflict(f"another autopilot run started cycle {rid} at the same moment: run one autopilot "
+                       "per installation") from None
     result.setdefault("failures", [])
     reap_stale(app)  # a render or edit a crashed cycle left running: its row is freed, its ffmpeg stopped
 
@@ -118,6 +123,10 @@ def autopilot_cycle(app: App, *, now: datetime | None = None, report: Report | N
     def crawl():
         out = _stage(app, "crawl", {"source_names": ap.sources or None})
         return {k: out.get(k) for k in ("fetched", "articles_new", "errors") if k in out}
+
+    def index():
+        out = _stage(app, "index", {})
+        return {k: out[k] for k in ("articles", "vectors", "errors") if k in out}
 
     def trends():
         out = _stage(app, "trends", {})
@@ -184,7 +193,7 @@ def autopilot_cycle(app: App, *, now: datetime | None = None, report: Report | N
         return {k: out[k] for k in ("due", "polled", "stored") if k in out}
 
     try:
-        for name, fn in (("crawl", crawl), ("index", lambda: _stage(app, "index", {}) and None), ("trends", trends),
+        for name, fn in (("crawl", crawl), ("index", index), ("trends", trends),
                          ("choose", choose), ("videos", videos), ("approve", approve), ("plan", plan),
                          ("publish", publish), ("metrics", metrics)):
             step(name, fn)
