@@ -14,8 +14,8 @@ the name into an object. Every kind works the same way:
     voice            the engine in render.voices     (voice, settings=RenderSettings, rate=) espeak-ng, piper, openai, modelserver
     video_generator  render.backend                  (RenderSettings)              compositor, remote, ltx2
     video_editor     edit.backend                    (EditSettings)                cutter
-    publisher        --to PLATFORM:ACCOUNT           (app)                         folder, youtube
-    metrics_source   an account's platform           (app)                         folder, youtube
+    publisher        --to PLATFORM:ACCOUNT           (app)                         folder, youtube, tiktok, instagram
+    metrics_source   an account's platform           (app)                         folder, youtube, tiktok, instagram
     views_model      learn.model                     (LearnSettings, text_embedder=) ridge
     engine_runner    engine.runner                   (app)                         inprocess, temporal
 
@@ -94,10 +94,14 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         ("cutter", "trendreel.edit.cutter:Cutter"),)),
     Kind("publisher", "trendreel.publishers", "--to PLATFORM:ACCOUNT", "platform", (
         ("folder", "trendreel.publish.folder:FolderPublisher"),
-        ("youtube", "trendreel.publish.youtube:YouTubePublisher"))),
+        ("youtube", "trendreel.publish.youtube:YouTubePublisher"),
+        ("tiktok", "trendreel.publish.tiktok:TikTokPublisher"),
+        ("instagram", "trendreel.publish.instagram:InstagramPublisher"))),
     Kind("metrics_source", "trendreel.metrics_sources", "the account's platform", "metrics source", (
         ("folder", "trendreel.metrics.folder:FolderMetrics"),
-        ("youtube", "trendreel.metrics.youtube:YouTubeMetrics"))),
+        ("youtube", "trendreel.metrics.youtube:YouTubeMetrics"),
+        ("tiktok", "trendreel.metrics.tiktok:TikTokMetrics"),
+        ("instagram", "trendreel.metrics.instagram:InstagramMetrics"))),
     Kind("views_model", "trendreel.views_models", "learn.model", "views model", (
         ("ridge", "trendreel.learn.backend:RidgeViews"),)),
     Kind("engine_runner", "trendreel.engine_runners", "engine.runner", "engine runner", (

@@ -430,6 +430,21 @@ class PublishSettings(BaseModel):
     youtube_cost_insert: int = Field(1, ge=0, description="Cost of one videos.insert (1 call in its own bucket; 1600 units under the older rule).")
     youtube_cost_thumbnail: int = Field(50, ge=0, description="Units of one thumbnails.set.")
     youtube_cost_list: int = Field(1, ge=0, description="Units of one videos.list.")
+    tiktok_client_key: str | None = Field(None, description="Client key of the TikTok developer app (Login Kit + Content Posting API); an account's credentials may carry their own.")
+    tiktok_client_secret: SecretStr | None = Field(None, description="Client secret of the TikTok developer app (e.g. TRENDREEL_PUBLISH__TIKTOK_CLIENT_SECRET); never logged.")
+    tiktok_chunk_mib: float = Field(10.0, ge=5, le=61, description="TikTok upload chunk size in MiB (TikTok takes 5-64 MB chunks; a video up to this size goes in one piece).")
+    tiktok_allow: list[Literal["comment", "duet", "stitch"]] = Field(
+        default_factory=lambda: ["comment", "duet", "stitch"],
+        description="Interactions TikTok posts allow (those the creator turned off in TikTok stay off).")
+    tiktok_poll_s: float = Field(5.0, ge=0, le=300, description="Wait between two TikTok post status checks (the status endpoint takes 30 calls a minute per token).")
+    tiktok_publish_timeout_s: float = Field(600.0, gt=0, description="How long to wait for TikTok to finish processing a post; past it the command stops and the next run checks again (never posts twice).")
+    instagram_app_id: str | None = Field(None, description="Meta app id of Instagram publishing (the App Dashboard's App ID); needed to connect accounts and refresh tokens.")
+    instagram_app_secret: SecretStr | None = Field(None, description="Meta app secret (e.g. TRENDREEL_PUBLISH__INSTAGRAM_APP_SECRET); never logged.")
+    instagram_share_to_feed: bool = Field(True, description="Show Instagram Reels in the account's feed too, not only in the Reels tab.")
+    instagram_poll_s: float = Field(5.0, ge=0, le=600, description="Seconds between two checks of an Instagram container's processing status.")
+    instagram_processing_timeout_s: float = Field(
+        900.0, gt=0, description="How long one run waits for Instagram to finish processing an upload; the next run goes on with the same container.")
+    instagram_refresh_days: float = Field(7.0, ge=0, le=59, description="Refresh an Instagram long-lived token (60 days) when it expires within this many days.")
 
     @field_validator("chunk_mib")
     @classmethod
@@ -690,6 +705,11 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     autopilot: AutopilotSettings = Field(default_factory=AutopilotSettings)
     youtube_api_root: str = Field("https://youtube.googleapis.com/", description="Root of the YouTube Data API (TRENDREEL_YOUTUBE_API_ROOT); point it at a local server for tests.")
+    tiktok_api_root: str = Field("https://open.tiktokapis.com/", description="Root of the TikTok API v2 (TRENDREEL_TIKTOK_API_ROOT), its token endpoint included; point it at a local server for tests.")
+    tiktok_auth_root: str = Field("https://www.tiktok.com/", description="Root of TikTok's sign-in page (v2/auth/authorize/) for connecting an account in the browser.")
+    instagram_api_root: str = Field("https://graph.facebook.com/v21.0/", description="Root of the Instagram Graph API with its version (TRENDREEL_INSTAGRAM_API_ROOT); point it at a local server for tests.")
+    instagram_upload_root: str = Field("https://rupload.facebook.com/", description="Root of Meta's resumable video upload host (TRENDREEL_INSTAGRAM_UPLOAD_ROOT).")
+    instagram_dialog_root: str = Field("https://www.facebook.com/", description="Root of Meta's sign-in dialog (<root><version>/dialog/oauth) that connects Instagram accounts.")
     sources: list[SourceConfig] = Field(default_factory=list, description="Configured sources.")
     log_level: str = Field("WARNING", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     log_json: bool = Field(False, description="Write logs as JSON lines (for log shippers).")

@@ -173,7 +173,7 @@ def test_the_schema_lists_backends_and_account_shapes(gateway):
     backend = schema["components"]["schemas"]["RenderRequest"]["properties"]["backend"]
     assert next(b for b in backend["anyOf"] if b.get("type") == "string")["enum"] == ["compositor", "ltx2", "remote"]
     body = schema["paths"]["/api/v1/accounts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert {ref["$ref"].rsplit("/", 1)[1] for ref in body["oneOf"]} == {"FolderAccountIn", "YoutubeAccountIn"}
+    assert {ref["$ref"].rsplit("/", 1)[1] for ref in body["oneOf"]} == {"FolderAccountIn", "YoutubeAccountIn", "InstagramAccountIn"}
     files = schema["paths"]["/api/v1/videos/{video_id}/thumbnail"]["get"]["responses"]["200"]["content"]
     assert list(files) == ["image/jpeg"]
     assert {"409", "503"} <= set(schema["paths"]["/api/v1/trends"]["get"]["responses"])

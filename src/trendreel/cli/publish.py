@@ -26,9 +26,9 @@ def _accounts_table(rows: list[dict]) -> None:
 
 @accounts_app.command("add")
 def accounts_add(
-    platform: Annotated[str, typer.Argument(help="youtube or folder.")],
+    platform: Annotated[str, typer.Argument(help="youtube, tiktok, instagram or folder.")],
     name: Annotated[str, typer.Argument(help="A name for the account, used in --to PLATFORM:NAME.")],
-    credentials: Annotated[Optional[Path], typer.Option("--credentials", help="youtube: an authorized-user JSON as google-auth writes it (token, refresh_token, client_id, client_secret, token_uri).")] = None,
+    credentials: Annotated[Optional[Path], typer.Option("--credentials", help="youtube: an authorized-user JSON as google-auth writes it (token, refresh_token, client_id, client_secret, token_uri); tiktok: a JSON with access_token, refresh_token, open_id (docs/publish.md); instagram: a JSON with access_token, ig_user_id (and expires_at, app_id, app_secret).")] = None,
     path: Annotated[Optional[Path], typer.Option("--path", help="folder: the directory publications are written to.")] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
@@ -69,7 +69,7 @@ def accounts_list(
 
 @accounts_app.command("remove")
 def accounts_remove(
-    platform: Annotated[str, typer.Argument(help="youtube or folder.")],
+    platform: Annotated[str, typer.Argument(help="youtube, tiktok or folder.")],
     name: Annotated[str, typer.Argument(help="The account's name.")],
     home: HomeOpt = None,
     as_json: JsonOpt = False,
@@ -99,7 +99,7 @@ def accounts_login(
     from trendreel.publish.login import login_youtube
 
     if platform != "youtube":
-        raise typer.BadParameter("only youtube accounts sign in with a browser; folder accounts use `accounts add folder NAME --path DIR`")
+        raise typer.BadParameter("only youtube accounts sign in here; folder accounts use `accounts add folder NAME --path DIR`, tiktok accounts `accounts add tiktok NAME --credentials FILE` (docs/publish.md)")
     with _app(home) as application:
         row = login_youtube(application, name=name, client_secrets=client_secrets, port=port, open_browser=browser,
                             on_url=lambda url: _say(f"Open this URL to sign in: {url}"))
@@ -164,7 +164,7 @@ def _publications_table(rows: list[dict]) -> None:
 @app.command("publish")
 def publish_cmd(
     video_id: Annotated[str, typer.Option("--video", help="The video to publish (an id from `trendreel videos`).")],
-    to: Annotated[str, typer.Option("--to", help="PLATFORM:NAME of an account an admin added (youtube:NAME, folder:NAME).")],
+    to: Annotated[str, typer.Option("--to", help="PLATFORM:NAME of an account an admin added (youtube:NAME, tiktok:NAME, folder:NAME).")],
     privacy: Annotated[Optional[str], typer.Option("--privacy", help="private, unlisted or public (default: publish.privacy).")] = None,
     allow_similar: Annotated[bool, typer.Option("--allow-similar", help="Publish even if the account has a near-duplicate.")] = False,
     allow_copied: Annotated[bool, typer.Option("--allow-copied", help="Publish publicly even if the story is mostly its sources' own words (over publish.max_verbatim_share).")] = False,

@@ -9,8 +9,8 @@ that cannot read anything for the batch (credentials, quota, the platform down) 
 TrendreelError whose message says what to fix; the service records it for that account and goes on.
 
 Sources are registry backends of kind metrics_source (trendreel.registry): a factory taking the App,
-registered in code or as an entry point in the group `trendreel.metrics_sources`. `folder` and
-`youtube` are built in.
+registered in code or as an entry point in the group `trendreel.metrics_sources`. `folder`,
+`youtube`, `tiktok` and `instagram` are built in.
 """
 
 from __future__ import annotations

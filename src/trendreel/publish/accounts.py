@@ -28,7 +28,7 @@ __all__ = ["AUTHORIZED_USER_FIELDS", "account_dict", "add_account", "check_folde
 
 # What google-auth writes for an authorized user (Credentials.to_json) and needs to refresh a token.
 AUTHORIZED_USER_FIELDS = ("token", "refresh_token", "client_id", "client_secret", "token_uri")
-PLATFORMS_WITH_CREDENTIALS = {"youtube"}
+PLATFORMS_WITH_CREDENTIALS = {"youtube", "tiktok", "instagram"}
 
 
 # ---- the key ---------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ it needs to resume in `job.save_state(dict)`; the next `publish` of the same job
 `job.state` and must continue there (never start a second upload).
 
 Platforms are registry backends of kind publisher (trendreel.registry): a factory taking the App,
-registered in code or as an entry point in the group `trendreel.publishers`. `folder` and `youtube`
-are built in.
+registered in code or as an entry point in the group `trendreel.publishers`. `folder`, `youtube`,
+`tiktok` and `instagram` are built in.
 """
 
 from __future__ import annotations

@@ -35,7 +35,9 @@ from trendreel.publish.errors import (
     UnknownPublication,
 )
 from trendreel.publish.fingerprint import similarity, video_fingerprint
+from trendreel.publish.instagram import check_instagram_credentials, read_instagram_credentials
 from trendreel.publish.metadata import build_metadata
+from trendreel.publish.tiktok import check_tiktok_credentials, read_tiktok_credentials
 from trendreel.services.stories import get_story
 from trendreel.services.trends import list_trends
 from trendreel.services.videos import finished_video
@@ -52,8 +54,9 @@ PRIVACY = ("private", "unlisted", "public")
 
 def add_account(app: App, *, platform: str, name: str, credentials: dict | None = None,
                 credentials_file: Path | None = None, path: Path | None = None) -> dict:
-    """Add (or update) an account: youtube with an authorized-user JSON (parsed, or a file of it), folder with
-    a directory."""
+    """Add (or update) an account: youtube with an authorized-user JSON, tiktok with its token JSON, instagram
+    with its credentials JSON (access_token, ig_user_id, ...) (each parsed, or a file of it), folder with a
+    directory."""
     options: dict = {}
     if platform == "youtube":
         if credentials is not None and credentials_file is not None:
@@ -64,6 +67,23 @@ def add_account(app: App, *, platform: str, name: str, credentials: dict | None 
                                         f"`trendreel accounts login youtube {name}`")
         credentials = (accounts_mod.check_authorized_user(credentials) if credentials is not None
                        else accounts_mod.read_authorized_user(credentials_file))
+    elif platform == "tiktok":
+        if (credentials is None) == (credentials_file is None):
+            raise CredentialsError("a tiktok account needs its credentials (a JSON with access_token, refresh_token, "
+                                   "open_id) or a file of them, one of the two",
+                                   hint=f"`trendreel accounts add tiktok {name} --credentials FILE`, or connect the "
+                                        "account in the workspace")
+        credentials = (check_tiktok_credentials(credentials) if credentials is not None
+                       else read_tiktok_credentials(credentials_file))
+    elif platform == "instagram":
+        if credentials is not None and credentials_file is not None:
+            raise CredentialsError("give the credentials or a file of them, not both")
+        if credentials is None and credentials_file is None:
+            raise CredentialsError("an instagram account needs credentials (access_token, ig_user_id, ...)",
+                                   hint=f"`trendreel accounts add instagram {name} --credentials FILE`, or connect it "
+                                        "in the workspace")
+        credentials = (check_instagram_credentials(credentials) if credentials is not None
+                       else read_instagram_credentials(credentials_file))
     elif credentials is not None or credentials_file is not None:
         raise CredentialsError(f"a {platform} account takes no credentials")
     if platform == "folder":
@@ -311,7 +331,8 @@ def publish_video(app: App, *, video_id: str, to: str, privacy: str | None = Non
         _check_duplicates(app, account, video_id, fingerprint, allow_similar)
         metadata = build_metadata(app, video, marker=pid)
         if restart_upload:
-            prior_state = {}
+            # the platform may look at what the earlier attempt left (TikTok checks its post first)
+            prior_state = {"restarted_from": prior_state} if prior_state else {}
         with app.db.session() as s:
             row = s.get(Publication, pid)
             if row is None:

@@ -479,7 +479,7 @@ async def edit(video_id: VideoId, request: Request, user: Editor,
 
 @router.post("/videos/{video_id}/publish")
 async def publish(video_id: VideoId, request: Request, user: Editor,
-                  to: Annotated[str, Form(pattern=r"^(youtube|folder):[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")],
+                  to: Annotated[str, Form(pattern=r"^(youtube|tiktok|instagram|folder):[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")],
                   privacy: Annotated[str, Form(pattern=r"^(private|unlisted|public)?$")] = ""):
     app = get_app(request)
     await call(services.resolve_target, app, to)  # an unknown account is refused now, not in the run

@@ -15,7 +15,7 @@ from trendreel.api.routes._common import Admin, Editor, PublicationId, VideoId, 
 from trendreel.api.schemas import ERRORS, Open, ReviewRequest, RunAccepted, Strict
 
 router = APIRouter(responses=ERRORS)
-Target = Annotated[str, Field(pattern=r"^(youtube|folder):[^\s:][^\n]{0,199}$", description="PLATFORM:NAME of an account.")]
+Target = Annotated[str, Field(pattern=r"^(youtube|tiktok|instagram|folder):[^\s:][^\n]{0,199}$", description="PLATFORM:NAME of an account.")]
 
 
 class PublishRequest(Strict):
@@ -54,8 +54,26 @@ class YoutubeAccountIn(Strict):
     credentials: AuthorizedUser
 
 
-# What each platform needs is the schema's (one of two shapes), not a 422 after it.
-AccountIn = Annotated[FolderAccountIn | YoutubeAccountIn, Field(discriminator="platform")]
+class InstagramCredentials(BaseModel):
+    """A long-lived access token and the ig-user-id it publishes to (other fields are kept)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    access_token: Filled
+    ig_user_id: Filled
+    expires_at: str | None = None
+    app_id: str | None = None
+    app_secret: str | None = None
+
+
+class InstagramAccountIn(Strict):
+    platform: Literal["instagram"]
+    name: AccountName
+    credentials: InstagramCredentials
+
+
+# What each platform needs is the schema's (one of three shapes), not a 422 after it.
+AccountIn = Annotated[FolderAccountIn | YoutubeAccountIn | InstagramAccountIn, Field(discriminator="platform")]
 
 
 class AccountOut(Open):
@@ -116,14 +134,17 @@ async def get_publication(publication_id: PublicationId, request: Request, _: Vi
 
 
 @router.get("/accounts", response_model=list[AccountOut], tags=["accounts"], summary="Accounts (never their credentials)")
-async def list_accounts(request: Request, _: Viewer, platform: Literal["youtube", "folder"] | None = None,
+async def list_accounts(request: Request, _: Viewer, platform: Literal["youtube", "tiktok", "instagram", "folder"] | None = None,
                         include_removed: bool = False):
     return await call(services.list_accounts, get_app(request), platform=platform, include_removed=include_removed)
 
 
-def _add_account(app, body: FolderAccountIn | YoutubeAccountIn) -> dict:
+def _add_account(app, body: FolderAccountIn | YoutubeAccountIn | InstagramAccountIn) -> dict:
     if isinstance(body, FolderAccountIn):
         return services.add_account(app, platform="folder", name=body.name, path=Path(body.path))
+    if isinstance(body, InstagramAccountIn):
+        return services.add_account(app, platform="instagram", name=body.name,
+                                    credentials=body.credentials.model_dump(exclude_none=True))
     return services.add_account(app, platform="youtube", name=body.name,
                                 credentials=body.credentials.model_dump(exclude_none=True))
 
@@ -135,7 +156,7 @@ async def add_account(body: AccountIn, request: Request, _: Admin):
 
 
 @router.delete("/accounts/{platform}/{name}", response_model=AccountOut, tags=["accounts"], summary="Remove an account")
-async def remove_account(platform: Literal["youtube", "folder"],
+async def remove_account(platform: Literal["youtube", "tiktok", "instagram", "folder"],
                          name: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")],
                          request: Request, _: Admin):
     return await call(services.remove_account, get_app(request), platform=platform, name=name)

@@ -53,7 +53,7 @@ async def cancel_post(post_id: PostId, request: Request, _: Editor):
 
 
 @router.get("/schedule/best", tags=["schedule"], summary="An account's best posting hour and its next start")
-async def best_time(request: Request, _: Viewer, to: Annotated[str, Query(pattern=r"^(youtube|folder):[^\s:][^\n]{0,199}$")]) -> dict[str, Any]:
+async def best_time(request: Request, _: Viewer, to: Annotated[str, Query(pattern=r"^(youtube|tiktok|instagram|folder):[^\s:][^\n]{0,199}$")]) -> dict[str, Any]:
     return await call(services.best_time, get_app(request), to=to)
 
 
