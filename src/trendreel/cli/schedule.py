@@ -151,8 +151,10 @@ def autopilot_run(
                 if once:
                     raise
                 c = None  # recorded on the cycle; the loop goes on and resumes it
-            if c is not None:
-                _print_json(c) if as_json else _print_cycle(c)
+            if c is not None and as_json:
+                _print_json(c)
+            elif c is not None:
+                _print_cycle(c)
             if once:
                 return
             time.sleep(poll)
