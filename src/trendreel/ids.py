@@ -54,3 +54,8 @@ def account_id(platform: str, name: str) -> str:
 def publication_id(video_id: str, account_id: str) -> str:
     """'p' + 23 hex chars of sha256(video, account): a video has at most one publication per account."""
     return "p" + _digest(video_id, account_id, length=23)
+
+
+def scheduled_post_id(video_id: str, account_id: str) -> str:
+    """'q' + 23 hex chars of sha256(video, account): a video is planned at most once per account."""
+    return "q" + _digest("schedule", video_id, account_id, length=23)

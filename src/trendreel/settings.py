@@ -590,11 +590,93 @@ class EngineSettings(BaseModel):
     retry_max_attempts: int = Field(5, ge=1, le=100, description="Attempts of a stage before its workflow fails (user errors are never retried).")
     crawl_every: str | None = Field(None, description="Schedule of the periodic crawl (crawl, index, trends), e.g. 1h or 30m; none: no schedule. Created or updated when a worker starts.")
     metrics_every: str | None = Field(None, description="Schedule of metric polling, e.g. 6h; none: no schedule.")
+    publish_every: str | None = Field(
+        None, description="Schedule of publishing the planned posts that are due (the schedule stage, docs/publish.md), e.g. 1m or 5m; none: no schedule (run `trendreel schedule run` instead).")
 
     @field_validator("runner")
     @classmethod
     def _runner(cls, v: str) -> str:
         return _registered("engine_runner", v, "engine runner")
+
+
+def _duration_or_zero(v: str) -> str:
+    """A duration such as 15m, or "0" for none (jitter)."""
+    text = str(v).strip().lower()
+    if text in ("0", "0s", "0m", "0h", "none"):
+        return "0"
+    parse_duration(text)
+    return text
+
+
+def _time_zone(v: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {v!r}; write an IANA name such as UTC or Asia/Seoul") from None
+    return v
+
+
+class ScheduleSettings(BaseModel):
+    """The publishing schedule: per-account caps, spacing and jitter, the best-time fallback (docs/publish.md, "Scheduling")."""
+
+    model_config = _STRICT
+
+    daily_cap: int = Field(3, ge=1, le=1000, description="Most posts per account per day (a day in schedule.timezone); a post that would exceed it moves to the same time the next day.")
+    min_spacing: str = Field("2h", description="Least time between two posts on one account, e.g. 90m or 2h; a post too close to another moves later.")
+    jitter: str = Field("15m", description="Each post goes out up to this much after the time asked (drawn once when planned, seeded by video and account, stored); 0: exactly on time.")
+    timezone: str = Field("UTC", description="Time zone of the daily cap's days and of best-time hours (an IANA name, e.g. Asia/Seoul).")
+    best_fallback_hour: int = Field(18, ge=0, le=23, description="Hour (in schedule.timezone) --best uses while the account has too few posts with views to estimate one.")
+    best_min_posts: int = Field(8, ge=1, le=100000, description="Fewest of the account's posts with a views sample a day after posting before --best estimates the hour from them.")
+    claim_timeout: str = Field("4h", description="A post claimed by a runner that has not finished after this long counts as left by a crashed runner and is resumed (the publish itself resumes, never posts twice).")
+    retry_after: str = Field("10m", description="Wait before a post whose publish failed with a passing error (a platform down) is tried again.")
+    max_attempts: int = Field(3, ge=1, le=100, description="Tries of one post before it stays failed.")
+
+    @field_validator("min_spacing", "claim_timeout", "retry_after")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v.strip().lower()
+
+    @field_validator("jitter")
+    @classmethod
+    def _jitter(cls, v: str) -> str:
+        return _duration_or_zero(v)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return _time_zone(v)
+
+
+class AutopilotSettings(BaseModel):
+    """Unattended operation: crawl, trends, stories, videos, approval, scheduled publishing and metrics in cycles (docs/publish.md, "Autopilot")."""
+
+    model_config = _STRICT
+
+    enabled: bool = Field(False, description="Whether `trendreel autopilot run` may run cycles (a safety switch: nothing is published unattended unless set).")
+    every: str = Field("1h", description="Time between two cycles (crawl, trends, stories, videos, schedule, metrics), e.g. 30m or 6h.")
+    sources: list[str] = Field(default_factory=list, description="Configured sources each cycle crawls (names under [[sources]]); empty: all of them.")
+    stories_per_run: int = Field(1, ge=0, le=100, description="Trends made into stories and videos per cycle (chosen by the learning loop's policy); 0: crawl, schedule and collect only.")
+    auto_approve: bool = Field(False, description="Approve the cycle's videos without a person; off: they wait in the workspace for approval and are scheduled once approved.")
+    targets: list[str] = Field(default_factory=list, description="Accounts each video goes to, as PLATFORM:NAME (added with `trendreel accounts add`).")
+    when: Literal["best", "next"] = Field("best", description="When a video goes out: best (the account's best hour, see --best) or next (as soon as the caps and spacing allow).")
+    privacy: Literal["private", "unlisted", "public"] | None = Field(None, description="Privacy of the cycle's posts; none: publish.privacy.")
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str) -> str:
+        parse_duration(v)
+        return v.strip().lower()
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: list[str]) -> list[str]:
+        for t in v:
+            if ":" not in t:
+                raise ValueError(f"target {t!r} must be PLATFORM:NAME, e.g. folder:outbox or youtube:main")
+        return v
 
 
 class Settings(BaseSettings):
@@ -620,6 +702,8 @@ class Settings(BaseSettings):
     serve: ServeSettings = Field(default_factory=ServeSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     learn: LearnSettings = Field(default_factory=LearnSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    autopilot: AutopilotSettings = Field(default_factory=AutopilotSettings)
     youtube_api_root: str = Field("https://youtube.googleapis.com/", description="Root of the YouTube Data API (TRENDREEL_YOUTUBE_API_ROOT); point it at a local server for tests.")
     tiktok_api_root: str = Field("https://open.tiktokapis.com/", description="Root of the TikTok API v2 (TRENDREEL_TIKTOK_API_ROOT), its token endpoint included; point it at a local server for tests.")
     tiktok_auth_root: str = Field("https://www.tiktok.com/", description="Root of TikTok's sign-in page (v2/auth/authorize/) for connecting an account in the browser.")

@@ -79,8 +79,9 @@ def destructive_schema(own_gateway):
 # JSON lines in the import shape, checked line by line and refused with the line's number (docs/learning.md);
 # a folder account's path must lie inside the server's publish.folder_roots, a rule of its settings; a voice
 # (ENGINE:VOICE) must be one its engine has, which only asking the engine tells; publishing names an account
-# that exists (an admin adds accounts), which the schema cannot list.
-CROSS_FIELD_RULES = {"GET /api/v1/search", "POST /api/v1/forecast", "POST /api/v1/learn/histories",
+# that exists (an admin adds accounts), which the schema cannot list; planning a post takes a time from now
+# to a year ahead, or the best hour, never both.
+CROSS_FIELD_RULES = {"POST /api/v1/schedule", "GET /api/v1/search", "POST /api/v1/forecast", "POST /api/v1/learn/histories",
                      "POST /api/v1/accounts", "POST /api/v1/voices/preview", "POST /api/v1/stories/{story_id}/render",
                      "POST /api/v1/runs", "POST /api/v1/videos/{video_id}/publish"}
 

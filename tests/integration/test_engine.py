@@ -213,10 +213,55 @@ def test_a_gateway_run_goes_through_the_engine_when_the_setting_says_so(home, wo
     assert done["result"]["crawl"]["fetched"] >= 1
 
 
+
+def test_due_posts_are_published_by_the_engines_workers(home, workers):
+    """With engine.runner = "temporal" the schedule's runner claims a due post here and its publish runs as a
+    StageWorkflow on a worker; the post is done once, with its publication."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.publish_support import add_video
+    from trendreel import services
+
+    settings = Settings(home=home, engine={**Settings(home=home).engine.model_dump(), "runner": "temporal"},
+                        schedule={"jitter": "0", "min_spacing": "1s"})
+    app = build_app(settings)
+
+    async def publish_workflows() -> list[str]:
+        client = await engine.connect(settings)
+        return [w.id async for w in client.list_workflows("WorkflowType = 'StageWorkflow'") if w.id.startswith("run-publish-")]
+
+    try:
+        outbox = home / "published" / "engine-outbox"
+        services.add_account(app, platform="folder", name="engine-outbox", path=outbox)
+        vid = add_video(app, "engine-post", review="approved")
+        now = datetime.now(timezone.utc)
+        post = services.add_post(app, video_id=vid, to="folder:engine-outbox", now=now)
+        ran = services.run_due(app, now=now + timedelta(hours=1))  # past the jitter
+        assert [p["video_id"] for p in ran["published"]] == [vid] and ran["failed"] == []
+        assert services.get_post(app, post["id"])["status"] == "done"
+        pub = services.get_publication(app, ran["published"][0]["publication_id"])
+        assert pub["status"] == "done" and (outbox / pub["id"] / "video.mp4").is_file()
+        assert services.run_due(app, now=now + timedelta(hours=2))["due"] == 0
+        deadline = time.monotonic() + 20
+        while not asyncio.run(publish_workflows()) and time.monotonic() < deadline:  # visibility lags a little
+            time.sleep(0.5)
+        assert len(asyncio.run(publish_workflows())) == 1
+
+        # What the trendreel-publish schedule starts (engine.publish_every): the schedule stage on a worker,
+        # which claims the due posts and publishes them there.
+        second = add_video(app, "engine-post-2", pattern="mandelbrot", review="approved")
+        post = services.add_post(app, video_id=second, to="folder:engine-outbox")  # no jitter or spacing: due at once
+        out = app.runner().run("schedule", {}, lambda done, total, info=None: None)
+        assert out["due"] == 1 and out["published"] == 1 and out["failed"] == 0
+        assert services.get_post(app, post["id"])["status"] == "done"
+        assert len(list(outbox.iterdir())) == 2
+    finally:
+        app.close()
+
 def test_schedules_follow_the_settings(dev_server, tmp_path):
     base = {"address": dev_server, "cpu_queue": "sched-cpu"}
-    every = Settings(home=tmp_path, engine={**base, "crawl_every": "1h", "metrics_every": "6h"})
-    twice = Settings(home=tmp_path, engine={**base, "crawl_every": "30m", "metrics_every": "6h"})
+    every = Settings(home=tmp_path, engine={**base, "crawl_every": "1h", "metrics_every": "6h", "publish_every": "1m"})
+    twice = Settings(home=tmp_path, engine={**base, "crawl_every": "30m", "metrics_every": "6h", "publish_every": "1m"})
     off = Settings(home=tmp_path, engine=base)
 
     async def go():
@@ -224,22 +269,25 @@ def test_schedules_follow_the_settings(dev_server, tmp_path):
         created = await engine.apply_schedules(client, every)
         updated = await engine.apply_schedules(client, twice)
         desc = await client.get_schedule_handle(engine.CRAWL_SCHEDULE_ID).describe()
+        due = await client.get_schedule_handle(engine.PUBLISH_SCHEDULE_ID).describe()
         deleted = await engine.apply_schedules(client, off)
         from temporalio.service import RPCError
 
         left = []
-        for sid in (engine.CRAWL_SCHEDULE_ID, engine.METRICS_SCHEDULE_ID):
+        for sid in (engine.CRAWL_SCHEDULE_ID, engine.METRICS_SCHEDULE_ID, engine.PUBLISH_SCHEDULE_ID):
             try:
                 await client.get_schedule_handle(sid).describe()
                 left.append(sid)
             except RPCError:
                 pass
-        return created, updated, desc, deleted, left
+        return created, updated, desc, due, deleted, left
 
-    created, updated, desc, deleted, left = asyncio.run(go())
-    assert [(s["id"], s["state"]) for s in created] == [("trendreel-crawl", "created"), ("trendreel-metrics", "created")]
-    assert [s["state"] for s in updated] == ["updated", "updated"]
+    created, updated, desc, due, deleted, left = asyncio.run(go())
+    assert [(s["id"], s["state"]) for s in created] == [("trendreel-crawl", "created"), ("trendreel-metrics", "created"),
+                                                        ("trendreel-publish", "created")]
+    assert [s["state"] for s in updated] == ["updated", "updated", "updated"]
+    assert due.schedule.action.workflow == "StageWorkflow" and due.schedule.action.id == "schedule-due"
     assert desc.schedule.spec.intervals[0].every.total_seconds() == 1800
     assert desc.schedule.action.workflow == "CrawlWorkflow" and desc.schedule.action.task_queue == "sched-cpu"
-    assert [s["state"] for s in deleted] == ["deleted", "deleted"]
+    assert [s["state"] for s in deleted] == ["deleted", "deleted", "deleted"]
     assert left == []

@@ -182,9 +182,12 @@ def test_settings_are_shown_with_every_secret_masked(gateway):
 @sqlite_only
 def test_dashboard_and_lists_render_on_an_empty_home(gateway):
     client = browser(gateway, "viewer")
-    for path in ("/", "/articles", "/articles?q=%EC%BA%A0%ED%95%91", "/trends", "/videos", "/publications", "/accounts"):
+    for path in ("/", "/articles", "/articles?q=%EC%BA%A0%ED%95%91", "/trends", "/videos", "/publications", "/accounts",
+                 "/calendar"):
         resp = client.get(path)
         assert resp.status_code == 200, (path, resp.text[-500:])
+    calendar = client.get("/calendar").text
+    assert "Nothing planned" in calendar and "Off (set" in calendar and "none yet" in calendar
     dashboard = client.get("/").text
     assert 'id="storage"' in dashboard and "No failed videos." in dashboard
     css = client.get("/static/workspace.css")

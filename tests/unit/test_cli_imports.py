@@ -24,7 +24,7 @@ NOT_AT_START = ["fastapi", "alembic", "sqlalchemy", "numpy", "scipy", "pydantic"
 COMMANDS = ["crawl", "extract", "articles", "errors", "status", "sources", "demo", "import", "index", "search",
             "categorize", "trends", "trend", "story", "stories", "render", "edit", "videos", "worker", "report",
             "forecast", "approve", "reject", "publish", "publications", "storage", "gc", "serve",
-            "categories", "voices", "engine", "metrics", "learn", "accounts", "users", "tokens"]
+            "categories", "voices", "engine", "metrics", "learn", "accounts", "users", "tokens", "schedule", "autopilot"]
 SUBCOMMANDS = {
     "categories": ["list", "set"],
     "voices": ["list", "preview"],
@@ -34,6 +34,8 @@ SUBCOMMANDS = {
     "accounts": ["add", "list", "remove", "login"],
     "users": ["add", "list", "remove", "role", "logout"],
     "tokens": ["create", "list", "revoke"],
+    "schedule": ["add", "list", "cancel", "run"],
+    "autopilot": ["run", "status"],
 }
 
 CLI_DIR = Path(trendreel.cli.__file__).parent

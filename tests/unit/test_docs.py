@@ -192,6 +192,8 @@ SERVICE_HELPERS = {
     "videos.finished_video": "the facts of a finished video for the edit and publish stages",
     "publishing.publication_dict": "the shape of a publication row",
     "publishing.MostlyCopied": "the Conflict publish_video raises for a mostly copied story (allow_copied overrides)",
+    "schedule.post_dict": "the shape of a planned post row",
+    "schedule.UnknownPost": "the NotFound get_post and cancel_post raise for an unknown planned post",
     "metrics.sample_dict": "the shape of a metrics sample row",
     "users.AuthError": "the error the gateway's authentication raises",
     "users.LastAdmin": "the Conflict set_role, add_user and remove_user raise rather than leave no admin",

@@ -12,6 +12,7 @@ One Typer app (in _common) and one module per area, each registering its command
     publish     approve, reject, publish, publications, accounts ...
     retention   storage, gc
     serve       serve, users ..., tokens ...
+    schedule    schedule ..., autopilot ...
 
 Start-up is kept cheap (tests/unit/test_cli_imports.py holds it): at module level these modules import
 only the standard library, typer, rich and trendreel.cli._common; every other trendreel module is
@@ -22,5 +23,6 @@ from trendreel.cli._common import app, main
 
 # Importing a module registers its commands; `--help` lists them in this order.
 from trendreel.cli import content, demo, index, stories, engine, metrics, learning, publish, retention, serve  # noqa: F401,I001
+from trendreel.cli import schedule  # noqa: F401,E402
 
 __all__ = ["app", "main"]

@@ -486,3 +486,34 @@ class Event(Base):
     # Same key twice = same fact: makes re-running a stage append nothing new.
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class ScheduledPost(Base):
+    """A planned post of one video on one account: at most one per (video, account), kept across restarts.
+
+    `planned_at` is final when the row is written (jitter drawn once and stored, caps and spacing applied),
+    so what the calendar shows is what goes out. A runner claims a due row by moving it from planned to
+    publishing in one transaction; a crashed runner's claim is resumed after schedule.claim_timeout
+    through the publish service, which never posts one video twice on one account.
+    """
+
+    __tablename__ = "scheduled_post"
+    __table_args__ = (UniqueConstraint("video_id", "account_id", name="uq_scheduled_post_video_account"),
+                      Index("ix_scheduled_post_status_planned", "status", "planned_at"))
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("video.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("account.id"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the time asked (--at, or the best hour)
+    planned_at: Mapped[datetime] = mapped_column(UtcDateTime)  # when it goes out: asked + jitter, moved for caps/spacing
+    jitter_s: Mapped[float] = mapped_column(default=0.0)
+    how: Mapped[str] = mapped_column(String(10))  # at | best | next
+    privacy: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # planned | publishing | done | error | cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    publication_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)  # the best-time estimate, moves for caps/spacing
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

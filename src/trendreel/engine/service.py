@@ -27,6 +27,7 @@ log = logging.getLogger("trendreel.engine")
 QUEUES = ("cpu", "gpu", "all")
 CRAWL_SCHEDULE_ID = "trendreel-crawl"
 METRICS_SCHEDULE_ID = "trendreel-metrics"
+PUBLISH_SCHEDULE_ID = "trendreel-publish"
 
 
 class EngineError(TrendreelError):
@@ -221,7 +222,7 @@ def parse_every(text: str) -> timedelta:
 
 
 async def apply_schedules(client, settings) -> list[dict]:
-    """Create, update or delete the periodic crawl and metric-poll schedules to match the settings."""
+    """Create, update or delete the periodic crawl, metric-poll and due-post schedules to match the settings."""
     from temporalio.client import (
         Schedule,
         ScheduleActionStartWorkflow,
@@ -236,7 +237,9 @@ async def apply_schedules(client, settings) -> list[dict]:
 
     e, options, out = settings.engine, stage_options(settings), []
     wanted = {CRAWL_SCHEDULE_ID: (e.crawl_every, "CrawlWorkflow", {"options": options}, "crawl-scheduled"),
-              METRICS_SCHEDULE_ID: (e.metrics_every, "MetricsWorkflow", {"options": options}, "metrics-scheduled")}
+              METRICS_SCHEDULE_ID: (e.metrics_every, "MetricsWorkflow", {"options": options}, "metrics-scheduled"),
+              PUBLISH_SCHEDULE_ID: (e.publish_every, "StageWorkflow", {"stage": "schedule", "params": {}, "options": options},
+                                    "schedule-due")}
     for sid, (every, workflow, params, wid) in wanted.items():
         handle = client.get_schedule_handle(sid)
         if not every:

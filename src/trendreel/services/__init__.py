@@ -51,6 +51,10 @@ _WHERE: dict[str, str] = {
     # what the workspace shows (workspace.py)
     "recent_events": "workspace", "event_counts": "workspace", "effective_settings": "workspace",
     "video_reviews": "workspace", "views_chart": "workspace",
+    # the publishing schedule (schedule.py) and unattended cycles (autopilot.py)
+    "add_post": "schedule", "list_posts": "schedule", "get_post": "schedule", "cancel_post": "schedule",
+    "run_due": "schedule", "best_time": "schedule",
+    "autopilot_cycle": "autopilot", "autopilot_status": "autopilot",
 }
 
 __all__ = sorted(_WHERE)

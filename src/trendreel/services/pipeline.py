@@ -1,6 +1,6 @@
 """The pipeline, defined once: each stage with its function, the events it appends, where it runs.
 
-    crawl → index → trends → story → render → edit → approve → publish → metrics → learn, report, gc
+    crawl → index → trends → story → render → edit → approve → publish (now, or planned: schedule) → metrics → learn, report, gc
 
 Every runner reads this table: the in-process runner (below), the gateway's pipeline runs
 (services.runs), the Temporal engine (one generic activity, `run_stage`, on each queue) and the demo.
@@ -26,6 +26,7 @@ from trendreel.services.metrics import collect_metrics
 from trendreel.services.publishing import approve_video, publish_video
 from trendreel.services.render import render_story
 from trendreel.services.report import build_report
+from trendreel.services.schedule import run_due
 from trendreel.services.storage import collect_garbage
 from trendreel.services.stories import write_story
 from trendreel.services.trends import detect_trends
@@ -126,6 +127,12 @@ def _metrics(app: App, params: dict, report: Report) -> dict:
     return {k: v for k, v in out.items() if k != "publications"}
 
 
+def _schedule(app: App, params: dict, report: Report) -> dict:
+    # Publishes in this process: the stage already runs where the runner put it (on a worker, under the engine).
+    out = run_due(app, in_process=True, report=report)
+    return {"due": out["due"], **{k: len(out[k]) for k in ("published", "retrying", "failed", "resumed")}}
+
+
 def _report(app: App, params: dict, report: Report) -> dict:
     out = build_report(app)  # into <home>/report: a run names no paths
     report(1, 1)
@@ -157,6 +164,7 @@ STAGES: dict[str, Stage] = {s.name: s for s in (
     Stage("approve", _approve, (events.VIDEO_APPROVED,)),
     Stage("publish", _publish, (events.VIDEO_PUBLISHED,), long=True),
     Stage("metrics", _metrics, (events.METRICS_COLLECTED,)),
+    Stage("schedule", _schedule, (events.VIDEO_PUBLISHED,), long=True),
     Stage("report", _report, ()),
     Stage("learn", _learn, (events.MODEL_FITTED,), needs=frozenset({"models"})),
     Stage("gc", _gc, (events.FILE_PURGED,)),

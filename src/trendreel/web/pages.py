@@ -558,3 +558,8 @@ async def add_account(request: Request, user: Admin,
 async def settings_page(request: Request, user: Admin):
     sections = await call(services.effective_settings, get_app(request))
     return render(request, "settings.html", user, sections=sections)
+
+
+# ---- the calendar (its own module; its routes join this router) ---------------------------------
+
+from trendreel.web import calendar as _calendar  # noqa: E402,F401
