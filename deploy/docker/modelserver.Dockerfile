@@ -44,6 +44,10 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid trendreel --home-dir /var/lib/trendreel --create-home --shell /usr/sbin/nologin trendreel
 COPY --from=gpu-builder /opt/venv /opt/venv
 COPY deploy/docker/entrypoint.sh /usr/local/bin/trendreel-entrypoint
+# The work folder, owned by the server's user: a volume mounted there starts with this owner (a folder
+# Docker made for the mount would be root's, and the server could not write its jobs). A RUN of its own
+# keeps the layer above the same as the gateway's and the workers'.
+RUN install -d -o trendreel -g trendreel /var/lib/trendreel/modelserver
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TRENDREEL_HOME=/var/lib/trendreel \
@@ -82,6 +86,10 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid trendreel --home-dir /var/lib/trendreel --create-home --shell /usr/sbin/nologin trendreel
 COPY --from=cpu-builder /opt/venv /opt/venv
 COPY deploy/docker/entrypoint.sh /usr/local/bin/trendreel-entrypoint
+# The work folder, owned by the server's user: a volume mounted there starts with this owner (a folder
+# Docker made for the mount would be root's, and the server could not write its jobs). A RUN of its own
+# keeps the layer above the same as the gateway's and the workers'.
+RUN install -d -o trendreel -g trendreel /var/lib/trendreel/modelserver
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TRENDREEL_HOME=/var/lib/trendreel
