@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The gateway: `trendreel serve` (HTTP API and web workspace) on port 8600, behind nginx or an Ingress.
 # It also runs the stages in process when no engine is configured (the embedded default), so it
 # carries ffmpeg, the fonts and espeak-ng like the CPU worker.
@@ -10,13 +9,18 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # ---- builder: every dependency as a wheel, then a virtual environment from those wheels only
 FROM ${PYTHON_IMAGE} AS builder
-ARG EXTRAS=qdrant
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ARG EXTRAS=qdrant,engine
+ARG PIP_INDEX_URL
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN python -m pip wheel --wheel-dir /wheels ".[${EXTRAS}]" \
+# pip behind a TLS-inspecting proxy: its CA bundle as a build secret, never in a layer
+# (--secret id=ca,src=/path/to/ca-bundle.pem), and a PyPI mirror with --build-arg PIP_INDEX_URL=...
+RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/pip \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
  && python -m venv /opt/venv \
+ && /opt/venv/bin/pip wheel --wheel-dir /wheels ".[${EXTRAS}]" \
  && /opt/venv/bin/pip install --no-index --find-links /wheels "trendreel[${EXTRAS}]" \
  && /opt/venv/bin/trendreel --help >/dev/null
 

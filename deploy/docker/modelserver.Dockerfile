@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The internal model server (`python -m trendreel.modelserver`, docs/modelserver.md) on port 8601.
 # Two variants, chosen with --target:
 #   cpu  (the default, last stage): python slim, job kind render:compositor
@@ -17,14 +16,19 @@ ARG CUDA_IMAGE=nvidia/cuda:13.0.1-base-ubuntu24.04
 FROM ${CUDA_IMAGE} AS gpu-builder
 ARG PYTHON=python3
 ARG TORCH_INDEX_URL=
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 DEBIAN_FRONTEND=noninteractive
+ARG PIP_INDEX_URL
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ${PYTHON} ${PYTHON}-venv ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN ${PYTHON} -m venv /opt/venv \
+# pip behind a TLS-inspecting proxy: its CA bundle as a build secret, never in a layer
+# (--secret id=ca,src=/path/to/ca-bundle.pem), and a PyPI mirror with --build-arg PIP_INDEX_URL=...
+RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/pip \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+ && ${PYTHON} -m venv /opt/venv \
  && if [ -n "${TORCH_INDEX_URL}" ]; then /opt/venv/bin/pip install --index-url "${TORCH_INDEX_URL}" torch; fi \
  && /opt/venv/bin/pip wheel --wheel-dir /wheels ".[gpu]" \
  && /opt/venv/bin/pip install --no-index --find-links /wheels "trendreel[gpu]" \
@@ -40,6 +44,10 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid trendreel --home-dir /var/lib/trendreel --create-home --shell /usr/sbin/nologin trendreel
 COPY --from=gpu-builder /opt/venv /opt/venv
 COPY deploy/docker/entrypoint.sh /usr/local/bin/trendreel-entrypoint
+# The work folder, owned by the server's user: a volume mounted there starts with this owner (a folder
+# Docker made for the mount would be root's, and the server could not write its jobs). A RUN of its own
+# keeps the layer above the same as the gateway's and the workers'.
+RUN install -d -o trendreel -g trendreel /var/lib/trendreel/modelserver
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TRENDREEL_HOME=/var/lib/trendreel \
@@ -56,12 +64,17 @@ CMD ["python", "-m", "trendreel.modelserver", "--host", "0.0.0.0", "--port", "86
 
 # ---- cpu builder and runtime (the default target)
 FROM ${PYTHON_IMAGE} AS cpu-builder
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ARG PIP_INDEX_URL
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN python -m pip wheel --wheel-dir /wheels . \
+# pip behind a TLS-inspecting proxy: its CA bundle as a build secret, never in a layer
+# (--secret id=ca,src=/path/to/ca-bundle.pem), and a PyPI mirror with --build-arg PIP_INDEX_URL=...
+RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/pip \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
  && python -m venv /opt/venv \
+ && /opt/venv/bin/pip wheel --wheel-dir /wheels . \
  && /opt/venv/bin/pip install --no-index --find-links /wheels trendreel \
  && /opt/venv/bin/python -c "import trendreel.modelserver"
 
@@ -73,6 +86,10 @@ RUN apt-get update \
  && useradd --system --uid 10001 --gid trendreel --home-dir /var/lib/trendreel --create-home --shell /usr/sbin/nologin trendreel
 COPY --from=cpu-builder /opt/venv /opt/venv
 COPY deploy/docker/entrypoint.sh /usr/local/bin/trendreel-entrypoint
+# The work folder, owned by the server's user: a volume mounted there starts with this owner (a folder
+# Docker made for the mount would be root's, and the server could not write its jobs). A RUN of its own
+# keeps the layer above the same as the gateway's and the workers'.
+RUN install -d -o trendreel -g trendreel /var/lib/trendreel/modelserver
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TRENDREEL_HOME=/var/lib/trendreel

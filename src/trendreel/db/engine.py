@@ -159,6 +159,11 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+# Processes that start together on an empty PostgreSQL database (a gateway and its workers) would each
+# create the tables; the first takes this transaction lock, the others wait for it and find the schema current.
+_MIGRATE_LOCK_KEY = 7347025113
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (idempotent; Alembic runs only when the database is behind)."""
     try:
@@ -169,6 +174,8 @@ def migrate(engine: Engine) -> None:
         from alembic import command
 
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK_KEY})
             cfg = alembic_config(engine)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
