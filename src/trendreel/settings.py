@@ -430,6 +430,8 @@ class PublishSettings(BaseModel):
     youtube_cost_insert: int = Field(1, ge=0, description="Cost of one videos.insert (1 call in its own bucket; 1600 units under the older rule).")
     youtube_cost_thumbnail: int = Field(50, ge=0, description="Units of one thumbnails.set.")
     youtube_cost_list: int = Field(1, ge=0, description="Units of one videos.list.")
+    youtube_client_secrets: Path | None = Field(
+        None, description="OAuth client JSON (type Web application) with which admins connect YouTube accounts in the workspace; default <home>/youtube_client_secret.json.")
 
     @field_validator("chunk_mib")
     @classmethod

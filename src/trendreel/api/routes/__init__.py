@@ -11,6 +11,7 @@ from trendreel.api.routes import (
     media,
     pipeline,
     publishing,
+    sources,
     users,
     voices,
 )
@@ -18,4 +19,4 @@ from trendreel.api.routes import (
 
 def all_routers() -> list[APIRouter]:
     return [auth.router, users.router, content.router, media.router, pipeline.router, publishing.router,
-            learning.router, voices.router]
+            learning.router, voices.router, sources.router]
