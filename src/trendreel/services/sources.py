@@ -146,10 +146,10 @@ async def _probe(app: App, src: SourceConfig) -> dict:
         out["robots"] = out["robots"] or ("allowed" if allowed else f"disallowed: {reason or 'robots.txt disallows it'}")
         if not cfg.respect_robots:
             out["robots"] += " (robots.txt is not respected: crawl.respect_robots is off)"
-        elif not allowed:
-            return out
-        try:
-            page = await fetcher.fetch(start, allow_private=allow_private)
+        elif not allowed and not reason:
+            return out  # a Disallow rule: a crawl would fetch nothing here
+        try:  # when robots.txt could not be read, the start page's own answer says why
+            page = await fetcher.fetch(start, allow_private=allow_private, check_robots=False)
         except (CrawlError, TrendreelError) as exc:
             out["problems"].append(f"{start}: {exc}")
             return out
