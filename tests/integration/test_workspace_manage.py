@@ -103,7 +103,7 @@ def test_an_admin_adds_tests_crawls_edits_and_removes_a_source(gateway, sample_u
     removed = admin.post("/sources/sample-map/remove", data={"csrf_token": csrf})
     assert removed.status_code == 303
     assert "sample-map" not in {s["name"] for s in services.list_sources(gateway.app)}
-    assert admin.post("/sources/sample-map/crawl", data={"csrf_token": csrf}).status_code == 400
+    assert admin.post("/sources/sample-map/crawl", data={"csrf_token": csrf}).status_code == 404
     assert services.list_articles(gateway.app, limit=5)  # its articles stay
 
 

@@ -20,7 +20,7 @@ from trendreel.crawl.extract import extract
 from trendreel.crawl.fetch import Fetcher
 from trendreel.crawl.urls import same_site
 from trendreel.db.tables import Source
-from trendreel.errors import ConfigError, Conflict, CrawlError, InvalidInput, NotFound, TrendreelError
+from trendreel.errors import Conflict, CrawlError, InvalidInput, NotFound, TrendreelError, UnknownSource
 from trendreel.settings import SourceConfig
 
 SAMPLE_PAGES = 3  # pages a test fetches for their titles
@@ -53,7 +53,7 @@ def list_sources(app: App) -> list[dict]:
 
 
 def find_source(app: App, name: str) -> SourceConfig:
-    """The source of this name, from the settings file or added; ConfigError naming the known ones."""
+    """The source of this name, from the settings file or added; UnknownSource (a ConfigError) naming the known ones."""
     for src in app.settings.sources:
         if src.name == name:
             return src
@@ -62,7 +62,7 @@ def find_source(app: App, name: str) -> SourceConfig:
             if row.name == name:
                 return _config_of(row)
     known = ", ".join(x["name"] for x in list_sources(app)) or "none configured"
-    raise ConfigError(f"unknown source {name!r} (known: {known}); add it in the workspace (Sources) or under "
+    raise UnknownSource(f"unknown source {name!r} (known: {known}); add it in the workspace (Sources) or under "
                       "[[sources]] in the settings file")
 
 

@@ -10,12 +10,13 @@ from pydantic import Field
 from trendreel import services
 from trendreel.api.auth import get_app
 from trendreel.api.routes._common import Admin, Editor, call
-from trendreel.api.schemas import ERRORS, SourceOut, Strict
+from trendreel.api.schemas import ERRORS, SourceOut, Strict, whole
 
 router = APIRouter(prefix="/sources", tags=["sources"], responses=ERRORS)
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 SourceName = Annotated[str, Path(pattern=NAME_PATTERN, description="A source's name.")]
-StartUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?$")]
+# ASCII only (an address with Hangul in it is sent percent-encoded): every regex engine agrees on it
+StartUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$")]
 
 
 class SourceIn(Strict):
@@ -25,8 +26,8 @@ class SourceIn(Strict):
     kind: Literal["feed", "sitemap", "site", "urls"] = Field(
         description="feed: RSS/Atom; sitemap: sitemap.xml; site: follow links from start URLs; urls: just these pages.")
     urls: list[StartUrl] = Field(min_length=1, max_length=100, description="Feed, sitemap or start URLs.")
-    max_depth: int = Field(2, ge=0, le=20, description="Link-following depth from the start URLs (kind=site).")
-    max_pages: int = Field(500, ge=1, le=1_000_000, description="Stop after this many pages in one crawl.")
+    max_depth: whole(0, 20) = Field(2, description="Link-following depth from the start URLs (kind=site).")
+    max_pages: whole(1, 1_000_000) = Field(500, description="Stop after this many pages in one crawl.")
     allow_private: bool = Field(False, description="Allow private and loopback addresses for this source.")
     category: str | None = Field(None, min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$",
                                  description="Category slug to give every article of this source.")
