@@ -378,6 +378,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         url = urlparse(self.path)
         q = parse_qs(url.query)
+        if url.path == "/favicon.ico":  # what a browser asks of the consent page's site
+            return self._send(204)
         if url.path == "/o/oauth2/auth":
             return self._consent(q)
         if url.path == "/o/oauth2/approve":
