@@ -4,20 +4,23 @@ against the real server (uvicorn on 127.0.0.1), one server for the whole module.
 An admin adds the local sample site as a source, tests it (robots verdict, pages found, first titles),
 crawls it and starts an index and a trends run from the Runs page, following each run in pages and items
 until the trends appear; connects a YouTube account through Google's OAuth web flow (the consent page
-of the local server that speaks it); manages users. An editor renders two variants of a story in one
-action and sees them listed together.
+of the local server that speaks it); manages users. An editor writes a story with a chosen writer and
+language, renders two variants of a story in one action and sees them listed together, collects
+metrics and builds the report, and reads it in the workspace.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from tests.e2e.test_workspace_browser import PASSWORD
 from tests.e2e.test_workspace_render_choices import browser  # noqa: F401 - the fixture
 from tests.e2e.test_workspace_render_choices import server  # noqa: F401 - the fixture
+from tests.metrics_support import add_publication, add_samples, add_video
 from tests.render_support import make_image, make_story, store_article, store_media, store_story
 from tests.youtubeserver import YouTubeServer
 from trendreel import services
@@ -206,6 +209,63 @@ def test_an_editor_renders_two_variants_in_one_action(home, server, browser, tmp
         assert sorted((v["width"], v["height"]) for v in made) == [(144, 144), (144, 256)]
         assert {v["details"]["choices"]["voice"] for v in made} == {"espeak-ng:en-us", "espeak-ng:en"}
         page.screenshot(path=str(tmp_path / "variants.png"), full_page=True)
+        assert page.errors == [], page.errors
+    finally:
+        page.close()
+
+
+def test_an_editor_picks_the_writer_and_language_of_a_story(home, server, browser, sample_url, tmp_path):
+    from playwright.sync_api import expect
+
+    app = home["app"]
+    if not services.list_trends(app):  # when this test runs alone: the trends the first test makes
+        services.crawl_sources(app, sources=[services.check_source(
+            {"name": "sample", "kind": "sitemap", "urls": [f"{sample_url}/sitemap_index.xml"], "allow_private": True})])
+        services.index_articles(app)
+        services.detect_trends(app)
+    trend = next(t for t in services.list_trends(app) if t["lang"] == "ko")
+    page = open_page(browser, server, "editor", f"/trends/{trend['id']}", tmp_path)
+    try:
+        writers = page.locator("#story-writer option").evaluate_all("els => els.map(e => e.value)")
+        assert writers[0] == "template" and {"llamacpp", "openai"} <= set(writers)
+        page.select_option("#story-writer", "template")
+        page.select_option("#story-lang", "ko")
+        page.click("form[action$='/story'] button[type=submit]")
+        finish_run(page)
+        page.click("#run-next a")
+        expect(page).to_have_url(re.compile(r"/stories/s[0-9a-f]{23}$"))
+        expect(page.locator("p.meta").first).to_contain_text("ko · template")
+        assert page.errors == [], page.errors
+    finally:
+        page.close()
+
+
+def test_an_editor_collects_metrics_and_reads_the_report(home, server, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    page = open_page(browser, server, "editor", "/report", tmp_path)
+    try:
+        expect(page.locator("#metrics-empty")).to_contain_text("publish a video, then collect metrics")
+        app = home["app"]
+        account = services.add_account(app, platform="folder", name="outbox", path=home["settings"].home / "published" / "outbox")
+        at = datetime.now(timezone.utc) - timedelta(days=3)
+        vid = add_video(app, "report-video", title="겨울 캠핑 열풍", trend_id=None, at=at)
+        pid = add_publication(app, vid, account, published_at=at, title="겨울 캠핑 열풍")
+        add_samples(app, pid, [(at + timedelta(hours=1), 40, 2, 0), (at + timedelta(hours=24), 900, 31, 4)])
+        page.goto(f"{server}/publications")
+        expect(page.locator("#views-chart svg")).to_be_visible()
+        page.goto(f"{server}/report")
+        page.check("#collect-metrics input[name=all]")
+        page.click("#collect-metrics button[type=submit]")
+        assert re.match(r"\d+ of \d+ publications · \d+ s", finish_run(page))
+        page.goto(f"{server}/report")
+        page.click("#build-report button[type=submit]")
+        finish_run(page)
+        page.click("#run-next a")
+        expect(page).to_have_url(f"{server}/report")
+        frame = page.frame_locator("#report-frame")
+        expect(frame.locator("body")).to_contain_text("겨울 캠핑 열풍")
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         assert page.errors == [], page.errors
     finally:
         page.close()
