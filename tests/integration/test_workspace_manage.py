@@ -237,7 +237,6 @@ def test_youtube_is_connected_through_the_oauth_web_flow(gateway, tmp_path):
         assert missing.status_code == 400 and "no OAuth client for YouTube" in missing.text
         secrets_file.write_text(json.dumps(yt.web_client_secrets()))
         gateway.app.settings.publish.youtube_client_secrets = secrets_file
-        gateway.app._built.pop("oauth_flow:youtube", None)
         assert editor.get("/accounts/connect/youtube?name=main").status_code == 403
         assert 'id="connect-account"' in admin.get("/accounts").text
 
@@ -278,3 +277,27 @@ def test_a_fresh_home_says_what_to_do_next(gateway):
     admin = browser(gateway, "admin")
     refused = admin.post("/runs/crawl", data={"csrf_token": csrf_of(admin.get("/runs"))})
     assert refused.status_code == 409 and "add a source first" in refused.text
+
+
+@sqlite_only
+def test_a_cancelled_or_refused_sign_in_says_to_start_again(gateway, tmp_path):
+    from trendreel.publish.errors import CredentialsError
+    from trendreel.publish.oauth import YouTubeOAuthFlow
+
+    with YouTubeServer(tls=False) as yt:
+        secrets_file = tmp_path / "client_secret.json"
+        secrets_file.write_text(json.dumps(yt.web_client_secrets()))
+        gateway.app.settings.publish.youtube_client_secrets = secrets_file
+        admin = browser(gateway, "admin")
+        go = admin.get("/accounts/connect/youtube?name=main")
+        query = {k: v[0] for k, v in parse_qs(urlsplit(go.headers["location"]).query).items()}
+        cancelled = admin.get(f"/accounts/callback/youtube?state={query['state']}&error=access_denied")
+        assert cancelled.status_code == 400 and "access_denied" in cancelled.text and "start again" in cancelled.text
+        flow = YouTubeOAuthFlow(gateway.app)
+        with pytest.raises(CredentialsError, match="refused the sign-in code: invalid_grant: Malformed auth code"):
+            flow.exchange_code(code="4/never-issued", redirect_uri=query["redirect_uri"])
+        code = parse_qs(urlsplit(httpx.get(yt.root + "o/oauth2/approve", params={
+            "redirect_uri": query["redirect_uri"], "state": "s"}).headers["location"]).query)["code"][0]
+        with pytest.raises(CredentialsError, match="redirect_uri_mismatch"):
+            flow.exchange_code(code=code, redirect_uri="http://elsewhere.example/callback")
+        assert not [a for a in services.list_accounts(gateway.app) if a["platform"] == "youtube"]

@@ -43,23 +43,21 @@ class YouTubeOAuthFlow:
 
     def __init__(self, app):
         self.settings = app.settings
-        self._client: dict | None = None
 
     def _secrets_path(self) -> Path:
         return Path(self.settings.publish.youtube_client_secrets or self.settings.home / "youtube_client_secret.json")
 
     def client(self) -> dict:
-        if self._client is None:
-            path = self._secrets_path()
-            if not path.expanduser().is_file():
-                raise CredentialsError(
-                    f"no OAuth client for YouTube: {path} does not exist",
-                    hint="create an OAuth client of type Web application in the Google Cloud console (APIs & Services > "
-                         "Credentials) with this workspace's /accounts/callback/youtube as a redirect URI, download its "
-                         "JSON and set publish.youtube_client_secrets to it")
-            data = read_client_secrets(path)
-            self._client = data.get("web") or data.get("installed")
-        return self._client
+        """The OAuth client, read each time (a replaced file needs no restart)."""
+        path = self._secrets_path()
+        if not path.expanduser().is_file():
+            raise CredentialsError(
+                f"no OAuth client for YouTube: {path} does not exist",
+                hint="create an OAuth client of type Web application in the Google Cloud console (APIs & Services > "
+                     "Credentials) with this workspace's /accounts/callback/youtube as a redirect URI, download its "
+                     "JSON and set publish.youtube_client_secrets to it")
+        data = read_client_secrets(path)
+        return data.get("web") or data.get("installed")
 
     def authorization_url(self, *, redirect_uri: str, state: str) -> str:
         client = self.client()
@@ -83,7 +81,7 @@ class YouTubeOAuthFlow:
         except ValueError:
             answer = {}
         if resp.status_code != 200 or not answer.get("access_token"):
-            why = answer.get("error_description") or answer.get("error") or f"HTTP {resp.status_code}"
+            why = ": ".join(str(answer[k]) for k in ("error", "error_description") if answer.get(k)) or f"HTTP {resp.status_code}"
             raise CredentialsError(f"Google refused the sign-in code: {why}", hint="connect the account again")
         if not answer.get("refresh_token"):
             raise CredentialsError("Google gave no refresh token; remove trendreel's access at "
