@@ -35,6 +35,7 @@ _WHERE: dict[str, str] = {
     "approve_video": "publishing", "reject_video": "publishing", "publish_video": "publishing",
     "get_publication": "publishing", "list_publications": "publishing", "add_account": "publishing",
     "list_accounts": "publishing", "remove_account": "publishing", "resolve_target": "publishing",
+    "oauth_platforms": "publishing", "oauth_start": "publishing", "oauth_finish": "publishing",
     # the learning loop (learning.py)
     "import_histories": "learning", "learning_features": "learning", "fit_models": "learning",
     "evaluate_models": "learning", "list_models": "learning", "forecast": "learning", "expected_views": "learning",

@@ -266,10 +266,9 @@ def _redirect_uri(request: Request, platform: str) -> str:
 @router.get("/accounts/connect/{platform}")
 async def oauth_connect(platform: Platform, request: Request, user: Admin,
                         name: Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")]):
-    app = get_app(request)
-    flow = app.oauth_flow(platform)
     state = secrets.token_urlsafe(24)
-    url = await call(flow.authorization_url, redirect_uri=_redirect_uri(request, platform), state=state)
+    url = await call(services.oauth_start, get_app(request), platform=platform,
+                     redirect_uri=_redirect_uri(request, platform), state=state)
     # the state lives in the signed session: only this browser, this admin, this platform, for a while
     request.session[OAUTH_KEY] = {"state": state, "platform": platform, "name": name, "by": user.username,
                                   "at": time.time()}
@@ -292,10 +291,8 @@ async def oauth_callback(platform: Platform, request: Request, user: Admin,
         raise ApiError(400, "invalid_request", f"the {platform} sign-in was not completed ({error}): start again from Accounts")
     if not code:
         raise ApiError(400, "invalid_request", "the provider sent no code back: start again from Accounts")
-    app = get_app(request)
-    flow = app.oauth_flow(platform)
-    credentials = await call(flow.exchange_code, code=code, redirect_uri=_redirect_uri(request, platform))
-    account = await call(services.add_account, app, platform=platform, name=pending["name"], credentials=credentials)
+    account = await call(services.oauth_finish, get_app(request), platform=platform, name=pending["name"], code=code,
+                         redirect_uri=_redirect_uri(request, platform))
     flash(request, f"{platform.capitalize()} account {account['name']} connected: publish to "
                    f"{platform}:{account['name']}.")
     return see_other(f"/accounts#account-{platform}-{account['name']}")

@@ -567,7 +567,7 @@ async def accounts(request: Request, user: Viewer):
     rows = await call(services.list_accounts, app)
     own = _own(rows)
     return render(request, "accounts.html", user, accounts=own, external=len(rows) - len(own),
-                  oauth_platforms=app.registry.names("oauth_flow"))
+                  oauth_platforms=services.oauth_platforms(app))
 
 
 @router.post("/accounts")
