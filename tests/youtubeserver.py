@@ -2,8 +2,10 @@
 
 Resumable uploads (POST ...?uploadType=resumable → 200 + Location; PUT chunks with Content-Range →
 308 + Range, the last one 200 with the video resource; PUT with `Content-Range: bytes */N` asks how far
-a session got), thumbnails.set, videos.list with statistics tests set, and an OAuth token endpoint for
-refresh. Bearer tokens are checked: only tokens this server issued are accepted.
+a session got), thumbnails.set, videos.list with statistics tests set, and Google's OAuth 2.0 web-server
+flow: a consent page at /o/oauth2/auth whose "Allow" sends the browser back to the redirect URI with a
+code and the state, and the token endpoint that exchanges that code (grant_type=authorization_code) or a
+refresh token. Bearer tokens are checked: only tokens this server issued are accepted.
 
 Faults to inject: `fail_next_chunks(n, status=503)`, `drop_next_chunk()` (the connection is closed half
 way through a chunk), `expire_token()` (the current token gets 401, the client refreshes), `exceed_quota()`
@@ -41,6 +43,8 @@ class YouTubeServer:
         self.client_id = "123456789-test.apps.googleusercontent.com"
         self.client_secret = "cs-" + secrets.token_hex(8)
         self.refreshes = 0
+        self.codes: dict[str, str] = {}  # authorization code -> the redirect URI it was issued for
+        self.consents: list[dict] = []  # the query of each consent page shown
         self.inserts = 0
         self.chunk_puts = 0
         self._fail: list[int] = []
@@ -110,6 +114,12 @@ class YouTubeServer:
         return {"type": "authorized_user", "token": token or self.issue_token(), "refresh_token": self.refresh_token,
                 "client_id": self.client_id, "client_secret": self.client_secret, "token_uri": self.root + "token",
                 "scopes": ["https://www.googleapis.com/auth/youtube.upload"]}
+
+    def web_client_secrets(self) -> dict:
+        """An OAuth client JSON of type Web application, as the Google Cloud console downloads it."""
+        return {"web": {"client_id": self.client_id, "client_secret": self.client_secret, "project_id": "trendreel-test",
+                        "auth_uri": self.root + "o/oauth2/auth", "token_uri": self.root + "token",
+                        "redirect_uris": []}}
 
     # ---- faults and facts --------------------------------------------------------------------
 
@@ -205,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
         q = parse_qs(url.query)
         if url.path == "/token":
             form = parse_qs(self._body().decode())
+            if form.get("grant_type", [""])[0] == "authorization_code":
+                return self._exchange(form)
             if form.get("refresh_token", [""])[0] != self.yt.refresh_token or form.get("client_secret", [""])[0] != self.yt.client_secret:
                 return self._send(400, {"error": "invalid_grant", "error_description": "Bad Request"})
             with self.yt.lock:
@@ -315,9 +327,63 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, self.yt.resource(vid))
         return self._send(308, None, self._range_headers(session))
 
+    def _exchange(self, form: dict):
+        code, redirect = form.get("code", [""])[0], form.get("redirect_uri", [""])[0]
+        with self.yt.lock:
+            issued_for = self.yt.codes.pop(code, None)  # a code is good once
+        if form.get("client_secret", [""])[0] != self.yt.client_secret or form.get("client_id", [""])[0] != self.yt.client_id:
+            return self._send(401, {"error": "invalid_client", "error_description": "Unauthorized"})
+        if issued_for is None:
+            return self._send(400, {"error": "invalid_grant", "error_description": "Malformed auth code."})
+        if issued_for != redirect:
+            return self._send(400, {"error": "redirect_uri_mismatch", "error_description": "Bad Request"})
+        return self._send(200, {"access_token": self.yt.issue_token(), "expires_in": 3599, "token_type": "Bearer",
+                                "refresh_token": self.yt.refresh_token,
+                                "scope": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly"})
+
+    def _consent(self, q: dict):
+        """Google's consent page, reduced to its one decision: Allow sends the browser back with a code."""
+        from html import escape
+        from urllib.parse import urlencode
+
+        one = {k: v[0] for k, v in q.items()}
+        if one.get("client_id") != self.yt.client_id or one.get("response_type") != "code" or not one.get("redirect_uri"):
+            return self._error(400, "invalid_request", "Error 400: invalid_request")
+        with self.yt.lock:
+            self.yt.consents.append(one)
+        allow = "/o/oauth2/approve?" + urlencode({"redirect_uri": one["redirect_uri"], "state": one.get("state", "")})
+        deny = one["redirect_uri"] + "?" + urlencode({"error": "access_denied", "state": one.get("state", "")})
+        page = (f"<!doctype html><title>Sign in - Google Accounts</title><h1>trendreel wants to access your Google Account</h1>"
+                f"<p id='scopes'>{escape(one.get('scope', ''))}</p><a id='allow' href='{escape(allow)}'>Allow</a> "
+                f"<a id='deny' href='{escape(deny)}'>Cancel</a>").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def _approve(self, q: dict):
+        from urllib.parse import urlencode
+
+        code = "4/" + secrets.token_urlsafe(16)
+        redirect = q.get("redirect_uri", [""])[0]
+        with self.yt.lock:
+            self.yt.codes[code] = redirect
+        self.send_response(302)
+        self.send_header("Location", redirect + "?" + urlencode({"state": q.get("state", [""])[0], "code": code,
+                                                                  "scope": "https://www.googleapis.com/auth/youtube.upload"}))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_GET(self):
         url = urlparse(self.path)
         q = parse_qs(url.query)
+        if url.path == "/favicon.ico":  # what a browser asks of the consent page's site
+            return self._send(204)
+        if url.path == "/o/oauth2/auth":
+            return self._consent(q)
+        if url.path == "/o/oauth2/approve":
+            return self._approve(q)
         if url.path != "/youtube/v3/videos":
             return self._error(404, "notFound", f"no such endpoint {url.path}")
         if not self._authorized():

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the types only: building them imports models, numpy, torch 
     from trendreel.learn.backend import RidgeViews
     from trendreel.metrics.base import MetricsSource
     from trendreel.publish.base import Publisher
+    from trendreel.publish.oauth import OAuthFlow
     from trendreel.render.base import VideoGenerator
     from trendreel.story.llm import ChatBackend
     from trendreel.story.writers import StoryWriter
@@ -170,6 +171,11 @@ class App:
     def metrics_source(self, platform: str) -> MetricsSource:
         self.registry.check("metrics_source", platform)
         return self._once(f"metrics_source:{platform}", lambda: self.registry.create("metrics_source", platform, self))
+
+    def oauth_flow(self, platform: str) -> OAuthFlow:
+        """The web OAuth flow that connects an account of this platform from the workspace."""
+        self.registry.check("oauth_flow", platform)
+        return self._once(f"oauth_flow:{platform}", lambda: self.registry.create("oauth_flow", platform, self))
 
     def views_model(self) -> RidgeViews:
         """The views model (learn.model): makes and loads forecasters and cold-start predictors."""

@@ -23,6 +23,7 @@ Stage errors subclass their stage's error and, where it applies, a category:
 TrendreelError
 ├── InvalidInput
 │   └── ConfigError            wrong or missing setting (names the setting to fix)
+│       └── UnknownSource      a source name nobody defined (also a NotFound)
 ├── NotFound, Conflict, TooLarge, RateLimited, Unauthenticated, Forbidden
 ├── Unavailable
 │   ├── StorageError           file store or database failure
@@ -110,6 +111,10 @@ def category_of(exc: TrendreelError) -> tuple[int, str]:
 
 class ConfigError(InvalidInput):
     """A setting is wrong or missing."""
+
+
+class UnknownSource(ConfigError, NotFound):
+    """A source name that is neither in the settings file nor added in the workspace."""
 
 
 class StorageError(Unavailable):

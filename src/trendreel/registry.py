@@ -18,6 +18,7 @@ the name into an object. Every kind works the same way:
     metrics_source   an account's platform           (app)                         folder, youtube, tiktok, instagram
     views_model      learn.model                     (LearnSettings, text_embedder=) ridge
     engine_runner    engine.runner                   (app)                         inprocess, temporal
+    oauth_flow       the platform of an account      (app)                         youtube
 
 `chat` is a function name -> chat model (the story writer asks for its own); `app` is the App, for the
 kinds that need the database or other backends. Built-in backends are registered the way a plugin is:
@@ -107,6 +108,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("engine_runner", "trendreel.engine_runners", "engine.runner", "engine runner", (
         ("inprocess", "trendreel.services.pipeline:InProcessRunner"),
         ("temporal", "trendreel.engine.service:TemporalRunner"))),
+    Kind("oauth_flow", "trendreel.oauth_flows", "the platform of an account connected in the workspace", "OAuth flow", (
+        ("youtube", "trendreel.publish.oauth:YouTubeOAuthFlow"),)),
 )}
 
 

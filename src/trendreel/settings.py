@@ -445,6 +445,8 @@ class PublishSettings(BaseModel):
     instagram_processing_timeout_s: float = Field(
         900.0, gt=0, description="How long one run waits for Instagram to finish processing an upload; the next run goes on with the same container.")
     instagram_refresh_days: float = Field(7.0, ge=0, le=59, description="Refresh an Instagram long-lived token (60 days) when it expires within this many days.")
+    youtube_client_secrets: Path | None = Field(
+        None, description="OAuth client JSON (type Web application) with which admins connect YouTube accounts in the workspace; default <home>/youtube_client_secret.json.")
 
     @field_validator("chunk_mib")
     @classmethod

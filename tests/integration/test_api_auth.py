@@ -21,7 +21,8 @@ PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/auth/login"
 ANY_USER_WRITES = {("POST", "/api/v1/tokens"), ("DELETE", "/api/v1/tokens/{token_id}")}
 ADMIN_ONLY = {("GET", "/api/v1/users"), ("POST", "/api/v1/users"), ("PUT", "/api/v1/users/{username}/role"),
               ("DELETE", "/api/v1/users/{username}"), ("POST", "/api/v1/accounts"),
-              ("DELETE", "/api/v1/accounts/{platform}/{name}"), ("POST", "/api/v1/storage/gc"), ("GET", "/metrics")}
+              ("DELETE", "/api/v1/accounts/{platform}/{name}"), ("POST", "/api/v1/storage/gc"), ("GET", "/metrics"),
+              ("POST", "/api/v1/sources"), ("PUT", "/api/v1/sources/{name}"), ("DELETE", "/api/v1/sources/{name}")}
 SAMPLE_PARAMS = {"username": "nobody", "platform": "folder", "name": "x", "which": "file"}
 
 

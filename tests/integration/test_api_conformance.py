@@ -122,7 +122,7 @@ def test_the_two_runs_cover_every_operation_once(gateway):
     assert len(every) >= 50 and safe | own == every and not safe & own
     assert own == {"POST /api/v1/auth/logout", "PUT /api/v1/users/{username}/role", "DELETE /api/v1/users/{username}",
                    "DELETE /api/v1/tokens/{token_id}", "DELETE /api/v1/accounts/{platform}/{name}",
-                   "POST /api/v1/storage/gc"}
+                   "POST /api/v1/storage/gc", "DELETE /api/v1/sources/{name}"}
 
 
 # ---- what the run found, one request each -----------------------------------------------------------

@@ -67,7 +67,7 @@ def crawl(
 
     with _app(home) as application:
         for name in source or []:
-            application.settings.source(name)  # an unknown name fails before the crawl starts
+            services.find_source(application, name)  # an unknown name fails before the crawl starts (workspace ones too)
         stats = _run_crawl(application, source_names=source, urls=urls, allow_private=allow_private,
                            max_pages=max_pages, extract_workers=workers)
         counts = services.storage_counts(application)

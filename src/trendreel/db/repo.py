@@ -27,6 +27,8 @@ def append_event(session: Session, *, type: str, subject_type: str, subject_id: 
 
 def upsert_source(session: Session, *, name: str, kind: str, config: dict) -> Source:
     source = session.scalar(select(Source).where(Source.name == name))
+    if source is not None:  # who added it in the workspace (and whether it was removed) outlives a crawl
+        config = {**config, **{k: v for k, v in (source.config or {}).items() if k in ("added_by", "removed_at")}}
     if source is None:
         source = Source(name=name, kind=kind, config=config)
         session.add(source)

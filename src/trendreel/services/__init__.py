@@ -19,6 +19,9 @@ _WHERE: dict[str, str] = {
     "crawl_sources": "crawl", "extract_target": "crawl", "import_items": "crawl",
     "list_articles": "content", "get_article": "content", "crawl_errors": "content", "storage_counts": "content",
     "list_categories": "content", "save_category": "content",
+    # sources: the settings file's and those added in the workspace (sources.py)
+    "list_sources": "sources", "find_source": "sources", "save_source": "sources", "remove_source": "sources",
+    "test_source": "sources", "all_sources": "sources", "check_source": "sources",
     # the index (index.py)
     "index_articles": "index", "search": "index", "categorize_texts": "index",
     # trends and stories (trends.py, stories.py)
@@ -32,6 +35,7 @@ _WHERE: dict[str, str] = {
     "approve_video": "publishing", "reject_video": "publishing", "publish_video": "publishing",
     "get_publication": "publishing", "list_publications": "publishing", "add_account": "publishing",
     "list_accounts": "publishing", "remove_account": "publishing", "resolve_target": "publishing",
+    "oauth_platforms": "publishing", "oauth_start": "publishing", "oauth_finish": "publishing",
     # the learning loop (learning.py)
     "import_histories": "learning", "learning_features": "learning", "fit_models": "learning",
     "evaluate_models": "learning", "list_models": "learning", "forecast": "learning", "expected_views": "learning",

@@ -15,6 +15,7 @@ from trendreel.crawl.fetch import Fetcher
 from trendreel.errors import ConfigError
 from trendreel.importer import import_jsonl
 from trendreel.services.index import index_articles
+from trendreel.services.sources import all_sources, find_source
 from trendreel.settings import CrawlSettings, SourceConfig
 
 MAX_LOCAL_FILE_BYTES = 50_000_000
@@ -32,9 +33,10 @@ def crawl_sources(app: App, *, source_names: list[str] | None = None, urls: list
                                 max_pages=max_pages or max(len(urls), 1), allow_private=allow_private)]
     else:
         if sources is None:
-            sources = [app.settings.source(n) for n in source_names] if source_names else list(app.settings.sources)
+            # the settings file's sources and those added in the workspace
+            sources = [find_source(app, n) for n in source_names] if source_names else all_sources(app)
         if not sources:
-            raise ConfigError("no sources configured: add [[sources]] to the settings file, or pass URLs to crawl")
+            raise ConfigError("no sources configured: add one in the workspace (Sources) or [[sources]] to the settings file, or pass URLs to crawl")
         if max_pages:
             sources = [s.model_copy(update={"max_pages": max_pages}) for s in sources]
     settings = app.settings if crawl is None else app.settings.model_copy(update={"crawl": crawl})

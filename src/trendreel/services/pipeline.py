@@ -76,7 +76,7 @@ def _index(app: App, params: dict, report: Report) -> dict:
 
 def _trends(app: App, params: dict, report: Report) -> dict:
     trends = detect_trends(app, window=params.get("window"), since=params.get("since"), until=params.get("until"),
-                           on_progress=lambda step, done, total: report(done, total))
+                           on_progress=lambda step, done, total: report(done, total, step))
     return {"trends": len(trends), "trend_ids": [t["id"] for t in trends[:50]],
             "top": [{"id": t["id"], "lang": t["lang"], "text": t["text"], "score": t["score"]} for t in trends[:50]]}
 

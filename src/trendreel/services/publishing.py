@@ -94,6 +94,25 @@ def add_account(app: App, *, platform: str, name: str, credentials: dict | None 
     return accounts_mod.add_account(app, platform=platform, name=name, credentials=credentials, options=options)
 
 
+def oauth_platforms(app: App) -> list[str]:
+    """Platforms whose accounts can be connected through an OAuth flow in the browser (registry kind oauth_flow)."""
+    return app.registry.names("oauth_flow")
+
+
+def oauth_start(app: App, *, platform: str, redirect_uri: str, state: str) -> str:
+    """Where to send the browser to sign in with the platform and allow trendreel; it comes back to
+    `redirect_uri` with `state` and a code."""
+    return app.oauth_flow(platform).authorization_url(redirect_uri=redirect_uri, state=state)
+
+
+def oauth_finish(app: App, *, platform: str, name: str, code: str, redirect_uri: str) -> dict:
+    """Exchange the platform's code for credentials and store the account with them (encrypted)."""
+    credentials = app.oauth_flow(platform).exchange_code(code=code, redirect_uri=redirect_uri)
+    if platform == "youtube":
+        credentials = accounts_mod.check_authorized_user(credentials, where="Google's answer")
+    return accounts_mod.add_account(app, platform=platform, name=name, credentials=credentials)
+
+
 def list_accounts(app: App, *, platform: str | None = None, include_removed: bool = False) -> list[dict]:
     """Accounts (never their credentials), by platform and name."""
     return accounts_mod.list_accounts(app, platform=platform, include_removed=include_removed)

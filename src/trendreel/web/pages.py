@@ -273,7 +273,12 @@ def _run_result_url(run: dict) -> str | None:
         value = (result.get(stage) or {}).get(key)
         if value:
             return prefix + value
-    return None
+    return RUN_PAGES.get(run["kind"]) if run.get("status") == "done" else None
+
+
+# where a finished run of a kind that makes no single thing is seen
+RUN_PAGES = {"report": "/report", "metrics": "/publications", "trends": "/trends", "crawl": "/articles",
+             "index": "/articles"}
 
 
 # ---- articles, media, search ------------------------------------------------------------------
@@ -334,14 +339,31 @@ async def trend(trend_id: TrendId, request: Request, user: Viewer):
     item = await call(services.get_trend, app, trend_id)
     stories = await call(services.list_stories, app, trend_id=trend_id)
     predicted, model = await call(_predicted_views, app, [item])
-    return render(request, "trend.html", user, trend=item, stories=stories, predicted=predicted.get(trend_id), model=model)
+    return render(request, "trend.html", user, trend=item, stories=stories, predicted=predicted.get(trend_id), model=model,
+                  writers=_writers(app))
 
 
 @router.post("/trends/{trend_id}/story")
 async def write_story(trend_id: TrendId, request: Request, user: Editor,
-                      item_id: Annotated[str, Form(pattern=r"^(a[0-9a-f]{23})?$")] = ""):
-    await call(services.get_trend, get_app(request), trend_id)  # an unknown trend is refused now
-    return await start_run(request, user, "story", {"trend_id": trend_id, **({"item_id": item_id} if item_id else {})})
+                      item_id: Annotated[str, Form(pattern=r"^(a[0-9a-f]{23})?$")] = "",
+                      backend: Annotated[str, Form(max_length=100)] = "",
+                      lang: Annotated[str, Form(pattern=r"^([a-z]{2,3})?$")] = ""):
+    app = get_app(request)
+    await call(services.get_trend, app, trend_id)  # an unknown trend is refused now
+    if backend and backend not in app.registry.names("story_writer"):
+        raise ApiError(422, "invalid_request", f"unknown story writer {backend!r}; known: "
+                                               f"{', '.join(app.registry.names('story_writer'))}")
+    return await start_run(request, user, "story", {"trend_id": trend_id, **({"item_id": item_id} if item_id else {}),
+                                                    **({"backend": backend} if backend else {}),
+                                                    **({"lang": lang} if lang else {})})
+
+
+def _writers(app) -> dict:
+    """The story writers one may pick (the settings' first) and the languages to write in."""
+    configured = app.settings.story.backend
+    names = [configured] + [n for n in app.registry.names("story_writer") if n != configured]
+    langs = sorted({"ko", "en", *(k for k in app.settings.render.voices if re.fullmatch(r"[a-z]{2,3}", k))})
+    return {"names": names, "configured": configured, "langs": langs}
 
 
 def _scene_problems(problems: list[str], n: int) -> tuple[dict[int, list[str]], list[str]]:
@@ -370,7 +392,13 @@ async def story(story_id: StoryId, request: Request, user: Viewer):
     item = await call(services.get_story, app, story_id)
     videos = await call(services.list_videos, app, story_id=story_id)
     return render(request, "story.html", user, story=item, videos=videos, problems={}, general_problems=[],
-                  options=await _render_options(app, user, item))
+                  options=await _render_options(app, user, item), rendering=await _renders_running(app, story_id))
+
+
+async def _renders_running(app, story_id: str) -> list[dict]:
+    """This story's render runs not finished yet (a batch of variants shows them until they end)."""
+    active = [r for status in ("queued", "running") for r in await call(services.list_runs, app, status=status, limit=100)]
+    return [r for r in active if r["kind"] == "render" and r["params"].get("story_id") == story_id]
 
 
 @router.post("/stories/{story_id}", response_class=HTMLResponse)
@@ -535,9 +563,11 @@ def _own(accounts: list[dict]) -> list[dict]:
 
 @router.get("/accounts", response_class=HTMLResponse)
 async def accounts(request: Request, user: Viewer):
-    rows = await call(services.list_accounts, get_app(request))
+    app = get_app(request)
+    rows = await call(services.list_accounts, app)
     own = _own(rows)
-    return render(request, "accounts.html", user, accounts=own, external=len(rows) - len(own))
+    return render(request, "accounts.html", user, accounts=own, external=len(rows) - len(own),
+                  oauth_platforms=services.oauth_platforms(app))
 
 
 @router.post("/accounts")

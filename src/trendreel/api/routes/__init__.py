@@ -12,6 +12,7 @@ from trendreel.api.routes import (
     pipeline,
     publishing,
     schedule,
+    sources,
     users,
     voices,
 )
@@ -19,4 +20,4 @@ from trendreel.api.routes import (
 
 def all_routers() -> list[APIRouter]:
     return [auth.router, users.router, content.router, media.router, pipeline.router, publishing.router,
-            learning.router, voices.router, schedule.router]
+            learning.router, voices.router, schedule.router, sources.router]

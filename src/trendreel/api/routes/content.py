@@ -22,9 +22,10 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Lang = Annotated[str | None, Query(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 
 
-@router.get("/sources", response_model=list[SourceOut], tags=["sources"], summary="Configured sources")
+@router.get("/sources", response_model=list[SourceOut], tags=["sources"],
+            summary="Sources: the settings file's and those added in the workspace (origin)")
 async def list_sources(request: Request, _: Viewer):
-    return [s.model_dump() for s in get_app(request).settings.sources]
+    return await call(services.list_sources, get_app(request))
 
 
 @router.get("/categories", response_model=list[CategoryOut], tags=["sources"], summary="The category master")

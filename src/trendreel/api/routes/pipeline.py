@@ -84,8 +84,7 @@ RunRequest = Annotated[Union[FullRun, CrawlRun, IndexRun, TrendsRun, StoryRun, R
 async def start(body: RunRequest, request: Request, user: Editor):
     params = body.model_dump(mode="json", exclude={"kind"}, exclude_none=True)
     if body.kind in ("full", "crawl"):
-        settings = get_app(request).settings
-        known = {src.name for src in settings.sources}
+        known = {src["name"] for src in await call(services.list_sources, get_app(request))}
         for name in params.get("sources") or []:
             if name not in known:  # an unknown source is refused now, not in the run: a name of nothing
                 raise ApiError(404, "not_found", f"unknown source {name!r} (known: {', '.join(sorted(known)) or 'none configured'})")

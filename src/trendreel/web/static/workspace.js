@@ -5,24 +5,77 @@
 document.addEventListener("submit", (event) => {
   const form = event.target;
   const question = form.dataset.confirm;
-  if (question && !window.confirm(question)) event.preventDefault();
+  if (question && !window.confirm(question)) { event.preventDefault(); return; }
+  // A GET form that leads to another site (an OAuth sign-in) is followed as a navigation: the content
+  // security policy's form-action keeps form submissions on this site, redirects included.
+  if (form.hasAttribute("data-navigate")) {
+    event.preventDefault();
+    const data = new FormData(form);
+    const part = form.querySelector("[data-path-part]");
+    let action = form.getAttribute("action");
+    if (part) { action = action.replace(/[^/]+$/, encodeURIComponent(part.value)); data.delete(part.name); }
+    window.location.assign(action + "?" + new URLSearchParams(data).toString());
+  }
 });
+
+// What a stage's done/total count, as the server's manage.STAGE_UNITS says.
+const STAGE_UNITS = {crawl: "pages", index: "items", metrics: "publications", gc: "files", render: "videos",
+                     edit: "videos", publish: "bytes"};
+
+function sizeText(n) {
+  let value = Number(n) || 0;
+  for (const unit of ["B", "KB", "MB", "GB"]) {
+    if (Math.abs(value) < 1000 || unit === "GB") return unit === "B" ? `${value.toFixed(0)} B` : `${value.toFixed(1)} ${unit}`;
+    value /= 1000;
+  }
+  return `${value.toFixed(1)} TB`;
+}
+
+function secondsText(n) {
+  n = Math.max(0, Math.round(n));
+  if (n < 60) return `${n} s`;
+  if (n < 3600) return `${Math.floor(n / 60)} min ${n % 60} s`;
+  return `${Math.floor(n / 3600)} h ${Math.floor((n % 3600) / 60)} min`;
+}
+
+function progressText(stage, p) {
+  let unit = STAGE_UNITS[stage] || "steps";
+  const done = Number(p.done) || 0;
+  const total = p.total;
+  const parts = [];
+  if (unit === "bytes") {
+    parts.push(total ? `${sizeText(done)} of ${sizeText(total)} uploaded` : `${sizeText(done)} uploaded`);
+  } else {
+    if (stage === "trends" && p.info) unit = p.info;
+    parts.push(total ? `${done.toLocaleString("en")} of ${Number(total).toLocaleString("en")} ${unit}` : `${done.toLocaleString("en")} ${unit}`);
+  }
+  let elapsed = null;
+  if (p.started_at) {
+    const end = p.finished_at ? Date.parse(p.finished_at) : Date.now();
+    elapsed = (end - Date.parse(p.started_at)) / 1000;
+    parts.push(secondsText(elapsed));
+  }
+  if (elapsed && elapsed >= 1 && done && (unit === "pages" || unit === "items")) parts.push(`${(done / elapsed).toFixed(1)} ${unit}/s`);
+  if (p.info && stage !== "trends") parts.push(String(p.info));
+  return parts.join(" · ");
+}
 
 function followRun(box) {
   const url = box.dataset.runUrl;
   const statusEl = document.getElementById("run-status");
   const errorEl = document.getElementById("run-error");
   const nextEl = document.getElementById("run-next");
+  const RUN_PAGES = {report: "/report", metrics: "/publications", trends: "/trends", crawl: "/articles", index: "/articles"};
+  let run = null;
   const resultUrl = (result) => {
     for (const [stage, key, prefix] of [["publish", "publication_id", "/publications/"], ["edit", "video_id", "/videos/"],
                                         ["render", "video_id", "/videos/"], ["story", "story_id", "/stories/"]]) {
       const value = result && result[stage] && result[stage][key];
       if (value) return prefix + value;
     }
-    return null;
+    return run.status === "done" ? (RUN_PAGES[run.kind] || null) : null;
   };
   async function poll() {
-    let run;
     try {
       const resp = await fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin"});
       if (resp.status === 401) { window.location = "/login?next=" + encodeURIComponent(window.location.pathname); return; }
@@ -46,7 +99,7 @@ function followRun(box) {
       const bar = row.querySelector("progress");
       bar.max = p.total || 1;
       bar.value = p.total ? p.done : (p.state === "done" ? 1 : 0);
-      row.querySelector(".count").textContent = p.total ? `${p.done}/${p.total}` : String(p.done || 0);
+      row.querySelector(".count").textContent = progressText(name, p);
     }
     if (run.error) { errorEl.textContent = run.error; errorEl.hidden = false; }
     const next = resultUrl(run.result);
