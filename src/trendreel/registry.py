@@ -18,7 +18,7 @@ the name into an object. Every kind works the same way:
     metrics_source   an account's platform           (app)                         folder, youtube, tiktok, instagram
     views_model      learn.model                     (LearnSettings, text_embedder=) ridge
     engine_runner    engine.runner                   (app)                         inprocess, temporal
-    oauth_flow       the platform of an account      (app)                         youtube
+    oauth_flow       the platform of an account      (app)                         youtube, tiktok, instagram
 
 `chat` is a function name -> chat model (the story writer asks for its own); `app` is the App, for the
 kinds that need the database or other backends. Built-in backends are registered the way a plugin is:
@@ -109,7 +109,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
         ("inprocess", "trendreel.services.pipeline:InProcessRunner"),
         ("temporal", "trendreel.engine.service:TemporalRunner"))),
     Kind("oauth_flow", "trendreel.oauth_flows", "the platform of an account connected in the workspace", "OAuth flow", (
-        ("youtube", "trendreel.publish.oauth:YouTubeOAuthFlow"),)),
+        ("youtube", "trendreel.publish.oauth:YouTubeOAuthFlow"),
+        ("tiktok", "trendreel.publish.tiktok:TikTokOAuthFlow"),
+        ("instagram", "trendreel.publish.instagram:InstagramOAuthFlow"))),
 )}
 
 

@@ -189,21 +189,24 @@ def test_token_near_expiry_is_refreshed_and_stored_encrypted(server, make_settin
 def test_oauth_flow_makes_credentials_that_publish(server, make_settings, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     app = make_app(make_settings, server, instagram_app_id=server.app_id, instagram_app_secret=server.app_secret)
-    flow = InstagramOAuthFlow(app)
-    redirect = "http://127.0.0.1:8600/accounts/instagram/callback"
-    url = flow.authorization_url(redirect_uri=redirect, state="st-123")
+    flow = app.oauth_flow("instagram")  # what the workspace's Connect uses
+    assert isinstance(flow, InstagramOAuthFlow)
+    redirect = "http://127.0.0.1:8600/accounts/callback/instagram"
+    url = service.oauth_start(app, platform="instagram", redirect_uri=redirect, state="st-123")
     assert url.startswith(server.root + "v21.0/dialog/oauth?")
     assert f"client_id={server.app_id}" in url and "state=st-123" in url and "instagram_content_publish" in url
     with pytest.raises(CredentialsError, match="code exchange"):
         flow.exchange_code(code="code-bogus", redirect_uri=redirect)
-    creds = flow.exchange_code(code=server.authorize(redirect), redirect_uri=redirect)
+    account = service.oauth_finish(app, platform="instagram", name="connected", code=server.authorize(redirect),
+                                   redirect_uri=redirect)
+    assert account["platform"] == "instagram" and account["name"] == "connected"
+    creds = load_credentials(app, account["id"])
     assert creds["ig_user_id"] == server.ig_user_id and creds["app_id"] == server.app_id
     assert server.tokens[creds["access_token"]]["kind"] == "long"
     assert datetime.fromisoformat(creds["expires_at"]) > datetime.now(timezone.utc) + timedelta(days=59)
     assert "client_secret=***" in caplog.text  # httpx logged the exchanges, with the secrets taken out
     assert creds["access_token"] not in caplog.text and server.app_secret not in caplog.text
     assert not re.search(r"(code|fb_exchange_token|client_secret|access_token)=(?!\*\*\*)", caplog.text)
-    service.add_account(app, platform="instagram", name="connected", credentials=creds)
     pub = service.publish_video(app, video_id=add_video(app, "ig-oauth", review="approved"), to="instagram:connected")
     assert pub["status"] == "done" and len(server.media) == 1
     app.close()

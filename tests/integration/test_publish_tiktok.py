@@ -205,9 +205,10 @@ def test_oauth_flow_connects_an_account_that_refreshes_with_the_app_keys(server,
                              publish={**FAST, "tiktok_client_key": server.client_key,
                                       "tiktok_client_secret": server.client_secret})
     app = build_app(settings)
-    flow = TikTokOAuthFlow(app)
-    redirect = "http://127.0.0.1:8600/accounts/tiktok/callback"
-    url = urlparse(flow.authorization_url(redirect_uri=redirect, state="s-123"))
+    flow = app.oauth_flow("tiktok")  # what the workspace's Connect uses
+    assert isinstance(flow, TikTokOAuthFlow)
+    redirect = "http://127.0.0.1:8600/accounts/callback/tiktok"
+    url = urlparse(service.oauth_start(app, platform="tiktok", redirect_uri=redirect, state="s-123"))
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert url.geturl().startswith(server.root + "v2/auth/authorize/?")
     assert query == {"client_key": server.client_key, "scope": "user.info.basic,video.publish,video.list",
