@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trendreel.ids import trend_id
-from trendreel.trends.cluster import cluster_window
+from trendreel.trends.cluster import cluster_window, measured_time_bonus
 from trendreel.trends.phrases import Background, ItemWords, common_age_group, item_words, key_phrases
 from trendreel.trends.text import trend_line
 from trendreel.trends.windows import to_datetime, window_index
@@ -67,8 +67,8 @@ class TrendParams:
     half_life_h: float = 48.0
     max_window_items: int = 6000
     max_trends: int = 100
-    time_bonus: float = 0.0
-    time_scale_s: float = 3600.0
+    time_bonus: float | None = None  # None: measured on the items of the run (cluster.measured_time_bonus)
+    time_scale_s: float = 1200.0
     max_phrases: int = 4
 
 
@@ -252,11 +252,14 @@ class _TimeOrdered:
 def _build_chains(view: _TimeOrdered, params: TrendParams, on_window) -> list[_Chain]:
     chains: list[_Chain] = []
     loose_left: dict[int, np.ndarray] = {}  # window -> positions of loose items no chain took
+    time_bonus = params.time_bonus
+    if time_bonus is None:
+        time_bonus = measured_time_bonus(view.vectors, view.times, view.timed, params.time_scale_s)
     total_windows = len(view.window_numbers)
     for done, (window, lo, hi) in enumerate(view.window_slices(), start=1):
         labels = cluster_window(view.vectors[lo:hi], similarity=params.cluster_similarity,
                                 max_items=params.max_window_items, times=view.times[lo:hi],
-                                timed=view.timed[lo:hi], time_bonus=params.time_bonus,
+                                timed=view.timed[lo:hi], time_bonus=time_bonus,
                                 time_scale_s=params.time_scale_s)
         groups, loose = _groups(labels, lo, params.min_items)
         open_chains = [c for c in chains if c.last_window >= window - params.lookback_windows]

@@ -71,7 +71,8 @@ def detector_key(params: TrendParams, embedder: str, texts=None) -> str:
     key = (f"v{STAGE_VERSION}|{embedder}|{format_window(params.window_s)}|lookback={params.lookback_windows}"
            f"|cluster={params.cluster_similarity}|link={params.link_similarity}|min={params.min_items}"
            f"|half_life_h={params.half_life_h}"
-           + (f"|time_bonus={params.time_bonus}/{format_window(int(params.time_scale_s))}" if params.time_bonus else ""))
+           + (f"|time_bonus={'measured' if params.time_bonus is None else params.time_bonus}"
+              f"/{format_window(int(params.time_scale_s))}" if params.time_bonus != 0 else ""))
     return key + (f"|text={texts.name}:{texts.model}" if texts is not None else "")
 
 
