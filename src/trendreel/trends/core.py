@@ -4,7 +4,9 @@ No database and no files here, so the same code runs in the stage and in the ben
 
 1. Windows. Items fall into fixed windows aligned to the Unix epoch (`window_s`, e.g. 24 h).
 2. Groups. Each window's items are clustered by meaning (cluster.py, average linkage at
-   `cluster_similarity`); a cluster of at least `min_items` items is a group, the rest are loose.
+   `cluster_similarity`), with a bonus for items published close together that is measured on the
+   run's items unless `time_bonus` is set (cluster.measured_time_bonus); a cluster of at least
+   `min_items` items is a group, the rest are loose.
 3. Chains. Windows are visited oldest first. "Similar" below is always an average similarity
    between two sets of items (the dot product of their mean vectors), the criterion of the
    grouping too. A group joins the open chain whose items of its last RECENT_WINDOWS windows it is
