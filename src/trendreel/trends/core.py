@@ -49,8 +49,9 @@ from trendreel.trends.text import trend_line
 from trendreel.trends.windows import to_datetime, window_index
 
 # Key phrases are scored against at most this many items of the range (evenly spaced in time):
-# document frequencies from a sample of this size are as good, and tokenising 100k items is not free.
-PHRASE_BACKGROUND_MAX = 20_000
+# document frequencies from a sample of this size are good enough for ranking phrases, and reading
+# the words of items with summaries costs about 1 ms each (20,000 was half of a 100k-item run).
+PHRASE_BACKGROUND_MAX = 5_000
 # A chain is matched against its items of its last this many windows (a story moves on).
 RECENT_WINDOWS = 2
 # Rows of earlier windows scored against trend windows at once (bounds memory at ~40 MB per block).

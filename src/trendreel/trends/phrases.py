@@ -106,7 +106,7 @@ def words(text: str, lang: str | None) -> list[list[tuple[str, str]]]:
     return runs
 
 
-@lru_cache(maxsize=200_000)  # news repeats its words: a run over 20,000 items looks each one up many times
+@lru_cache(maxsize=200_000)  # news repeats its words: a run over thousands of items looks each one up many times
 def _word(token: str, lang: str | None, *, sentence_start: bool) -> tuple[str, str] | None:
     """(match key, shown spelling) of a token, or None when it is not a topic word."""
     token = token.strip("-~_")
