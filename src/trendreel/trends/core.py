@@ -28,9 +28,10 @@ No database and no files here, so the same code runs in the stage and in the ben
 5. Text, phrases, language and category of the best `max_trends` trends (text.py, phrases.py).
 
 The trend id is "t" + 23 hex of sha256(start of the chain's first group window, that group's
-earliest item id): windows are aligned and a window's clustering depends only on its own items,
-so running detection again over the same items, or over more recent ones, keeps the ids (a merge
-keeps the id of the chain that started first).
+earliest item id): windows are aligned and a window's clustering depends only on its own items
+(and the measured time bonus, rounded so that it seldom moves), so running detection again over the
+same items, or over more recent ones, keeps the ids (a merge keeps the id of the chain that started
+first); identity.py carries a stored trend's id over when its group changes anyway.
 """
 
 from __future__ import annotations
