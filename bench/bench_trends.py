@@ -20,12 +20,17 @@ event), and hours from an event's first item to the first top list that shows it
 (512-d; 50% unrelated items, 40% from 3,000 steady topics, 10% from 60 topics that burst) with
 synthetic titles, since embedding 100k texts is the index stage's cost, not this one's. Then the
 whole stage at --stage-items: the same kind of items as article rows in SQLite and vectors in the
-local vector store, through `run_detection` (load, detect, store rows and events).
+local vector store, through `run_detection` (load, detect, store rows and events). With
+--service-db postgresql (or sqlite), the stage is timed instead as the engine's worker runs it:
+`services.detect_trends` on an App over that database, items with summaries, categories and
+near-duplicates, a vector store with chunk vectors too; --profile-top N adds cProfile's N most
+expensive functions of its first run.
 
 Prints one JSON object; progress goes to stderr.
 
     python bench/bench_trends.py [--corpus-out FILE.jsonl] [--step-hours 3] [--top 10]
                                  [--timing-items 100000] [--stage-items 100000] [--skip-quality] [--skip-timing]
+                                 [--service-db postgresql] [--profile-top 30]
 
 --corpus-out writes the quality corpus as JSON Lines that `trendreel import FILE.jsonl` takes
 (fields id, url, title, text, published_at, source, lang, category, and `event`, kept as extra data).
