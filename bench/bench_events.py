@@ -213,7 +213,7 @@ def main() -> None:
     out = {"data": str(args.data.relative_to(REPO_ROOT)) if args.data.is_relative_to(REPO_ROOT) else str(args.data),
            "posts": len(posts), "events": len({p["event_id"] for p in posts}), "min_event_posts": args.min_event,
            "settings": {k: getattr(settings, k) for k in ("window", "cluster_similarity", "link_similarity",
-                                                          "min_items", "lookback_windows")},
+                                                          "min_items", "lookback_windows", "time_bonus", "time_scale")},
            "splits": {name: run_split(name, posts, vectors, settings, args.min_event) for name in splits}}
     print(json.dumps(out, indent=2))
 

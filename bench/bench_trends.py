@@ -20,12 +20,17 @@ event), and hours from an event's first item to the first top list that shows it
 (512-d; 50% unrelated items, 40% from 3,000 steady topics, 10% from 60 topics that burst) with
 synthetic titles, since embedding 100k texts is the index stage's cost, not this one's. Then the
 whole stage at --stage-items: the same kind of items as article rows in SQLite and vectors in the
-local vector store, through `run_detection` (load, detect, store rows and events).
+local vector store, through `run_detection` (load, detect, store rows and events). With
+--service-db postgresql (or sqlite), the stage is timed instead as the engine's worker runs it:
+`services.detect_trends` on an App over that database, items with summaries, categories and
+near-duplicates, a vector store with chunk vectors too; --profile-top N adds cProfile's N most
+expensive functions of its first run.
 
 Prints one JSON object; progress goes to stderr.
 
     python bench/bench_trends.py [--corpus-out FILE.jsonl] [--step-hours 3] [--top 10]
                                  [--timing-items 100000] [--stage-items 100000] [--skip-quality] [--skip-timing]
+                                 [--service-db postgresql] [--profile-top 30]
 
 --corpus-out writes the quality corpus as JSON Lines that `trendreel import FILE.jsonl` takes
 (fields id, url, title, text, published_at, source, lang, category, and `event`, kept as extra data).
@@ -355,6 +360,90 @@ def _store_items(db, store, data: TrendInput, VectorRecord) -> None:
         store.upsert(records[start : start + 5000])
 
 
+def time_service_stage(n: int, database: str, *, profile_top: int = 0) -> dict:
+    """The stage as the engine's worker runs it: `services.detect_trends` on an App over `database`
+    ("postgresql" or "sqlite") and a local vector store holding, like an indexed deployment, chunk
+    vectors (two per article) beside the article vectors; items carry categories and summaries, and 5% of
+    the rows are near-duplicates of others. With `profile_top`, the first run is run under cProfile
+    and its most expensive functions (cumulative time) are returned too."""
+    import cProfile
+    import pstats
+
+    from bench_engine import database_url, drop_schema
+
+    from trendreel import services
+    from trendreel.bootstrap import build_app
+    from trendreel.index.vectors import VectorRecord
+    from trendreel.settings import Settings
+
+    data = synthetic_items(n, seed=1)
+    with tempfile.TemporaryDirectory(prefix="trendreel-bench-trends-") as tmp:
+        url, schema = database_url(f"bench_trends_{os.getpid()}") if database == "postgresql" else ("", None)
+        if database == "postgresql" and not schema:
+            sys.exit("no PostgreSQL reachable (set TRENDREEL_TEST_PG_URL)")
+        app = build_app(Settings(home=Path(tmp), database_url=url, index={"speech_model": "none"}))
+        try:
+            t0 = time.perf_counter()
+            _store_service_items(app, data, VectorRecord)
+            load_s = time.perf_counter() - t0
+            app.vectors()  # a warm worker has its store and text model open
+            profiler = cProfile.Profile() if profile_top else None
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
+            trends = services.detect_trends(app)
+            if profiler:
+                profiler.disable()
+            first, first_cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            t0 = time.perf_counter()
+            again = services.detect_trends(app)
+            rerun = time.perf_counter() - t0
+        finally:
+            app.close()
+            drop_schema(schema)
+    out = {"items": n, "days": DAYS, "database": database, "path": "services.detect_trends (the engine's trends stage)",
+           "synthetic_vectors": True, "seconds_to_store_the_items_first": round(load_s, 1),
+           "seconds": round(first, 2), "cpu_seconds_of_this_process": round(first_cpu, 2),
+           "profiled": bool(profile_top), "seconds_second_run_same_input": round(rerun, 2), "trends": len(trends),
+           "same_trend_ids_on_second_run": [t["id"] for t in trends] == [t["id"] for t in again]}
+    if profiler:
+        stats = pstats.Stats(profiler)
+        rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][3])[:profile_top]
+        out["profile_cumulative_s"] = [{"function": f"{Path(f).name}:{line} {name}", "calls": calls,
+                                        "seconds": round(cum, 2)} for (f, line, name), (_cc, calls, _tt, cum, _) in rows]
+    return out
+
+
+def _store_service_items(app, data: TrendInput, VectorRecord) -> None:
+    from sqlalchemy import insert, select
+
+    from trendreel.db.tables import Article, Category
+    from trendreel.trends.windows import to_datetime
+
+    with app.db.session() as s:
+        categories = list(s.scalars(select(Category.slug)))
+        category_ids = dict(s.execute(select(Category.slug, Category.id)).all())
+    store = app.vectors()
+    rows, records = [], []
+    chunk = np.random.default_rng(2).standard_normal((2, data.vectors.shape[1])).astype(np.float32)
+    for i, aid in enumerate(data.ids):
+        when = to_datetime(data.times[i])
+        rows.append({"id": aid, "url": f"https://bench.example/{aid}", "canonical_url": f"https://bench.example/{aid}",
+                     "title": data.titles[i], "lang": data.langs[i], "sitename": data.sources[i], "published_at": when,
+                     "summary": (data.titles[i] + ". ") * 8, "category_id": category_ids[categories[i % len(categories)]],
+                     "content_hash": aid, "minhash": "0" * 512, "text_chars": 3000, "crawled_at": when, "updated_at": when,
+                     "key_data": {}, "duplicate_of": data.ids[i - 1] if i % 20 == 19 else None})
+        records.append(VectorRecord(id=f"{aid}:article", vector=data.vectors[i], kind="article", article_id=aid,
+                                    published_at=when, lang=data.langs[i]))
+        records += [VectorRecord(id=f"{aid}:chunk:{k}", vector=chunk[k], kind="chunk", article_id=aid,
+                                 published_at=when, lang=data.langs[i]) for k in range(2)]
+    with app.db.session() as s:
+        for start in range(0, len(rows), 5000):
+            s.execute(insert(Article), rows[start : start + 5000])
+    for start in range(0, len(records), 20000):
+        store.upsert(records[start : start + 20000])
+
+
 # ---- main ----------------------------------------------------------------------------------------------
 
 
@@ -366,6 +455,9 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--timing-items", type=int, default=100_000)
     ap.add_argument("--stage-items", type=int, default=100_000)
+    ap.add_argument("--service-db", choices=["postgresql", "sqlite"],
+                    help="time the stage as the engine runs it (services.detect_trends) on this database instead")
+    ap.add_argument("--profile-top", type=int, default=0, help="with --service-db: cProfile's N most expensive functions")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--skip-timing", action="store_true")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -388,9 +480,14 @@ def main() -> None:
                           "step_hours": args.step_hours, "top": args.top,
                           **evaluate(items, vectors, step_hours=args.step_hours, top=args.top, settings=settings)}
     if not args.skip_timing:
-        log(f"speed: core on {args.timing_items} synthetic items")
-        out["speed_core"] = time_core(args.timing_items, settings)
-        if args.stage_items:
+        if args.timing_items:
+            log(f"speed: core on {args.timing_items} synthetic items")
+            out["speed_core"] = time_core(args.timing_items, settings)
+        if args.stage_items and args.service_db:
+            log(f"speed: the engine's stage on {args.stage_items} synthetic items on {args.service_db}")
+            out["speed_service_stage"] = time_service_stage(args.stage_items, args.service_db,
+                                                            profile_top=args.profile_top)
+        elif args.stage_items:
             log(f"speed: stage on {args.stage_items} synthetic items")
             out["speed_stage"] = time_stage(args.stage_items, settings)
     print(json.dumps(out, ensure_ascii=False, indent=1))

@@ -174,8 +174,8 @@ class TrendSettings(BaseModel):
     max_trends: int = Field(100, ge=1, le=10000, description="Most trends kept per detection run, best scores first.")
     max_window_items: int = Field(
         6000, ge=100, le=50000, description="Largest window clustered in one piece; bigger windows are clustered in parts of this size, then joined.")
-    time_bonus: float = Field(
-        0.0, ge=0, le=0.5, description="Added to the similarity of two items published close together (times apart: time_bonus x exp(-gap / time_scale)); only for items with a publication time. 0: words alone.")
+    time_bonus: float | None = Field(
+        None, ge=0, le=0.5, description="Added to the similarity of two items published close together (times apart: time_bonus x exp(-gap / time_scale)); only for items with a publication time. Not set: measured on the items (how much more alike the stream's close items are than any two; 0 on a site that publishes unrelated articles together). 0: words alone.")
     time_scale: str = Field("20m", description="How fast the time bonus fades with the gap between two items' publication times.")
     text_backend: str = Field(
         "extractive", description="Trend text: extractive (offline, from the items' key phrases), or reworded by the language model in [llm] (llamacpp in process, openai for any OpenAI-compatible server, or a registered chat model); a reworded line must pass the grounding check, else the extractive one stays.")

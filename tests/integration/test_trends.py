@@ -208,6 +208,23 @@ def test_trends_from_stored_items_with_external_ids(app, demo_vectors):
         assert s.scalar(select(func.count()).select_from(Event).where(Event.type == events.TREND_DETECTED)) == len(trends)
 
 
+def test_near_duplicates_count_toward_spread_but_are_not_items(app, demo_vectors):
+    ids = store_sample_articles(app, demo_vectors)
+    before = trend_about(detect_trends(app), "camping-boom")
+    slug = sorted(topic_slugs("camping-boom"))[0]
+    with app.db.session() as s:
+        original = s.get(Article, ids[slug])
+        for n, outlet_name in enumerate(("Syndicate Wire", "Copy Desk")):  # two copies, each from a new outlet
+            url = f"https://copies.example/{n}/{slug}"
+            s.add(Article(id=article_id(url), url=url, canonical_url=url, title=original.title, lang=original.lang,
+                          sitename=outlet_name, published_at=original.published_at, content_hash=f"copy-{n}",
+                          minhash="0" * 512, duplicate_of=original.id))
+    after = trend_about(detect_trends(app), "camping-boom")
+    assert after["spread"] == before["spread"] + 2
+    assert after["item_count"] == before["item_count"]
+    assert {e["id"] for e in after["evidence"]} == {e["id"] for e in before["evidence"]}
+
+
 def test_the_same_event_keeps_its_id_across_windows_and_daily_runs(app, demo_vectors):
     """Daily runs (as cron would make them) and another window length continue the stored trends."""
     store_sample_articles(app, demo_vectors)

@@ -12,7 +12,7 @@ import pytest
 from trendreel.errors import ConfigError
 from trendreel.ids import trend_id
 from trendreel.settings import load_settings
-from trendreel.trends.cluster import cluster_window
+from trendreel.trends.cluster import cluster_window, measured_time_bonus
 from trendreel.trends.core import TrendInput, TrendParams, detect, recency, window_burst, window_score
 from trendreel.trends.phrases import Background, age_decades, common_age_group, item_words, key_phrases, words
 from trendreel.trends.text import short_title, trend_line
@@ -115,6 +115,49 @@ def test_a_window_larger_than_the_limit_is_grouped_in_parts_with_the_same_result
     parts = cluster_window(vectors[order], similarity=0.5, max_items=20)
     assert len(set(whole.tolist())) == len(set(parts.tolist())) == 2
     assert (whole == parts).all()
+
+
+def desk_stream(seed=3, *, shuffled=False):
+    """A live desk: 10 days of 6 stories a day, each story's 4 short posts minutes apart and only loosely
+    alike in words (cosine about 0.4); with `shuffled`, the same posts at random times of the 10 days."""
+    rng = np.random.default_rng(seed)
+    ids, times, vectors, story = [], [], [], []
+    for day in range(10):
+        for k in range(6):
+            start = T0 + day * DAY + 7200 * (k + 2)
+            for m, v in enumerate(topic_vectors(rng, unit(rng), 4, spread=1.2)):
+                ids.append(f"d{day}s{k}p{m}")
+                times.append(start + 300 * m)
+                vectors.append(v)
+                story.append(f"{day}-{k}")
+    times = np.array(times)
+    if shuffled:
+        times = T0 + rng.uniform(0, 10 * DAY, size=len(times))
+    data = TrendInput(ids=ids, times=times, vectors=np.stack(vectors), titles=[f"post {i}" for i in ids])
+    return data, story
+
+
+def test_the_time_bonus_is_measured_on_the_stream_and_is_none_where_close_items_are_unrelated():
+    for shuffled, wanted in ((False, lambda b: b >= 0.1), (True, lambda b: b <= 0.02)):
+        data, _ = desk_stream(shuffled=shuffled)
+        order = np.argsort(data.times)
+        bonus = measured_time_bonus(data.vectors[order], data.times[order], np.ones(len(order), bool), 1200)
+        assert wanted(bonus), (shuffled, bonus)
+    # Crawl times are not publication times: no bonus from them.
+    data, _ = desk_stream()
+    assert measured_time_bonus(data.vectors, data.times, np.zeros(len(data), bool), 1200) == 0.0
+
+
+def test_a_desk_s_stories_posted_minutes_apart_are_found_with_the_measured_bonus_and_not_by_words_alone():
+    data, story = desk_stream()
+
+    def whole_stories(found):
+        return sum(1 for t in found if len({story[e.index] for e in t.evidence}) == 1 and len(t.evidence) == 4)
+
+    measured = detect(data, params(link_similarity=0.55, max_trends=1000))
+    words_only = detect(data, params(link_similarity=0.55, max_trends=1000, time_bonus=0.0))
+    assert whole_stories(measured) >= 50 and whole_stories(words_only) <= 10, (whole_stories(measured), whole_stories(words_only))
+    assert all(len({story[e.index] for e in t.evidence}) == 1 for t in measured)  # no two stories mixed
 
 
 # ---- chains, scores, ids ---------------------------------------------------------------------------

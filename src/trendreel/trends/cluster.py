@@ -9,7 +9,10 @@ and is reported within hours; Yang, Pierce & Carbonell 1998 weighted TDT similar
 same way). With `time_bonus` > 0, two items whose publication times are both known (`timed`) get
 `time_bonus * exp(-|t_i - t_j| / time_scale_s)` added to their similarity before linking. Crawl
 times are not publication times (a crawl fetches unrelated pages within minutes), so items without a
-known publication time get no bonus.
+known publication time get no bonus. How much closeness in time says depends on the stream: on a
+desk that posts one story's items minutes apart it says a lot, on a site that publishes unrelated
+articles in the same hour nothing; so unless it is set, the bonus is measured on the items
+(`measured_time_bonus`).
 
 Its cost grows with the square of the window's size (a similarity matrix), so a window with more
 than `max_items` items is clustered in consecutive parts (by time) of at most `max_items`, and the
@@ -46,6 +49,48 @@ def cluster_window(vectors: np.ndarray, *, similarity: float, max_items: int = 6
         local = _average_linkage(part, similarity, bonus(start, start + len(part)))
         labels[start : start + len(part)] = _join_parts(part, local, sums, similarity)
     return _first_seen_order(labels)
+
+
+# The time bonus is measured on runs of this many consecutive items (in time order), at most this many runs.
+_RUN_ITEMS = 500
+_MAX_RUNS = 20
+# The bonus is this many times the measured lift. On the news desk's development month about half of
+# the pairs published within the hour are one event, so twice the lift is about the gap between the
+# similarity of such pairs and of the others (1: recall 0.78, 2: 0.89, 3: 0.98 there, purity 0.88-0.93;
+# 2 keeps words the larger part of the decision).
+TIME_BONUS_PER_LIFT = 2.0
+MAX_TIME_BONUS = 0.5  # as much as `trends.time_bonus` may be set to: words keep a say
+# Pairs of close items a stream needs before its measured bonus counts fully (fewer: shrunk toward 0).
+_PRIOR_PAIRS = 10.0
+
+
+def measured_time_bonus(vectors: np.ndarray, times: np.ndarray, timed: np.ndarray, time_scale_s: float) -> float:
+    """The time bonus a stream earns: how much more similar its items published close together are
+    than any two of its items of the same stretch (the lift), times TIME_BONUS_PER_LIFT.
+
+    The lift is the weighted mean, over pairs of timed items in runs of consecutive items, of (similarity - the
+    run's mean pair similarity), each pair weighted by exp(-gap / time_scale_s); negative counts as 0.
+    A desk that posts one story's items minutes apart gets a bonus; a site that publishes unrelated
+    articles in the same hour gets none. Rounded to 0.01 so that a day more or less of items does not
+    move the grouping; at most MAX_TIME_BONUS. `vectors` are unit rows sorted by `times`."""
+    n = len(vectors)
+    starts = range(0, n, _RUN_ITEMS)
+    if len(starts) > _MAX_RUNS:  # spread the runs over the whole range
+        starts = np.linspace(0, n - _RUN_ITEMS, _MAX_RUNS).astype(int)
+    lifted = weights = 0.0
+    for start in starts:
+        rows = slice(start, start + _RUN_ITEMS)
+        keep = np.flatnonzero(np.asarray(timed[rows], dtype=bool))
+        if len(keep) < 2:
+            continue
+        v, t = vectors[rows][keep], np.asarray(times[rows], dtype=np.float64)[keep]
+        upper = np.triu_indices(len(keep), 1)
+        sims = (v @ v.T)[upper]
+        close = np.exp(-np.abs(t[:, None] - t[None, :])[upper] / time_scale_s)
+        lifted += float((close * (sims - sims.mean())).sum())
+        weights += float(close.sum())
+    lift = max(0.0, lifted / (weights + _PRIOR_PAIRS))
+    return round(min(MAX_TIME_BONUS, TIME_BONUS_PER_LIFT * lift), 2)
 
 
 def _average_linkage(vectors: np.ndarray, similarity: float, bonus=None) -> np.ndarray:

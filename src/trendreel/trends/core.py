@@ -4,7 +4,9 @@ No database and no files here, so the same code runs in the stage and in the ben
 
 1. Windows. Items fall into fixed windows aligned to the Unix epoch (`window_s`, e.g. 24 h).
 2. Groups. Each window's items are clustered by meaning (cluster.py, average linkage at
-   `cluster_similarity`); a cluster of at least `min_items` items is a group, the rest are loose.
+   `cluster_similarity`), with a bonus for items published close together that is measured on the
+   run's items unless `time_bonus` is set (cluster.measured_time_bonus); a cluster of at least
+   `min_items` items is a group, the rest are loose.
 3. Chains. Windows are visited oldest first. "Similar" below is always an average similarity
    between two sets of items (the dot product of their mean vectors), the criterion of the
    grouping too. A group joins the open chain whose items of its last RECENT_WINDOWS windows it is
@@ -26,9 +28,10 @@ No database and no files here, so the same code runs in the stage and in the ben
 5. Text, phrases, language and category of the best `max_trends` trends (text.py, phrases.py).
 
 The trend id is "t" + 23 hex of sha256(start of the chain's first group window, that group's
-earliest item id): windows are aligned and a window's clustering depends only on its own items,
-so running detection again over the same items, or over more recent ones, keeps the ids (a merge
-keeps the id of the chain that started first).
+earliest item id): windows are aligned and a window's clustering depends only on its own items
+(and the measured time bonus, rounded so that it seldom moves), so running detection again over the
+same items, or over more recent ones, keeps the ids (a merge keeps the id of the chain that started
+first); identity.py carries a stored trend's id over when its group changes anyway.
 """
 
 from __future__ import annotations
@@ -41,14 +44,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from trendreel.ids import trend_id
-from trendreel.trends.cluster import cluster_window
+from trendreel.trends.cluster import cluster_window, measured_time_bonus
 from trendreel.trends.phrases import Background, ItemWords, common_age_group, item_words, key_phrases
 from trendreel.trends.text import trend_line
 from trendreel.trends.windows import to_datetime, window_index
 
 # Key phrases are scored against at most this many items of the range (evenly spaced in time):
-# document frequencies from a sample of this size are as good, and tokenising 100k items is not free.
-PHRASE_BACKGROUND_MAX = 20_000
+# document frequencies from a sample of this size are good enough for ranking phrases, and reading
+# the words of items with summaries costs about 1 ms each (20,000 was half of a 100k-item run).
+PHRASE_BACKGROUND_MAX = 5_000
 # A chain is matched against its items of its last this many windows (a story moves on).
 RECENT_WINDOWS = 2
 # Rows of earlier windows scored against trend windows at once (bounds memory at ~40 MB per block).
@@ -67,8 +71,8 @@ class TrendParams:
     half_life_h: float = 48.0
     max_window_items: int = 6000
     max_trends: int = 100
-    time_bonus: float = 0.0
-    time_scale_s: float = 3600.0
+    time_bonus: float | None = None  # None: measured on the items of the run (cluster.measured_time_bonus)
+    time_scale_s: float = 1200.0
     max_phrases: int = 4
 
 
@@ -252,11 +256,14 @@ class _TimeOrdered:
 def _build_chains(view: _TimeOrdered, params: TrendParams, on_window) -> list[_Chain]:
     chains: list[_Chain] = []
     loose_left: dict[int, np.ndarray] = {}  # window -> positions of loose items no chain took
+    time_bonus = params.time_bonus
+    if time_bonus is None:
+        time_bonus = measured_time_bonus(view.vectors, view.times, view.timed, params.time_scale_s)
     total_windows = len(view.window_numbers)
     for done, (window, lo, hi) in enumerate(view.window_slices(), start=1):
         labels = cluster_window(view.vectors[lo:hi], similarity=params.cluster_similarity,
                                 max_items=params.max_window_items, times=view.times[lo:hi],
-                                timed=view.timed[lo:hi], time_bonus=params.time_bonus,
+                                timed=view.timed[lo:hi], time_bonus=time_bonus,
                                 time_scale_s=params.time_scale_s)
         groups, loose = _groups(labels, lo, params.min_items)
         open_chains = [c for c in chains if c.last_window >= window - params.lookback_windows]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ def words(text: str, lang: str | None) -> list[list[tuple[str, str]]]:
     return runs
 
 
+@lru_cache(maxsize=200_000)  # news repeats its words: a run over thousands of items looks each one up many times
 def _word(token: str, lang: str | None, *, sentence_start: bool) -> tuple[str, str] | None:
     """(match key, shown spelling) of a token, or None when it is not a topic word."""
     token = token.strip("-~_")

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlparse
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select, update
 
 from trendreel import events
 from trendreel.db import repo
@@ -71,7 +71,8 @@ def detector_key(params: TrendParams, embedder: str, texts=None) -> str:
     key = (f"v{STAGE_VERSION}|{embedder}|{format_window(params.window_s)}|lookback={params.lookback_windows}"
            f"|cluster={params.cluster_similarity}|link={params.link_similarity}|min={params.min_items}"
            f"|half_life_h={params.half_life_h}"
-           + (f"|time_bonus={params.time_bonus}/{format_window(int(params.time_scale_s))}" if params.time_bonus else ""))
+           + (f"|time_bonus={'measured' if params.time_bonus is None else params.time_bonus}"
+              f"/{format_window(int(params.time_scale_s))}" if params.time_bonus != 0 else ""))
     return key + (f"|text={texts.name}:{texts.model}" if texts is not None else "")
 
 
@@ -186,15 +187,18 @@ def _load_vectors(vectors, article_ids: list[str], on_progress: Progress | None)
 
 
 def _duplicate_sources(db, article_ids: list[str]) -> dict[str, set[str]]:
-    """Outlets of each item's near-duplicates (syndicated copies count toward spread)."""
+    """Outlets of each item's near-duplicates (syndicated copies count toward spread).
+
+    One pass over the near-duplicates, kept when their original is in the run: `duplicate_of` has no
+    index, and on PostgreSQL a query per batch of ids scanned the whole article table each time."""
+    wanted = set(article_ids)
     out: dict[str, set[str]] = {}
     with db.session() as s:
-        for start in range(0, len(article_ids), _ID_BATCH):
-            part = article_ids[start : start + _ID_BATCH]
-            rows = s.execute(select(Article.duplicate_of, Article.sitename, Article.canonical_url, Source.name)
-                             .join(Source, Source.id == Article.source_id, isouter=True)
-                             .where(Article.duplicate_of.in_(part))).all()
-            for original, sitename, url, source_name in rows:
+        rows = s.execute(select(Article.duplicate_of, Article.sitename, Article.canonical_url, Source.name)
+                         .join(Source, Source.id == Article.source_id, isouter=True)
+                         .where(Article.duplicate_of.is_not(None)))
+        for original, sitename, url, source_name in rows:
+            if original in wanted:
                 out.setdefault(original, set()).add(outlet(sitename, url, source_name))
     return out
 
@@ -279,19 +283,20 @@ def _upsert_trend(s, trend: DetectedTrend, data: TrendInput, params: TrendParams
 
 
 def _replace_evidence(s, trend: DetectedTrend, data: TrendInput) -> None:
-    wanted = {data.ids[e.index]: e for e in trend.evidence}
-    existing = {r.article_id: r for r in s.scalars(select(TrendItem).where(TrendItem.trend_id == trend.id))}
-    for article_id, row in existing.items():
-        if article_id not in wanted:
-            s.delete(row)
-    for article_id, e in wanted.items():
-        start = to_datetime(e.window_start)
-        row = existing.get(article_id)
-        if row is None:
-            s.add(TrendItem(trend_id=trend.id, article_id=article_id, similarity=e.similarity, window_start=start))
-            continue
-        if row.similarity != e.similarity:
-            row.similarity = e.similarity
-        if row.window_start != start:
-            row.window_start = start
-    s.flush()
+    """The trend's evidence rows become what this run found: one read, then at most one delete, one
+    insert and one update statement (Core), not an ORM object per row."""
+    wanted = {data.ids[e.index]: (e.similarity, to_datetime(e.window_start)) for e in trend.evidence}
+    existing = {aid: (sim, start) for aid, sim, start in s.execute(
+        select(TrendItem.article_id, TrendItem.similarity, TrendItem.window_start).where(TrendItem.trend_id == trend.id))}
+    gone = [aid for aid in existing if aid not in wanted]
+    for start in range(0, len(gone), _ID_BATCH):
+        s.execute(delete(TrendItem).where(TrendItem.trend_id == trend.id,
+                                          TrendItem.article_id.in_(gone[start : start + _ID_BATCH])))
+    new = [{"trend_id": trend.id, "article_id": aid, "similarity": sim, "window_start": when}
+           for aid, (sim, when) in wanted.items() if aid not in existing]
+    changed = [{"trend_id": trend.id, "article_id": aid, "similarity": sim, "window_start": when}
+               for aid, (sim, when) in wanted.items() if aid in existing and existing[aid] != (sim, when)]
+    if new:
+        s.execute(insert(TrendItem), new)
+    if changed:  # by primary key, many rows in one statement
+        s.execute(update(TrendItem), changed)
