@@ -124,6 +124,7 @@ class Crawler:
         self._extract_workers = extract_workers
         self._pool = None  # multiprocessing.Pool of extraction processes, when extract_workers > 1
         self._pages_per_source: dict[str, int] = {}
+        self._pages_handed: dict[str, int] = {}  # page work put on the queue per source (at most its max_pages)
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
         self._writer = BatchWriter(db)
         # What this run has stored, for dedupe decisions before the batched rows are committed: the pages
@@ -214,11 +215,20 @@ class Crawler:
         repo.enqueue_urls(session, source_id=source.id, urls=[(u, kind, 0, None) for u in seeds])
         repo.requeue(session, source_id=source.id, urls=seeds)
         repo.requeue_failed(session, source_id=source.id)
-        for row in repo.queued_urls(session, source_id=source.id):
-            self._queue.put_nowait(self._work(row, src))
+        self._put(repo.queued_urls(session, source_id=source.id), src)
 
-    def _work(self, row: CrawlUrl, src: SourceConfig) -> _Work:
-        return _Work(row.id, row.url, row.kind, row.depth, src, row.source_id, row.etag, row.last_modified)
+    def _put(self, rows, src: SourceConfig) -> None:
+        """Hand frontier rows to the workers; pages past the source's max_pages stay in the table only:
+        every page handed over counts against max_pages, so the rest would be taken off the queue unfetched."""
+        room = src.max_pages - self._pages_handed.get(src.name, 0)
+        for row in rows:
+            if row.kind == "page":
+                if room <= 0:
+                    continue
+                room -= 1
+            self._queue.put_nowait(_Work(row.id, row.url, row.kind, row.depth, src, row.source_id, row.etag,
+                                         row.last_modified))
+        self._pages_handed[src.name] = src.max_pages - room
 
     # ---- the worker loop -----------------------------------------------------------------
     async def _worker(self, fetcher: Fetcher) -> None:
@@ -292,8 +302,7 @@ class Crawler:
             except CrawlError:
                 continue  # mailto:, javascript:, junk: not ours to crawl
         with self.db.session() as s:
-            for row in repo.enqueue_urls(s, source_id=work.source_id, urls=urls):
-                self._queue.put_nowait(self._work(row, work.source))
+            self._put(repo.enqueue_urls(s, source_id=work.source_id, urls=urls), work.source)
 
     def _done(self, work: _Work, result: FetchResult, *, article_id: str | None = None, status: str = "done") -> None:
         fields = dict(status=status, http_status=result.status, etag=result.etag, last_modified=result.last_modified,
