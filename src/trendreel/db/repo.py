@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Iterable
 
 from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, true, update
@@ -21,10 +22,21 @@ def _insert(session: Session, table):
 
 def append_event(session: Session, *, type: str, subject_type: str, subject_id: str, dedupe_key: str, payload: dict | None = None) -> bool:
     """Append an event once; the same dedupe_key again is a no-op. Returns whether it was new."""
-    stmt = _insert(session, Event).values(
-        at=utcnow(), type=type, subject_type=subject_type, subject_id=subject_id, dedupe_key=dedupe_key, payload=payload or {}
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Event.id)
-    return session.execute(stmt).scalar() is not None
+    params = {"at": utcnow(), "type": type, "subject_type": subject_type, "subject_id": subject_id,
+              "dedupe_key": dedupe_key, "payload": payload or {}}
+    return session.execute(_event_insert(session.bind.dialect.name), params).scalar() is not None
+
+
+# Statements the crawl runs for every page are built once and executed with parameters: building one
+# per call (`.values(...)` with fresh values) cost more than the database did, ~2 ms a page.
+@lru_cache(maxsize=4)
+def _event_insert(dialect: str):
+    table = Event.__table__
+    return _dialect_insert(dialect, table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+
+
+def _dialect_insert(dialect: str, table):
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def upsert_source(session: Session, *, name: str, kind: str, config: dict) -> Source:
@@ -122,9 +134,21 @@ def queued_urls(session: Session, *, source_id: int) -> list[Row]:
                                 .order_by(CrawlUrl.depth, CrawlUrl.id)).all())
 
 
-def finish_url(session: Session, *, url_id: int, status: str, **fields) -> None:
-    session.execute(update(CrawlUrl).where(CrawlUrl.id == url_id).values(status=status, updated_at=utcnow(), **fields)
-                    .execution_options(synchronize_session=False))
+def finish_url(session: Session, *, url_id: int, status: str, bump_attempts: bool = False, **fields) -> None:
+    """Record a URL's outcome (`fields`: columns of crawl_url); `bump_attempts` counts one more attempt."""
+    values = {"status": status, "updated_at": utcnow(), **fields}
+    params = {f"new_{k}": v for k, v in values.items()}
+    params["url_id"] = url_id
+    session.execute(_finish_statement(tuple(values), bump_attempts), params)
+
+
+@lru_cache(maxsize=32)
+def _finish_statement(columns: tuple[str, ...], bump_attempts: bool):
+    table = CrawlUrl.__table__
+    values = {c: bindparam(f"new_{c}", type_=table.c[c].type) for c in columns}
+    if bump_attempts:
+        values["attempts"] = table.c.attempts + 1
+    return update(table).where(table.c.id == bindparam("url_id")).values(values)
 
 
 def article_id_by_hash(session: Session, *, content_hash: str) -> str | None:
@@ -145,9 +169,28 @@ def near_duplicate_candidates(session: Session, *, bands: list[int], limit: int 
     return [(r[0], r[1]) for r in session.execute(_LSH_MATCH, {"keys": bands, "limit": limit})]
 
 
+def upsert_article(session: Session, *, article_id: str, values: dict) -> None:
+    """Insert the crawled article or update its crawled fields (`values`: columns of article); no ORM object."""
+    now = utcnow()
+    params = {"id": article_id, "crawled_at": now, "updated_at": now, **values}
+    session.execute(_article_upsert(session.bind.dialect.name, tuple(params)), params)
+
+
+@lru_cache(maxsize=8)
+def _article_upsert(dialect: str, columns: tuple[str, ...]):
+    stmt = _dialect_insert(dialect, Article.__table__)
+    keep = ("id", "crawled_at")  # an update keeps when the article was first crawled
+    return stmt.on_conflict_do_update(index_elements=["id"],
+                                      set_={c: stmt.excluded[c] for c in columns if c not in keep})
+
+
+_LSH_TABLE = ArticleLsh.__table__
+_LSH_DELETE = delete(_LSH_TABLE).where(_LSH_TABLE.c.article_id == bindparam("aid"))
+
+
 def save_lsh_bands(session: Session, *, article_id: str, bands: list[int]) -> None:
-    session.execute(delete(ArticleLsh).where(ArticleLsh.article_id == article_id))
-    session.execute(insert(ArticleLsh), [{"article_id": article_id, "band": i, "key": k} for i, k in enumerate(bands)])
+    session.execute(_LSH_DELETE, {"aid": article_id})
+    session.execute(insert(_LSH_TABLE), [{"article_id": article_id, "band": i, "key": k} for i, k in enumerate(bands)])
 
 
 def category_id(session: Session, slug: str | None) -> int | None:
