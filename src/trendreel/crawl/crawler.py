@@ -425,7 +425,7 @@ class Crawler:
         if known is not None:
             media_status = None
         else:
-            with self.db.session() as s:
+            with self.db.reading() as s:
                 row = s.execute(select(Article.content_hash, Article.duplicate_of).where(Article.id == aid)).first()
                 if row is not None:
                     known = (row[0], row[1])
