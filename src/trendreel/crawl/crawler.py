@@ -181,7 +181,7 @@ class Crawler:
         self.stats = CrawlStats()
         self._fetcher = fetcher
         self._extract_workers = extract_workers
-        self._pool = None  # multiprocessing.Pool of extraction processes, when extract_workers > 1
+        self._pool = None  # multiprocessing.Pool of page-job processes, when extract_workers > 1
         self._pages_per_source: dict[str, int] = {}
         self._categories: dict[str, int | None] = {}  # category slug -> id
         self._pages_handed: dict[str, int] = {}  # page work put on the queue per source (at most its max_pages)
@@ -203,6 +203,8 @@ class Crawler:
                 self._seed(s, src)
         fetcher = self._fetcher or Fetcher(self.cfg)
         if self._extract_workers > 1:
+            # 1 means the crawler's own process, like 0: one page-job process measured slower than none on
+            # 2 cores (bench/bench_crawl.py: 0.37-0.94x plain trafilatura against 0.64-0.92x in the same runs).
             # multiprocessing.Pool rather than ProcessPoolExecutor: its submit never blocks the event
             # loop (the executor's wake-up pipe write did, ~3 ms per page under load).
             self._pool = multiprocessing.get_context("spawn").Pool(self._extract_workers)
