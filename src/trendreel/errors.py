@@ -56,6 +56,17 @@ class TrendreelError(Exception):
         if retryable is not None:
             self.retryable = retryable
 
+    def __reduce__(self):
+        # Keeps the hint (and what a subclass sets) when the error comes back from a worker process.
+        return _rebuild_error, (type(self), self.args, self.__dict__)
+
+
+def _rebuild_error(cls: type, args: tuple, state: dict) -> TrendreelError:
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
 
 # ---- categories -------------------------------------------------------------------------------
 

@@ -125,13 +125,18 @@ def test_a_sitemap_may_be_larger_than_a_page(database, make_settings):
             settings = make_settings(crawl={"retries": 0, "max_response_bytes": 500_000}, sources=[source])
             assert len(body) > settings.crawl.max_response_bytes
             app = App(settings=settings, db=database, files=open_file_store("memory://"))
-            services.crawl_sources(app)
+            first = services.crawl_sources(app)
+            rows = _rows(app)
+            # the next run goes on from the queued rows: two more pages, none fetched twice
+            second = services.crawl_sources(app)
         finally:
             PAGES["/big-sitemap.xml"] = (200, "application/xml", body)
-    rows = _rows(app)
     assert rows["big-sitemap.xml"].status == "done"
     assert len(rows) == 10_001
     assert sum(r.status == "queued" for r in rows.values()) == 9_998  # max_pages=2: the rest wait for the next run
+    # each run: the sitemap (fetched again every run) and two pages, which this server does not have
+    assert (first.fetched, first.errors) == (second.fetched, second.errors) == (1, 2)
+    assert sum(r.status == "queued" for r in _rows(app).values()) == 9_996
 
 
 def test_private_addresses_are_refused_unless_allowed(app):

@@ -118,3 +118,32 @@ def test_same_site(url, domain, expected):
 )
 def test_host_key(url, key):
     assert host_key(url) == key
+
+
+def _full_parse(url: str) -> str | BaseException:
+    """canonicalize with the plain-URL shortcut skipped: an empty #fragment sends the URL through the full parse."""
+    try:
+        return canonicalize(url + "#")
+    except BlockedURL as exc:
+        return exc
+
+
+@pytest.mark.parametrize("url", [
+    "http://example.com", "http://example.com/", "https://example.com:443/a/b.html", "http://example.com:80/a",
+    "http://example.com:8080/a", "http://example.com:080/a", "http://example.com:0/a", "http://example.com:99999/a",
+    "http://127.0.0.1:8000/news/2026/12/story-1.html", "http://a_b.example/x", "http://-a.example/x",
+    "http://example.com/a/./b", "http://example.com/a/../b", "http://example.com/.well-known/x",
+    "http://example.com/a;p=1/b", "http://example.com/~user/(x)*!$&'+,=:@", "http://example.com//double//slash",
+    "http://xn--bcher-kva.example/", "http://xn--bad-.example/", "https://news.example.co.uk/2026/story",
+])
+def test_plain_urls_take_a_shortcut_to_the_same_answer(url):
+    shortcut: str | BaseException
+    try:
+        shortcut = canonicalize(url)
+    except BlockedURL as exc:
+        shortcut = exc
+    full = _full_parse(url)
+    if isinstance(full, BaseException):
+        assert isinstance(shortcut, BlockedURL)
+    else:
+        assert shortcut == full

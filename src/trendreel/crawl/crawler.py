@@ -42,7 +42,7 @@ from trendreel.errors import (
 )
 from trendreel.files.layout import article_file, media_file
 from trendreel.files.media import extension_for, image_size
-from trendreel.files.store import FileStore
+from trendreel.files.store import FileStore, open_local
 from trendreel.ids import article_id as make_article_id
 from trendreel.ids import media_id as make_media_id
 from trendreel.logs import get_logger
@@ -95,17 +95,76 @@ class _Work:
 
 @dataclass
 class _Parsed:
-    """What the extraction job hands back; hashing is done there too, off the event loop."""
+    """What the page job hands back: the extraction and everything derived from it alone, so the crawler's
+    process only decides (dedupe) and queues rows. `ext.text` is emptied once article.txt is written."""
 
     ext: Extraction
+    text_chars: int
     content_hash: str
     minhash: np.ndarray
+    lsh: list[int]
+    canonical: str
+    article_id: str
+    is_article: bool
+    links: list[str]  # same-site page links to follow (site sources), else empty
+    files_written: bool  # article.html, article.txt and meta.json are stored under the article's id
 
 
-def _extract_job(body: bytes, url: str, content_type: str | None) -> _Parsed:
-    """Top-level so a process pool can run it."""
-    ext = extract(body, url, content_type=content_type)
-    return _Parsed(ext, hashlib.sha256(ext.text.encode("utf-8")).hexdigest(), dedupe.minhash(ext.text))
+def _page_job(body: bytes, final_url: str, header: str | None, fetch_meta: dict, *, files_root: str | None,
+              is_start_page: bool, follow_domains: tuple[str, ...]) -> _Parsed:
+    """Everything per page that needs no database: extract, hash, MinHash, canonical id, link filter and,
+    for a local file store, the article's three files. Top-level so a worker process can run it.
+
+    Files are written before the crawler decides about duplicates; an exact copy's files are removed again
+    (see Crawler._store_article), which is rarer and cheaper than sending the page back to be written."""
+    ext = extract(body, final_url, content_type=header)
+    sig = dedupe.minhash(ext.text)
+    canonical = _canonical(ext, final_url)
+    aid = make_article_id(canonical)
+    is_article = _looks_like_article(ext, is_start_page=is_start_page)
+    links = [u for u in ext.links if any(same_site(u, d) for d in follow_domains)
+             and not urlparse(u).path.lower().endswith(_NOT_PAGES)] if follow_domains else []
+    parsed = _Parsed(ext, len(ext.text), hashlib.sha256(ext.text.encode("utf-8")).hexdigest(), sig, dedupe.bands(sig),
+                     canonical, aid, is_article, links, files_written=False)
+    if is_article and files_root is not None:
+        _write_article_files(_local_store(files_root), aid, body, ext, fetch_meta)
+        parsed.ext = ext.model_copy(update={"text": ""})
+        parsed.files_written = True
+    return parsed
+
+
+def _article_files(aid: str, body: bytes, ext: Extraction, fetch_meta: dict) -> list[tuple[str, bytes]]:
+    meta = {"extraction": ext.model_dump(mode="json"), **fetch_meta}
+    return [(article_file(aid, "article.html"), body), (article_file(aid, "article.txt"), ext.text.encode("utf-8")),
+            (article_file(aid, "meta.json"), json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))]
+
+
+def _write_article_files(files: FileStore, aid: str, body: bytes, ext: Extraction, fetch_meta: dict) -> None:
+    for key, data in _article_files(aid, body, ext, fetch_meta):
+        files.put(key, data)
+
+
+_LOCAL_STORES: dict[str, FileStore] = {}  # per process: a worker opens the home's file store once
+
+
+def _local_store(url: str) -> FileStore:
+    if url not in _LOCAL_STORES:
+        _LOCAL_STORES[url] = open_local(url)
+    return _LOCAL_STORES[url]
+
+
+def _canonical(ext: Extraction, final_url: str) -> str:
+    """rel=canonical wins only when it points into the same site: a page can't claim another's article."""
+    page = canonicalize(final_url)
+    if ext.canonical_url:
+        try:
+            canon = canonicalize(ext.canonical_url, base=final_url)
+        except CrawlError:
+            return page
+        host = urlparse(page).hostname or ""
+        if same_site(canon, host) or same_site(page, urlparse(canon).hostname or ""):
+            return canon
+    return page
 
 
 class Crawler:
@@ -122,8 +181,10 @@ class Crawler:
         self.stats = CrawlStats()
         self._fetcher = fetcher
         self._extract_workers = extract_workers
-        self._pool = None  # multiprocessing.Pool of extraction processes, when extract_workers > 1
+        self._pool = None  # multiprocessing.Pool of page-job processes, when extract_workers > 1
         self._pages_per_source: dict[str, int] = {}
+        self._categories: dict[str, int | None] = {}  # category slug -> id
+        self._pages_handed: dict[str, int] = {}  # page work put on the queue per source (at most its max_pages)
         self._queue: asyncio.Queue[_Work] = asyncio.Queue()
         self._writer = BatchWriter(db)
         # What this run has stored, for dedupe decisions before the batched rows are committed: the pages
@@ -142,6 +203,8 @@ class Crawler:
                 self._seed(s, src)
         fetcher = self._fetcher or Fetcher(self.cfg)
         if self._extract_workers > 1:
+            # 1 means the crawler's own process, like 0: one page-job process measured slower than none on
+            # 2 cores (bench/bench_crawl.py: 0.37-0.94x plain trafilatura against 0.64-0.92x in the same runs).
             # multiprocessing.Pool rather than ProcessPoolExecutor: its submit never blocks the event
             # loop (the executor's wake-up pipe write did, ~3 ms per page under load).
             self._pool = multiprocessing.get_context("spawn").Pool(self._extract_workers)
@@ -214,11 +277,20 @@ class Crawler:
         repo.enqueue_urls(session, source_id=source.id, urls=[(u, kind, 0, None) for u in seeds])
         repo.requeue(session, source_id=source.id, urls=seeds)
         repo.requeue_failed(session, source_id=source.id)
-        for row in repo.queued_urls(session, source_id=source.id):
-            self._queue.put_nowait(self._work(row, src))
+        self._put(repo.queued_urls(session, source_id=source.id), src)
 
-    def _work(self, row: CrawlUrl, src: SourceConfig) -> _Work:
-        return _Work(row.id, row.url, row.kind, row.depth, src, row.source_id, row.etag, row.last_modified)
+    def _put(self, rows, src: SourceConfig) -> None:
+        """Hand frontier rows to the workers; pages past the source's max_pages stay in the table only:
+        every page handed over counts against max_pages, so the rest would be taken off the queue unfetched."""
+        room = src.max_pages - self._pages_handed.get(src.name, 0)
+        for row in rows:
+            if row.kind == "page":
+                if room <= 0:
+                    continue
+                room -= 1
+            self._queue.put_nowait(_Work(row.id, row.url, row.kind, row.depth, src, row.source_id, row.etag,
+                                         row.last_modified))
+        self._pages_handed[src.name] = src.max_pages - room
 
     # ---- the worker loop -----------------------------------------------------------------
     async def _worker(self, fetcher: Fetcher) -> None:
@@ -249,7 +321,7 @@ class Crawler:
         self.stats.errors += 1
         self.stats.errors_by_kind[kind] = self.stats.errors_by_kind.get(kind, 0) + 1
         fields = dict(status="error", error_kind=kind, error=message[:2000], http_status=status,
-                      fetched_at=datetime.now(timezone.utc), attempts=CrawlUrl.attempts + 1)
+                      fetched_at=datetime.now(timezone.utc), bump_attempts=True)
         self._writer.add(lambda s: repo.finish_url(s, url_id=work.url_id, **fields))
 
     def _allow_private(self, src: SourceConfig) -> bool:
@@ -292,13 +364,12 @@ class Crawler:
             except CrawlError:
                 continue  # mailto:, javascript:, junk: not ours to crawl
         with self.db.session() as s:
-            for row in repo.enqueue_urls(s, source_id=work.source_id, urls=urls):
-                self._queue.put_nowait(self._work(row, work.source))
+            self._put(repo.enqueue_urls(s, source_id=work.source_id, urls=urls), work.source)
 
     def _done(self, work: _Work, result: FetchResult, *, article_id: str | None = None, status: str = "done") -> None:
         fields = dict(status=status, http_status=result.status, etag=result.etag, last_modified=result.last_modified,
                       content_type=result.content_type, article_id=article_id, error_kind=None, error=None,
-                      fetched_at=datetime.now(timezone.utc), attempts=CrawlUrl.attempts + 1)
+                      fetched_at=datetime.now(timezone.utc), bump_attempts=True)
         self._writer.add(lambda s: repo.finish_url(s, url_id=work.url_id, **fields))
 
     # ---- pages ---------------------------------------------------------------------------
@@ -306,26 +377,29 @@ class Crawler:
         ctype = (result.content_type or "").split(";")[0].strip().lower()
         if ctype and ctype not in _HTML_TYPES:
             raise UnsupportedContent(f"{result.final_url} is {ctype}, not an HTML page")
-        header = result.headers.get("content-type")
-        if self._pool is not None:
-            parsed = await self._in_pool(_extract_job, result.body, result.final_url, header)
-        else:
-            parsed = _extract_job(result.body, result.final_url, header)
-        ext = parsed.ext
-
         src = work.source
-        if src.kind == "site" and work.depth < src.max_depth:
-            links = [(u, "page") for u in ext.links
-                     if any(same_site(u, d) for d in self._domains(src)) and not urlparse(u).path.lower().endswith(_NOT_PAGES)]
-            self._enqueue(work, links)
-
-        if not _looks_like_article(ext, is_start_page=(work.depth == 0 and src.kind == "site")):
+        fetch_meta = {"fetched_url": result.url, "final_url": result.final_url, "http_status": result.status,
+                      "content_type": result.content_type, "etag": result.etag,
+                      "last_modified": result.last_modified, "redirects": result.redirects}
+        follow = tuple(self._domains(src)) if src.kind == "site" and work.depth < src.max_depth else ()
+        args = (result.body, result.final_url, result.headers.get("content-type"), fetch_meta)
+        # Worker processes write the article's files themselves when they can open the store: a local folder.
+        local = self._pool is not None and self.files.local_path("") is not None and self.files.url.startswith("file:")
+        kwargs = {"files_root": self.files.url if local else None,
+                  "is_start_page": work.depth == 0 and src.kind == "site", "follow_domains": follow}
+        if self._pool is not None:
+            parsed = await self._in_pool(_page_job, args, kwargs)
+        else:
+            parsed = _page_job(*args, **kwargs)
+        if parsed.links:
+            self._enqueue(work, [(u, "page") for u in parsed.links])
+        if not parsed.is_article:
             self.stats.not_articles += 1
             self._done(work, result, status="skipped")
             return
-        await self._store_article(fetcher, work, result, parsed)
+        await self._store_article(fetcher, work, result, parsed, fetch_meta)
 
-    def _in_pool(self, fn, *args) -> asyncio.Future:
+    def _in_pool(self, fn, args: tuple, kwargs: dict) -> asyncio.Future:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
@@ -335,31 +409,17 @@ class Crawler:
         def failed(exc):
             loop.call_soon_threadsafe(lambda: future.done() or future.set_exception(exc))
 
-        self._pool.apply_async(fn, args, callback=done, error_callback=failed)
+        self._pool.apply_async(fn, args, kwargs, callback=done, error_callback=failed)
         return future
 
     def _domains(self, src: SourceConfig) -> set[str]:
         return {h for h in (urlparse(u).hostname for u in src.urls) if h}
 
-    def _canonical(self, ext: Extraction, final_url: str) -> str:
-        """rel=canonical wins only when it points into the same site: a page can't claim another's article."""
-        page = canonicalize(final_url)
-        if ext.canonical_url:
-            try:
-                canon = canonicalize(ext.canonical_url, base=final_url)
-            except CrawlError:
-                return page
-            host = urlparse(page).hostname or ""
-            if same_site(canon, host) or same_site(page, urlparse(canon).hostname or ""):
-                return canon
-        return page
-
-    async def _store_article(self, fetcher: Fetcher, work: _Work, result: FetchResult, parsed: _Parsed) -> None:
+    async def _store_article(self, fetcher: Fetcher, work: _Work, result: FetchResult, parsed: _Parsed,
+                             fetch_meta: dict) -> None:
         """Files first, then the rows that point at them, then media; the URL is done last."""
-        ext, content_hash, sig = parsed.ext, parsed.content_hash, parsed.minhash
-        lsh = dedupe.bands(sig)
-        canonical = self._canonical(ext, result.final_url)
-        aid = make_article_id(canonical)
+        ext, content_hash, sig, lsh = parsed.ext, parsed.content_hash, parsed.minhash, parsed.lsh
+        canonical, aid = parsed.canonical, parsed.article_id
         published = _parse_date(ext.published_at)
 
         media_status: dict[str, str] | None = {}  # None: media already handled in this run
@@ -367,7 +427,7 @@ class Crawler:
         if known is not None:
             media_status = None
         else:
-            with self.db.session() as s:
+            with self.db.reading() as s:
                 row = s.execute(select(Article.content_hash, Article.duplicate_of).where(Article.id == aid)).first()
                 if row is not None:
                     known = (row[0], row[1])
@@ -377,6 +437,8 @@ class Crawler:
                             or repo.article_id_by_hash(s, content_hash=content_hash))
                     if same is not None:
                         # Exact copy under another URL: index the URL against the original, store nothing.
+                        if parsed.files_written:
+                            self.files.delete_prefix(article_file(aid, ""))
                         self.stats.duplicates += 1
                         self._done(work, result, article_id=same, status="duplicate")
                         return
@@ -389,17 +451,11 @@ class Crawler:
         # Claim the id before the first await: another worker may hold a page with the same canonical URL.
         self._remember(aid, content_hash, near, sig, lsh)
         if not unchanged:
-            meta = {"extraction": ext.model_dump(mode="json"), "fetched_url": result.url, "final_url": result.final_url,
-                    "http_status": result.status, "content_type": result.content_type, "etag": result.etag,
-                    "last_modified": result.last_modified, "redirects": result.redirects}
-            await asyncio.gather(
-                self.files.put_async(article_file(aid, "article.html"), result.body),
-                self.files.put_async(article_file(aid, "article.txt"), ext.text.encode("utf-8")),
-                self.files.put_async(article_file(aid, "meta.json"), json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8")),
-            )
+            if not parsed.files_written:  # a store the page job cannot open (memory://, S3): written here
+                await asyncio.gather(*(self.files.put_async(key, data)
+                                       for key, data in _article_files(aid, result.body, ext, fetch_meta)))
             log.debug("crawl.article_stored", article_id=aid, url=canonical, new=is_new, duplicate_of=near)
-            self._writer.add(lambda s: self._save_article_row(s, work, result, ext, aid, canonical, content_hash, sig,
-                                                              lsh, published, near))
+            self._writer.add(lambda s: self._save_article_row(s, work, result, parsed, published, near, is_new))
             self._count_article(is_new, near)
 
         if media_status is not None:
@@ -434,42 +490,33 @@ class Crawler:
         if near:
             self.stats.near_duplicates += 1
 
-    def _save_article_row(self, s, work: _Work, result: FetchResult, ext: Extraction, aid: str, canonical: str,
-                          content_hash: str, sig: np.ndarray, lsh: list[int], published: datetime | None,
-                          near: str | None) -> None:
-        row = s.get(Article, aid)
-        is_new = row is None
-        if is_new:
-            row = Article(id=aid)
-            s.add(row)
-        row.source_id = work.source_id
-        row.url = result.final_url
-        row.canonical_url = canonical
-        row.title = ext.title
-        row.lang = ext.lang
-        row.author = ext.author
-        row.description = ext.description
-        row.sitename = ext.sitename
-        row.published_at = published
+    def _save_article_row(self, s, work: _Work, result: FetchResult, parsed: _Parsed, published: datetime | None,
+                          near: str | None, is_new: bool) -> None:
+        ext, aid, content_hash = parsed.ext, parsed.article_id, parsed.content_hash
+        values = dict(
+            source_id=work.source_id, url=result.final_url, canonical_url=parsed.canonical, title=ext.title,
+            lang=ext.lang, author=ext.author, description=ext.description, sitename=ext.sitename,
+            published_at=published, key_data={"lead_image": ext.lead_image, "images": len(ext.images),
+                                              "videos": len(ext.videos)},
+            content_hash=content_hash, minhash=dedupe.to_hex(parsed.minhash), text_chars=parsed.text_chars,
+            duplicate_of=near, lead_image_url=ext.lead_image, html_path=article_file(aid, "article.html"),
+            text_path=article_file(aid, "article.txt"), meta_path=article_file(aid, "meta.json"))
         if work.source.category:
-            row.category_id = repo.category_id(s, work.source.category)
-        row.key_data = {"lead_image": ext.lead_image, "images": len(ext.images), "videos": len(ext.videos)}
-        row.content_hash = content_hash
-        row.minhash = dedupe.to_hex(sig)
-        row.text_chars = len(ext.text)
-        row.duplicate_of = near
-        row.lead_image_url = ext.lead_image
-        row.html_path = article_file(aid, "article.html")
-        row.text_path = article_file(aid, "article.txt")
-        row.meta_path = article_file(aid, "meta.json")
+            values["category_id"] = self._category_id(s, work.source.category)
+        repo.upsert_article(s, article_id=aid, values=values)
         if near is None:
-            s.flush()  # the LSH rows reference the article
-            repo.save_lsh_bands(s, article_id=aid, bands=lsh)
+            repo.save_lsh_bands(s, article_id=aid, bands=parsed.lsh)
         etype = events.ARTICLE_CRAWLED if is_new else events.ARTICLE_UPDATED
         repo.append_event(s, type=etype, subject_type="article", subject_id=aid,
                           dedupe_key=f"{etype}:{aid}:{content_hash}",
-                          payload={"url": canonical, "title": ext.title, "lang": ext.lang,
+                          payload={"url": parsed.canonical, "title": ext.title, "lang": ext.lang,
                                    "source": work.source.name, "duplicate_of": near})
+
+    def _category_id(self, s, slug: str) -> int | None:
+        """Looked up once per run: the category master does not change under a crawl."""
+        if slug not in self._categories:
+            self._categories[slug] = repo.category_id(s, slug)
+        return self._categories[slug]
 
     def _near_duplicate_of(self, session, sig: np.ndarray, lsh: list[int]) -> str | None:
         """The most similar earlier original article at or above the similarity limit (DB and this run)."""

@@ -52,7 +52,7 @@ def _normalise_encoding(part: str, extra_unsafe: str = "") -> str:
         part = _PCT.sub(_fix_pct, part)
         # a '%' not followed by two hex digits is a literal percent sign
         part = _LONE_PCT.sub("%25", part)
-    if all(c in _SAFE and c not in extra_unsafe for c in part):
+    if _SAFE.issuperset(part) and not any(c in part for c in extra_unsafe):
         return part
     out = []
     for c in part:
@@ -149,16 +149,41 @@ def _split_host(parts: SplitResult, original: str) -> tuple[str, int | None]:
     return host, port
 
 
+# A URL already in canonical form but for a default port: lower-case http(s), a plain lower-case ASCII host,
+# a path of characters that stay as they are (no %, no dot segments), no query or fragment. Most sitemap and
+# link URLs look like this; they skip the full parse (a third of the time of queueing a 100,000-URL sitemap).
+_PLAIN_URL = re.compile(r"(https?)://((?:[a-z0-9_-]+\.)*[a-z0-9_-]+)(?::([0-9]{1,5}))?"
+                        r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)?")
+
+
+def _plain_canonical(url: str) -> str | None:
+    m = _PLAIN_URL.fullmatch(url)
+    if m is None:
+        return None
+    scheme, host, port, path = m.groups()
+    if "xn--" in host or (path and "/." in path):
+        return None  # an IDNA host to check or dot segments to resolve: the full parse
+    if port is not None:
+        number = int(port)
+        if not 0 < number < 65536:
+            return None  # the full parse names the error
+        port = None if number == _DEFAULT_PORTS[scheme] else str(number)
+    return f"{scheme}://{host}{':' + port if port else ''}{path or '/'}"
+
+
 def canonicalize(url: str, base: str | None = None) -> str:
     """Return the one spelling of `url` (resolved against `base`); BlockedURL when it cannot be crawled."""
     if not isinstance(url, str):
         raise BlockedURL(f"not a URL: {url!r}")
+    if len(url) <= MAX_URL_LENGTH and (plain := _plain_canonical(url)) is not None:
+        return plain
     original = url.strip()
     if len(original) > MAX_URL_LENGTH:
         raise BlockedURL(f"URL is longer than {MAX_URL_LENGTH} characters: {original[:80]}...")
     # browsers drop tabs and newlines inside URLs; so do we
     raw = original.translate({9: None, 10: None, 13: None})
-    if base:
+    if base and not raw[:8].lower().startswith(("http://", "https://")):
+        # An absolute http(s) URL with a host joins to itself; urljoin would only parse it twice more.
         raw = urljoin(base.strip(), raw)
         if len(raw) > MAX_URL_LENGTH:
             raise BlockedURL(f"URL is longer than {MAX_URL_LENGTH} characters: {raw[:80]}...")

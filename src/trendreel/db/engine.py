@@ -217,6 +217,15 @@ class Database:
                 s.rollback()
                 raise
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for a few reads without an ORM session's bookkeeping (the crawl looks up every page)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise database_failed(self.url, exc) from exc
+
     def analyze(self, tables: list[str]) -> None:
         """Refresh the planner's row statistics of `tables` (PostgreSQL and SQLite both have ANALYZE).
 
