@@ -62,7 +62,9 @@ from trendreel.index.vectors.base import (
 log = logging.getLogger(__name__)
 
 FORMAT = "1"
-ANN_THRESHOLD = 100_000  # exact search costs ~7 ms at 100k x 512 on 2 cores; HNSW pays off past that
+# Exact search costs ~8 CPU ms at 100k x 512 and grows linearly; the graph search that reaches recall 0.95
+# at 1M costs ~20 CPU ms at 100k and ~38 at 1M: the graph pays off past ~200k.
+ANN_THRESHOLD = 200_000
 EXACT_MAX = 50_000  # a filter that keeps at most this many rows is searched exactly (gather + matmul)
 # HNSW candidates re-ranked exactly (bench/bench_vectors.py, clustered vectors): see docs/vector-stores.md.
 CANDIDATES = 1000
