@@ -536,7 +536,7 @@ class RetentionSettings(BaseModel):
     purgeable: list[Literal["published_video", "image", "video"]] = Field(
         default_factory=lambda: ["published_video", "image", "video"],
         description="What gc may purge: published_video (local files of published videos, first), image and video (raw media, oldest first).")
-    batch_size: int = Field(500, ge=1, le=10000, description="Files purged per step (one journal entry and one database transaction).")
+    batch_size: int = Field(5000, ge=1, le=10000, description="Files purged per step (one journal entry and one database transaction).")
 
     @field_validator("budget_bytes", mode="before")
     @classmethod

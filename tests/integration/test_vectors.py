@@ -282,6 +282,34 @@ def test_local_hnsw_path_matches_exact_search(tmp_path):
     s.close()
 
 
+@pytest.mark.parametrize("flt, keeps", [
+    (SearchFilter(kinds=["article"], category="sports"), lambda i: i % 2 == 1 and i % 4 == 1),  # 25%: int8 scan
+    (SearchFilter(kinds=["article"]), lambda i: i % 2 == 1),  # 50%: HNSW, then the filter
+    (SearchFilter(category="life", since=T0 + timedelta(hours=2800)), lambda i: i % 4 == 3 and i >= 2800),  # 50 rows: exact
+])
+def test_local_filters_of_every_width_find_the_exact_neighbours(tmp_path, flt, keeps):
+    """Past the threshold a filter is searched by an int8 scan of its rows, through HNSW, or exactly,
+    depending on how many rows it keeps; each way must give the exact search's hits, closest first."""
+    x = _clustered(3000, 3)
+    cats = ["tech", "sports", "economy", "life"]
+    s = open_vector_store("memory://?ann_threshold=1000&exact_max=60", dim=DIM)
+    s.upsert([VectorRecord(id=f"r{i}", vector=x[i], kind="article" if i % 2 else "chunk", article_id=f"a{i}",
+                           category=cats[i % 4], published_at=T0 + timedelta(hours=i)) for i in range(3000)])
+    assert s._ann is not None  # noqa: SLF001 - the test is about the paths past the threshold
+    want_ids = np.array([i for i in range(3000) if keeps(i)])
+    assert s.count(flt) == len(want_ids)
+    recall = []
+    for q in _clustered(20, 4):
+        hits = s.search(q, limit=10, filter=flt)
+        assert len(hits) == 10 and {h.id for h in hits} <= {f"r{i}" for i in want_ids}
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        np.testing.assert_allclose([h.score for h in hits], [float(x[int(h.id[1:])] @ q) for h in hits], atol=1e-5)
+        exact = want_ids[np.argsort(-(x[want_ids] @ q))[:10]]
+        recall.append(len({f"r{i}" for i in exact} & {h.id for h in hits}) / 10)
+    assert np.mean(recall) >= 0.95
+    s.close()
+
+
 def test_local_survives_a_kill_mid_write(tmp_path):
     """A process killed while writing leaves a store that opens with every committed record."""
     folder = tmp_path / "v"

@@ -8,6 +8,9 @@ Crash safety. gc purges in batches; per batch:
 3. in one transaction: set files_purged_at on the rows and append one FilePurged event per row,
 4. delete the journal.
 
+Step 3 of one batch runs while the files of the next are being deleted (its journal is written
+first), so the database work overlaps the disk's; a crash can then leave two journals, both repaired.
+
 A crash after 1 leaves the journal. The next run reads every journal first: a row whose files are
 (partly) gone has the rest of them deleted, is marked and gets its event; a row whose files are all
 still there is left as it was (the new plan decides about it again). So a marked row never points to
@@ -53,6 +56,7 @@ __all__ = ["RetentionError", "collect_garbage", "storage_status"]
 JOURNAL_PREFIX = "retention/journal/"
 KIND_ORDER = ("image", "video", "rendered", "edited")
 DELETE_WORKERS = 8
+DELETE_GROUP = 64  # items per deleting task
 _PG_LOCK_KEY = 0x7472_6763  # "trgc", with the schema's hash: one gc per PostgreSQL database and schema
 ProgressFn = Callable[[int, int, int], None]  # (items done, items planned, bytes freed)
 
@@ -239,10 +243,22 @@ def _delete_item(files, item: PurgeItem) -> int:
     return len(item.keys)
 
 
+def _delete_group(files, items: list[PurgeItem]) -> list[PurgeItem]:
+    for item in items:
+        _delete_item(files, item)
+    return items
+
+
 def _delete_batch(files, items: list[PurgeItem], pool: ThreadPoolExecutor) -> Iterator[PurgeItem]:
-    """Delete the items' files in parallel; yields each item once its files are gone, in order."""
-    for item, _n in zip(items, pool.map(lambda i: _delete_item(files, i), items)):
-        yield item
+    """Delete the items' files in parallel; yields each item once its files are gone, in order.
+
+    Each task deletes a group of DELETE_GROUP items: one task per file cost more in thread hand-offs
+    than the unlink itself (profile of 100k files), while DELETE_WORKERS groups in flight still hide
+    the disk's (or S3's) latency per delete.
+    """
+    groups = [items[i:i + DELETE_GROUP] for i in range(0, len(items), DELETE_GROUP)]
+    done = pool.map(lambda g: _delete_group(files, g), groups)  # every group is submitted now
+    return (item for group in done for item in group)
 
 
 def _journal(run_id: str, batch_no: int, items: list[PurgeItem]) -> tuple[str, bytes]:
@@ -321,6 +337,21 @@ def collect_garbage(app: App, *, dry_run: bool = False, on_progress: ProgressFn 
         total = len(plan.items)
         if on_progress:
             on_progress(0, total, 0)
+        unmarked: tuple[str, list[PurgeItem]] | None = None  # a batch whose files are gone, rows not yet marked
+
+        def finish(key: str, batch: list[PurgeItem]) -> None:
+            nonlocal freed
+            marked = _mark(app, batch, run_id)
+            app.files.delete(key)
+            for item in marked:
+                r = purged.setdefault(item.reason, {"items": 0, "files": 0, "bytes": 0})
+                r["items"] += 1
+                r["files"] += len(item.keys)
+                r["bytes"] += item.bytes
+                freed += item.bytes
+            if on_progress:
+                on_progress(done, total, freed)
+
         for batch_no, batch in enumerate(_chunks(plan.items, settings.batch_size)):
             # A story written or a publication started since planning protects its files too.
             with app.db.session() as s:
@@ -333,20 +364,18 @@ def collect_garbage(app: App, *, dry_run: bool = False, on_progress: ProgressFn 
                 continue
             key, body = _journal(run_id, batch_no, batch)
             app.files.put(key, body)
-            for item in _delete_batch(app.files, batch, pool):
+            deleting = _delete_batch(app.files, batch, pool)
+            # The previous batch is marked while this one's files are deleted: the database work
+            # (CPU) overlaps the unlinks (disk), and each batch still has its journal until it is marked.
+            if unmarked:
+                finish(*unmarked)
+            for _item in deleting:
                 done += 1
                 if on_progress:
                     on_progress(done, total, freed)
-            marked = _mark(app, batch, run_id)
-            app.files.delete(key)
-            for item in marked:
-                r = purged.setdefault(item.reason, {"items": 0, "files": 0, "bytes": 0})
-                r["items"] += 1
-                r["files"] += len(item.keys)
-                r["bytes"] += item.bytes
-                freed += item.bytes
-            if on_progress:
-                on_progress(done, total, freed)
+            unmarked = (key, batch)
+        if unmarked:
+            finish(*unmarked)
     return {"dry_run": False, "run_id": run_id, **_plan_summary(plan), "freed_bytes": freed, "purged": purged,
             "used_bytes_after": plan.used_bytes - freed, "skipped_now_protected": skipped, "repaired": repaired,
             "items_total": len(plan.items)}

@@ -4,7 +4,7 @@ Folder layout (`local:///folder`):
 
     meta.sqlite      ids, kind, article, category, date, lang, payload -> slot (row of the matrix)
     vectors.f32      row `slot` = that record's float32 vector; rows of deleted records are reused
-    hnsw.usearch     the ANN graph over int8 copies of the rows (only past `ann_threshold` vectors)
+    hnsw.usearch     the ANN graph over int8 codes of the rows (only past `ann_threshold` vectors)
     lock             held while the store is open: one process at a time
 
 Why it is crash-safe: a record exists once its SQLite row is committed, and its vector row is written
@@ -15,9 +15,16 @@ The HNSW file is a cache: written to a temporary file and renamed, it records th
 covers; on open, rows written after that epoch are re-added, and an unreadable file is rebuilt.
 
 Search is exact (numpy over the matrix, or over the filtered rows) below `ann_threshold` live
-vectors. Above it, HNSW finds `max(300, 25*limit)` candidates (more when a filter keeps only a
-fraction of the rows), the filter drops the rest and exact float32 scores re-rank them; a filter that
-keeps few rows (<= `exact_max`) is always searched exactly.
+vectors. Above it the store also keeps int8 codes of the rows in memory (each row scaled so its
+largest component is 127: cosine does not change with scale), and:
+
+- no filter, or a filter keeping more than PREFILTER_FRACTION of the rows: HNSW finds
+  `max(CANDIDATES, 25*limit)` candidates (divided by the fraction a filter keeps), the filter drops
+  the rest and exact float32 scores re-rank them;
+- a filter keeping fewer (but more than `exact_max`): the filter picks the rows first, an exact int8
+  scan of just those rows (usearch's SIMD kernels, 4x less memory to read than float32) finds the
+  best RERANK, and their float32 scores re-rank them;
+- a filter keeping at most `exact_max` rows: exact float32 search of those rows.
 """
 
 from __future__ import annotations
@@ -55,15 +62,20 @@ from trendreel.index.vectors.base import (
 log = logging.getLogger(__name__)
 
 FORMAT = "1"
-ANN_THRESHOLD = 100_000  # exact search costs ~7 ms at 100k x 512 on 2 cores; HNSW pays off past that
+# Exact search costs ~8 CPU ms at 100k x 512 and grows linearly; the graph search that reaches recall 0.95
+# at 1M costs ~20 CPU ms at 100k and ~38 at 1M: the graph pays off past ~200k.
+ANN_THRESHOLD = 200_000
 EXACT_MAX = 50_000  # a filter that keeps at most this many rows is searched exactly (gather + matmul)
-# HNSW candidates re-ranked exactly: 100 gave recall@10 0.90 at 100k clustered vectors, 300 gives >= 0.95.
-CANDIDATES = 300
+# HNSW candidates re-ranked exactly (bench/bench_vectors.py, clustered vectors): see docs/vector-stores.md.
+CANDIDATES = 1000
+PREFILTER_FRACTION = 0.3  # filters keeping at most this share of the rows scan their int8 codes instead of HNSW
+RERANK = 200  # int8 scan hits re-ranked with float32 scores
 _NO_DATE = np.iinfo(np.int64).min  # never inside a since/until range
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
-# HNSW parameters measured in bench/bench_vectors.py: int8 copies (the float32 matrix re-ranks),
-# 16 links per node, 128 candidates while building.
-_HNSW = {"metric": "cos", "dtype": "i8", "connectivity": 16, "expansion_add": 128}
+# HNSW parameters measured in bench/bench_vectors.py: int8 codes (the float32 matrix re-ranks),
+# 16 links per node, 64 candidates while building (128 built 1.5x slower for +0.01 recall at 100k:
+# a wider search pays for it more cheaply).
+_HNSW = {"metric": "cos", "dtype": "i8", "connectivity": 16, "expansion_add": 64}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -82,6 +94,14 @@ CREATE INDEX IF NOT EXISTS vec_article ON vec (article_id);
 CREATE INDEX IF NOT EXISTS vec_epoch ON vec (epoch);
 """
 _COLS = "slot, id, kind, article_id, category, published_us, lang, payload"
+
+
+def quantize(rows: np.ndarray) -> np.ndarray:
+    """int8 codes of float rows, each row scaled so its largest component is +-127 (cosine keeps)."""
+    rows = np.atleast_2d(rows)
+    peak = np.abs(rows).max(axis=1, keepdims=True)
+    peak[peak == 0] = 1.0
+    return np.rint(rows * (127.0 / peak)).astype(np.int8)
 
 
 class _MemoryMatrix:
@@ -177,6 +197,7 @@ class LocalVectorStore:
             self._matrix = _FileMatrix(folder / "vectors.f32", dim) if folder is not None else _MemoryMatrix(dim)
             self._load_columns()
             self._ann = None
+            self._codes: np.ndarray | None = None  # int8 codes per slot, kept while the graph is
             self._ann_epoch = 0  # the write epoch the ANN file on disk covers
             self._ann_unsaved = 0
             if self._n_alive >= self.ann_threshold:
@@ -269,9 +290,27 @@ class LocalVectorStore:
                 log.warning("vector index %s unreadable (%s); rebuilding it", path, exc)
             else:
                 self._ann = ann
+                self._fill_codes()
                 self._catch_up_ann()
                 return
         self._build_ann()
+
+    def _fill_codes(self) -> None:
+        """int8 codes of every row, from the matrix (in parts: no float copy of the whole matrix)."""
+        matrix = self._matrix.view(self._n_slots)
+        self._codes = np.zeros((self._alive.shape[0], self.dim), dtype=np.int8)
+        for start in range(0, self._n_slots, 50_000):
+            end = min(start + 50_000, self._n_slots)
+            self._codes[start:end] = quantize(matrix[start:end])
+
+    def _set_codes(self, slots: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        if self._codes.shape[0] < self._n_slots:
+            grown = np.zeros((max(self._n_slots, 2 * self._codes.shape[0]), self.dim), dtype=np.int8)
+            grown[: self._codes.shape[0]] = self._codes
+            self._codes = grown
+        codes = quantize(rows)
+        self._codes[slots] = codes
+        return codes
 
     def _catch_up_ann(self) -> None:
         """Re-add rows written after the saved graph's epoch and drop rows deleted since."""
@@ -289,11 +328,11 @@ class LocalVectorStore:
     def _build_ann(self) -> None:
         log.info("building the HNSW index of %s over %d vectors", self.url, self._n_alive)
         self._ann = self._new_ann()
+        self._fill_codes()
         slots = np.flatnonzero(self._alive[: self._n_slots])
-        matrix = self._matrix.view(self._n_slots)
         for start in range(0, len(slots), 50_000):
             part = slots[start : start + 50_000]
-            self._ann.add(part.astype(np.uint64), np.ascontiguousarray(matrix[part]), threads=0)
+            self._ann.add(part.astype(np.uint64), self._codes[part], threads=0)
         self._ann_epoch = -1  # nothing saved yet
         self._ann_unsaved = len(slots)
         self._save_ann()
@@ -303,7 +342,7 @@ class LocalVectorStore:
         present = keys[np.asarray(self._ann.contains(keys), dtype=bool)]
         for key in present:  # an updated vector: usearch keeps one vector per key
             self._ann.remove(int(key))
-        self._ann.add(keys, np.ascontiguousarray(self._matrix.view(self._n_slots)[slots]), threads=0)
+        self._ann.add(keys, self._set_codes(slots, self._matrix.view(self._n_slots)[slots]), threads=0)
 
     def _save_ann(self) -> None:
         path = self._ann_path()
@@ -423,6 +462,8 @@ class LocalVectorStore:
             if n_match == 0:
                 return []
             if self._ann is not None and n_match > self.exact_max:
+                if n_match <= PREFILTER_FRACTION * self._n_alive:
+                    return self._hits(*self._search_codes(query, limit, cand))
                 found = self._search_ann(query, limit, cand, n_match)
                 if found is not None:
                     return self._hits(*found)
@@ -476,6 +517,18 @@ class LocalVectorStore:
         top = top[np.argsort(-scores[top], kind="stable")]
         return slots[top], scores[top]
 
+    def _search_codes(self, query, limit, cand):
+        """Exact int8 scan of the filtered rows, its best RERANK re-ranked with float32 scores."""
+        from usearch.index import search as scan
+
+        slots = np.flatnonzero(cand) if cand.dtype == bool else cand
+        count = min(len(slots), max(RERANK, 20 * limit))
+        found = scan(self._codes[slots], quantize(query)[0], count, "cos", exact=True, threads=0)
+        best = np.sort(slots[np.asarray(found.keys, dtype=np.int64)])  # ascending: one pass over the file
+        scores = self._matrix.view(self._n_slots)[best] @ query
+        top = np.argsort(-scores, kind="stable")[:limit]
+        return best[top], scores[top]
+
     def _search_ann(self, query, limit, mask, n_match):
         """HNSW candidates, filtered and re-ranked exactly; None when too few pass the filter."""
         fraction = n_match / max(self._n_alive, 1)
@@ -484,7 +537,7 @@ class LocalVectorStore:
             count = math.ceil(count / fraction)
         count = min(count, 4096, self._n_alive)
         self._ann.expansion_search = max(64, 2 * count)
-        keys = np.asarray(self._ann.search(query, count).keys, dtype=np.int64)
+        keys = np.asarray(self._ann.search(quantize(query)[0], count).keys, dtype=np.int64)
         keys = keys[(keys >= 0) & (keys < self._n_slots)]
         keys = keys[mask[keys]]
         if len(keys) < min(limit, n_match):
