@@ -26,6 +26,7 @@ treats as a failure).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from pathlib import Path
 from trendreel.render.ffmpeg import run_ffmpeg
 from trendreel.settings import EditSettings
 
-__all__ = ["Analysis", "PAUSE_S", "analysis_graph", "analyze", "parse_analysis"]
+__all__ = ["Analysis", "PAUSE_S", "analysis_graph", "analyze", "from_render", "parse_analysis"]
 
 PAUSE_S = 0.2  # shortest pause reported (a possible trim point)
 ANALYSIS_HEIGHT = 320
@@ -55,11 +56,13 @@ class Analysis:
     freezes: list[tuple[float, float]] = field(default_factory=list)
     shot_cuts: list[float] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the pass
+    source: str = "decode"  # decode: both detectors ran; sound: silencedetect only (the render said the picture
+    #                         never holds); render: all from what the render recorded, nothing decoded
 
     def summary(self) -> dict:
         r = lambda spans: [[round(a, 3), round(b, 3)] for a, b in spans]  # noqa: E731
         return {"silences": r(self.silences), "freezes": r(self.freezes),
-                "shot_cuts": [round(t, 3) for t in self.shot_cuts], "seconds": round(self.seconds, 3)}
+                "shot_cuts": [round(t, 3) for t in self.shot_cuts], "seconds": round(self.seconds, 3), "from": self.source}
 
 
 def analysis_graph(settings: EditSettings, *, height: int, has_audio: bool = True) -> str:
@@ -113,10 +116,56 @@ def parse_analysis(stderr: str, duration: float, *, strict: str | None = None, l
     return Analysis(duration_s=duration, silences=silences, freezes=freezes, shot_cuts=sorted(set(cuts)))
 
 
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def recorded_timeline(details: dict | None, path: Path) -> dict | None:
+    """The render's own account of this file's time line (render details `timeline`: speech spans,
+    held frames, other sound), or None when there is none (an older render, an edit, another tool) or
+    the file is not the one the render made (its size or hash differ)."""
+    timeline = (details or {}).get("timeline")
+    if not isinstance(timeline, dict) or "speech_s" not in timeline or "sha256" not in timeline:
+        return None
+    path = Path(path)
+    if path.stat().st_size != timeline.get("bytes") or _file_sha256(path) != timeline["sha256"]:
+        return None
+    return timeline
+
+
+def from_render(timeline: dict, duration: float) -> Analysis:
+    """Silences from where the render's voice speaks: every gap between phrases (and before the first,
+    after the last) of at least PAUSE_S; no freezes (the render holds no picture still)."""
+    silences, t = [], 0.0
+    for a, b in sorted((float(a), float(b)) for a, b in timeline["speech_s"]):
+        if a - t >= PAUSE_S:
+            silences.append((t, min(a, duration)))
+        t = max(t, b)
+    if duration - t >= PAUSE_S:
+        silences.append((t, duration))
+    return Analysis(duration_s=duration, silences=silences, source="render")
+
+
 def analyze(path: Path, settings: EditSettings, *, duration: float, height: int, exe: str,
-            has_audio: bool = True) -> Analysis:
-    """Silences, freezes and shot changes of a video, in one ffmpeg pass."""
+            has_audio: bool = True, timeline: dict | None = None) -> Analysis:
+    """Silences, freezes and shot changes of a video, in one ffmpeg pass. With the render's `timeline`
+    (recorded_timeline) for a picture with no held frames, the picture is not decoded: silences come
+    from its speech spans, or, where other sound (music) plays too, from a pass over the sound alone."""
     t = time.perf_counter()
+    if timeline is not None and timeline.get("held_frames") is False:
+        if not timeline.get("other_sound"):
+            found = from_render(timeline, duration)
+        else:
+            proc = run_ffmpeg(["-vn", "-i", str(path), "-af", f"silencedetect=n={settings.silence_db:g}dB:d={PAUSE_S:g}",
+                               "-f", "null", "-"], what="analysing the sound", timeout_s=settings.timeout_s, exe=exe)
+            found = parse_analysis(proc.stderr, duration)
+            found.source = "sound"
+        found.seconds = time.perf_counter() - t
+        return found
     maps = ["-map", "[v]"] + (["-map", "[a]"] if has_audio else [])
     proc = run_ffmpeg(["-i", str(path), "-filter_complex", analysis_graph(settings, height=height, has_audio=has_audio),
                        *maps, "-f", "null", "-"], what="analysing the video", timeout_s=settings.timeout_s, exe=exe)

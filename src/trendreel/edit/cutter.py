@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from trendreel.adapters.ffmpeg import ffmpeg_exe, upload_bitrate_k
-from trendreel.edit.analyze import analyze
+from trendreel.edit.analyze import analyze, recorded_timeline
 from trendreel.edit.base import EditJob, EditOutput
 from trendreel.edit.captions import caption_block, caption_font, highlight_bar
 from trendreel.edit.errors import EditError, EditFailed
@@ -383,7 +383,9 @@ class Cutter:
         duration = info.duration_s or v.duration_s or 0.0
         fps = v.fps or 30.0
         with _as_edit_failure():
-            found = analyze(job.source, s, duration=duration, height=v.height, exe=self.exe)
+            # a render's own file: its recorded speech and motion stand in for decoding the picture
+            timeline = recorded_timeline(job.details, Path(job.source))
+            found = analyze(job.source, s, duration=duration, height=v.height, exe=self.exe, timeline=timeline)
         timings["analysis_s"] = round(found.seconds, 3)
 
         cues = parse_srt(job.subtitles.read_text(encoding="utf-8", errors="replace")) if job.subtitles else []

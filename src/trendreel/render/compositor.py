@@ -336,6 +336,20 @@ def verify_video(path: Path, *, width: int, height: int, duration_s: float, exe:
     return facts
 
 
+def timeline(plan: RenderPlan, video: Path, settings: RenderSettings) -> dict:
+    """What the render knows about its file's time line, so the editor need not decode it again: where
+    the voice speaks (each phrase is said on its own, so its span is exact), whether anything else
+    sounds (music), whether any picture is held still (only with motion = none: stills then stand,
+    clips are never held), and the file these facts are about (its hash and size)."""
+    digest = hashlib.sha256()
+    with open(video, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"speech_s": plan.speech_spans(), "other_sound": plan.music is not None,
+            "held_frames": settings.motion != "kenburns", "duration_s": round(plan.duration_s, 3),
+            "sha256": digest.hexdigest(), "bytes": video.stat().st_size}
+
+
 class Compositor:
     """ffmpeg compositor: offline, CPU only, the default `render.backend`."""
 
@@ -384,6 +398,7 @@ class Compositor:
                           "settings_key": self.settings_key()},
             "plan": plan.summary(), "sound": sound, "checks": checked, "timings": timings,
             "warnings": list(plan.warnings), "cues": len(plan.cues),
+            "timeline": timeline(plan, video, s),
         }
         return RenderOutput(video=video, thumbnail=thumb, subtitles=srt, duration_s=checked["duration_s"],
                             width=plan.width, height=plan.height, details=details)

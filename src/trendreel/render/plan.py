@@ -123,6 +123,7 @@ class PlannedScene:
     cues: list[Cue] = field(default_factory=list)
     overlays: list[Overlay] = field(default_factory=list)
     card_colour: str = CARD_COLOURS[0]
+    speech: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each phrase said, video seconds
 
 
 @dataclass
@@ -163,6 +164,16 @@ class RenderPlan:
             out += [{"kind": "subtitle", "start_s": c.start_s, "end_s": c.end_s, "text": " ".join(c.lines),
                      "speech_s": list(c.speech_s)} for c in self.cues if c.shown]
         return sorted(out, key=lambda d: d["start_s"])
+
+    def speech_spans(self) -> list[list[float]]:
+        """Where the voice speaks, in video seconds: every phrase said, overlapping ones merged."""
+        out: list[list[float]] = []
+        for a, b in sorted(span for s in self.scenes for span in s.speech):
+            if out and a <= out[-1][1]:
+                out[-1][1] = max(out[-1][1], round(b, 3))
+            else:
+                out.append([round(a, 3), round(b, 3)])
+        return out
 
     @property
     def shot_count(self) -> int:
@@ -454,9 +465,10 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
         if i == 0:
             title, cues = _headline(story, cues, len(said_hook.phrases), measure, layout, font, warnings)
             overlays.append(title)
+        speech = [(t0 + p.start_s / tempo, t0 + p.end_s / tempo) for said_, t0 in parts for p in said_.phrases]
         scenes.append(PlannedScene(index=i, start_frame=start, frames=frames[i], shots=shots, narration=narration,
                                    narration_start_s=voice_start, cues=cues, overlays=overlays,
-                                   card_colour=CARD_COLOURS[i % len(CARD_COLOURS)]))
+                                   card_colour=CARD_COLOURS[i % len(CARD_COLOURS)], speech=speech))
         start += frames[i] - xf
 
     return RenderPlan(width=width, height=height, fps=fps, aspect=getattr(settings, "aspect", "9:16"), crossfade_frames=xf, scenes=scenes,
