@@ -1,8 +1,14 @@
 """Edit speed: trendreel's edit stage against the plain ffmpeg command making the same cuts, in the same run.
 
-The source is made here with ffmpeg: a 1080x1920, 30 fps, H.264 + AAC video (`--seconds`, default 30)
-of moving test pictures with a tone, in which 2 s frozen-and-silent, 2 s silent and 2 s frozen spans
-recur every 10 s (so about a third of it is dead air), with burned-in subtitles.
+Two sources, each edited both ways in the same run:
+- `made`: made here with ffmpeg: a 1080x1920, 30 fps, H.264 + AAC video (`--seconds`, default 30)
+  of moving test pictures with a tone, in which 2 s frozen-and-silent, 2 s silent and 2 s frozen spans
+  recur every 10 s (so about a third of it is dead air), with burned-in subtitles. The editor knows
+  nothing about it, so it decodes it to find frozen picture and silence.
+- `render`: a trendreel render of bench_render.py's story (6 scenes, here of 6 s, Korean narration, 1080x1920),
+  whose row records where its voice speaks and that it holds no picture still: the editor decodes
+  nothing to analyse it. The same file is also edited as an older render would be (a second row
+  without that record: `render_decoded`), to show what the analysis decode costs on it.
 
 - trendreel: `edit_video(force=True)` end to end: ffprobe, the analysis pass (freezedetect, scdet,
   silencedetect on one decode), planning, the loudness measurement of the kept sound, the one edit
@@ -27,6 +33,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,10 +45,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "src"))
 
 from trendreel.adapters.ffmpeg import ffmpeg_exe  # noqa: E402
-from trendreel.bootstrap import App  # noqa: E402
+from trendreel.bootstrap import App, build_app  # noqa: E402
 from trendreel.db.engine import Database  # noqa: E402
 from trendreel.db.tables import Video, utcnow  # noqa: E402
 from trendreel.services.edit import edit_video  # noqa: E402
+from trendreel.services.render import render_story  # noqa: E402
 from trendreel.edit.cutter import encode_args  # noqa: E402
 from trendreel.edit.plan import Cue, format_srt  # noqa: E402
 from trendreel.files.layout import video_prefix  # noqa: E402
@@ -96,6 +104,97 @@ def cpu_s() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def timed(fn) -> tuple[float, float, object]:
+    t, c = time.perf_counter(), cpu_s()
+    out = fn()
+    return time.perf_counter() - t, cpu_s() - c, out
+
+
+def speed(duration: float, times: list[float]) -> dict:
+    return {"best": round(duration / min(times), 3), "median": round(duration / statistics.median(times), 3),
+            "wall_s": [round(x, 3) for x in times]}
+
+
+class Case:
+    """One source edited by trendreel and by the plain command, run after run."""
+
+    def __init__(self, app: App, video_id: str, source: Path, exe: str):
+        self.app, self.video_id, self.source, self.exe = app, video_id, source, exe
+        self.info = probe(source)
+        self.ours, self.ours_cpu, self.plain, self.plain_cpu, self.timings = [], [], [], [], []
+        self.edited: dict = {}
+
+    def run_ours(self) -> None:
+        wall, cpu, self.edited = timed(lambda: edit_video(self.app, video_id=self.video_id, force=True))
+        self.ours.append(wall)
+        self.ours_cpu.append(cpu)
+        self.timings.append(self.edited["details"]["timings"])
+
+    def run_plain(self) -> None:
+        kept = self.edited["edit"]["kept"]
+        length = sum(b - a for a, b in kept)
+        v = self.info.video
+        cmd = [self.exe, "-v", "error", "-y", "-nostdin",
+               *plain_command(self.source.name, kept, self.app.settings.edit, v.fps, length, "plain.mp4", v.width, v.height)]
+        wall, cpu, _ = timed(lambda: subprocess.run(cmd, cwd=self.source.parent, check=True, timeout=900))
+        self.plain.append(wall)
+        self.plain_cpu.append(cpu)
+
+    def result(self) -> dict:
+        d = self.info.duration_s
+        out = {"source_s": round(d, 3), "analysis_from": self.edited["details"]["analysis"]["from"],
+               "edit": {k: self.edited["edit"][k] for k in ("duration_after_s", "segments_kept", "cuts", "removed_s")},
+               "trendreel": {**speed(d, self.ours), "cpu_s": [round(x, 2) for x in self.ours_cpu],
+                             "stages_median_s": {k: round(statistics.median(t.get(k, 0.0) for t in self.timings), 3)
+                                                 for k in self.timings[0]}}}
+        if self.plain:
+            out["plain_ffmpeg"] = {**speed(d, self.plain), "cpu_s": [round(x, 2) for x in self.plain_cpu]}
+            out["ratio"] = {"best": round(min(self.plain) / min(self.ours), 3),
+                            "median": round(statistics.median(self.plain) / statistics.median(self.ours), 3),
+                            "cpu_median": round(statistics.median(self.plain_cpu) / statistics.median(self.ours_cpu), 3)}
+        return out
+
+
+def made_case(d: Path, args, exe: str) -> tuple[Case, float]:
+    t = time.perf_counter()
+    source, srt = make_source(d, args.seconds, args.width, args.height, exe)
+    made_s = time.perf_counter() - t
+    settings = Settings(home=d / "home", edit={"frozen": "cut"})  # the source's frozen spans with sound go too
+    settings.home.mkdir()
+    app = App(settings=settings, db=Database(f"sqlite:///{d / 'bench.db'}"), files=open_file_store(settings.files_url))
+    prefix = video_prefix("vbenchsource", utcnow())
+    stored = app.files.put_file(prefix + "video.mp4", source)
+    subs = app.files.put_file(prefix + "subtitles.srt", srt)
+    info = probe(source)
+    with app.db.session() as s:
+        s.add(Video(id="vbenchsource", stage="rendered", backend="compositor", status="done", path=stored.key,
+                    subtitles_path=subs.key, duration_s=info.duration_s, width=args.width, height=args.height,
+                    bytes=stored.bytes, sha256=stored.sha256, details={}, created_at=utcnow()))
+    return Case(app, "vbenchsource", source, exe), made_s
+
+
+def render_cases(d: Path, args, exe: str) -> tuple[Case, Case, float]:
+    """A trendreel render (its recorded timeline used) and the same file as an older render's row."""
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    import bench_render
+
+    bench_render.SCENE_S = 6.0  # scenes longer than their narration: pauses between them for the edit to cut
+    home = d / "render-home"
+    t = time.perf_counter()
+    bench_render.setup(home, "ko", args.width, args.height)
+    app = build_app(Settings(home=home, render={"width": args.width, "height": args.height}))
+    video = render_story(app, story_id="s-bench")
+    made_s = time.perf_counter() - t
+    source = d / "render.mp4"
+    shutil.copyfile(app.files.local_path(video["path"]), source)
+    with app.db.session() as s:
+        row = s.get(Video, video["id"])
+        older = {c.name: getattr(row, c.name) for c in Video.__table__.columns}
+        older.update(id="vbenchrenderold", details={k: v for k, v in row.details.items() if k != "timeline"})
+        s.add(Video(**older))
+    return Case(app, video["id"], source, exe), Case(app, "vbenchrenderold", source, exe), made_s
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3)
@@ -107,56 +206,26 @@ def main() -> None:
     exe = ffmpeg_exe()
     with tempfile.TemporaryDirectory(prefix="bench-edit-") as tmp:
         d = Path(tmp)
-        t = time.perf_counter()
-        source, srt = make_source(d, args.seconds, args.width, args.height, exe)
-        made_s = time.perf_counter() - t
-        settings = Settings(home=d / "home", edit={"frozen": "cut"})  # the source's frozen spans with sound go too
-        settings.home.mkdir()
-        app = App(settings=settings, db=Database(f"sqlite:///{d / 'bench.db'}"), files=open_file_store(settings.files_url))
-        prefix = video_prefix("vbenchsource", utcnow())
-        stored = app.files.put_file(prefix + "video.mp4", source)
-        subs = app.files.put_file(prefix + "subtitles.srt", srt)
-        info = probe(source)
-        with app.db.session() as s:
-            s.add(Video(id="vbenchsource", stage="rendered", backend="compositor", status="done", path=stored.key,
-                        subtitles_path=subs.key, duration_s=info.duration_s, width=args.width, height=args.height,
-                        bytes=stored.bytes, sha256=stored.sha256, details={}, created_at=utcnow()))
-        duration = info.duration_s
-        ours, plain, analysis, timings, edited = [], [], [], [], None
-        ours_cpu, plain_cpu = [], []
+        made, made_s = made_case(d, args, exe)
+        render, render_decoded, render_s = render_cases(d, args, exe)
         for _ in range(args.runs):
-            t, c = time.perf_counter(), cpu_s()
-            edited = edit_video(app, video_id="vbenchsource", force=True)
-            ours.append(time.perf_counter() - t)
-            ours_cpu.append(cpu_s() - c)
-            timings.append(edited["details"]["timings"])
-            analysis.append(edited["details"]["timings"]["analysis_s"])
-            kept = edited["edit"]["kept"]
-            length = sum(b - a for a, b in kept)
-            t, c = time.perf_counter(), cpu_s()
-            subprocess.run([exe, "-v", "error", "-y", "-nostdin",
-                            *plain_command(source.name, kept, settings.edit, info.video.fps, length, "plain.mp4", args.width, args.height)],
-                           cwd=d, check=True, timeout=900)
-            plain.append(time.perf_counter() - t)
-            plain_cpu.append(cpu_s() - c)
-        plain_probe = probe(d / "plain.mp4")
-        app.close()
-
-    def speed(times: list[float]) -> dict:
-        return {"best": round(duration / min(times), 3), "median": round(duration / statistics.median(times), 3),
-                "wall_s": [round(x, 3) for x in times]}
+            # alternate, so that load from other processes hits every way alike
+            made.run_ours()
+            made.run_plain()
+            render.run_ours()
+            render.run_plain()
+            render_decoded.run_ours()
+        # the older render's cuts are the render's within a frame or two: compared with the same plain runs
+        render_decoded.plain, render_decoded.plain_cpu = render.plain, render.plain_cpu
+        results = {"made": made.result(), "render": render.result(), "render_decoded": render_decoded.result()}
+        made.app.close()
+        render.app.close()
 
     result = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "ffmpeg": Path(exe).name},
-        "source": {"seconds": round(duration, 3), "size": [args.width, args.height], "made_in_s": round(made_s, 2)},
-        "edit": {k: edited["edit"][k] for k in ("duration_after_s", "segments_kept", "cuts", "removed_s", "removed_total_s")},
-        "plain_output_s": round(plain_probe.duration_s or 0.0, 3),
-        "trendreel": {**speed(ours), "cpu_s": [round(x, 2) for x in ours_cpu], "analysis_s": {"best": round(min(analysis), 3), "median": round(statistics.median(analysis), 3)},
-                      "stages_median_s": {k: round(statistics.median(t[k] for t in timings), 3) for k in timings[0]}},
-        "plain_ffmpeg": {**speed(plain), "cpu_s": [round(x, 2) for x in plain_cpu]},
-        "ratio": {"best": round(min(plain) / min(ours), 3), "median": round(statistics.median(plain) / statistics.median(ours), 3),
-                  "cpu_median": round(statistics.median(plain_cpu) / statistics.median(ours_cpu), 3)},
+        "setup_s": {"made_source": round(made_s, 2), "render": round(render_s, 2)},
+        **results,
         "unit": "source seconds per wall second; ratio = trendreel speed / plain ffmpeg speed (cpu_median: by CPU seconds)",
     }
     text = json.dumps(result, indent=2, ensure_ascii=False)
