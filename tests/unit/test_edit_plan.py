@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from trendreel.edit.analyze import analysis_graph, parse_analysis
+from trendreel.edit.analyze import analysis_graph, from_render, parse_analysis, recorded_timeline
 from trendreel.edit.captions import caption_block, caption_font, highlight_bar
 from trendreel.edit.cutter import edit_command, edit_graph, plan_edit, zoom_expr
 from trendreel.edit.errors import EditError
@@ -290,3 +292,24 @@ def test_a_trim_over_dead_air_counts_each_second_once():
     assert output_length(segs) == pytest.approx(3.267, abs=0.001)
     assert by["trim"] == pytest.approx(11.0 - 8.75, abs=0.01)  # up to 8.75 s the picture was frozen anyway
     assert sum(by.values()) == pytest.approx(duration - output_length(segs), abs=0.01)
+
+
+def test_a_renders_recorded_speech_gives_its_silences():
+    timeline = {"speech_s": [[0.3, 2.0], [2.1, 3.5], [4.8, 6.0]], "held_frames": False, "other_sound": False}
+    found = from_render(timeline, 8.0)
+    # the gap of 0.1 s is no pause (under PAUSE_S); before the first phrase and after the last are silence
+    assert found.silences == [(0.0, 0.3), (3.5, 4.8), (6.0, 8.0)]
+    assert found.freezes == [] and found.summary()["from"] == "render"
+
+
+def test_the_recorded_timeline_counts_only_for_the_file_the_render_made(tmp_path):
+    video = tmp_path / "video.mp4"
+    video.write_bytes(b"the rendered bytes")
+    timeline = {"speech_s": [[0.3, 2.0]], "held_frames": False, "other_sound": False,
+                "sha256": hashlib.sha256(b"the rendered bytes").hexdigest(), "bytes": video.stat().st_size}
+    assert recorded_timeline({"timeline": timeline}, video) == timeline
+    assert recorded_timeline({}, video) is None  # an older render, an edit, another tool's video
+    video.write_bytes(b"the rendered bytez")  # same size, other bytes
+    assert recorded_timeline({"timeline": timeline}, video) is None
+    video.write_bytes(b"other")
+    assert recorded_timeline({"timeline": timeline}, video) is None
