@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.render_support import make_image, make_story, store_article, store_media, store_story
+from tests.render_support import make_image, make_music, make_story, store_article, store_media, store_story
 from trendreel.bootstrap import App
 from trendreel.db.engine import Database
 from trendreel.db.tables import Video
@@ -68,5 +68,31 @@ def test_an_edit_of_a_render_uses_its_recorded_speech(tmp_path: Path):
             row = s.get(Video, video["id"])
             row.details = {k: v for k, v in row.details.items() if k != "timeline"}
         assert edit_video(app, video_id=video["id"], force=True)["details"]["analysis"]["from"] == "decode"
+    finally:
+        app.close()
+
+
+def test_an_edit_of_a_render_with_music_listens_to_the_sound_alone(tmp_path: Path):
+    """Music plays in the voice's pauses, so the recorded speech does not say where it is silent: the
+    editor runs silencedetect over the sound alone, and still decodes no picture."""
+    make_music(tmp_path / "music.wav", seconds=3)
+    settings = Settings(home=tmp_path / "home", render={"width": 360, "height": 640, "music_path": tmp_path / "music.wav"})
+    settings.home.mkdir(parents=True)
+    app = App(settings=settings, db=Database(f"sqlite:///{tmp_path / 'test.db'}"), files=open_file_store(settings.files_url))
+    try:
+        make_image(tmp_path / "wide.jpg", size=(640, 360))
+        aid = store_article(app, "edit-timeline-music", lang="en")
+        mid = store_media(app, aid, 1, "image", tmp_path / "wide.jpg")
+        story = make_story(aid, "en", [MediaRef(media_id=mid, kind="image")] * 2, scene_s=5.0)
+        video = render_story(app, story_id=store_story(app, story, "s-edit-timeline-music"))
+        timeline = video["details"]["timeline"]
+        assert timeline["other_sound"] is True and timeline["held_frames"] is False
+        edited = edit_video(app, video_id=video["id"])
+        analysis = edited["details"]["analysis"]
+        assert analysis["from"] == "sound" and analysis["freezes"] == []
+        spans = timeline["speech_s"]
+        pauses = sum(b - a for (_, a), (b, _) in zip(spans, spans[1:]))
+        heard = sum(b - a for a, b in analysis["silences"] if spans[0][0] < a and b < spans[-1][1])
+        assert pauses > 1.0 and heard < pauses / 2  # the music fills the voice's pauses
     finally:
         app.close()
