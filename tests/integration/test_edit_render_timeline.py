@@ -23,7 +23,8 @@ from trendreel.story.models import MediaRef
 
 pytestmark = pytest.mark.slow
 
-TOLERANCE_S = 0.1  # speech edges: the phrase's own trimmed edge vs silencedetect at -45 dB on the AAC sound (measured: within 0.04 s)
+# speech edges: the phrase's own trimmed edge against silencedetect at -45 dB on the AAC sound (measured: within 0.04 s)
+TOLERANCE_S = 0.1
 
 
 def test_an_edit_of_a_render_uses_its_recorded_speech(tmp_path: Path):
