@@ -144,6 +144,9 @@ def test_an_admin_connects_youtube_on_its_consent_page(home, server, browser, yo
     page = open_page(browser, server, "admin", "/accounts", tmp_path)
     try:
         expect(page.locator("#accounts-empty")).to_be_visible()
+        platforms = page.locator("#connect-account select[name=platform] option").all_inner_texts()
+        assert sorted(platforms) == ["instagram", "tiktok", "youtube"]  # every registered OAuth flow is offered
+        page.select_option("#connect-account select[name=platform]", "youtube")
         page.fill("#connect-account input[name=name]", "main-channel")
         page.click("#connect-account button[type=submit]")
         expect(page).to_have_url(re.compile(r"^" + re.escape(youtube.root) + r"o/oauth2/auth\?"))

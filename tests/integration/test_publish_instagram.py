@@ -76,6 +76,7 @@ def test_reel_published_once_through_faults(fault, server, make_settings, tmp_pa
         server.drop_next_upload()
     progress = []
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # an in-process CLI run earlier may have quieted it
 
     pub = service.publish_video(app, video_id=vid, to="instagram:reels", privacy="public",
                                 on_progress=lambda done, total: progress.append((done, total)))
@@ -188,6 +189,7 @@ def test_token_near_expiry_is_refreshed_and_stored_encrypted(server, make_settin
 
 def test_oauth_flow_makes_credentials_that_publish(server, make_settings, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # an in-process CLI run earlier may have quieted it
     app = make_app(make_settings, server, instagram_app_id=server.app_id, instagram_app_secret=server.app_secret)
     flow = app.oauth_flow("instagram")  # what the workspace's Connect uses
     assert isinstance(flow, InstagramOAuthFlow)

@@ -62,6 +62,7 @@ def stored_bytes(app, vid: str) -> bytes:
 @pytest.mark.parametrize("fault", ["none", "503", "drop", "lost", "401"])
 def test_direct_post_in_chunks_survives_faults(fault, server, make_settings, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # an in-process CLI run earlier may have quieted it
     app = make_app(make_settings, server)
     account = add_creator(app, server)
     first = load_credentials(app, account["id"])
