@@ -80,17 +80,24 @@ def decrypt(app, token: str, *, what: str) -> dict:
 
 # ---- credentials files -----------------------------------------------------------------------
 
-def read_authorized_user(path: Path) -> dict:
-    """An authorized-user JSON file as google-auth writes it, checked field by field."""
+def read_credentials_file(path: Path, check, *, what: str = "") -> dict:
+    """A credentials JSON file, then `check(data, where=...)` on it field by field; `what` says what the file
+    should be when it is not JSON."""
     path = Path(path).expanduser()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise CredentialsError(f"credentials file {path} does not exist") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CredentialsError(f"credentials file {path} is not JSON ({type(exc).__name__}); give the authorized-user "
-                               "JSON that google-auth writes (Credentials.to_json())") from exc
-    return check_authorized_user(data, where=f"credentials file {path}")
+        raise CredentialsError(f"credentials file {path} is not JSON ({type(exc).__name__})"
+                               + (f"; give {what}" if what else "")) from exc
+    return check(data, where=f"credentials file {path}")
+
+
+def read_authorized_user(path: Path) -> dict:
+    """An authorized-user JSON file as google-auth writes it, checked field by field."""
+    return read_credentials_file(path, check_authorized_user,
+                                 what="the authorized-user JSON that google-auth writes (Credentials.to_json())")
 
 
 def check_authorized_user(data, *, where: str = "the credentials") -> dict:

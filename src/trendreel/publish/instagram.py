@@ -30,7 +30,6 @@ expiry, the ig-user-id, and the Meta app's id and secret. A token that expires w
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
@@ -46,7 +45,7 @@ from trendreel.adapters.instagram import (
     InstagramUnavailable,
 )
 from trendreel.errors import ConfigError
-from trendreel.publish.accounts import load_credentials, save_credentials
+from trendreel.publish.accounts import load_credentials, read_credentials_file, save_credentials
 from trendreel.publish.base import PublishJob, PublishResult
 from trendreel.publish.metadata import CAPTION_LIMITS, caption_for
 from trendreel.publish.errors import CredentialsError, QuotaExceeded, UploadFailed
@@ -94,14 +93,7 @@ def check_instagram_credentials(data, *, where: str = "the credentials") -> dict
 
 
 def read_instagram_credentials(path: Path) -> dict:
-    path = Path(path).expanduser()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CredentialsError(f"credentials file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CredentialsError(f"credentials file {path} is not JSON ({type(exc).__name__})") from exc
-    return check_instagram_credentials(data, where=f"credentials file {path}")
+    return read_credentials_file(path, check_instagram_credentials)
 
 
 def _expiry(creds: dict) -> datetime | None:

@@ -30,7 +30,6 @@ Credentials, their refresh and the retry rules are the TikTok adapter's (trendre
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from pathlib import Path
@@ -50,7 +49,7 @@ from trendreel.adapters.tiktok import (
     expires_at,
     token_request,
 )
-from trendreel.publish.accounts import load_credentials, save_credentials
+from trendreel.publish.accounts import load_credentials, read_credentials_file, save_credentials
 from trendreel.publish.base import PublishJob, PublishResult
 from trendreel.publish.errors import CredentialsError, PublishError, QuotaExceeded, UploadFailed
 from trendreel.publish.metadata import caption_for
@@ -128,14 +127,7 @@ def check_tiktok_credentials(data, *, where: str = "the credentials") -> dict:
 
 
 def read_tiktok_credentials(path: Path) -> dict:
-    path = Path(path).expanduser()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CredentialsError(f"credentials file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CredentialsError(f"credentials file {path} is not JSON ({type(exc).__name__})") from exc
-    return check_tiktok_credentials(data, where=f"credentials file {path}")
+    return read_credentials_file(path, check_tiktok_credentials)
 
 
 # ---- publishing --------------------------------------------------------------------------------
