@@ -93,3 +93,37 @@ def test_the_calendar_shows_the_plan_and_cancels_a_post(home, server, browser, s
     except Exception:
         shots(page, "failure")
         raise
+
+
+def test_a_video_is_planned_from_its_page(home, server, browser, shots):  # noqa: F811
+    """The video page's Schedule form: a time typed in the browser (UTC) becomes a planned post on the calendar."""
+    from playwright.sync_api import expect
+
+    vid = add_video(home["app"], "cal-d", pattern="bars", review="approved")
+    when = (home["tomorrow"] + timedelta(days=3)).replace(hour=15)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+    try:
+        page.goto(f"{server}/videos/{vid}")
+        page.fill("input[name=username]", "editor")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{server}/videos/{vid}")
+        form = page.locator("#schedule-form")
+        form.locator("select[name=to]").select_option("folder:outbox")
+        form.locator("input[name=at]").fill(when.strftime("%Y-%m-%dT%H:%M"))
+        form.locator("button[type=submit]").click()
+        expect(page).to_have_url(f"{server}/calendar")
+        expect(page.locator(".flash")).to_contain_text("Planned: Harbour bridge reopens")
+        expect(page.locator(".flash")).to_contain_text(f"on folder:outbox at {when.strftime('%Y-%m-%d %H:%M')} UTC")
+        planned = [p for p in services.list_posts(home["app"]) if p["video_id"] == vid]
+        assert len(planned) == 1 and planned[0]["status"] == "planned" and planned[0]["how"] == "at"
+        expect(page.locator(f"#post-{planned[0]['id']} td").first).to_have_text("15:00")
+        shots(page, "calendar-planned-from-video")
+        assert errors == []
+    except Exception:
+        shots(page, "failure-plan")
+        raise
