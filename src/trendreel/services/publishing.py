@@ -95,8 +95,9 @@ def add_account(app: App, *, platform: str, name: str, credentials: dict | None 
 
 
 def oauth_platforms(app: App) -> list[str]:
-    """Platforms whose accounts can be connected through an OAuth flow in the browser (registry kind oauth_flow)."""
-    return app.registry.names("oauth_flow")
+    """Platforms whose accounts can be connected through an OAuth flow in the browser (registry kind oauth_flow),
+    YouTube first (the platform most teams start with), then by name."""
+    return sorted(app.registry.names("oauth_flow"), key=lambda name: (name != "youtube", name))
 
 
 def oauth_start(app: App, *, platform: str, redirect_uri: str, state: str) -> str:
