@@ -44,7 +44,9 @@ def demo(
         tasks: dict[str, int] = {}
 
         def on_stage(stage: str, done: int, total: int | None, info: str | None) -> None:
-            # One bar per stage of the pipeline, as its progress comes in.
+            # One bar per stage of the pipeline, as its progress comes in; the upload counts bytes, shown in MB.
+            if stage == "publish" and total:
+                done, total, info = round(done / 1e6, 1), round(total / 1e6, 1), info or "MB uploaded"
             if stage not in tasks:
                 tasks[stage] = progress.add_task(stage, total=total, info="")
             progress.update(tasks[stage], completed=done, total=total, info=info or "")
