@@ -15,7 +15,9 @@ from trendreel.api.routes._common import Admin, Editor, PublicationId, VideoId, 
 from trendreel.api.schemas import ERRORS, Open, ReviewRequest, RunAccepted, Strict
 
 router = APIRouter(responses=ERRORS)
-Target = Annotated[str, Field(pattern=r"^(youtube|tiktok|instagram|folder):[^\s:][^\n]{0,199}$", description="PLATFORM:NAME of an account.")]
+# Whitespace spelled out: Python's \s also takes U+0085 and the schema's (ECMA) \s does not, so they would disagree.
+TARGET_PATTERN = r"^(youtube|tiktok|instagram|folder):[^ \t\n\r\f\v:][^\n]{0,199}$"
+Target = Annotated[str, Field(pattern=TARGET_PATTERN, description="PLATFORM:NAME of an account.")]
 
 
 class PublishRequest(Strict):

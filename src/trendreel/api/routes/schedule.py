@@ -10,7 +10,7 @@ from pydantic import Field
 from trendreel import services
 from trendreel.api.auth import get_app
 from trendreel.api.routes._common import Editor, Viewer, call, id_path
-from trendreel.api.routes.publishing import Target
+from trendreel.api.routes.publishing import TARGET_PATTERN, Target
 from trendreel.api.schemas import ERRORS, Open, Strict, When
 
 router = APIRouter(responses=ERRORS)
@@ -53,7 +53,7 @@ async def cancel_post(post_id: PostId, request: Request, _: Editor):
 
 
 @router.get("/schedule/best", tags=["schedule"], summary="An account's best posting hour and its next start")
-async def best_time(request: Request, _: Viewer, to: Annotated[str, Query(pattern=r"^(youtube|tiktok|instagram|folder):[^\s:][^\n]{0,199}$")]) -> dict[str, Any]:
+async def best_time(request: Request, _: Viewer, to: Annotated[str, Query(pattern=TARGET_PATTERN)]) -> dict[str, Any]:
     return await call(services.best_time, get_app(request), to=to)
 
 
