@@ -15,7 +15,7 @@ Two sources, each edited both ways in the same run:
   filtergraph (cuts, the key line's zoom and highlight, loudnorm's linear gain), thumbnail, ffprobe
   and loudness checks, storing the files, the RDB row and the event.
 - plain_ffmpeg: one ffmpeg command doing the same cuts (the keep segments trendreel chose) with
-  trim/atrim + concat and the same encoder settings (x264 veryfast CRF 23, AAC 160 kbit/s), nothing
+  trim/atrim + concat and the same encoder settings (the edit's own: x264 preset and rate, AAC 160 kbit/s), nothing
   else: no analysis, no emphasis, no loudness normalisation, no checks.
 Speeds are source seconds per wall second; runs alternate trendreel / plain so that load from other
 processes hits both alike, and the best and median of `--runs` are reported with their ratio

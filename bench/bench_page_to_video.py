@@ -3,8 +3,8 @@
 Serves the bundled sample site on 127.0.0.1 and, in a fresh home (empty caches, new database, no
 vector index yet), runs in this process: crawl one article page (a `urls` source), index it, detect
 trends with `trends.min_items = 1` (one page is a trend of one), write the story, render it and edit it
-to at most 30 s. Beside it, the plain tool: one `ffmpeg` encode of a 30 s clip of the same size and
-frame rate (a colour source and a sine tone), the floor of any 30 s render on this machine.
+to at most 30 s. Beside it, the plain tool: one `ffmpeg` encode of a 30 s clip of the same size, frame
+rate and x264 preset (a test source and a sine tone), the floor of any 30 s render on this machine.
 Prints one JSON object; aim: total <= 60 s on 2 cores.
 
     python bench/bench_page_to_video.py [--article 0] [--profile]
@@ -38,10 +38,10 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def plain_ffmpeg(width: int, height: int, fps: int, out: Path) -> float:
+def plain_ffmpeg(width: int, height: int, fps: int, preset: str, out: Path) -> float:
     t0 = time.perf_counter()
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=s={width}x{height}:r={fps}:d={TARGET_S}",
-                    "-f", "lavfi", "-i", f"sine=f=440:d={TARGET_S}", "-c:v", "libx264", "-preset", "veryfast",
+                    "-f", "lavfi", "-i", f"sine=f=440:d={TARGET_S}", "-c:v", "libx264", "-preset", preset,
                     "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)], check=True)
     return time.perf_counter() - t0
 
@@ -93,11 +93,11 @@ def main() -> None:
                 edited = timed("edit", lambda: services.edit_video(app, video_id=video["id"]))
                 total = time.perf_counter() - t0
                 render = app.settings.render
-                width, height, fps = render.width, render.height, render.fps
+                width, height, fps, preset = render.width, render.height, render.fps, render.preset
                 seconds = edited.get("duration_s") or edited.get("seconds")
             finally:
                 app.close()
-        plain = plain_ffmpeg(width, height, fps, Path(tmp) / "plain.mp4")
+        plain = plain_ffmpeg(width, height, fps, preset, Path(tmp) / "plain.mp4")
     say(f"total {total:.1f} s; plain ffmpeg 30 s encode {plain:.1f} s")
     if profiles:
         slowest = max(stages, key=stages.get)
@@ -107,7 +107,7 @@ def main() -> None:
     print(json.dumps({
         "benchmark": "page_to_video", "cpus": os.cpu_count(), "article": article.path, "aim_s": 60.0,
         "total_s": round(total, 2), "stages_s": stages, "edited_seconds": seconds,
-        "frame": f"{width}x{height}@{fps}", "plain_ffmpeg_30s_encode_s": round(plain, 2),
+        "frame": f"{width}x{height}@{fps}", "x264_preset": preset, "plain_ffmpeg_30s_encode_s": round(plain, 2),
     }, indent=2))
 
 

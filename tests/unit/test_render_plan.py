@@ -182,6 +182,40 @@ def test_a_first_scene_too_long_for_the_limit_is_an_error(media, tmp_path):
         plan_for(story, media, tmp_path, settings, ToneSpeech(per_char=0.3))
 
 
+def test_keep_seconds_renders_up_to_the_scene_the_edit_would_cut(media, tmp_path):
+    """The editor cuts to edit.target_seconds: the scenes after the one crossing it are not rendered,
+    nothing is sped up, and a first scene longer than the limit is still rendered (the edit cuts it)."""
+    story = make_story("a1", "en", [MediaRef(media_id="img", kind="image")] * 3)
+    whole, _ = plan_for(story, media, tmp_path / "whole", SETTINGS, ToneSpeech(per_char=0.1))
+    ends = [(sc.start_frame + sc.frames) / whole.fps for sc in whole.scenes]
+    keep = (ends[0] + ends[1]) / 2  # inside scene 2
+    kept, _ = plan_for(story, media, tmp_path / "kept", RenderSettings(width=360, height=640, keep_seconds=keep),
+                       ToneSpeech(per_char=0.1))
+    assert len(kept.scenes) == 2 and kept.tempo == 1.0
+    assert kept.duration_s > keep  # the crossing scene is whole: the editor decides where to cut it
+    assert any("scenes 3-3 not rendered" in w for w in kept.warnings)
+    tiny, _ = plan_for(story, media, tmp_path / "tiny", RenderSettings(width=360, height=640, keep_seconds=0.5),
+                       ToneSpeech(per_char=0.1))
+    assert len(tiny.scenes) == 1
+    roomy, _ = plan_for(story, media, tmp_path / "roomy", RenderSettings(width=360, height=640, keep_seconds=600),
+                        ToneSpeech(per_char=0.1))
+    assert len(roomy.scenes) == 3 and not any("not rendered" in w for w in roomy.warnings)
+
+
+def test_linear_loudness_gain_follows_loudnorms_rule():
+    """volume stands in for loudnorm's second pass only where loudnorm itself would apply one static gain."""
+    from trendreel.render.ffmpeg import linear_gain_db
+
+    quiet = {"input_i": "-22.45", "input_tp": "-11.71", "input_lra": "1.80", "input_thresh": "-32.63"}
+    assert linear_gain_db(quiet, target_i=-14, target_tp=-1.5) == pytest.approx(8.45)
+    peaky = {**quiet, "input_tp": "-7.80"}  # -7.8 + 8.45 > -1.5: loudnorm goes dynamic
+    assert linear_gain_db(peaky, target_i=-14, target_tp=-1.5) is None
+    wide = {**quiet, "input_lra": "14.0"}
+    assert linear_gain_db(wide, target_i=-14, target_tp=-1.5) is None
+    assert linear_gain_db({**quiet, "input_i": "-inf"}, target_i=-14, target_tp=-1.5) is None
+    assert linear_gain_db({}, target_i=-14, target_tp=-1.5) is None
+
+
 def test_voice_choice_by_language():
     voices = RenderSettings().voices
     assert voice_spec("ko", voices) == "espeak-ng:ko"

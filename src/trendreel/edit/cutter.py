@@ -48,7 +48,7 @@ from trendreel.edit.plan import (
     trim_to,
 )
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import SILENT_DB, probe, run_ffmpeg, stream_problems
+from trendreel.render.ffmpeg import SILENT_DB, linear_gain_db, probe, run_ffmpeg, stream_problems
 from trendreel.settings import EditSettings
 
 log = logging.getLogger(__name__)
@@ -323,6 +323,10 @@ def measure_loudness(source: str, plan: EditPlan, settings: EditSettings, *, exe
 
 
 def loudnorm_filter(settings: EditSettings, m: dict) -> str:
+    """loudnorm's second pass; a plain `volume` where it would be one linear gain (see linear_gain_db)."""
+    gain = linear_gain_db(m, target_i=settings.loudness_lufs, target_tp=settings.true_peak_db)
+    if gain is not None:
+        return f"volume={gain:.2f}dB"
     return (f"loudnorm=I={settings.loudness_lufs:g}:TP={settings.true_peak_db:g}:LRA=11:measured_I={m['input_i']}:"
             f"measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:measured_thresh={m['input_thresh']}:"
             f"offset={m['target_offset']}:linear=true:print_format=summary")

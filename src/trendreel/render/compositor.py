@@ -28,7 +28,7 @@ from pathlib import Path
 from trendreel.adapters.ffmpeg import ffmpeg_exe, upload_bitrate_k
 from trendreel.render.base import RenderJob, RenderOutput
 from trendreel.render.errors import RenderFailed
-from trendreel.render.ffmpeg import loudness, run_ffmpeg, video_problems
+from trendreel.render.ffmpeg import linear_gain_db, loudness, run_ffmpeg, video_problems
 from trendreel.render.plan import HOOK_GAP_S, RenderPlan, Shot, build_plan
 from trendreel.render.subtitles import write_subtitles
 from trendreel.settings import RenderSettings
@@ -56,6 +56,8 @@ def settings_key(settings: RenderSettings) -> str:
     exclude = set(SETTINGS_NOT_IN_KEY)
     if not any(spec.startswith("openai:") for spec in settings.voices.values()):
         exclude.add("speech_model")  # only openai voices use it; keys made before it existed stay the same
+    if settings.keep_seconds is None:
+        exclude.add("keep_seconds")  # keys made before it existed stay the same
     data = settings.model_dump(mode="json", exclude=exclude)
     blob = json.dumps({"compositor": VERSION, **data}, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -153,15 +155,20 @@ def mix_audio(plan: RenderPlan, workdir: Path, settings: RenderSettings, *, exe:
     m = _loudnorm_json(proc.stderr)
     if m["input_i"] in ("-inf", "inf") or float(m["input_i"]) < -70:
         raise RenderFailed("the mixed narration is silent; check the speech engine")
-    measured = (f"measured_I={m['input_i']}:measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
-                f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}")
-    proc = run_ffmpeg(["-i", mix.name, "-af", f"loudnorm={target}:{measured}:linear=true:print_format=json,"
-                       f"aresample={SAMPLE_RATE}", *aac, out.name],
-                      what="normalising the loudness", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
-    applied = _loudnorm_json(proc.stderr)
+    gain = linear_gain_db(m, target_i=settings.loudness_lufs, target_tp=settings.true_peak_db)
+    if gain is not None:  # loudnorm's linear mode, without its 192 kHz resampling
+        run_ffmpeg(["-i", mix.name, "-af", f"volume={gain:.2f}dB", *aac, out.name],
+                   what="normalising the loudness", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
+        normalization = "linear"
+    else:
+        measured = (f"measured_I={m['input_i']}:measured_TP={m['input_tp']}:measured_LRA={m['input_lra']}:"
+                    f"measured_thresh={m['input_thresh']}:offset={m['target_offset']}")
+        proc = run_ffmpeg(["-i", mix.name, "-af", f"loudnorm={target}:{measured}:linear=true:print_format=json,"
+                           f"aresample={SAMPLE_RATE}", *aac, out.name],
+                          what="normalising the loudness", timeout_s=settings.timeout_s, cwd=workdir, exe=exe)
+        normalization = _loudnorm_json(proc.stderr).get("normalization_type")
     mix.unlink(missing_ok=True)
-    return out, {"loudness_passes": 2, "input_lufs": float(m["input_i"]),
-                 "normalization": applied.get("normalization_type")}
+    return out, {"loudness_passes": 2, "input_lufs": float(m["input_i"]), "normalization": normalization}
 
 
 # ---- picture -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from trendreel.adapters import ffmpeg
 from trendreel.adapters.ffmpeg import Probe
 from trendreel.render.errors import RenderFailed
 
-__all__ = ["SILENT_DB", "frozen_spans", "loudness", "probe", "run_ffmpeg", "video_problems", "volume"]
+__all__ = ["SILENT_DB", "frozen_spans", "linear_gain_db", "loudness", "probe", "run_ffmpeg", "video_problems", "volume"]
 
 
 def run_ffmpeg(args: list[str], *, what: str, timeout_s: float, cwd: Path | None = None,
@@ -51,6 +51,30 @@ def loudness(path: Path, *, exe: str | None = None, timeout_s: float = 120.0) ->
     if not found:
         raise RenderFailed(f"{Path(path).name}: no loudness could be measured")
     return float(found[-1])
+
+
+def linear_gain_db(measured: dict, *, target_i: float, target_tp: float, target_lra: float = 11.0) -> float | None:
+    """The gain loudnorm's second pass would apply in linear mode, or None where it would go dynamic.
+
+    In linear mode loudnorm is one static gain (target I minus measured I) when the peak stays under
+    the target true peak and the range under the target range (af_loudnorm.c, init); it still runs at
+    192 kHz for that. `volume` applies the same gain at the file's own rate, several CPU seconds less
+    per minute of sound. `measured` is loudnorm's first-pass JSON."""
+    try:
+        i, tp = float(measured["input_i"]), float(measured["input_tp"])
+        lra, thresh = float(measured["input_lra"]), float(measured["input_thresh"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if tp == 99 or thresh == -70 or lra == 0 or i == 0 or not all(map(_finite, (i, tp, lra))):
+        return None
+    gain = target_i - i
+    if tp + gain <= target_tp and lra <= target_lra:
+        return gain
+    return None
+
+
+def _finite(x: float) -> bool:
+    return x not in (float("inf"), float("-inf")) and x == x
 
 
 _FREEZE = re.compile(r"freeze_(start|end):\s*([\d.]+)")

@@ -12,7 +12,9 @@ Timing, all in whole frames so nothing drifts:
 - scene i starts where scene i-1 ends minus one crossfade;
 - longer than `render.max_seconds`: scenes first shrink to their narration, then the voice is sped
   up (at most 1.25x), then trailing scenes are dropped (each step is a warning); a first scene that
-  alone is too long is an error.
+  alone is too long is an error;
+- with `render.keep_seconds` (set from `edit.target_seconds`): scenes after the one that crosses it
+  are not rendered at all, since the editor would cut them (nothing is sped up for it).
 Text: one layer at a time. The headline (the title, shortened to two lines) for the first 1.5-2.6 s,
 while the hook's first phrases are said; then one subtitle cue per phrase of the narration, from the
 moment its speech starts (each phrase is synthesised on its own, see phrases.py), at most two lines
@@ -431,6 +433,17 @@ def build_plan(story, media: dict[str, MediaFile], settings: RenderSettings, wor
         return None
 
     n, tempo = len(story.scenes), 1.0
+    if settings.keep_seconds is not None:
+        # The editor will cut the video to keep_seconds, dropping trailing scenes or cutting the one
+        # that crosses the limit at a pause: render up to that scene, and not the frames it throws away.
+        tight = lengths(1.0, False, n)
+        k = 1
+        while k < n and total(tight[:k]) < settings.keep_seconds * fps:
+            k += 1
+        if k < n:
+            warnings.append(f"scenes {k + 1}-{n} not rendered: the edit keeps {settings.keep_seconds:g} s "
+                            "(render.keep_seconds, from edit.target_seconds)")
+            n = k
     frames = lengths(1.0, True, n)
     if total(frames) > limit:
         found = fitting(n)

@@ -171,8 +171,12 @@ def _clean(choices: dict | None) -> dict:
 
 def with_home_music(app: App) -> RenderSettings:
     """The render settings, with `<home>/music` as the music folder when no music is configured and that
-    folder holds music files: drop files there and every video gets a bed (the demo puts its loops there)."""
+    folder holds music files: drop files there and every video gets a bed (the demo puts its loops there);
+    and with `keep_seconds` from `edit.target_seconds`: what the editor would cut is not rendered."""
     base = app.settings.render
+    target = app.settings.edit.target_seconds
+    if base.keep_seconds is None and target is not None and target < base.max_seconds:
+        base = base.model_copy(update={"keep_seconds": target})
     if base.music_path is not None or base.music_dir is not None:
         return base
     folder = Path(app.settings.home) / "music"
