@@ -276,7 +276,7 @@ def main() -> None:
     ap.add_argument("--stores", default="numpy,usearch-default,local,local-exact,local-ivf,qdrant-local",
                     help="numpy, usearch-default (the library's plain index), local (the default), "
                          "local-exact (<=200k), local-ivf (partition forced, <100k), qdrant-local")
-    ap.add_argument("--nprobe-sweep", default="64,128,192,256,384",
+    ap.add_argument("--nprobe-sweep", default="128,192,256,288,320,384",
                     help="nprobe values tried on the partitioned local store (empty: none)")
     ap.add_argument("--qdrant-max", type=int, default=10_000, help="largest size qdrant local mode is run at")
     ap.add_argument("--no-real", action="store_true", help="skip the real-embedding recall run")

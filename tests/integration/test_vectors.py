@@ -371,7 +371,8 @@ def test_local_partition_is_trained_again_as_the_store_grows(tmp_path):
 @pytest.mark.parametrize("flt, keeps", [
     (SearchFilter(kinds=["article"], category="sports"), lambda i: i % 2 == 1 and i % 4 == 1),  # 25%: int8 scan
     (SearchFilter(since=T0 + timedelta(hours=600)), lambda i: i >= 600),  # 80%: the lists, then the filter
-    (SearchFilter(category="life", since=T0 + timedelta(hours=2800)), lambda i: i % 4 == 3 and i >= 2800),  # 50 rows: exact
+    # 50 rows: exact
+    (SearchFilter(category="life", since=T0 + timedelta(hours=2800)), lambda i: i % 4 == 3 and i >= 2800),
 ])
 def test_local_filters_of_every_width_find_the_exact_neighbours(tmp_path, flt, keeps):
     """Past the threshold a filter is searched by an int8 scan of its rows, through the lists, or exactly,
