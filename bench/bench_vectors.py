@@ -11,7 +11,11 @@ real embeddings of news titles (the ynat sample in the shared data folder).
 
 Metadata: kind article 50 % / chunk 20 % / image 15 % / video_text 10 % / video 5 %, four
 categories, dates over 365 days. The filtered query asks for kind=article, one category and the
-last 292 days: ~10 % of the store. Recall@10 compares with exact numpy search under the same filter.
+last 292 days: ~10 % of the store; the broad filter asks for kind article, chunk or image: ~85 %.
+Recall@10 compares with exact numpy search under the same filter.
+
+For the embedded store past its threshold (an IVF partition) the run also sweeps `nprobe` (lists
+scanned per query) on the unfiltered queries: recall@10 and latency for each (`nprobe_curve`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ KIND_P = [0.5, 0.2, 0.15, 0.1, 0.05]
 CATS = np.array(["tech", "sports", "economy", "life"])
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 FILTER = SearchFilter(kinds=["article"], category="tech", since=T0 + timedelta(days=73), until=T0 + timedelta(days=365))
+BROAD = SearchFilter(kinds=["article", "chunk", "image"])
 YNAT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ynat-sample" / "ynat_train_sample.jsonl"
 
 
@@ -67,6 +72,10 @@ def filter_mask(kinds, cats, days) -> np.ndarray:
     return (kinds == "article") & (cats == "tech") & (days >= 73) & (days < 365)
 
 
+def broad_mask(kinds) -> np.ndarray:
+    return np.isin(kinds, ["article", "chunk", "image"])
+
+
 def exact_top(x: np.ndarray, q: np.ndarray, mask: np.ndarray | None, k: int = 10) -> np.ndarray:
     scores = x @ q
     if mask is not None:
@@ -90,10 +99,10 @@ def folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def bench_numpy(x, queries, mask) -> dict:
+def bench_numpy(x, queries, masks) -> dict:
     """The reference: exact search over an in-memory matrix with a boolean mask."""
     out = {"store": "numpy-exact", "build_s": 0.0, "disk_bytes": int(x.nbytes)}
-    for name, m in (("nofilter", None), ("filter", mask)):
+    for name, m in masks.items():
         lat, cpu_ms = [], []
         for q in queries:
             t, cpu = time.perf_counter(), time.process_time()
@@ -104,7 +113,7 @@ def bench_numpy(x, queries, mask) -> dict:
     return out
 
 
-def bench_usearch_default(x, queries, truth, mask) -> dict:
+def bench_usearch_default(x, queries, truth, masks) -> dict:
     """The plain library: usearch's default HNSW index (its own dtype and parameters), every vector added at once;
     a filter is applied after the search (it has no filter), asking for 10 / fraction results."""
     from usearch.index import Index
@@ -116,7 +125,7 @@ def bench_usearch_default(x, queries, truth, mask) -> dict:
            "build_cpu_s": round(time.process_time() - cpu, 1), "dtype": str(index.dtype),
            "connectivity": index.connectivity, "expansion_add": index.expansion_add,
            "expansion_search": index.expansion_search}
-    for name, m in (("nofilter", None), ("filter", mask)):
+    for name, m in masks.items():
         count = 10 if m is None else int(10 / max(float(m.mean()), 1e-9))
         lat, cpu_ms, recall = [], [], []
         for q, want in zip(queries, truth[name]):
@@ -132,7 +141,20 @@ def bench_usearch_default(x, queries, truth, mask) -> dict:
     return out
 
 
-def bench_store(label, url, folder, x, meta, queries, truth, batch=5000) -> dict:
+def measure(store, queries, wants, flt) -> dict:
+    lat, cpu_ms, recall = [], [], []
+    for q, want in zip(queries, wants):
+        t, cpu = time.perf_counter(), time.process_time()
+        hits = store.search(q, limit=10, filter=flt)
+        lat.append((time.perf_counter() - t) * 1000)
+        cpu_ms.append((time.process_time() - cpu) * 1000)
+        got = {int(h.id[1:]) for h in hits}
+        recall.append(len(got & set(want.tolist())) / 10)
+    return {**percentiles(lat), "cpu_p50_ms": round(float(np.percentile(cpu_ms, 50)), 3),
+            "recall@10": round(float(np.mean(recall)), 4)}
+
+
+def bench_store(label, url, folder, x, meta, queries, truth, batch=5000, sweep=()) -> dict:
     kinds, cats, days = meta
     n, dim = x.shape
     t, cpu = time.perf_counter(), time.process_time()
@@ -147,51 +169,58 @@ def bench_store(label, url, folder, x, meta, queries, truth, batch=5000) -> dict
     out = {"store": label, "url": url.split("://")[0] + "://" + (url.split("?", 1)[1] if "?" in url else ""),
            "build_s": round(build_s, 2), "build_cpu_s": round(build_cpu_s, 1), "open_s": round(open_s, 3),
            "disk_bytes": folder_bytes(folder) if folder else None,
-           "ann": getattr(store, "_ann", None) is not None}
-    for name, flt in (("nofilter", None), ("filter", FILTER)):
-        lat, cpu_ms, recall = [], [], []
-        for q, want in zip(queries, truth[name]):
-            t, cpu = time.perf_counter(), time.process_time()
-            hits = store.search(q, limit=10, filter=flt)
-            lat.append((time.perf_counter() - t) * 1000)
-            cpu_ms.append((time.process_time() - cpu) * 1000)
-            got = {int(h.id[1:]) for h in hits}
-            recall.append(len(got & set(want.tolist())) / 10)
-        out[name] = {**percentiles(lat), "cpu_p50_ms": round(float(np.percentile(cpu_ms, 50)), 3),
-                     "recall@10": round(float(np.mean(recall)), 4)}
+           "partitioned": getattr(store, "_centroids", None) is not None}
+    if out["partitioned"]:
+        out["lists"], out["nprobe"] = len(store._centroids), store.nprobe  # noqa: SLF001
+    for name, flt in (("nofilter", None), ("filter", FILTER), ("filter_broad", BROAD)):
+        if name in truth:
+            out[name] = measure(store, queries, truth[name], flt)
+    if out["partitioned"] and sweep:
+        default = store.nprobe
+        out["nprobe_curve"] = []
+        for nprobe in sweep:
+            store.nprobe = nprobe
+            out["nprobe_curve"].append({"nprobe": nprobe, **measure(store, queries, truth["nofilter"], None)})
+        store.nprobe = default
     store.close()
     return out
 
 
-def run_size(n: int, dim: int, n_queries: int, stores: list[str], qdrant_max: int, work: Path) -> list[dict]:
+def run_size(n: int, dim: int, n_queries: int, stores: list[str], qdrant_max: int, work: Path,
+             sweep: list[int]) -> list[dict]:
     print(f"== {n} vectors", file=sys.stderr, flush=True)
     x = clustered(n, dim, seed=10)
     meta = metadata(n, seed=11)
     mask = filter_mask(*meta)
     queries = clustered(n_queries, dim, seed=12)
-    truth = {"nofilter": [exact_top(x, q, None) for q in queries], "filter": [exact_top(x, q, mask) for q in queries]}
+    broad = broad_mask(meta[0])
+    truth = {"nofilter": [exact_top(x, q, None) for q in queries], "filter": [exact_top(x, q, mask) for q in queries],
+             "filter_broad": [exact_top(x, q, broad) for q in queries]}
     results = []
     common = {"n": n, "dim": dim, "queries": n_queries, "filter_fraction": round(float(mask.mean()), 4),
+              "broad_fraction": round(float(broad.mean()), 4),
               "data": "clustered synthetic"}
+    masks = {"nofilter": None, "filter": mask, "filter_broad": broad}
     if "numpy" in stores:
-        results.append({**common, **bench_numpy(x, queries, mask)})
+        results.append({**common, **bench_numpy(x, queries, masks)})
     if "usearch-default" in stores:
         print("   usearch-default", file=sys.stderr, flush=True)
-        results.append({**common, **bench_usearch_default(x, queries, truth, mask)})
+        results.append({**common, **bench_usearch_default(x, queries, truth, masks)})
     plans = []
     if "local" in stores:
         plans.append(("local", ""))
     if "local-exact" in stores and n <= 200_000:
         plans.append(("local-exact", "?ann_threshold=1000000000"))
-    if "local-hnsw" in stores and n < 100_000:
-        plans.append(("local-hnsw", "?ann_threshold=0&exact_max=0"))
+    if "local-ivf" in stores and n < 100_000:
+        plans.append(("local-ivf", "?ann_threshold=0&exact_max=0"))
     if "qdrant-local" in stores and n <= qdrant_max:
         plans.append(("qdrant-local", ""))
     for label, query in plans:
         folder = work / f"{label}-{n}"
         scheme = "qdrant+local" if label == "qdrant-local" else "local"
         print(f"   {label}", file=sys.stderr, flush=True)
-        r = bench_store(label, f"{scheme}://{folder}{query}", folder, x, meta, queries, truth)
+        r = bench_store(label, f"{scheme}://{folder}{query}", folder, x, meta, queries, truth,
+                        sweep=sweep if label == "local" else ())
         results.append({**common, **r})
         print("   " + json.dumps(r), file=sys.stderr, flush=True)
         shutil.rmtree(folder, ignore_errors=True)
@@ -228,7 +257,7 @@ def run_real(n_queries: int, work: Path) -> list[dict]:
     global FILTER
     saved, FILTER = FILTER, flt
     try:
-        for label, query in (("local", ""), ("local-hnsw", "?ann_threshold=0&exact_max=0")):
+        for label, query in (("local", ""), ("local-ivf", "?ann_threshold=0&exact_max=0")):
             folder = work / f"real-{label}"
             r = bench_store(label, f"local://{folder}{query}", folder, x, (kinds, cats, days), queries, truth)
             out.append({"n": n, "dim": x.shape[1], "queries": n_queries, "filter_fraction": round(float(mask.mean()), 4),
@@ -244,9 +273,11 @@ def main() -> None:
     ap.add_argument("--sizes", default="10000,100000", help="comma-separated store sizes")
     ap.add_argument("--dim", type=int, default=512)
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--stores", default="numpy,usearch-default,local,local-exact,local-hnsw,qdrant-local",
+    ap.add_argument("--stores", default="numpy,usearch-default,local,local-exact,local-ivf,qdrant-local",
                     help="numpy, usearch-default (the library's plain index), local (the default), "
-                         "local-exact (<=200k), local-hnsw (<100k), qdrant-local")
+                         "local-exact (<=200k), local-ivf (partition forced, <100k), qdrant-local")
+    ap.add_argument("--nprobe-sweep", default="128,192,256,288,320,384",
+                    help="nprobe values tried on the partitioned local store (empty: none)")
     ap.add_argument("--qdrant-max", type=int, default=10_000, help="largest size qdrant local mode is run at")
     ap.add_argument("--no-real", action="store_true", help="skip the real-embedding recall run")
     ap.add_argument("--work", help="scratch folder (default: a temporary folder)")
@@ -258,7 +289,8 @@ def main() -> None:
     results = []
     try:
         for n in (int(s) for s in args.sizes.split(",")):
-            results.extend(run_size(n, args.dim, args.queries, stores, args.qdrant_max, work))
+            results.extend(run_size(n, args.dim, args.queries, stores, args.qdrant_max, work,
+                                    [int(v) for v in args.nprobe_sweep.split(",") if v.strip()]))
         if not args.no_real:
             results.extend(run_real(args.queries, work))
     finally:

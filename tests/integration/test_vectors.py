@@ -241,61 +241,146 @@ def _clustered(n: int, seed: int, dim: int = DIM) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def test_local_hnsw_path_matches_exact_search(tmp_path):
-    """Past the threshold the store searches HNSW; hits must still honour filters and order."""
-    url = f"local://{tmp_path / 'v'}?ann_threshold=500&exact_max=50"
-    x = _clustered(2000, 1)
-    cats = ["tech", "sports", "economy", "life"]
-    s = open_vector_store(url, dim=DIM)
-    s.upsert([VectorRecord(id=f"r{i}", vector=x[i], kind="article" if i % 2 else "chunk", article_id=f"a{i}",
-                           category=cats[i % 4], published_at=T0 + timedelta(hours=i)) for i in range(2000)])
-    assert s._ann is not None  # noqa: SLF001 - the test is about this path
-    queries = _clustered(30, 2)
-    flt = SearchFilter(kinds=["article"], category="sports", since=T0 + timedelta(hours=200))
-    want_ids = [i for i in range(2000) if i % 2 == 1 and i % 4 == 1 and i >= 200]
-    recall = []
+CATS = ["tech", "sports", "economy", "life"]
+
+
+def _records(x: np.ndarray, start: int = 0) -> list[VectorRecord]:
+    return [VectorRecord(id=f"r{i}", vector=x[i - start], kind="article" if i % 2 else "chunk", article_id=f"a{i}",
+                         category=CATS[i % 4], published_at=T0 + timedelta(hours=i))
+            for i in range(start, start + len(x))]
+
+
+def _exact(x: np.ndarray, q: np.ndarray, keep: np.ndarray | None = None, k: int = 10) -> list[str]:
+    rows = np.arange(len(x)) if keep is None else keep
+    return [f"r{i}" for i in rows[np.argsort(-(x[rows] @ q), kind="stable")[:k]]]
+
+
+def _recall(s, x, queries, flt=None, keep=None) -> float:
+    found = []
     for q in queries:
         hits = s.search(q, limit=10, filter=flt)
-        assert len(hits) == 10 and all(h.kind == "article" and h.category == "sports" for h in hits)
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-        exact = np.array(want_ids)[np.argsort(-(x[want_ids] @ q))[:10]]
-        recall.append(len({f"r{i}" for i in exact} & {h.id for h in hits}) / 10)
-        full = s.search(q, limit=10)
-        exact_all = np.argsort(-(x @ q))[:10]
-        recall.append(len({f"r{i}" for i in exact_all} & {h.id for h in full}) / 10)
-    assert np.mean(recall) >= 0.95
-    # Deletes and updates reach the graph; a reopen restores it from its file.
-    s.delete(["r1"])
-    assert all(h.id != "r1" for h in s.search(x[1], limit=5))
+        found.append(len(set(_exact(x, q, keep)) & {h.id for h in hits}) / 10)
+    return float(np.mean(found))
+
+
+def test_local_partition_matches_exact_search(tmp_path):
+    """Past the threshold the store partitions its rows into lists; probing every list gives the exact
+    search's hits, and probing a few still honours filters and scores."""
+    x = _clustered(2000, 1)
+    s = open_vector_store(f"local://{tmp_path / 'v'}?ann_threshold=500&exact_max=50", dim=DIM)
+    s.upsert(_records(x))
+    assert s._centroids is not None and len(s._centroids) == 2000 // 128  # noqa: SLF001 - the path under test
+    assert (tmp_path / "v" / "ivf.npz").exists()
+    queries = _clustered(30, 2)
+    for q in queries:  # 15 lists, nprobe 256: every list is scanned
+        assert [h.id for h in s.search(q, limit=10)] == _exact(x, q)
+    s.close()
+    s = open_vector_store(f"local://{tmp_path / 'v'}?ann_threshold=500&exact_max=50&nprobe=3", dim=DIM)
+    flt = SearchFilter(since=T0 + timedelta(hours=400))  # 80 % of the rows: the lists, then the filter
+    hits = s.search(queries[0], limit=10, filter=flt)
+    assert len(hits) == 10 and all(int(h.id[1:]) >= 400 for h in hits)
+    np.testing.assert_allclose([h.score for h in hits], [float(x[int(h.id[1:])] @ queries[0]) for h in hits],
+                               atol=1e-5)
+    # 3 of 15 lists (a fifth of the rows) still find most neighbours of clustered queries.
+    assert _recall(s, x, queries) >= 0.8
+    assert _recall(s, x, queries, flt, np.arange(400, 2000)) >= 0.8
+    s.close()
+
+
+def test_local_partition_sees_deletes_updates_and_reopens(tmp_path):
+    url = f"local://{tmp_path / 'v'}?ann_threshold=500&exact_max=0"
+    x = _clustered(2000, 3)
+    s = open_vector_store(url, dim=DIM)
+    s.upsert(_records(x))
+    s.delete(["r1", "r2"])
+    assert all(h.id not in ("r1", "r2") for h in s.search(x[1], limit=20))
     s.upsert([VectorRecord(id="r3", vector=-x[3], kind="article", article_id="a3", category="sports")])
+    assert s.search(-x[3], limit=1)[0].id == "r3" and all(h.id != "r3" for h in s.search(x[3], limit=5))
+    s.upsert(_records(x[1:2], start=1))  # a deleted id comes back (into a freed slot)
+    assert s.search(x[1], limit=1)[0].id == "r1"
     s.close()
     s = open_vector_store(url, dim=DIM)
-    assert s._ann is not None and s.count() == 1999  # noqa: SLF001
-    assert s.search(-x[3], limit=1)[0].id == "r3"
-    assert all(h.id != "r1" for h in s.search(x[1], limit=5))
+    assert s.count() == 1999 and s.get("r2") is None
+    assert s.search(-x[3], limit=1)[0].id == "r3" and s.search(x[1], limit=1)[0].id == "r1"
+    assert all(h.id != "r2" for h in s.search(x[2], limit=20))
     s.close()
-    # A truncated graph file is rebuilt from the matrix.
-    graph = tmp_path / "v" / "hnsw.usearch"
-    graph.write_bytes(graph.read_bytes()[:100])
+
+
+def test_local_partition_catches_up_after_a_crash(tmp_path):
+    """A partition file older than the store (the process died before writing it again) is brought up to
+    date on open: rows written after it take their nearest list."""
+    folder = tmp_path / "v"
+    url = f"local://{folder}?ann_threshold=500&exact_max=0&nprobe=2"
+    x = _clustered(2000, 5)
     s = open_vector_store(url, dim=DIM)
-    assert s.search(x[7], limit=1)[0].id == "r7"
+    s.upsert(_records(x))
+    s.close()
+    saved = (folder / "ivf.npz").read_bytes()
+    s = open_vector_store(url, dim=DIM)
+    moved = np.asarray([-x[i] for i in range(10)])
+    s.upsert(_records(moved))  # ten rows point elsewhere now
+    s.delete(["r20"])
+    s.upsert(_records(_clustered(5, 6), start=2000))
+    s.close()
+    (folder / "ivf.npz").write_bytes(saved)  # as if the last write of the file never happened
+    s = open_vector_store(url, dim=DIM)
+    for i in range(10):
+        slot = s._db.execute("SELECT slot FROM vec WHERE id = ?", (f"r{i}",)).fetchone()[0]  # noqa: SLF001
+        assert s._list[slot] == int(np.argmax(s._centroids @ -x[i]))  # noqa: SLF001 - its nearest list now
+        assert s.search(-x[i], limit=1)[0].id == f"r{i}"
+    assert s.search(x[20], limit=1)[0].id != "r20" and s.count() == 2004
+    assert s.search(_clustered(5, 6)[4], limit=1)[0].id == "r2004"
+    s.close()
+
+
+def test_local_partition_file_unreadable_or_from_an_older_version(tmp_path):
+    """A truncated partition file is trained again from the matrix; the HNSW graph file an older version
+    kept is deleted and the store opens as before."""
+    folder = tmp_path / "v"
+    url = f"local://{folder}?ann_threshold=500&exact_max=0"
+    x = _clustered(1500, 7)
+    s = open_vector_store(url, dim=DIM)
+    s.upsert(_records(x))
+    s.close()
+    (folder / "ivf.npz").write_bytes((folder / "ivf.npz").read_bytes()[:100])
+    (folder / "hnsw.usearch").write_bytes(b"a graph an older version saved")
+    s = open_vector_store(url, dim=DIM)
+    assert not (folder / "hnsw.usearch").exists()
+    assert s._centroids is not None and s.search(x[7], limit=1)[0].id == "r7"  # noqa: SLF001
+    s.close()
+    with np.load(folder / "ivf.npz") as saved:  # written again, whole
+        assert saved["centroids"].shape == (1500 // 128, DIM) and len(saved["lists"]) == 1500
+
+
+def test_local_partition_is_trained_again_as_the_store_grows(tmp_path):
+    s = open_vector_store("memory://?ann_threshold=500&exact_max=0", dim=DIM)
+    x = _clustered(2600, 8)
+    s.upsert(_records(x[:600]))
+    assert s._trained_at == 600 and len(s._centroids) == 600 // 128  # noqa: SLF001
+    for start in range(600, 2600, 200):
+        s.upsert(_records(x[start : start + 200], start=start))
+    assert s._trained_at == 2400 and len(s._centroids) == 2400 // 128  # noqa: SLF001 - 4x the rows: trained again
+    sizes = np.bincount(s._list[: s._n_slots], minlength=len(s._centroids))  # noqa: SLF001
+    assert sizes.sum() == 2600 and sizes.min() > 0
+    for q in _clustered(10, 9):
+        assert [h.id for h in s.search(q, limit=10)] == _exact(x, q)
     s.close()
 
 
 @pytest.mark.parametrize("flt, keeps", [
     (SearchFilter(kinds=["article"], category="sports"), lambda i: i % 2 == 1 and i % 4 == 1),  # 25%: int8 scan
-    (SearchFilter(kinds=["article"]), lambda i: i % 2 == 1),  # 50%: HNSW, then the filter
-    (SearchFilter(category="life", since=T0 + timedelta(hours=2800)), lambda i: i % 4 == 3 and i >= 2800),  # 50 rows: exact
+    (SearchFilter(since=T0 + timedelta(hours=600)), lambda i: i >= 600),  # 80%: the lists, then the filter
+    # 50 rows: exact
+    (SearchFilter(category="life", since=T0 + timedelta(hours=2800)), lambda i: i % 4 == 3 and i >= 2800),
 ])
 def test_local_filters_of_every_width_find_the_exact_neighbours(tmp_path, flt, keeps):
-    """Past the threshold a filter is searched by an int8 scan of its rows, through HNSW, or exactly,
+    """Past the threshold a filter is searched by an int8 scan of its rows, through the lists, or exactly,
     depending on how many rows it keeps; each way must give the exact search's hits, closest first."""
     x = _clustered(3000, 3)
-    cats = ["tech", "sports", "economy", "life"]
     s = open_vector_store("memory://?ann_threshold=1000&exact_max=60", dim=DIM)
-    s.upsert([VectorRecord(id=f"r{i}", vector=x[i], kind="article" if i % 2 else "chunk", article_id=f"a{i}",
-                           category=cats[i % 4], published_at=T0 + timedelta(hours=i)) for i in range(3000)])
-    assert s._ann is not None  # noqa: SLF001 - the test is about the paths past the threshold
+    s.upsert(_records(x))
+    assert s._centroids is not None  # noqa: SLF001 - the test is about the paths past the threshold
     want_ids = np.array([i for i in range(3000) if keeps(i)])
     assert s.count(flt) == len(want_ids)
     recall = []
@@ -304,8 +389,7 @@ def test_local_filters_of_every_width_find_the_exact_neighbours(tmp_path, flt, k
         assert len(hits) == 10 and {h.id for h in hits} <= {f"r{i}" for i in want_ids}
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
         np.testing.assert_allclose([h.score for h in hits], [float(x[int(h.id[1:])] @ q) for h in hits], atol=1e-5)
-        exact = want_ids[np.argsort(-(x[want_ids] @ q))[:10]]
-        recall.append(len({f"r{i}" for i in exact} & {h.id for h in hits}) / 10)
+        recall.append(len(set(_exact(x, q, want_ids)) & {h.id for h in hits}) / 10)
     assert np.mean(recall) >= 0.95
     s.close()
 

@@ -1,26 +1,29 @@
-"""The embedded vector store: a float32 matrix file + SQLite metadata, HNSW (usearch) once it is large.
+"""The embedded vector store: a float32 matrix file + SQLite metadata, an IVF partition once it is large.
 
 Folder layout (`local:///folder`):
 
     meta.sqlite      ids, kind, article, category, date, lang, payload -> slot (row of the matrix)
     vectors.f32      row `slot` = that record's float32 vector; rows of deleted records are reused
-    hnsw.usearch     the ANN graph over int8 codes of the rows (only past `ann_threshold` vectors)
+    ivf.npz          the partition: k-means centroids and each slot's list (only past `ann_threshold` vectors)
     lock             held while the store is open: one process at a time
 
 Why it is crash-safe: a record exists once its SQLite row is committed, and its vector row is written
 and fsynced before that commit. New records take free or new rows, so a crash before the commit leaves
 only unused bytes. Re-upserting an existing id writes its row in place before the commit; a crash
 there leaves the new vector under the old metadata until the caller's retry (upserts are idempotent).
-The HNSW file is a cache: written to a temporary file and renamed, it records the write epoch it
-covers; on open, rows written after that epoch are re-added, and an unreadable file is rebuilt.
+The partition file is a cache: written to a temporary file, fsynced and renamed, it records the write
+epoch it covers; on open, rows written after that epoch are assigned again, and an unreadable file is
+trained again from the matrix. (A `hnsw.usearch` graph left by an older version is deleted on open.)
 
 Search is exact (numpy over the matrix, or over the filtered rows) below `ann_threshold` live
-vectors. Above it the store also keeps int8 codes of the rows in memory (each row scaled so its
-largest component is 127: cosine does not change with scale), and:
+vectors. Above it the store partitions the rows into lists by their nearest k-means centroid (IVF)
+and keeps int8 codes of every row in memory, list by list (each row scaled so its largest component
+is 127: cosine does not change with scale), and:
 
-- no filter, or a filter keeping more than PREFILTER_FRACTION of the rows: HNSW finds
-  `max(CANDIDATES, 25*limit)` candidates (divided by the fraction a filter keeps), the filter drops
-  the rest and exact float32 scores re-rank them;
+- no filter, or a filter keeping more than PREFILTER_FRACTION of the rows: the query picks the
+  `nprobe` lists whose centroids are closest (divided by the fraction a filter keeps), an exact int8
+  scan of those lists (each list one contiguous block) finds the best RERANK that pass the filter,
+  and their float32 scores re-rank them;
 - a filter keeping fewer (but more than `exact_max`): the filter picks the rows first, an exact int8
   scan of just those rows (usearch's SIMD kernels, 4x less memory to read than float32) finds the
   best RERANK, and their float32 scores re-rank them;
@@ -62,20 +65,24 @@ from trendreel.index.vectors.base import (
 log = logging.getLogger(__name__)
 
 FORMAT = "1"
-# Exact search costs ~8 CPU ms at 100k x 512 and grows linearly; the graph search that reaches recall 0.95
-# at 1M costs ~20 CPU ms at 100k and ~38 at 1M: the graph pays off past ~200k.
+# Exact search costs ~8 CPU ms at 100k x 512 and grows linearly; scanning the probed lists that reach
+# recall 0.95 costs about a quarter of an exact int8 scan: the partition pays off past ~200k.
 ANN_THRESHOLD = 200_000
 EXACT_MAX = 50_000  # a filter that keeps at most this many rows is searched exactly (gather + matmul)
-# HNSW candidates re-ranked exactly (bench/bench_vectors.py, clustered vectors): see docs/vector-stores.md.
-CANDIDATES = 1000
-PREFILTER_FRACTION = 0.3  # filters keeping at most this share of the rows scan their int8 codes instead of HNSW
+# Filters keeping at most this share of the rows scan their rows' int8 codes; a broader one scans the lists
+# (nprobe / fraction of them): at half the rows both read about the same number of codes.
+PREFILTER_FRACTION = 0.5
 RERANK = 200  # int8 scan hits re-ranked with float32 scores
+# IVF, measured in bench/bench_vectors.py (clustered vectors, see docs/vector-stores.md): 1024 lists, the
+# 288 closest probed (over a quarter of the rows) for recall@10 >= 0.95 at 200k and 1M.
+NLIST = 1024
+LIST_ROWS = 128  # smaller stores get fewer lists: at least this many rows per list when trained
+NPROBE = 288
+TRAIN_ROWS_PER_LIST = 64  # k-means sample: 64 rows per centroid (64k rows for 1024 lists)
+KMEANS_ROUNDS = 8
+RETRAIN_GROWTH = 4  # train again once the store holds 4x the rows it was trained on: lists stay balanced
 _NO_DATE = np.iinfo(np.int64).min  # never inside a since/until range
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
-# HNSW parameters measured in bench/bench_vectors.py: int8 codes (the float32 matrix re-ranks),
-# 16 links per node, 64 candidates while building (128 built 1.5x slower for +0.01 recall at 100k:
-# a wider search pays for it more cheaply).
-_HNSW = {"metric": "cos", "dtype": "i8", "connectivity": 16, "expansion_add": 64}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -102,6 +109,36 @@ def quantize(rows: np.ndarray) -> np.ndarray:
     peak = np.abs(rows).max(axis=1, keepdims=True)
     peak[peak == 0] = 1.0
     return np.rint(rows * (127.0 / peak)).astype(np.int8)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (rows / norms).astype(np.float32)
+
+
+def kmeans(rows: np.ndarray, k: int, rng: np.random.Generator, rounds: int = KMEANS_ROUNDS) -> np.ndarray:
+    """Spherical k-means (cosine): k unit centroids of `rows`, Lloyd's rounds from k random rows."""
+    rows = _unit(rows)
+    centroids = rows[rng.choice(len(rows), k, replace=False)]
+    for _ in range(rounds):
+        nearest = np.concatenate([np.argmax(rows[i : i + 16_384] @ centroids.T, axis=1)
+                                  for i in range(0, len(rows), 16_384)])
+        counts = np.bincount(nearest, minlength=k)
+        filled = counts > 0
+        sums = np.empty_like(centroids)
+        # Sorted by list, each filled list is one run of rows: reduceat sums the runs.
+        starts = (np.cumsum(counts) - counts)[filled]
+        sums[filled] = np.add.reduceat(rows[np.argsort(nearest, kind="stable")], starts, axis=0)
+        sums[~filled] = rows[rng.choice(len(rows), int((~filled).sum()))]  # an empty list restarts at a row
+        centroids = _unit(sums)
+    return centroids
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The concatenation of arange(lo[i], hi[i]) for every i."""
+    lengths = hi - lo
+    return np.repeat(lo - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
 
 
 class _MemoryMatrix:
@@ -172,7 +209,7 @@ class LocalVectorStore:
     """Embedded, in-process vector store (see the module docstring for the layout)."""
 
     def __init__(self, url: str, dim: int, folder: Path | None, *,
-                 ann_threshold: int = ANN_THRESHOLD, exact_max: int = EXACT_MAX):
+                 ann_threshold: int = ANN_THRESHOLD, exact_max: int = EXACT_MAX, nprobe: int = NPROBE):
         if dim < 1:
             raise ConfigError(f"vector dim must be positive, not {dim}")
         self.url = url
@@ -180,6 +217,9 @@ class LocalVectorStore:
         self.folder = folder
         self.ann_threshold = ann_threshold
         self.exact_max = exact_max
+        if nprobe < 1:
+            raise ConfigError(f"vector store {url!r}: nprobe must be positive, not {nprobe}")
+        self.nprobe = nprobe
         self._lock = threading.RLock()
         self._lock_fd: int | None = None
         self._closed = False
@@ -196,12 +236,15 @@ class LocalVectorStore:
             self._check_info()
             self._matrix = _FileMatrix(folder / "vectors.f32", dim) if folder is not None else _MemoryMatrix(dim)
             self._load_columns()
-            self._ann = None
-            self._codes: np.ndarray | None = None  # int8 codes per slot, kept while the graph is
-            self._ann_epoch = 0  # the write epoch the ANN file on disk covers
-            self._ann_unsaved = 0
-            if self._n_alive >= self.ann_threshold:
-                self._open_ann()
+            self._codes: np.ndarray | None = None  # int8 codes by position (see _layout), once partitioned
+            self._buffer: np.ndarray | None = None
+            self._centroids: np.ndarray | None = None  # (lists, dim) unit rows, once the store is partitioned
+            self._trained_at = 0  # live rows when the centroids were trained
+            self._ivf_unsaved = 0  # changes since the partition file was written
+            if self.folder is not None and (self.folder / "hnsw.usearch").exists():
+                (self.folder / "hnsw.usearch").unlink()  # the graph an older version kept: IVF replaced it
+            if self._n_alive >= max(self.ann_threshold, 1):
+                self._open_ivf()
 
     # ---- opening -------------------------------------------------------------------------------
 
@@ -220,8 +263,8 @@ class LocalVectorStore:
         info = dict(self._db.execute("SELECT key, value FROM info").fetchall())
         if not info:
             self._db.executemany("INSERT INTO info VALUES (?, ?)",
-                                 [("format", FORMAT), ("dim", str(self.dim)), ("epoch", "0"), ("ann_epoch", "0")])
-            info = {"format": FORMAT, "dim": str(self.dim), "epoch": "0", "ann_epoch": "0"}
+                                 [("format", FORMAT), ("dim", str(self.dim)), ("epoch", "0")])
+            info = {"format": FORMAT, "dim": str(self.dim), "epoch": "0"}
         if info.get("format") != FORMAT:
             raise ConfigError(f"vector store {self.url} has format {info.get('format')!r}, this version reads {FORMAT!r}")
         if int(info["dim"]) != self.dim:
@@ -229,7 +272,6 @@ class LocalVectorStore:
                 f"vector store {self.url} holds {info['dim']}-d vectors but {self.dim}-d were asked for; "
                 "use the embedding model it was built with, or point the vector store URL to a new folder and re-index")
         self._epoch = int(info["epoch"])
-        self._saved_ann_epoch = int(info["ann_epoch"])
 
     def _load_columns(self) -> None:
         """Per-slot numpy columns that filters are evaluated on (ids and payloads stay in SQLite)."""
@@ -241,6 +283,8 @@ class LocalVectorStore:
         self._kind = np.full(cap, -1, dtype=np.int16)
         self._cat = np.full(cap, -1, dtype=np.int32)
         self._date = np.full(cap, _NO_DATE, dtype=np.int64)
+        self._list = np.full(cap, -1, dtype=np.int32)  # IVF list of each live slot, once partitioned
+        self._pos = np.full(cap, -1, dtype=np.int64)  # where its int8 code sits in self._codes
         self._cat_code: dict[str, int] = {}
         if rows:
             slots = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -261,110 +305,159 @@ class LocalVectorStore:
         if need <= cap:
             return
         cap = max(need, 2 * cap)
-        for name, fill in (("_alive", False), ("_kind", -1), ("_cat", -1), ("_date", _NO_DATE)):
+        for name, fill in (("_alive", False), ("_kind", -1), ("_cat", -1), ("_date", _NO_DATE), ("_list", -1),
+                           ("_pos", -1)):
             old = getattr(self, name)
             new = np.full(cap, fill, dtype=old.dtype)
             new[: old.shape[0]] = old
             setattr(self, name, new)
 
-    # ---- ANN -----------------------------------------------------------------------------------
+    # ---- IVF partition -------------------------------------------------------------------------
 
-    def _ann_path(self) -> Path | None:
-        return self.folder / "hnsw.usearch" if self.folder is not None else None
+    def _ivf_path(self) -> Path | None:
+        return self.folder / "ivf.npz" if self.folder is not None else None
 
-    def _new_ann(self):
-        from usearch.index import Index
-
-        return Index(ndim=self.dim, **_HNSW)
-
-    def _open_ann(self) -> None:
-        """Load the saved graph and bring it up to date, or build it from the matrix."""
-        path = self._ann_path()
+    def _open_ivf(self) -> None:
+        """Load the saved partition and bring it up to date, or train it from the matrix."""
+        path = self._ivf_path()
         if path is not None and path.exists():
             try:
-                ann = self._new_ann()
-                ann.load(str(path))
-                if ann.ndim != self.dim:
-                    raise ValueError(f"graph has {ann.ndim} dims")
+                epoch = self._load_ivf(path)
             except Exception as exc:  # a truncated or foreign file: the matrix is the truth
-                log.warning("vector index %s unreadable (%s); rebuilding it", path, exc)
+                log.warning("vector index %s unreadable (%s); training it again", path, exc)
             else:
-                self._ann = ann
-                self._fill_codes()
-                self._catch_up_ann()
+                # Rows written after the file, and any live row it does not cover, take their nearest list.
+                changed = {r[0] for r in self._db.execute("SELECT slot FROM vec WHERE epoch > ?", (epoch,))}
+                live = self._alive[: self._n_slots]
+                changed.update(np.flatnonzero(live & (self._list[: self._n_slots] < 0)).tolist())
+                slots = np.asarray(sorted(changed), dtype=np.int64)
+                self._assign(slots, self._matrix.view(self._n_slots)[slots])
+                self._ivf_unsaved = len(slots)
+                if self._n_alive >= RETRAIN_GROWTH * self._trained_at:
+                    self._train_ivf()
+                else:
+                    self._layout()
                 return
-        self._build_ann()
+        self._train_ivf()
 
-    def _fill_codes(self) -> None:
-        """int8 codes of every row, from the matrix (in parts: no float copy of the whole matrix)."""
-        matrix = self._matrix.view(self._n_slots)
-        self._codes = np.zeros((self._alive.shape[0], self.dim), dtype=np.int8)
-        for start in range(0, self._n_slots, 50_000):
-            end = min(start + 50_000, self._n_slots)
-            self._codes[start:end] = quantize(matrix[start:end])
+    def _load_ivf(self, path: Path) -> int:
+        """Centroids and per-slot lists from the file; returns the write epoch it covers."""
+        with np.load(path, allow_pickle=False) as saved:
+            centroids = np.asarray(saved["centroids"], dtype=np.float32)
+            lists = np.asarray(saved["lists"])
+            epoch, trained_at = int(saved["epoch"]), int(saved["trained_at"])
+        if centroids.ndim != 2 or centroids.shape[1] != self.dim or not len(centroids):
+            raise ValueError(f"centroids of shape {centroids.shape}")
+        if not np.isfinite(centroids).all():
+            raise ValueError("centroids that are not finite")
+        if lists.ndim != 1 or lists.dtype != np.int32:
+            raise ValueError(f"list ids of shape {lists.shape}, type {lists.dtype}")
+        if len(lists) and not -1 <= lists.min() <= lists.max() < len(centroids):
+            raise ValueError("list ids out of range")
+        if epoch > self._epoch:
+            raise ValueError(f"it covers write {epoch} but the store is at {self._epoch}")
+        n = min(len(lists), self._n_slots)
+        self._list[:] = -1
+        self._list[:n] = lists[:n]
+        self._centroids, self._trained_at = centroids, max(trained_at, 1)
+        return epoch
 
-    def _set_codes(self, slots: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        if self._codes.shape[0] < self._n_slots:
-            grown = np.zeros((max(self._n_slots, 2 * self._codes.shape[0]), self.dim), dtype=np.int8)
-            grown[: self._codes.shape[0]] = self._codes
-            self._codes = grown
-        codes = quantize(rows)
-        self._codes[slots] = codes
-        return codes
-
-    def _catch_up_ann(self) -> None:
-        """Re-add rows written after the saved graph's epoch and drop rows deleted since."""
-        changed = [r[0] for r in self._db.execute("SELECT slot FROM vec WHERE epoch > ?", (self._saved_ann_epoch,))]
-        dead = np.flatnonzero(~self._alive[: self._n_slots]).astype(np.uint64)
-        if len(dead):
-            present = dead[np.asarray(self._ann.contains(dead), dtype=bool)]
-            for key in present:
-                self._ann.remove(int(key))
-        if changed:
-            self._ann_put(np.asarray(changed, dtype=np.int64))
-        self._ann_epoch = self._saved_ann_epoch
-        self._ann_unsaved = len(changed) + len(dead)
-
-    def _build_ann(self) -> None:
-        log.info("building the HNSW index of %s over %d vectors", self.url, self._n_alive)
-        self._ann = self._new_ann()
-        self._fill_codes()
+    def _train_ivf(self) -> None:
+        """k-means on a sample of the live rows, then every live row joins its nearest centroid's list."""
         slots = np.flatnonzero(self._alive[: self._n_slots])
+        n_lists = max(1, min(NLIST, len(slots) // LIST_ROWS))
+        log.info("partitioning vector store %s: %d vectors into %d lists", self.url, len(slots), n_lists)
+        rng = np.random.default_rng(len(slots))
+        matrix = self._matrix.view(self._n_slots)
+        sample = np.sort(rng.choice(slots, min(len(slots), TRAIN_ROWS_PER_LIST * n_lists), replace=False))
+        self._centroids = kmeans(np.array(matrix[sample]), n_lists, rng)
+        self._trained_at = len(slots)
+        self._list[:] = -1
         for start in range(0, len(slots), 50_000):
             part = slots[start : start + 50_000]
-            self._ann.add(part.astype(np.uint64), self._codes[part], threads=0)
-        self._ann_epoch = -1  # nothing saved yet
-        self._ann_unsaved = len(slots)
-        self._save_ann()
+            self._assign(part, matrix[part])
+        self._layout()
+        self._ivf_unsaved = len(slots) + 1
+        self._save_ivf()
 
-    def _ann_put(self, slots: np.ndarray) -> None:
-        keys = slots.astype(np.uint64)
-        present = keys[np.asarray(self._ann.contains(keys), dtype=bool)]
-        for key in present:  # an updated vector: usearch keeps one vector per key
-            self._ann.remove(int(key))
-        self._ann.add(keys, self._set_codes(slots, self._matrix.view(self._n_slots)[slots]), threads=0)
+    def _assign(self, slots: np.ndarray, rows: np.ndarray) -> None:
+        """Each row's list: the centroid with the highest dot product (cosine: centroids are unit)."""
+        for start in range(0, len(slots), 16_384):
+            scores = rows[start : start + 16_384] @ self._centroids.T
+            self._list[slots[start : start + 16_384]] = np.argmax(scores, axis=1)
 
-    def _save_ann(self) -> None:
-        path = self._ann_path()
-        if path is None or self._ann is None or self._ann_unsaved == 0:
+    def _layout(self) -> None:
+        """int8 codes of the live rows in list order, so that a probed list is one contiguous block.
+
+        Writes after the layout append their codes at the tail (and leave the old position stale) until
+        the next layout; codes come from the current layout, or from the matrix when there is none."""
+        live = np.flatnonzero(self._alive[: self._n_slots])
+        ordered = live[np.argsort(self._list[live], kind="stable")]
+        place = np.empty(self._n_slots, dtype=np.int64)
+        place[ordered] = np.arange(len(ordered))
+        codes = np.empty((max(1024, len(ordered) + len(ordered) // 8), self.dim), dtype=np.int8)
+        matrix = self._matrix.view(self._n_slots) if self._codes is None else None
+        for start in range(0, len(live), 50_000):  # in slot order: one pass over the matrix file
+            part = live[start : start + 50_000]
+            codes[place[part]] = quantize(matrix[part]) if matrix is not None else self._codes[self._pos[part]]
+        self._pos[:] = -1
+        self._pos[ordered] = np.arange(len(ordered))
+        self._slot_at = np.full(len(codes), -1, dtype=np.int64)
+        self._slot_at[: len(ordered)] = ordered
+        self._starts = np.searchsorted(self._list[ordered], np.arange(len(self._centroids) + 1))
+        self._codes, self._used, self._loose = codes, len(ordered), 0
+
+    def _put_codes(self, slots: np.ndarray, rows: np.ndarray) -> None:
+        """New codes go to the tail; the positions they replace go stale until the next layout."""
+        old = self._pos[slots]
+        old = old[old >= 0]
+        self._slot_at[old] = -1
+        end = self._used + len(slots)
+        if end > len(self._codes):
+            cap = max(end, len(self._codes) * 3 // 2)
+            codes = np.empty((cap, self.dim), dtype=np.int8)
+            codes[: self._used] = self._codes[: self._used]
+            slot_at = np.full(cap, -1, dtype=np.int64)
+            slot_at[: self._used] = self._slot_at[: self._used]
+            self._codes, self._slot_at = codes, slot_at
+        self._codes[self._used : end] = quantize(rows)
+        self._slot_at[self._used : end] = slots
+        self._pos[slots] = np.arange(self._used, end)
+        self._used = end
+        self._loose += len(slots) + len(old)
+
+    def _drop_codes(self, slots: np.ndarray) -> None:
+        old = self._pos[slots]
+        self._slot_at[old[old >= 0]] = -1
+        self._pos[slots] = -1
+        self._list[slots] = -1
+        self._loose += len(slots)
+
+    def _save_ivf(self) -> None:
+        path = self._ivf_path()
+        if path is None or self._centroids is None or self._ivf_unsaved == 0:
             return
-        tmp = path.with_suffix(".tmp")
-        self._ann.save(str(tmp))
-        with open(tmp, "rb") as fh:
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, centroids=self._centroids, lists=self._list[: self._n_slots],
+                     epoch=np.int64(self._epoch), trained_at=np.int64(self._trained_at))
+            fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-        self._db.execute("UPDATE info SET value = ? WHERE key = 'ann_epoch'", (str(self._epoch),))
-        self._saved_ann_epoch = self._epoch
-        self._ann_unsaved = 0
+        self._ivf_unsaved = 0
 
     def _after_write(self, changed: int) -> None:
-        if self._ann is None:
-            if self._n_alive >= self.ann_threshold:
-                self._build_ann()
+        if self._centroids is None:
+            if self._n_alive >= max(self.ann_threshold, 1):
+                self._train_ivf()
             return
-        self._ann_unsaved += changed
-        if self._ann_unsaved >= max(20_000, self._n_alive // 5):
-            self._save_ann()
+        self._ivf_unsaved += changed
+        if self._n_alive >= RETRAIN_GROWTH * self._trained_at:
+            self._train_ivf()
+        elif self._loose > max(20_000, self._n_alive // 10):
+            self._layout()
+        if self._ivf_unsaved >= max(20_000, self._n_alive // 5):
+            self._save_ivf()
 
     # ---- writes --------------------------------------------------------------------------------
 
@@ -408,8 +501,9 @@ class LocalVectorStore:
             self._kind[slots] = [_KIND_CODE[r.kind] for r in records]
             self._cat[slots] = [self._code(r.category) for r in records]
             self._date[slots] = [_NO_DATE if row[5] is None else row[5] for row in rows]
-            if self._ann is not None:
-                self._ann_put(slots)
+            if self._centroids is not None:
+                self._assign(slots, vectors)
+                self._put_codes(slots, vectors)
             self._after_write(len(records))
 
     def delete(self, ids: Sequence[str]) -> int:
@@ -442,9 +536,8 @@ class LocalVectorStore:
         self._n_alive -= len(slots)
         # Reuse low rows first so the matrix stays dense.
         self._free = sorted(set(self._free) | set(slots), reverse=True)
-        if self._ann is not None:
-            for key in slots:
-                self._ann.remove(int(key))
+        if self._centroids is not None:
+            self._drop_codes(arr)
             self._after_write(len(slots))
         return len(slots)
 
@@ -461,10 +554,10 @@ class LocalVectorStore:
             n_match = int(cand.sum()) if cand.dtype == bool else len(cand)
             if n_match == 0:
                 return []
-            if self._ann is not None and n_match > self.exact_max:
+            if self._centroids is not None and n_match > self.exact_max:
                 if n_match <= PREFILTER_FRACTION * self._n_alive:
                     return self._hits(*self._search_codes(query, limit, cand))
-                found = self._search_ann(query, limit, cand, n_match)
+                found = self._search_ivf(query, limit, cand, n_match)
                 if found is not None:
                     return self._hits(*found)
             return self._hits(*self._search_exact(query, limit, cand, n_match))
@@ -523,28 +616,67 @@ class LocalVectorStore:
 
         slots = np.flatnonzero(cand) if cand.dtype == bool else cand
         count = min(len(slots), max(RERANK, 20 * limit))
-        found = scan(self._codes[slots], quantize(query)[0], count, "cos", exact=True, threads=0)
+        found = scan(self._codes[self._pos[slots]], quantize(query)[0], count, "cos", exact=True, threads=0)
         best = np.sort(slots[np.asarray(found.keys, dtype=np.int64)])  # ascending: one pass over the file
         scores = self._matrix.view(self._n_slots)[best] @ query
         top = np.argsort(-scores, kind="stable")[:limit]
         return best[top], scores[top]
 
-    def _search_ann(self, query, limit, mask, n_match):
-        """HNSW candidates, filtered and re-ranked exactly; None when too few pass the filter."""
-        fraction = n_match / max(self._n_alive, 1)
-        count = max(CANDIDATES, 25 * limit)
-        if fraction < 1:
-            count = math.ceil(count / fraction)
-        count = min(count, 4096, self._n_alive)
-        self._ann.expansion_search = max(64, 2 * count)
-        keys = np.asarray(self._ann.search(quantize(query)[0], count).keys, dtype=np.int64)
-        keys = keys[(keys >= 0) & (keys < self._n_slots)]
-        keys = keys[mask[keys]]
-        if len(keys) < min(limit, n_match):
+    def _search_ivf(self, query, limit, cand, n_match):
+        """Exact int8 scan of the lists closest to the query, the best RERANK that pass the filter
+        re-ranked with float32 scores; None when too few rows there pass the filter."""
+        from usearch.index import search as scan
+
+        if cand.dtype != bool:
+            mask = np.zeros(self._n_slots, dtype=bool)
+            mask[cand] = True
+        else:
+            mask = cand
+        n_lists = len(self._centroids)
+        nprobe = min(n_lists, math.ceil(self.nprobe * self._n_alive / n_match))
+        if nprobe < n_lists:
+            # einsum, not BLAS: a threaded BLAS product wakes threads that then spin against the scan's.
+            closeness = np.einsum("ij,j->i", self._centroids, query)
+            probe = np.sort(np.argpartition(-closeness, nprobe - 1)[:nprobe])
+        else:
+            probe = np.arange(n_lists)
+        lo, hi = self._starts[probe], self._starts[probe + 1]
+        # Rows written since the last layout sit in the tail: those in the probed lists join the scan.
+        probed = np.zeros(n_lists, dtype=bool)
+        probed[probe] = True
+        tail = np.arange(self._starts[-1], self._used)
+        tail_slots = self._slot_at[tail]
+        tail = tail[(tail_slots >= 0) & probed[self._list[tail_slots]]]
+        positions = np.concatenate([_ranges(lo, hi), tail])
+        total = len(positions)
+        codes = self._scan_buffer(total)
+        at = 0
+        for a, b in zip(lo.tolist(), hi.tolist()):  # slice copies: far faster than a gather by index
+            codes[at : at + b - a] = self._codes[a:b]
+            at += b - a
+        codes[at:total] = self._codes[tail]
+        slots = self._slot_at[positions]
+        ok = slots >= 0  # stale positions (rows rewritten or deleted since the layout) are -1
+        ok[ok] = mask[slots[ok]]
+        n_ok = int(ok.sum())
+        if n_ok < min(limit, n_match):
             return None
-        scores = self._matrix.view(self._n_slots)[keys] @ query
+        count = min(total, math.ceil(max(RERANK, 20 * limit) * total / n_ok))
+        found = scan(codes[:total], quantize(query)[0], count, "cos", exact=True, threads=0)
+        idx = np.asarray(found.keys, dtype=np.int64)
+        idx = idx[ok[idx]]
+        if len(idx) < min(limit, n_match):
+            return None
+        best = np.sort(slots[idx])
+        scores = self._matrix.view(self._n_slots)[best] @ query
         top = np.argsort(-scores, kind="stable")[:limit]
-        return keys[top], scores[top]
+        return best[top], scores[top]
+
+    def _scan_buffer(self, rows: int) -> np.ndarray:
+        """One reused buffer for the probed codes (a fresh one per query pays its page faults)."""
+        if self._buffer is None or len(self._buffer) < rows:
+            self._buffer = np.empty((max(rows, 1024), self.dim), dtype=np.int8)
+        return self._buffer
 
     def _hits(self, slots: np.ndarray, scores: np.ndarray) -> list[SearchHit]:
         slot_list = [int(s) for s in slots]
@@ -593,14 +725,14 @@ class LocalVectorStore:
             return int(cand.sum()) if cand.dtype == bool else len(cand)
 
     def close(self) -> None:
-        """Save the HNSW graph if it changed and release the folder; safe to call twice."""
+        """Save the partition if it changed and release the folder; safe to call twice."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             try:
                 with self._errors("close"):
-                    self._save_ann()
+                    self._save_ivf()
             finally:
                 self._matrix.close()
                 self._db.close()
@@ -659,11 +791,13 @@ def open_memory(url: str, *, dim: int) -> "LocalVectorStore":
 
 
 def _local_options(url: str, query: str) -> dict:
-    """?ann_threshold=N&exact_max=N tune when the embedded store switches to HNSW."""
+    """?ann_threshold=N&exact_max=N tune when the embedded store partitions and when a filter is searched
+    exactly; ?nprobe=N is how many lists an unfiltered search scans (recall against speed)."""
     options = {}
     for key, values in parse_qs(query, keep_blank_values=True).items():
-        if key not in ("ann_threshold", "exact_max"):
-            raise ConfigError(f"vector store URL {url!r}: unknown option {key!r} (known: ann_threshold, exact_max)")
+        if key not in ("ann_threshold", "exact_max", "nprobe"):
+            raise ConfigError(
+                f"vector store URL {url!r}: unknown option {key!r} (known: ann_threshold, exact_max, nprobe)")
         try:
             options[key] = int(values[-1])
         except ValueError:
