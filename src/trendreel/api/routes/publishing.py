@@ -16,7 +16,9 @@ from trendreel.api.schemas import ERRORS, Open, ReviewRequest, RunAccepted, Stri
 
 router = APIRouter(responses=ERRORS)
 # Whitespace spelled out: Python's \s also takes U+0085 and the schema's (ECMA) \s does not, so they would disagree.
-TARGET_PATTERN = r"^(youtube|tiktok|instagram|folder):[^ \t\n\r\f\v:][^\n]{0,199}$"
+_ACCOUNT_NAME = r":[^ \t\n\r\f\v:][^\n]{0,199}$"
+TARGET_PATTERN = r"^(youtube|tiktok|instagram|folder)" + _ACCOUNT_NAME
+ACCOUNT_PATTERN = r"^[a-z]+" + _ACCOUNT_NAME  # any platform's PLATFORM:NAME, for filters
 Target = Annotated[str, Field(pattern=TARGET_PATTERN, description="PLATFORM:NAME of an account.")]
 
 

@@ -10,7 +10,7 @@ from pydantic import Field
 from trendreel import services
 from trendreel.api.auth import get_app
 from trendreel.api.routes._common import Editor, Viewer, call, id_path
-from trendreel.api.routes.publishing import TARGET_PATTERN, Target
+from trendreel.api.routes.publishing import ACCOUNT_PATTERN, TARGET_PATTERN, Target
 from trendreel.api.schemas import ERRORS, Open, Strict, When
 
 router = APIRouter(responses=ERRORS)
@@ -35,7 +35,7 @@ class PostOut(Open):
 
 
 @router.get("/schedule", response_model=list[PostOut], tags=["schedule"], summary="Planned posts, earliest first")
-async def list_posts(request: Request, _: Viewer, account: Annotated[str | None, Query(pattern=r"^[a-z]+:[^\s:][^\n]{0,199}$")] = None,
+async def list_posts(request: Request, _: Viewer, account: Annotated[str | None, Query(pattern=ACCOUNT_PATTERN)] = None,
                      status: STATUSES | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 200):
     return await call(services.list_posts, get_app(request), account=account, status=status, limit=limit)
 
