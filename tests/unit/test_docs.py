@@ -180,7 +180,7 @@ SERVICE_HELPERS = {
     "stories.save_story": "stores a validated story for write_story and edit_story",
     "render.load_story": "reads a stored story for render_story and edit_video",
     "render.render_settings_for": "the render settings with per-render choices applied, for render_story and preview_frame",
-    "render.with_home_music": "the render settings with <home>/music as the music folder when none is set, for render_settings_for",
+    "render.render_defaults": "the render settings every render starts from: <home>/music as the music folder when none is set, keep_seconds from edit.target_seconds; for render_settings_for",
     "voices.voice_options": "the voices one may choose for a language, for render_options",
     "voices.BadVoice": "the InvalidInput preview_voice raises for a malformed voice or a long text",
     "videos.video_dict": "the shape of a video row",

@@ -169,7 +169,7 @@ def _clean(choices: dict | None) -> dict:
     return out
 
 
-def with_home_music(app: App) -> RenderSettings:
+def render_defaults(app: App) -> RenderSettings:
     """The render settings, with `<home>/music` as the music folder when no music is configured and that
     folder holds music files: drop files there and every video gets a bed (the demo puts its loops there);
     and with `keep_seconds` from `edit.target_seconds`: what the editor would cut is not rendered."""
@@ -192,7 +192,7 @@ def render_settings_for(app: App, lang: str, choices: dict | None) -> RenderSett
     subtitle_style -> render.subtitle_style, voice -> render.voices[lang], music -> render.music_path
     (a file of the music folder) or none.
     """
-    base = with_home_music(app)
+    base = render_defaults(app)
     picked = _clean(choices)
     if not picked:
         return base
